@@ -1,0 +1,107 @@
+//! The checks a regex cannot express: boundaries looked at (never consumed) on the real bytes
+//! around a match, equal halves, and the placeholder tests (distinct characters, runs, samples).
+
+use crate::rules::Rule;
+use regex::bytes::Captures;
+
+/// Why a regex match was turned away, or that it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Key,
+    /// A placeholder or public sample: counted, never reported.
+    Placeholder,
+    /// Not a key at all: a truncated, off-centre or embedded look-alike.
+    LookAlike,
+}
+
+/// Judges the match `caps` found at `start..end` of `hay`.
+pub fn judge(rule: &Rule, hay: &[u8], start: usize, end: usize, caps: &Captures<'_>) -> Verdict {
+    if !left_boundary_ok(rule, hay, start) || (end < hay.len() && rule.is_key_byte(hay[end])) {
+        return Verdict::LookAlike;
+    }
+    let mut body: Vec<&[u8]> = Vec::with_capacity(2);
+    if let Some([a, b]) = &rule.spec.balanced {
+        let (Some(a), Some(b)) = (caps.name(a), caps.name(b)) else {
+            return Verdict::LookAlike;
+        };
+        if a.len() != b.len() {
+            return Verdict::LookAlike;
+        }
+        body.extend([a.as_bytes(), b.as_bytes()]);
+    } else {
+        body.push(secret_of(caps).as_bytes());
+    }
+    if is_placeholder(rule, &body) || rule.is_denied(secret_of(caps).as_bytes()) {
+        return Verdict::Placeholder;
+    }
+    Verdict::Key
+}
+
+/// The secret: the `secret` group when the pattern has one, else the whole match.
+pub fn secret_of<'h>(caps: &Captures<'h>) -> regex::bytes::Match<'h> {
+    caps.name("secret").unwrap_or_else(|| caps.get(0).expect("group 0 always matches"))
+}
+
+/// How many leading bytes of the secret are its public kind prefix (`sk-proj-`).
+pub fn prefix_len(caps: &Captures<'_>) -> usize {
+    let secret = secret_of(caps);
+    ["left", "body"]
+        .iter()
+        .find_map(|g| caps.name(g))
+        .map_or(secret.len().min(4), |m| m.start().saturating_sub(secret.start()))
+}
+
+/// The byte before a key may not be a key byte, unless it ends a URL escape (`%3D`) or a JSON or
+/// shell escape (`\n`, `\t`, `\r`), which real files put right before keys.
+fn left_boundary_ok(rule: &Rule, hay: &[u8], start: usize) -> bool {
+    if start == 0 || !rule.is_key_byte(hay[start - 1]) {
+        return true;
+    }
+    let url_escape = start >= 3
+        && hay[start - 3] == b'%'
+        && hay[start - 2].is_ascii_hexdigit()
+        && hay[start - 1].is_ascii_hexdigit();
+    let backslash_escape = start >= 2 && hay[start - 2] == b'\\' && matches!(hay[start - 1], b'n' | b'r' | b't');
+    url_escape || backslash_escape
+}
+
+fn is_placeholder(rule: &Rule, body: &[&[u8]]) -> bool {
+    if let Some(min) = rule.spec.min_distinct {
+        let mut seen = [false; 256];
+        body.iter().flat_map(|p| p.iter()).for_each(|&b| seen[b as usize] = true);
+        if seen.iter().filter(|&&s| s).count() < min {
+            return true;
+        }
+    }
+    rule.spec.max_run.is_some_and(|max| body.iter().any(|part| longest_run(part) > max))
+}
+
+/// The longest run of repeated (`aaaa`) or sequential (`abcd`, `4321`) characters in `s`.
+pub fn longest_run(s: &[u8]) -> usize {
+    if s.is_empty() {
+        return 0;
+    }
+    let (mut best, mut same, mut up, mut down) = (1, 1, 1, 1);
+    for w in s.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        same = if b == a { same + 1 } else { 1 };
+        up = if a.is_ascii_alphanumeric() && b == a.wrapping_add(1) { up + 1 } else { 1 };
+        down = if a.is_ascii_alphanumeric() && b == a.wrapping_sub(1) { down + 1 } else { 1 };
+        best = best.max(same).max(up).max(down);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_count_repeats_and_sequences() {
+        assert_eq!(longest_run(b""), 0);
+        assert_eq!(longest_run(b"xAAAAAAy"), 6);
+        assert_eq!(longest_run(b"x123456y"), 6);
+        assert_eq!(longest_run(b"zfedcbaz"), 6);
+        assert_eq!(longest_run(b"aZ3k"), 1);
+    }
+}

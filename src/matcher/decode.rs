@@ -1,0 +1,283 @@
+//! Encoded keywords and the windows around them: the base64 forms of a keyword in its three
+//! alignments, its UTF-16 form, and decoding just the window around a hit (never a whole blob),
+//! with a map from each decoded byte back to its offset in the outer bytes.
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// How far around an encoded hit to decode, in encoded characters on each side.
+pub const WINDOW: usize = 512;
+
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A base64 form of a keyword: the characters fully determined by the keyword's bytes when it
+/// sits `align` bytes past a 3-byte boundary, and where they start within a 4-character quantum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base64Form {
+    pub text: Vec<u8>,
+    pub quantum_offset: usize,
+}
+
+/// The base64 forms of `keyword` in its three alignments, standard and URL-safe alphabets.
+pub fn base64_forms(keyword: &[u8]) -> Vec<Base64Form> {
+    let mut forms = Vec::new();
+    for align in 0..3 {
+        let mut padded = vec![0u8; align];
+        padded.extend_from_slice(keyword);
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
+        let first = (align * 8).div_ceil(6);
+        let last = (padded.len() * 8) / 6;
+        let text = encoded.as_bytes()[first..last].to_vec();
+        let url: Vec<u8> = text.iter().map(|&b| url_safe(b)).collect();
+        for text in [text, url] {
+            let form = Base64Form { text, quantum_offset: first % 4 };
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
+}
+
+fn url_safe(b: u8) -> u8 {
+    match b {
+        b'+' => b'-',
+        b'/' => b'_',
+        b => b,
+    }
+}
+
+/// The UTF-16 form of a keyword with the trailing NUL left off, so it matches both byte orders.
+pub fn utf16_form(keyword: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = keyword.iter().flat_map(|&b| [b, 0]).collect();
+    out.pop();
+    out
+}
+
+/// Decoded bytes plus, for each, its offset in the outer bytes (one extra entry for the end).
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub bytes: Vec<u8>,
+    pub origin: Vec<usize>,
+}
+
+impl Decoded {
+    /// The outer range of the decoded range `start..end`.
+    pub fn outer(&self, start: usize, end: usize) -> (usize, usize) {
+        (self.origin[start], self.origin[end])
+    }
+}
+
+/// Transcodes the UTF-16 text around a hit at `hit` (the keyword's first character) to bytes:
+/// ASCII code units become their byte, anything else `0xFF`, which no key contains.
+///
+/// For ASCII text the two byte orders differ only by a shift of one byte, so the order is the one
+/// that pairs the bytes evenly up to the end of the data (else a key at the very end loses a character).
+pub fn utf16_window(hay: &[u8], hit: usize, form_len: usize) -> Decoded {
+    let little_endian = hit == 0 || (hay.len() - hit) % 2 == 0;
+    let first = if little_endian { hit } else { hit - 1 };
+    let start = first - (first.min(2 * WINDOW) & !1);
+    let end = (first + form_len + 1 + 2 * WINDOW).min(hay.len());
+    let mut out = Decoded::default();
+    for at in (start..end.saturating_sub(1)).step_by(2) {
+        let (lo, hi) = if little_endian { (hay[at], hay[at + 1]) } else { (hay[at + 1], hay[at]) };
+        out.bytes.push(if hi == 0 && lo < 0x80 { lo } else { 0xFF });
+        out.origin.push(at);
+    }
+    out.origin.push(start + 2 * out.bytes.len());
+    out
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Decodes the base64 run around a hit of `form` at `hit`, following line wraps, at most
+/// [`WINDOW`] characters each side.
+pub fn base64_window(hay: &[u8], hit: usize, form: &Base64Form) -> Decoded {
+    let left = collect_left(hay, hit);
+    let right = collect_right(hay, hit);
+    let mut positions: Vec<usize> = left.into_iter().rev().chain(right).collect();
+    let hit_index = positions.iter().position(|&p| p == hit).unwrap_or(0);
+    let skip = (hit_index + 4 - form.quantum_offset % 4) % 4;
+    positions.drain(..skip.min(positions.len()));
+    if positions.len() % 4 == 1 {
+        positions.pop();
+    }
+    let text: Vec<u8> = positions.iter().map(|&p| standard(hay[p])).collect();
+    let Ok(bytes) = LENIENT.decode(&text) else {
+        return Decoded::default();
+    };
+    let origin = (0..=bytes.len())
+        .map(|i| {
+            let char_index = (i / 3) * 4 + i % 3;
+            positions.get(char_index).copied().unwrap_or_else(|| positions.last().map_or(hit, |&p| p + 1))
+        })
+        .collect();
+    Decoded { bytes, origin }
+}
+
+fn standard(b: u8) -> u8 {
+    match b {
+        b'-' => b'+',
+        b'_' => b'/',
+        b => b,
+    }
+}
+
+/// Offsets of the run's characters left of `hit`, nearest first.
+fn collect_left(hay: &[u8], hit: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = hit;
+    while out.len() < WINDOW && at > 0 {
+        if is_b64(hay[at - 1]) {
+            at -= 1;
+            out.push(at);
+        } else if let Some(before) = wrap_before(hay, at) {
+            at = before;
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+/// Offsets of the run's characters from `hit` rightwards.
+fn collect_right(hay: &[u8], hit: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = hit;
+    let mut line_start = run_start(hay, hit);
+    while out.len() < WINDOW + 16 && at < hay.len() {
+        if is_b64(hay[at]) {
+            out.push(at);
+            at += 1;
+        } else if let Some(next) = wrap_after(hay, at, at - line_start) {
+            at = next;
+            line_start = next;
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+/// Where the base64 run that ends at `at` starts on its line (looking back a bounded distance).
+fn run_start(hay: &[u8], at: usize) -> usize {
+    let mut start = at;
+    while start > 0 && is_b64(hay[start - 1]) && at - start < 4 * WINDOW {
+        start -= 1;
+    }
+    start
+}
+
+/// Whether a line of base64 this long is a full line of a wrapped run.
+fn is_full_line(len: usize) -> bool {
+    len >= 40 && len % 4 == 0
+}
+
+/// A line wrap inside a base64 run: `[ \t]*\r?\n[ \t]*` after a full line and before more
+/// base64 text. Returns where the next line starts.
+fn wrap_after(hay: &[u8], at: usize, line_len: usize) -> Option<usize> {
+    if !is_full_line(line_len) {
+        return None;
+    }
+    let mut i = at;
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t' | b'\r') {
+        i += 1;
+    }
+    if hay.get(i) != Some(&b'\n') {
+        return None;
+    }
+    i += 1;
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
+        i += 1;
+    }
+    (i < hay.len() && is_b64(hay[i])).then_some(i)
+}
+
+/// The line wrap left of `at` (the first character of a line), if the line before is a full line.
+fn wrap_before(hay: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    while i > 0 && matches!(hay[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i == 0 || hay[i - 1] != b'\n' {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && matches!(hay[i - 1], b' ' | b'\t' | b'\r') {
+        i -= 1;
+    }
+    is_full_line(i - run_start(hay, i)).then_some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
+    #[test]
+    fn forms_appear_in_every_alignment() {
+        let forms = base64_forms(b"T3BlbkFJ");
+        for pad in 0..3 {
+            let mut data = b"xyz"[..pad].to_vec();
+            data.extend_from_slice(b"sk-T3BlbkFJ-tail");
+            let enc = b64(&data);
+            assert!(forms.iter().any(|f| enc.contains(std::str::from_utf8(&f.text).unwrap())), "pad {pad}: {enc}");
+        }
+    }
+
+    #[test]
+    fn window_decodes_around_a_hit_and_maps_back() {
+        let forms = base64_forms(b"T3BlbkFJ");
+        for pad in 0..3 {
+            let mut plain = b"__"[..pad].to_vec();
+            plain.extend_from_slice(b"key=sk-abcT3BlbkFJxyz end");
+            let text = format!("value: {}\n", b64(&plain));
+            let hay = text.as_bytes();
+            let (form, hit) = forms
+                .iter()
+                .find_map(|f| memchr::memmem::find(hay, &f.text).map(|h| (f, h)))
+                .unwrap();
+            let d = base64_window(hay, hit, form);
+            let at = memchr::memmem::find(&d.bytes, b"sk-abc").unwrap();
+            assert!(std::str::from_utf8(&d.bytes).unwrap_or("").contains("T3BlbkFJ"), "{:?}", d.bytes);
+            let (s, _) = d.outer(at, at + 3);
+            assert!((7..7 + 12).contains(&s), "pad {pad}: outer start {s}");
+        }
+    }
+
+    #[test]
+    fn wrapped_base64_is_followed_across_lines() {
+        let plain = format!("{}sk-abcT3BlbkFJxyz{}", "a".repeat(100), "b".repeat(100));
+        let enc = b64(plain.as_bytes());
+        let wrapped: Vec<&str> = enc.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let text = format!("data:\n  {}\n", wrapped.join("\n  "));
+        let hay = text.as_bytes();
+        let forms = base64_forms(b"T3BlbkFJ");
+        let (form, hit) = forms.iter().find_map(|f| memchr::memmem::find(hay, &f.text).map(|h| (f, h))).unwrap();
+        let d = base64_window(hay, hit, form);
+        assert!(memchr::memmem::find(&d.bytes, plain.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn utf16_both_byte_orders() {
+        let le: Vec<u8> = "x=sk-T3BlbkFJ!".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = "x=sk-T3BlbkFJ!".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let form = utf16_form(b"T3BlbkFJ");
+        for hay in [le, be] {
+            let hit = memchr::memmem::find(&hay, &form).unwrap();
+            let d = utf16_window(&hay, hit, form.len());
+            assert_eq!(d.bytes, b"x=sk-T3BlbkFJ!");
+            assert_eq!(d.outer(2, 4).0 / 2, 2);
+        }
+    }
+}

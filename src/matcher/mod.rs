@@ -1,0 +1,297 @@
+//! The keyword-anchored matcher: one Aho-Corasick pass over the bytes for every rule keyword and
+//! its encoded forms (base64 in three alignments, UTF-16), then regexes and checks only in a
+//! window around each hit, never over a whole blob.
+
+mod checks;
+mod decode;
+
+pub use checks::longest_run;
+pub use decode::WINDOW as DECODE_WINDOW;
+
+use crate::rules::RuleSet;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use checks::Verdict;
+use decode::{Base64Form, Decoded};
+use std::sync::Arc;
+
+/// How a keyword occurrence was written.
+#[derive(Debug, Clone)]
+enum Encoding {
+    Plain,
+    Utf16,
+    Base64(Base64Form),
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    keyword: usize,
+    encoding: Encoding,
+}
+
+/// A key found in a haystack. Offsets are the haystack's, also for keys found in decoded bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    /// Index of the rule in the `RuleSet`.
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+    pub secret: String,
+    /// Length of the secret's public kind prefix.
+    pub prefix_len: usize,
+    /// Decodings applied to find it, outermost first (`base64`, `utf-16`).
+    pub decoded: Vec<&'static str>,
+}
+
+/// What one search found: keys, and how many placeholders were turned away.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub keys: Vec<RawMatch>,
+    pub placeholders: Vec<usize>,
+}
+
+/// Matches every rule of a `RuleSet`. Built once and shared by all threads.
+#[derive(Debug)]
+pub struct Matcher {
+    rules: Arc<RuleSet>,
+    ac: AhoCorasick,
+    patterns: Vec<Pattern>,
+    by_keyword: Vec<Vec<usize>>,
+    keyword_lens: Vec<usize>,
+    max_decode_depth: usize,
+}
+
+/// Keywords shorter than this get no encoded forms: their base64 forms would be too short to select.
+const MIN_ENCODED_KEYWORD: usize = 6;
+
+impl Matcher {
+    pub fn new(rules: Arc<RuleSet>, max_decode_depth: usize) -> Self {
+        let mut keywords: Vec<Vec<u8>> = Vec::new();
+        let mut by_keyword: Vec<Vec<usize>> = Vec::new();
+        for (ri, rule) in rules.rules.iter().enumerate() {
+            for kw in rule.spec.keywords.iter().filter(|k| !k.is_empty()) {
+                let idx = keywords.iter().position(|k| k == kw.as_bytes()).unwrap_or_else(|| {
+                    keywords.push(kw.as_bytes().to_vec());
+                    by_keyword.push(Vec::new());
+                    keywords.len() - 1
+                });
+                if !by_keyword[idx].contains(&ri) {
+                    by_keyword[idx].push(ri);
+                }
+            }
+        }
+        let (needles, patterns) = patterns_for(&keywords, max_decode_depth > 0);
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&needles)
+            .expect("keyword automaton fits in memory");
+        let keyword_lens = keywords.iter().map(Vec::len).collect();
+        Matcher { rules, ac, patterns, by_keyword, keyword_lens, max_decode_depth }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The longest distance around a hit that matching looks at, in bytes: a stream must carry at
+    /// least twice this much from one chunk to the next.
+    pub fn reach(&self) -> usize {
+        let rule_reach = self.rules.rules.iter().map(|r| r.spec.max_len).max().unwrap_or(0);
+        rule_reach.max(2 * decode::WINDOW + 64) + 64
+    }
+
+    /// Finds every key in `hay`, sorted by offset, one per span (the earlier rule wins a tie).
+    pub fn find(&self, hay: &[u8]) -> Found {
+        let mut found = Found::default();
+        self.find_layer(hay, 0, &|i| i, &[], &mut found);
+        found.keys.sort_by_key(|m| (m.start, m.rule, m.end));
+        let mut last_end = 0;
+        let mut first = true;
+        found.keys.retain(|m| {
+            let keep = first || m.start >= last_end;
+            if keep {
+                last_end = m.end;
+                first = false;
+            }
+            keep
+        });
+        found.placeholders.sort_unstable();
+        found.placeholders.dedup();
+        found
+    }
+
+    fn find_layer(
+        &self,
+        hay: &[u8],
+        depth: usize,
+        outer: &dyn Fn(usize) -> usize,
+        layers: &[&'static str],
+        found: &mut Found,
+    ) {
+        for hit in self.ac.find_iter(hay) {
+            let pattern = &self.patterns[hit.pattern().as_usize()];
+            let decoded = match &pattern.encoding {
+                Encoding::Plain => {
+                    self.check_rules(hay, hit.start(), hit.end(), pattern.keyword, outer, layers, found);
+                    continue;
+                }
+                _ if depth >= self.max_decode_depth => continue,
+                Encoding::Utf16 => ("utf-16", decode::utf16_window(hay, hit.start(), hit.len())),
+                Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start(), form)),
+            };
+            self.search_decoded(decoded, depth, outer, layers, found);
+        }
+    }
+
+    fn search_decoded(
+        &self,
+        (layer, decoded): (&'static str, Decoded),
+        depth: usize,
+        outer: &dyn Fn(usize) -> usize,
+        layers: &[&'static str],
+        found: &mut Found,
+    ) {
+        if decoded.bytes.is_empty() {
+            return;
+        }
+        let mut inner_layers = layers.to_vec();
+        inner_layers.push(layer);
+        let map = |i: usize| outer(decoded.origin[i.min(decoded.bytes.len())]);
+        self.find_layer(&decoded.bytes, depth + 1, &map, &inner_layers, found);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_rules(
+        &self,
+        hay: &[u8],
+        hit_start: usize,
+        hit_end: usize,
+        keyword: usize,
+        outer: &dyn Fn(usize) -> usize,
+        layers: &[&'static str],
+        found: &mut Found,
+    ) {
+        debug_assert_eq!(hit_end - hit_start, self.keyword_lens[keyword]);
+        for &ri in &self.by_keyword[keyword] {
+            let rule = &self.rules.rules[ri];
+            let w0 = hit_start.saturating_sub(rule.spec.max_len);
+            let w1 = (hit_end + rule.spec.max_len).min(hay.len());
+            for caps in rule.regex().captures_iter(&hay[w0..w1]) {
+                let m = caps.get(0).expect("group 0 always matches");
+                let (start, end) = (w0 + m.start(), w0 + m.end());
+                if end < hit_end {
+                    continue;
+                }
+                if start > hit_start {
+                    break;
+                }
+                match checks::judge(rule, hay, start, end, &caps) {
+                    Verdict::LookAlike => {}
+                    Verdict::Placeholder => found.placeholders.push(outer(start)),
+                    Verdict::Key => {
+                        let secret = checks::secret_of(&caps);
+                        let (s, e) = (w0 + secret.start(), w0 + secret.end());
+                        found.keys.push(RawMatch {
+                            rule: ri,
+                            start: outer(s),
+                            end: outer(e).max(outer(s) + 1),
+                            secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
+                            prefix_len: checks::prefix_len(&caps),
+                            decoded: layers.to_vec(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The automaton's needles: each keyword, plus its UTF-16 and base64 forms when `encoded`.
+fn patterns_for(keywords: &[Vec<u8>], encoded: bool) -> (Vec<Vec<u8>>, Vec<Pattern>) {
+    let mut needles = Vec::new();
+    let mut patterns = Vec::new();
+    for (k, kw) in keywords.iter().enumerate() {
+        needles.push(kw.clone());
+        patterns.push(Pattern { keyword: k, encoding: Encoding::Plain });
+        if !encoded || kw.len() < MIN_ENCODED_KEYWORD {
+            continue;
+        }
+        needles.push(decode::utf16_form(kw));
+        patterns.push(Pattern { keyword: k, encoding: Encoding::Utf16 });
+        for form in decode::base64_forms(kw) {
+            needles.push(form.text.clone());
+            patterns.push(Pattern { keyword: k, encoding: Encoding::Base64(form) });
+        }
+    }
+    (needles, patterns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::template::{Rng, expand};
+
+    fn matcher() -> Matcher {
+        Matcher::new(Arc::new(RuleSet::builtin().unwrap()), 1)
+    }
+
+    fn key(t: &str, seed: u64) -> String {
+        expand(t, &mut Rng::new(seed)).unwrap()
+    }
+
+    #[test]
+    fn finds_a_project_key_and_its_span() {
+        let k = key("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", 1);
+        let text = format!("OPENAI_API_KEY=\"{k}\"\n");
+        let found = matcher().find(text.as_bytes());
+        assert_eq!(found.keys.len(), 1);
+        let m = &found.keys[0];
+        assert_eq!((m.start, m.end, m.secret.as_str()), (16, 16 + k.len(), k.as_str()));
+        assert_eq!(m.prefix_len, 8);
+    }
+
+    #[test]
+    fn adjacent_keys_are_each_found_once() {
+        let a = key("sk-{alnum:20}T3BlbkFJ{alnum:20}", 2);
+        let b = key("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", 3);
+        let text = format!("{a},{b} {a}");
+        let found = matcher().find(text.as_bytes());
+        let got: Vec<&str> = found.keys.iter().map(|m| m.secret.as_str()).collect();
+        assert_eq!(got, vec![a.as_str(), b.as_str(), a.as_str()]);
+    }
+
+    #[test]
+    fn placeholders_are_counted_not_found() {
+        let text = format!("sk-proj-{}T3BlbkFJ{}", "A".repeat(74), "B".repeat(74));
+        let found = matcher().find(text.as_bytes());
+        assert!(found.keys.is_empty());
+        assert_eq!(found.placeholders, vec![0]);
+    }
+
+    #[test]
+    fn base64_and_utf16_keys_map_to_outer_offsets() {
+        use base64::Engine as _;
+        let k = key("sk-svcacct-{b64url:74}T3BlbkFJ{b64url:74}", 4);
+        let enc = base64::engine::general_purpose::STANDARD.encode(format!("KEY={k}\n"));
+        let text = format!("secret: {enc}\n");
+        let found = matcher().find(text.as_bytes());
+        assert_eq!(found.keys.len(), 1, "{text}");
+        assert_eq!(found.keys[0].secret, k);
+        assert_eq!(found.keys[0].decoded, vec!["base64"]);
+        assert!((8 + 4..8 + 8).contains(&found.keys[0].start));
+
+        let utf16: Vec<u8> = format!("k = {k};").encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let found = matcher().find(&utf16);
+        assert_eq!(found.keys.len(), 1);
+        assert_eq!((found.keys[0].start, found.keys[0].decoded.clone()), (8, vec!["utf-16"]));
+    }
+
+    #[test]
+    fn decode_depth_zero_turns_decoding_off() {
+        use base64::Engine as _;
+        let k = key("sk-admin-{b64url:58}T3BlbkFJ{b64url:58}", 5);
+        let enc = base64::engine::general_purpose::STANDARD.encode(&k);
+        let m = Matcher::new(Arc::new(RuleSet::builtin().unwrap()), 0);
+        assert!(m.find(enc.as_bytes()).keys.is_empty());
+        assert_eq!(matcher().find(enc.as_bytes()).keys.len(), 1);
+    }
+}

@@ -1,0 +1,202 @@
+//! Rules are data: the TOML rule format, the built-in rule files embedded at build time, and the
+//! compiled `RuleSet` (regexes compiled lazily, on a rule's first keyword hit).
+
+mod check;
+mod load;
+pub mod template;
+
+pub use check::{CheckReport, check_rules};
+pub use load::{RuleError, load_rule_files};
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// Rule files compiled into the binary.
+pub const BUILTIN: &[(&str, &str)] = &[("openai.toml", include_str!("../../rules/openai.toml"))];
+
+/// The bytes that may appear inside a key by default; such a byte may not touch a key on either side.
+pub const DEFAULT_BOUNDARY: &str = "[A-Za-z0-9_-]";
+
+/// One rule file: `[[rule]]` tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// SHA-256 of public sample secrets, never reported by any rule of the file.
+    #[serde(default)]
+    pub deny_sha256: Vec<String>,
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+}
+
+/// A rule as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    /// PascalCase name, used by SARIF.
+    pub name: String,
+    pub provider: String,
+    pub kind: String,
+    pub description: String,
+    /// SARIF `security-severity`, 0.0 to 10.0.
+    pub severity: f32,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    /// A regex character class: bytes that may not touch the match on either side.
+    #[serde(default)]
+    pub boundary: Option<String>,
+    /// Two capture names whose texts must be of equal length.
+    #[serde(default)]
+    pub balanced: Option<[String; 2]>,
+    /// Minimum number of distinct characters in the body.
+    #[serde(default)]
+    pub min_distinct: Option<usize>,
+    /// Longest run of repeated or sequential characters allowed in the body.
+    #[serde(default)]
+    pub max_run: Option<usize>,
+    /// How far around a keyword hit a match can reach, in bytes.
+    #[serde(default = "default_max_len")]
+    pub max_len: usize,
+    /// SHA-256 (hex) of public sample secrets that must never be reported.
+    #[serde(default)]
+    pub deny_sha256: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub remediation: String,
+    #[serde(default)]
+    pub revoke_url: Option<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn default_max_len() -> usize {
+    256
+}
+
+/// A loaded rule: its spec plus what matching needs, the regex compiled on first use.
+#[derive(Debug)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    /// Where the rule came from (`builtin:openai.toml` or a path).
+    pub origin: String,
+    regex: OnceLock<Regex>,
+    boundary: [bool; 256],
+    deny: HashSet<[u8; 32]>,
+}
+
+impl Rule {
+    fn new(spec: RuleSpec, origin: String) -> Result<Self, String> {
+        let boundary = boundary_table(spec.boundary.as_deref().unwrap_or(DEFAULT_BOUNDARY))?;
+        let deny = spec
+            .deny_sha256
+            .iter()
+            .map(|h| parse_sha256(h).ok_or_else(|| format!("deny_sha256 entry {h:?} is not 64 hex digits")))
+            .collect::<Result<_, _>>()?;
+        Ok(Rule { spec, origin, regex: OnceLock::new(), boundary, deny })
+    }
+
+    /// The compiled pattern. Patterns are validated when loaded, so compiling cannot fail here.
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            compile_pattern(&self.spec.pattern).expect("rule patterns are validated when loaded")
+        })
+    }
+
+    /// Whether `b` may appear inside a key, so may not sit right next to one.
+    pub fn is_key_byte(&self, b: u8) -> bool {
+        self.boundary[b as usize]
+    }
+
+    /// Whether the secret is a known public sample.
+    pub fn is_denied(&self, secret: &[u8]) -> bool {
+        !self.deny.is_empty() && self.deny.contains(&crate::finding::sha256(secret))
+    }
+
+    /// Validates the pattern and its named groups; used on load.
+    fn validate(&self) -> Result<(), String> {
+        if self.spec.keywords.iter().all(|k| k.is_empty()) {
+            return Err("rule has no keywords: the prefilter could never select it".into());
+        }
+        let re = compile_pattern(&self.spec.pattern).map_err(|e| format!("pattern: {e}"))?;
+        let names: Vec<&str> = re.capture_names().flatten().collect();
+        for group in self.spec.balanced.iter().flatten() {
+            if !names.contains(&group.as_str()) {
+                return Err(format!("balanced names group {group:?}, which the pattern lacks"));
+            }
+        }
+        if !(0.0..=10.0).contains(&self.spec.severity) {
+            return Err("severity must be between 0.0 and 10.0".into());
+        }
+        Ok(())
+    }
+}
+
+fn compile_pattern(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern).unicode(false).build()
+}
+
+fn boundary_table(class: &str) -> Result<[bool; 256], String> {
+    let re = regex::bytes::RegexBuilder::new(&format!("^{class}$"))
+        .unicode(false)
+        .build()
+        .map_err(|e| format!("boundary: {e}"))?;
+    let mut table = [false; 256];
+    for (b, slot) in table.iter_mut().enumerate() {
+        *slot = re.is_match(&[b as u8]);
+    }
+    Ok(table)
+}
+
+fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// All active rules, in priority order: where two rules match the same bytes, the earlier wins.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The built-in rules only.
+    pub fn builtin() -> Result<Self, RuleError> {
+        load_rule_files(&[], &[])
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.spec.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load_and_validate() {
+        let set = RuleSet::builtin().unwrap();
+        assert!(set.rules.len() >= 5);
+        for rule in &set.rules {
+            rule.validate().unwrap();
+            let _ = rule.regex();
+        }
+    }
+
+    #[test]
+    fn boundary_table_matches_the_key_alphabet() {
+        let t = boundary_table(DEFAULT_BOUNDARY).unwrap();
+        assert!(t[b'a' as usize] && t[b'-' as usize] && t[b'_' as usize] && t[b'9' as usize]);
+        assert!(!t[b'"' as usize] && !t[b'%' as usize] && !t[b' ' as usize] && !t[b'\\' as usize]);
+    }
+}

@@ -1,0 +1,121 @@
+//! Example templates: `sk-proj-{b64url:74}T3BlbkFJ{b64url:74}` expands, from a seed, into a fresh
+//! random key, so that rule examples and test fixtures never hold a realistic key as a literal.
+//!
+//! Tokens: `{alnum:N}`, `{b64url:N}`, `{hex:N}`, `{lower:N}`, `{upper:N}`, `{digit:N}`,
+//! `{repeat:C:N}` (C repeated), `{seq:N}` (an ascending run `abcdef…`); `{{` is a literal `{`.
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// A small deterministic generator (SplitMix64): reproducible examples without a `rand` dependency.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `n` random characters from `alphabet`.
+    pub fn string(&mut self, alphabet: &[u8], n: usize) -> String {
+        (0..n).map(|_| alphabet[self.below(alphabet.len())] as char).collect()
+    }
+}
+
+/// An error in a template, with the offending token.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("bad template token {{{0}}}")]
+pub struct TemplateError(pub String);
+
+/// Expands every `{…}` token of `template` with characters drawn from `rng`.
+pub fn expand(template: &str, rng: &mut Rng) -> Result<String, TemplateError> {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        if rest[open..].starts_with("{{") {
+            out.push('{');
+            rest = &rest[open + 2..];
+            continue;
+        }
+        let close = rest[open..].find('}').ok_or_else(|| TemplateError(rest[open..].into()))?;
+        out.push_str(&token(&rest[open + 1..open + close], rng)?);
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn token(tok: &str, rng: &mut Rng) -> Result<String, TemplateError> {
+    let bad = || TemplateError(tok.to_string());
+    let parts: Vec<&str> = tok.split(':').collect();
+    let count = |s: &str| s.parse::<usize>().map_err(|_| bad());
+    Ok(match parts.as_slice() {
+        ["alnum", n] => diverse(rng, ALNUM, count(n)?),
+        ["b64url", n] => diverse(rng, B64URL, count(n)?),
+        ["hex", n] => diverse(rng, b"0123456789abcdef", count(n)?),
+        ["lower", n] => diverse(rng, b"abcdefghijklmnopqrstuvwxyz", count(n)?),
+        ["upper", n] => diverse(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", count(n)?),
+        ["digit", n] => diverse(rng, b"0123456789", count(n)?),
+        ["repeat", c, n] if c.chars().count() == 1 => c.repeat(count(n)?),
+        ["seq", n] => (0..count(n)?).map(|i| ALNUM[26 + i % 26] as char).collect(),
+        _ => return Err(bad()),
+    })
+}
+
+/// Random text with no run of 4 repeated or sequential characters, so that a generated key is
+/// never mistaken for a placeholder.
+fn diverse(rng: &mut Rng, alphabet: &[u8], n: usize) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(n);
+    while out.len() < n {
+        let c = alphabet[rng.below(alphabet.len())];
+        out.push(c);
+        if crate::matcher::longest_run(&out) >= 4 {
+            out.pop();
+        }
+    }
+    String::from_utf8(out).expect("alphabets are ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_tokens_to_the_asked_lengths() {
+        let mut rng = Rng::new(7);
+        let s = expand("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", &mut rng).unwrap();
+        assert_eq!(s.len(), 164);
+        assert!(s.starts_with("sk-proj-") && &s[82..90] == "T3BlbkFJ");
+        assert_eq!(expand("a{repeat:x:3}b", &mut rng).unwrap(), "axxxb");
+        assert_eq!(expand("{seq:6}", &mut rng).unwrap(), "abcdef");
+        assert_eq!(expand("{{\"a\": 1}", &mut rng).unwrap(), "{\"a\": 1}");
+    }
+
+    #[test]
+    fn same_seed_same_text() {
+        let a = expand("{alnum:20}", &mut Rng::new(1)).unwrap();
+        let b = expand("{alnum:20}", &mut Rng::new(1)).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn bad_tokens_are_errors() {
+        assert!(expand("{nope:3}", &mut Rng::new(1)).is_err());
+        assert!(expand("{alnum:x}", &mut Rng::new(1)).is_err());
+        assert!(expand("{alnum:3", &mut Rng::new(1)).is_err());
+    }
+}

@@ -1,0 +1,82 @@
+//! `Secret`: a found key that redacts itself wherever it is printed, unless the caller asks.
+
+use std::fmt;
+
+/// A secret value. `Debug` and `Display` show only the redacted form; `expose` reads the value.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret {
+    value: String,
+    prefix_len: usize,
+}
+
+impl Secret {
+    /// `prefix_len` is how many leading bytes are the public kind prefix (`sk-proj-`), kept when redacted.
+    pub fn new(value: String, prefix_len: usize) -> Self {
+        let prefix_len = floor_char_boundary(&value, prefix_len.min(value.len()));
+        Secret { value, prefix_len }
+    }
+
+    /// The full secret. Call only where the user asked to see it or where it must be hashed.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+
+    /// The kind prefix plus `…` plus the last 4 characters, as the provider's key pages show it.
+    pub fn redacted(&self) -> String {
+        let tail_start = self.value.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+        let tail_start = tail_start.max(self.prefix_len);
+        format!(
+            "{}…{}",
+            &self.value[..self.prefix_len],
+            &self.value[tail_start..]
+        )
+    }
+
+    /// The form to print: whole when `show` is set, redacted otherwise.
+    pub fn display(&self, show: bool) -> String {
+        if show {
+            self.value.clone()
+        } else {
+            self.redacted()
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_to_prefix_and_last_four() {
+        let s = Secret::new(format!("sk-proj-{}MxYA", "q".repeat(30)), 8);
+        assert_eq!(s.redacted(), "sk-proj-…MxYA");
+        assert_eq!(format!("{s}"), "sk-proj-…MxYA");
+        assert_eq!(format!("{s:?}"), "Secret(sk-proj-…MxYA)");
+        assert!(s.display(true).starts_with("sk-proj-qqq"));
+    }
+
+    #[test]
+    fn short_values_never_show_more_than_they_have() {
+        let s = Secret::new("abc".into(), 10);
+        assert_eq!(s.redacted(), "abc…");
+    }
+}
