@@ -1,8 +1,158 @@
-//! `Finding`: one key at one place, with its stable fingerprint.
+//! `Finding`: one key at one place, with the fingerprint that identifies the key wherever it is.
 
+use crate::secret::Secret;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
+}
+
+/// Version tag hashed into every fingerprint; bump it only with a format change.
+const FINGERPRINT_TAG: &[u8] = b"keyhound-fingerprint-v1";
+
+/// `kh1:` + 32 hex of SHA-256 over a version tag, the provider and the secret: the same key gives
+/// the same fingerprint in any file, line, rule or encoding.
+pub fn fingerprint(provider: &str, secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(FINGERPRINT_TAG);
+    h.update([0]);
+    h.update(provider.as_bytes());
+    h.update([0]);
+    h.update(secret.as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("kh1:{hex}")
+}
+
+/// Where a blob came from: a file (or standard input), possibly a member of an archive in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The outer path as the user named it (relative paths stay relative), `-` for standard input.
+    pub path: String,
+    /// The member path inside the archive(s), nested members joined with `!`.
+    pub member: Option<String>,
+    /// Decodings applied to the whole blob before matching (`gzip`).
+    pub decoded: Vec<String>,
+}
+
+impl Origin {
+    pub fn file(path: impl Into<String>) -> Self {
+        Origin {
+            path: path.into(),
+            ..Default::default()
+        }
+    }
+
+    /// `archive.zip!inner/file`, or just the path.
+    pub fn display(&self) -> String {
+        match &self.member {
+            Some(m) => format!("{}!{}", self.path, m),
+            None => self.path.clone(),
+        }
+    }
+
+    /// The origin of a member `name` of the archive this origin is.
+    pub fn member(&self, name: &str) -> Origin {
+        let member = match &self.member {
+            Some(m) => format!("{m}!{name}"),
+            None => name.to_string(),
+        };
+        Origin {
+            path: self.path.clone(),
+            member: Some(member),
+            decoded: self.decoded.clone(),
+        }
+    }
+
+    /// This origin seen through one more decoding.
+    pub fn decoded(&self, layer: &str) -> Origin {
+        let mut o = self.clone();
+        o.decoded.push(layer.to_string());
+        o
+    }
+}
+
+/// One key found at one place.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Index of the rule in the active `RuleSet`.
+    pub rule: usize,
+    pub origin: Origin,
+    /// Decodings applied to find this key: the blob's (`gzip`) then the match's (`base64`).
+    pub decoded: Vec<String>,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column in bytes.
+    pub column: u64,
+    /// 1-based column in Unicode characters (SARIF's `unicodeCodePoints`).
+    pub column_chars: u64,
+    /// Byte offset of the key (or its encoded form) in the blob.
+    pub offset: u64,
+    pub secret: Secret,
+    pub fingerprint: String,
+    /// Up to 40 bytes each side on the key's line, every key in it redacted, control bytes escaped.
+    pub context: String,
+}
+
+impl Finding {
+    /// The order of every report but streaming `jsonl`: path, member, line, column, rule.
+    pub fn sort_key(&self) -> (&str, Option<&str>, u64, u64, usize) {
+        (
+            &self.origin.path,
+            self.origin.member.as_deref(),
+            self.line,
+            self.column,
+            self.rule,
+        )
+    }
+}
+
+/// Serialisable summary counters of a scan.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub findings: u64,
+    pub placeholders: u64,
+    pub skipped: u64,
+    pub ignored: u64,
+    pub symlinks_not_followed: u64,
+    pub elapsed_ms: u64,
+}
+
+/// An input, or part of one, that was not (fully) scanned.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+    /// True when a key could hide in what was not read (an error or a limit): the exit code is 2.
+    pub incomplete: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_format_is_pinned() {
+        // Golden value: changing it breaks every baseline users keep. Bump FINGERPRINT_TAG instead.
+        assert_eq!(
+            fingerprint("openai", "sk-example"),
+            "kh1:947dcfbd3d1fabaff55ee7c1ebce34d9"
+        );
+    }
+
+    #[test]
+    fn fingerprint_ignores_everything_but_provider_and_secret() {
+        assert_eq!(fingerprint("openai", "a"), fingerprint("openai", "a"));
+        assert_ne!(fingerprint("openai", "a"), fingerprint("other", "a"));
+    }
+
+    #[test]
+    fn origins_nest() {
+        let o = Origin::file("a.zip").member("b.tar").member("c.txt");
+        assert_eq!(o.display(), "a.zip!b.tar!c.txt");
+    }
 }

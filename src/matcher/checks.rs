@@ -39,7 +39,8 @@ pub fn judge(rule: &Rule, hay: &[u8], start: usize, end: usize, caps: &Captures<
 
 /// The secret: the `secret` group when the pattern has one, else the whole match.
 pub fn secret_of<'h>(caps: &Captures<'h>) -> regex::bytes::Match<'h> {
-    caps.name("secret").unwrap_or_else(|| caps.get(0).expect("group 0 always matches"))
+    caps.name("secret")
+        .unwrap_or_else(|| caps.get(0).expect("group 0 always matches"))
 }
 
 /// How many leading bytes of the secret are its public kind prefix (`sk-proj-`).
@@ -48,7 +49,9 @@ pub fn prefix_len(caps: &Captures<'_>) -> usize {
     ["left", "body"]
         .iter()
         .find_map(|g| caps.name(g))
-        .map_or(secret.len().min(4), |m| m.start().saturating_sub(secret.start()))
+        .map_or(secret.len().min(4), |m| {
+            m.start().saturating_sub(secret.start())
+        })
 }
 
 /// The byte before a key may not be a key byte, unless it ends a URL escape (`%3D`) or a JSON or
@@ -61,19 +64,24 @@ fn left_boundary_ok(rule: &Rule, hay: &[u8], start: usize) -> bool {
         && hay[start - 3] == b'%'
         && hay[start - 2].is_ascii_hexdigit()
         && hay[start - 1].is_ascii_hexdigit();
-    let backslash_escape = start >= 2 && hay[start - 2] == b'\\' && matches!(hay[start - 1], b'n' | b'r' | b't');
+    let backslash_escape =
+        start >= 2 && hay[start - 2] == b'\\' && matches!(hay[start - 1], b'n' | b'r' | b't');
     url_escape || backslash_escape
 }
 
 fn is_placeholder(rule: &Rule, body: &[&[u8]]) -> bool {
     if let Some(min) = rule.spec.min_distinct {
         let mut seen = [false; 256];
-        body.iter().flat_map(|p| p.iter()).for_each(|&b| seen[b as usize] = true);
+        body.iter()
+            .flat_map(|p| p.iter())
+            .for_each(|&b| seen[b as usize] = true);
         if seen.iter().filter(|&&s| s).count() < min {
             return true;
         }
     }
-    rule.spec.max_run.is_some_and(|max| body.iter().any(|part| longest_run(part) > max))
+    rule.spec
+        .max_run
+        .is_some_and(|max| body.iter().any(|part| longest_run(part) > max))
 }
 
 /// The longest run of repeated (`aaaa`) or sequential (`abcd`, `4321`) characters in `s`.
@@ -85,8 +93,16 @@ pub fn longest_run(s: &[u8]) -> usize {
     for w in s.windows(2) {
         let (a, b) = (w[0], w[1]);
         same = if b == a { same + 1 } else { 1 };
-        up = if a.is_ascii_alphanumeric() && b == a.wrapping_add(1) { up + 1 } else { 1 };
-        down = if a.is_ascii_alphanumeric() && b == a.wrapping_sub(1) { down + 1 } else { 1 };
+        up = if a.is_ascii_alphanumeric() && b == a.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if a.is_ascii_alphanumeric() && b == a.wrapping_sub(1) {
+            down + 1
+        } else {
+            1
+        };
         best = best.max(same).max(up).max(down);
     }
     best

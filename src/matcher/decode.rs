@@ -35,7 +35,10 @@ pub fn base64_forms(keyword: &[u8]) -> Vec<Base64Form> {
         let text = encoded.as_bytes()[first..last].to_vec();
         let url: Vec<u8> = text.iter().map(|&b| url_safe(b)).collect();
         for text in [text, url] {
-            let form = Base64Form { text, quantum_offset: first % 4 };
+            let form = Base64Form {
+                text,
+                quantum_offset: first % 4,
+            };
             if !forms.contains(&form) {
                 forms.push(form);
             }
@@ -59,17 +62,31 @@ pub fn utf16_form(keyword: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decoded bytes plus, for each, its offset in the outer bytes (one extra entry for the end).
+/// Decoded bytes plus, for each, where its encoding starts and ends in the outer bytes.
 #[derive(Debug, Default)]
 pub struct Decoded {
     pub bytes: Vec<u8>,
-    pub origin: Vec<usize>,
+    starts: Vec<usize>,
+    ends: Vec<usize>,
 }
 
 impl Decoded {
+    /// The outer offset of decoded offset `i`; with `is_end`, of the exclusive end `i`.
+    pub fn outer_offset(&self, i: usize, is_end: bool) -> usize {
+        match (is_end, i) {
+            (true, 0) => self.starts.first().copied().unwrap_or(0),
+            (true, i) => self.ends[(i - 1).min(self.ends.len() - 1)],
+            (false, i) => self.starts[i.min(self.starts.len() - 1)],
+        }
+    }
+
     /// The outer range of the decoded range `start..end`.
+    #[cfg(test)]
     pub fn outer(&self, start: usize, end: usize) -> (usize, usize) {
-        (self.origin[start], self.origin[end])
+        (
+            self.outer_offset(start, false),
+            self.outer_offset(end, true),
+        )
     }
 }
 
@@ -79,17 +96,21 @@ impl Decoded {
 /// For ASCII text the two byte orders differ only by a shift of one byte, so the order is the one
 /// that pairs the bytes evenly up to the end of the data (else a key at the very end loses a character).
 pub fn utf16_window(hay: &[u8], hit: usize, form_len: usize) -> Decoded {
-    let little_endian = hit == 0 || (hay.len() - hit) % 2 == 0;
+    let little_endian = hit == 0 || (hay.len() - hit).is_multiple_of(2);
     let first = if little_endian { hit } else { hit - 1 };
     let start = first - (first.min(2 * WINDOW) & !1);
     let end = (first + form_len + 1 + 2 * WINDOW).min(hay.len());
     let mut out = Decoded::default();
     for at in (start..end.saturating_sub(1)).step_by(2) {
-        let (lo, hi) = if little_endian { (hay[at], hay[at + 1]) } else { (hay[at + 1], hay[at]) };
+        let (lo, hi) = if little_endian {
+            (hay[at], hay[at + 1])
+        } else {
+            (hay[at + 1], hay[at])
+        };
         out.bytes.push(if hi == 0 && lo < 0x80 { lo } else { 0xFF });
-        out.origin.push(at);
+        out.starts.push(at);
+        out.ends.push(at + 2);
     }
-    out.origin.push(start + 2 * out.bytes.len());
     out
 }
 
@@ -113,13 +134,17 @@ pub fn base64_window(hay: &[u8], hit: usize, form: &Base64Form) -> Decoded {
     let Ok(bytes) = LENIENT.decode(&text) else {
         return Decoded::default();
     };
-    let origin = (0..=bytes.len())
-        .map(|i| {
-            let char_index = (i / 3) * 4 + i % 3;
-            positions.get(char_index).copied().unwrap_or_else(|| positions.last().map_or(hit, |&p| p + 1))
-        })
+    // Byte i of a quantum is carried by characters i and i+1 of its four.
+    let at = |c: usize| positions[c.min(positions.len() - 1)];
+    let starts = (0..bytes.len()).map(|i| at((i / 3) * 4 + i % 3)).collect();
+    let ends = (0..bytes.len())
+        .map(|i| at((i / 3) * 4 + i % 3 + 1) + 1)
         .collect();
-    Decoded { bytes, origin }
+    Decoded {
+        bytes,
+        starts,
+        ends,
+    }
 }
 
 fn standard(b: u8) -> u8 {
@@ -177,7 +202,7 @@ fn run_start(hay: &[u8], at: usize) -> usize {
 
 /// Whether a line of base64 this long is a full line of a wrapped run.
 fn is_full_line(len: usize) -> bool {
-    len >= 40 && len % 4 == 0
+    len >= 40 && len.is_multiple_of(4)
 }
 
 /// A line wrap inside a base64 run: `[ \t]*\r?\n[ \t]*` after a full line and before more
@@ -231,7 +256,12 @@ mod tests {
             let mut data = b"xyz"[..pad].to_vec();
             data.extend_from_slice(b"sk-T3BlbkFJ-tail");
             let enc = b64(&data);
-            assert!(forms.iter().any(|f| enc.contains(std::str::from_utf8(&f.text).unwrap())), "pad {pad}: {enc}");
+            assert!(
+                forms
+                    .iter()
+                    .any(|f| enc.contains(std::str::from_utf8(&f.text).unwrap())),
+                "pad {pad}: {enc}"
+            );
         }
     }
 
@@ -249,7 +279,13 @@ mod tests {
                 .unwrap();
             let d = base64_window(hay, hit, form);
             let at = memchr::memmem::find(&d.bytes, b"sk-abc").unwrap();
-            assert!(std::str::from_utf8(&d.bytes).unwrap_or("").contains("T3BlbkFJ"), "{:?}", d.bytes);
+            assert!(
+                std::str::from_utf8(&d.bytes)
+                    .unwrap_or("")
+                    .contains("T3BlbkFJ"),
+                "{:?}",
+                d.bytes
+            );
             let (s, _) = d.outer(at, at + 3);
             assert!((7..7 + 12).contains(&s), "pad {pad}: outer start {s}");
         }
@@ -259,25 +295,64 @@ mod tests {
     fn wrapped_base64_is_followed_across_lines() {
         let plain = format!("{}sk-abcT3BlbkFJxyz{}", "a".repeat(100), "b".repeat(100));
         let enc = b64(plain.as_bytes());
-        let wrapped: Vec<&str> = enc.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let wrapped: Vec<&str> = enc
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
         let text = format!("data:\n  {}\n", wrapped.join("\n  "));
         let hay = text.as_bytes();
         let forms = base64_forms(b"T3BlbkFJ");
-        let (form, hit) = forms.iter().find_map(|f| memchr::memmem::find(hay, &f.text).map(|h| (f, h))).unwrap();
+        let (form, hit) = forms
+            .iter()
+            .find_map(|f| memchr::memmem::find(hay, &f.text).map(|h| (f, h)))
+            .unwrap();
         let d = base64_window(hay, hit, form);
         assert!(memchr::memmem::find(&d.bytes, plain.as_bytes()).is_some());
     }
 
     #[test]
     fn utf16_both_byte_orders() {
-        let le: Vec<u8> = "x=sk-T3BlbkFJ!".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        let be: Vec<u8> = "x=sk-T3BlbkFJ!".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let le: Vec<u8> = "x=sk-T3BlbkFJ!"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let be: Vec<u8> = "x=sk-T3BlbkFJ!"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         let form = utf16_form(b"T3BlbkFJ");
         for hay in [le, be] {
             let hit = memchr::memmem::find(&hay, &form).unwrap();
             let d = utf16_window(&hay, hit, form.len());
             assert_eq!(d.bytes, b"x=sk-T3BlbkFJ!");
             assert_eq!(d.outer(2, 4).0 / 2, 2);
+        }
+    }
+}
+#[cfg(test)]
+mod end_tests {
+    use super::*;
+    #[test]
+    fn ends_map_past_the_last_character() {
+        for n in 1..8usize {
+            let plain: Vec<u8> = b"T3BlbkFJ"
+                .iter()
+                .copied()
+                .chain((0..n).map(|i| b'a' + i as u8))
+                .collect();
+            let enc = base64::engine::general_purpose::STANDARD.encode(&plain);
+            let hay = format!("x {enc} y");
+            let forms = base64_forms(b"T3BlbkFJ");
+            let (form, hit) = forms
+                .iter()
+                .find_map(|f| memchr::memmem::find(hay.as_bytes(), &f.text).map(|h| (f, h)))
+                .unwrap();
+            let d = base64_window(hay.as_bytes(), hit, form);
+            assert_eq!(d.bytes, plain, "n={n}");
+            let (s, e) = d.outer(0, d.bytes.len());
+            let unpadded = enc.trim_end_matches('=').len();
+            assert_eq!((s, e), (2, 2 + unpadded), "n={n} enc={enc}");
         }
     }
 }

@@ -69,11 +69,14 @@ impl Matcher {
         let mut by_keyword: Vec<Vec<usize>> = Vec::new();
         for (ri, rule) in rules.rules.iter().enumerate() {
             for kw in rule.spec.keywords.iter().filter(|k| !k.is_empty()) {
-                let idx = keywords.iter().position(|k| k == kw.as_bytes()).unwrap_or_else(|| {
-                    keywords.push(kw.as_bytes().to_vec());
-                    by_keyword.push(Vec::new());
-                    keywords.len() - 1
-                });
+                let idx = keywords
+                    .iter()
+                    .position(|k| k == kw.as_bytes())
+                    .unwrap_or_else(|| {
+                        keywords.push(kw.as_bytes().to_vec());
+                        by_keyword.push(Vec::new());
+                        keywords.len() - 1
+                    });
                 if !by_keyword[idx].contains(&ri) {
                     by_keyword[idx].push(ri);
                 }
@@ -85,7 +88,14 @@ impl Matcher {
             .build(&needles)
             .expect("keyword automaton fits in memory");
         let keyword_lens = keywords.iter().map(Vec::len).collect();
-        Matcher { rules, ac, patterns, by_keyword, keyword_lens, max_decode_depth }
+        Matcher {
+            rules,
+            ac,
+            patterns,
+            by_keyword,
+            keyword_lens,
+            max_decode_depth,
+        }
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -95,14 +105,20 @@ impl Matcher {
     /// The longest distance around a hit that matching looks at, in bytes: a stream must carry at
     /// least twice this much from one chunk to the next.
     pub fn reach(&self) -> usize {
-        let rule_reach = self.rules.rules.iter().map(|r| r.spec.max_len).max().unwrap_or(0);
+        let rule_reach = self
+            .rules
+            .rules
+            .iter()
+            .map(|r| r.spec.max_len)
+            .max()
+            .unwrap_or(0);
         rule_reach.max(2 * decode::WINDOW + 64) + 64
     }
 
     /// Finds every key in `hay`, sorted by offset, one per span (the earlier rule wins a tie).
     pub fn find(&self, hay: &[u8]) -> Found {
         let mut found = Found::default();
-        self.find_layer(hay, 0, &|i| i, &[], &mut found);
+        self.find_layer(hay, 0, &|i, _| i, &[], &mut found);
         found.keys.sort_by_key(|m| (m.start, m.rule, m.end));
         let mut last_end = 0;
         let mut first = true;
@@ -123,7 +139,7 @@ impl Matcher {
         &self,
         hay: &[u8],
         depth: usize,
-        outer: &dyn Fn(usize) -> usize,
+        outer: &dyn Fn(usize, bool) -> usize,
         layers: &[&'static str],
         found: &mut Found,
     ) {
@@ -131,7 +147,15 @@ impl Matcher {
             let pattern = &self.patterns[hit.pattern().as_usize()];
             let decoded = match &pattern.encoding {
                 Encoding::Plain => {
-                    self.check_rules(hay, hit.start(), hit.end(), pattern.keyword, outer, layers, found);
+                    self.check_rules(
+                        hay,
+                        hit.start(),
+                        hit.end(),
+                        pattern.keyword,
+                        outer,
+                        layers,
+                        found,
+                    );
                     continue;
                 }
                 _ if depth >= self.max_decode_depth => continue,
@@ -146,7 +170,7 @@ impl Matcher {
         &self,
         (layer, decoded): (&'static str, Decoded),
         depth: usize,
-        outer: &dyn Fn(usize) -> usize,
+        outer: &dyn Fn(usize, bool) -> usize,
         layers: &[&'static str],
         found: &mut Found,
     ) {
@@ -155,7 +179,7 @@ impl Matcher {
         }
         let mut inner_layers = layers.to_vec();
         inner_layers.push(layer);
-        let map = |i: usize| outer(decoded.origin[i.min(decoded.bytes.len())]);
+        let map = |i: usize, is_end: bool| outer(decoded.outer_offset(i, is_end), is_end);
         self.find_layer(&decoded.bytes, depth + 1, &map, &inner_layers, found);
     }
 
@@ -166,7 +190,7 @@ impl Matcher {
         hit_start: usize,
         hit_end: usize,
         keyword: usize,
-        outer: &dyn Fn(usize) -> usize,
+        outer: &dyn Fn(usize, bool) -> usize,
         layers: &[&'static str],
         found: &mut Found,
     ) {
@@ -186,14 +210,14 @@ impl Matcher {
                 }
                 match checks::judge(rule, hay, start, end, &caps) {
                     Verdict::LookAlike => {}
-                    Verdict::Placeholder => found.placeholders.push(outer(start)),
+                    Verdict::Placeholder => found.placeholders.push(outer(start, false)),
                     Verdict::Key => {
                         let secret = checks::secret_of(&caps);
                         let (s, e) = (w0 + secret.start(), w0 + secret.end());
                         found.keys.push(RawMatch {
                             rule: ri,
-                            start: outer(s),
-                            end: outer(e).max(outer(s) + 1),
+                            start: outer(s, false),
+                            end: outer(e, true).max(outer(s, false) + 1),
                             secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
                             prefix_len: checks::prefix_len(&caps),
                             decoded: layers.to_vec(),
@@ -211,15 +235,24 @@ fn patterns_for(keywords: &[Vec<u8>], encoded: bool) -> (Vec<Vec<u8>>, Vec<Patte
     let mut patterns = Vec::new();
     for (k, kw) in keywords.iter().enumerate() {
         needles.push(kw.clone());
-        patterns.push(Pattern { keyword: k, encoding: Encoding::Plain });
+        patterns.push(Pattern {
+            keyword: k,
+            encoding: Encoding::Plain,
+        });
         if !encoded || kw.len() < MIN_ENCODED_KEYWORD {
             continue;
         }
         needles.push(decode::utf16_form(kw));
-        patterns.push(Pattern { keyword: k, encoding: Encoding::Utf16 });
+        patterns.push(Pattern {
+            keyword: k,
+            encoding: Encoding::Utf16,
+        });
         for form in decode::base64_forms(kw) {
             needles.push(form.text.clone());
-            patterns.push(Pattern { keyword: k, encoding: Encoding::Base64(form) });
+            patterns.push(Pattern {
+                keyword: k,
+                encoding: Encoding::Base64(form),
+            });
         }
     }
     (needles, patterns)
@@ -245,7 +278,10 @@ mod tests {
         let found = matcher().find(text.as_bytes());
         assert_eq!(found.keys.len(), 1);
         let m = &found.keys[0];
-        assert_eq!((m.start, m.end, m.secret.as_str()), (16, 16 + k.len(), k.as_str()));
+        assert_eq!(
+            (m.start, m.end, m.secret.as_str()),
+            (16, 16 + k.len(), k.as_str())
+        );
         assert_eq!(m.prefix_len, 8);
     }
 
@@ -279,10 +315,16 @@ mod tests {
         assert_eq!(found.keys[0].decoded, vec!["base64"]);
         assert!((8 + 4..8 + 8).contains(&found.keys[0].start));
 
-        let utf16: Vec<u8> = format!("k = {k};").encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let utf16: Vec<u8> = format!("k = {k};")
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         let found = matcher().find(&utf16);
         assert_eq!(found.keys.len(), 1);
-        assert_eq!((found.keys[0].start, found.keys[0].decoded.clone()), (8, vec!["utf-16"]));
+        assert_eq!(
+            (found.keys[0].start, found.keys[0].decoded.clone()),
+            (8, vec!["utf-16"])
+        );
     }
 
     #[test]

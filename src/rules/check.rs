@@ -27,7 +27,10 @@ impl CheckReport {
 /// Validates every rule of `rules` and runs its examples.
 pub fn check_rules(rules: Arc<RuleSet>) -> CheckReport {
     let matcher = Matcher::new(rules.clone(), 1);
-    let mut report = CheckReport { rules: rules.rules.len(), ..Default::default() };
+    let mut report = CheckReport {
+        rules: rules.rules.len(),
+        ..Default::default()
+    };
     for (ri, rule) in rules.rules.iter().enumerate() {
         let id = &rule.spec.id;
         let mut fail = |msg: String| report.failures.push((id.clone(), msg));
@@ -60,7 +63,9 @@ pub fn check_rules(rules: Arc<RuleSet>) -> CheckReport {
                     fail(format!("example {template:?} (seed {seed}) is not found"));
                 } else if !positive && !found.is_empty() {
                     let by = &rules.rules[found[0].rule].spec.id;
-                    fail(format!("negative example {template:?} (seed {seed}) is found by {by}"));
+                    fail(format!(
+                        "negative example {template:?} (seed {seed}) is found by {by}"
+                    ));
                 }
             }
         }
@@ -70,11 +75,14 @@ pub fn check_rules(rules: Arc<RuleSet>) -> CheckReport {
 }
 
 fn examples<'a>(pos: &'a [String], neg: &'a [String]) -> impl Iterator<Item = (&'a str, bool)> {
-    pos.iter().map(|t| (t.as_str(), true)).chain(neg.iter().map(|t| (t.as_str(), false)))
+    pos.iter()
+        .map(|t| (t.as_str(), true))
+        .chain(neg.iter().map(|t| (t.as_str(), false)))
 }
 
 fn is_pascal_case(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]

@@ -45,7 +45,10 @@ pub fn load_rule_files(user: &[PathBuf], disabled: &[String]) -> Result<RuleSet,
 }
 
 fn toml_files(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
-    let io = |source| RuleError::Io { path: path.display().to_string(), source };
+    let io = |source| RuleError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     if !path.is_dir() {
         std::fs::metadata(path).map_err(io)?;
         return Ok(vec![path.to_path_buf()]);
@@ -61,8 +64,16 @@ fn toml_files(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
     Ok(files)
 }
 
-fn add_file(set: &mut RuleSet, origin: &str, text: &str, compile_now: bool) -> Result<(), RuleError> {
-    let invalid = |message: String| RuleError::Invalid { path: origin.to_string(), message };
+fn add_file(
+    set: &mut RuleSet,
+    origin: &str,
+    text: &str,
+    compile_now: bool,
+) -> Result<(), RuleError> {
+    let invalid = |message: String| RuleError::Invalid {
+        path: origin.to_string(),
+        message,
+    };
     let file: RuleFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
     let mut ids: HashSet<String> = set.rules.iter().map(|r| r.spec.id.clone()).collect();
     for mut spec in file.rule {
@@ -71,9 +82,11 @@ fn add_file(set: &mut RuleSet, origin: &str, text: &str, compile_now: bool) -> R
         if !ids.insert(id.clone()) {
             return Err(invalid(format!("rule {id}: the id is already taken")));
         }
-        let rule = Rule::new(spec, origin.to_string()).map_err(|m| invalid(format!("rule {id}: {m}")))?;
+        let rule =
+            Rule::new(spec, origin.to_string()).map_err(|m| invalid(format!("rule {id}: {m}")))?;
         if compile_now {
-            rule.validate().map_err(|m| invalid(format!("rule {id}: {m}")))?;
+            rule.validate()
+                .map_err(|m| invalid(format!("rule {id}: {m}")))?;
         }
         set.rules.push(rule);
     }
@@ -110,8 +123,13 @@ remediation = "remove it"
         let dir = tempfile::tempdir().unwrap();
         let bad = MINIMAL.replace(r#"keywords = ["demo_"]"#, "keywords = []");
         std::fs::write(dir.path().join("bad.toml"), bad).unwrap();
-        let err = load_rule_files(&[dir.path().to_path_buf()], &[]).unwrap_err().to_string();
-        assert!(err.contains("bad.toml") && err.contains("no keywords"), "{err}");
+        let err = load_rule_files(&[dir.path().to_path_buf()], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.toml") && err.contains("no keywords"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -119,7 +137,9 @@ remediation = "remove it"
         let dir = tempfile::tempdir().unwrap();
         let bad = MINIMAL.replace("{8})'", "{8}'");
         std::fs::write(dir.path().join("bad.toml"), bad).unwrap();
-        let err = load_rule_files(&[dir.path().to_path_buf()], &[]).unwrap_err().to_string();
+        let err = load_rule_files(&[dir.path().to_path_buf()], &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rule x.demo: pattern"), "{err}");
     }
 

@@ -94,9 +94,18 @@ impl Rule {
         let deny = spec
             .deny_sha256
             .iter()
-            .map(|h| parse_sha256(h).ok_or_else(|| format!("deny_sha256 entry {h:?} is not 64 hex digits")))
+            .map(|h| {
+                parse_sha256(h)
+                    .ok_or_else(|| format!("deny_sha256 entry {h:?} is not 64 hex digits"))
+            })
             .collect::<Result<_, _>>()?;
-        Ok(Rule { spec, origin, regex: OnceLock::new(), boundary, deny })
+        Ok(Rule {
+            spec,
+            origin,
+            regex: OnceLock::new(),
+            boundary,
+            deny,
+        })
     }
 
     /// The compiled pattern. Patterns are validated when loaded, so compiling cannot fail here.
@@ -125,7 +134,9 @@ impl Rule {
         let names: Vec<&str> = re.capture_names().flatten().collect();
         for group in self.spec.balanced.iter().flatten() {
             if !names.contains(&group.as_str()) {
-                return Err(format!("balanced names group {group:?}, which the pattern lacks"));
+                return Err(format!(
+                    "balanced names group {group:?}, which the pattern lacks"
+                ));
             }
         }
         if !(0.0..=10.0).contains(&self.spec.severity) {
@@ -136,7 +147,9 @@ impl Rule {
 }
 
 fn compile_pattern(pattern: &str) -> Result<Regex, regex::Error> {
-    regex::bytes::RegexBuilder::new(pattern).unicode(false).build()
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
 }
 
 fn boundary_table(class: &str) -> Result<[bool; 256], String> {

@@ -31,7 +31,9 @@ impl Rng {
 
     /// `n` random characters from `alphabet`.
     pub fn string(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n).map(|_| alphabet[self.below(alphabet.len())] as char).collect()
+        (0..n)
+            .map(|_| alphabet[self.below(alphabet.len())] as char)
+            .collect()
     }
 }
 
@@ -51,7 +53,9 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String, TemplateError> {
             rest = &rest[open + 2..];
             continue;
         }
-        let close = rest[open..].find('}').ok_or_else(|| TemplateError(rest[open..].into()))?;
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| TemplateError(rest[open..].into()))?;
         out.push_str(&token(&rest[open + 1..open + close], rng)?);
         rest = &rest[open + close + 1..];
     }

@@ -1,0 +1,107 @@
+//! The command line, as clap types only. `Config::from_cli` turns it into what the core uses.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Finds leaked API keys (OpenAI first) in files, directories and archives.
+#[derive(Debug, Parser)]
+#[command(name = "keyhound", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (`-` reads standard input) for leaked keys.
+    Scan(ScanArgs),
+    /// List or check the rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the active rules.
+    List,
+    /// Validate every rule and run its examples.
+    Check,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RuleArgs {
+    /// Add the rules in this TOML file, or in every *.toml of this directory.
+    #[arg(long = "rules", value_name = "PATH", global = true)]
+    pub rules: Vec<PathBuf>,
+    /// Turn a rule off by id (repeatable).
+    #[arg(long = "disable-rule", value_name = "ID", global = true)]
+    pub disable_rule: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets whole instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// When to use colour in the human report (NO_COLOR is honoured).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Scan files that .gitignore or .git/info/exclude would skip.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links while walking directories.
+    #[arg(short = 'L', long)]
+    pub follow_links: bool,
+    /// Skip files larger than SIZE (e.g. 10M, 1G); skipped files make the scan incomplete.
+    #[arg(long, value_name = "SIZE")]
+    pub max_filesize: Option<String>,
+    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_archive_depth: usize,
+    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_decode_depth: usize,
+    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Bytes per read chunk (for tests of keys across chunk boundaries).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub chunk_size: Option<usize>,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

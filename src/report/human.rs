@@ -1,0 +1,166 @@
+//! The human report: findings grouped by file, the verdict of what to do, and a closing summary.
+//! Colour only when asked for or on a terminal.
+
+use super::{ScanReport, plural};
+use crate::finding::Finding;
+use std::io::{self, Write};
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn path(&self, t: &str) -> String {
+        self.wrap("1;35", t)
+    }
+    fn key(&self, t: &str) -> String {
+        self.wrap("1;31", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.wrap("2", t)
+    }
+    fn pos(&self, t: &str) -> String {
+        self.wrap("32", t)
+    }
+}
+
+pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint(report.color);
+    let mut current: Option<String> = None;
+    for f in &report.findings {
+        let place = f.origin.display();
+        if current.as_deref() != Some(&place) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", paint.path(&place))?;
+            current = Some(place);
+        }
+        write_finding(report, f, &paint, out)?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(out)?;
+        write_advice(report, out)?;
+    }
+    write_summary(report, out)
+}
+
+fn write_finding(
+    report: &ScanReport<'_>,
+    f: &Finding,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let rule = report.rule(f);
+    let pos = format!("{}:{}", f.line, f.column);
+    let decoded = if f.decoded.is_empty() {
+        String::new()
+    } else {
+        format!(" (in {})", f.decoded.join(" in "))
+    };
+    writeln!(
+        out,
+        "  {:<9} {}  {}{}",
+        paint.pos(&pos),
+        rule.spec.description,
+        paint.key(&f.secret.display(report.show_secrets)),
+        decoded
+    )?;
+    writeln!(out, "  {:<9} {}", "", f.context)?;
+    writeln!(
+        out,
+        "  {:<9} {}",
+        "",
+        paint.dim(&format!("{} · {}", rule.spec.id, f.fingerprint))
+    )
+}
+
+fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let keys: std::collections::HashSet<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    let mut urls: Vec<&str> = report
+        .findings
+        .iter()
+        .filter_map(|f| report.rule(f).spec.revoke_url.as_deref())
+        .collect();
+    urls.sort_unstable();
+    urls.dedup();
+    writeln!(
+        out,
+        "{} found ({}). What to do, for each key:",
+        plural(report.findings.len() as u64, "leaked key", "leaked keys"),
+        plural(keys.len() as u64, "distinct key", "distinct keys"),
+    )?;
+    writeln!(
+        out,
+        "  1. Revoke it now at {} (a key shows there by its last 4 characters).",
+        urls.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  2. Create a replacement and load it from an environment variable or a secret store."
+    )?;
+    writeln!(
+        out,
+        "  3. If it was ever committed, purge it from git history after revoking it."
+    )?;
+    writeln!(out)
+}
+
+fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.stats;
+    let secs = s.elapsed_ms as f64 / 1000.0;
+    let mb = s.bytes as f64 / 1e6;
+    let rate = if secs > 0.0 {
+        format!(", {:.0} MB/s", mb / secs)
+    } else {
+        String::new()
+    };
+    let mut parts = vec![format!(
+        "Scanned {} ({:.1} MB) in {:.2} s{rate}: {}",
+        plural(s.files, "file", "files"),
+        mb,
+        secs,
+        plural(s.findings, "finding", "findings")
+    )];
+    if s.placeholders > 0 {
+        parts.push(format!(
+            "{} ignored",
+            plural(s.placeholders, "placeholder", "placeholders")
+        ));
+    }
+    if s.skipped > 0 {
+        parts.push(format!(
+            "{} (see the warnings above)",
+            plural(s.skipped, "input skipped", "inputs skipped")
+        ));
+    }
+    writeln!(out, "{}.", parts.join("; "))?;
+    if s.ignored > 0 {
+        let env = match report.ignored_env.first() {
+            Some(e) => format!(", including {e}"),
+            None => String::new(),
+        };
+        let n = plural(s.ignored, "ignored path", "ignored paths");
+        writeln!(out, "{n} not scanned{env} — use --no-ignore to scan them.")?;
+    }
+    if s.symlinks_not_followed > 0 {
+        let n = plural(s.symlinks_not_followed, "symbolic link", "symbolic links");
+        writeln!(out, "{n} not followed — use --follow-links to follow them.")?;
+    }
+    if !report.complete {
+        writeln!(
+            out,
+            "The scan is incomplete: some input could not be fully read (see the warnings above)."
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The JSON report and JSON lines. The wire types here are the contract that `schema/` describes
+//! and the README documents; field names never change within a `version`.
+
+use super::ScanReport;
+use crate::finding::{Finding, Skipped, Stats};
+use crate::rules::Rule;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Version of the JSON report format.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    tool: Tool,
+    complete: bool,
+    stats: &'a Stats,
+    ignored_env_files: &'a [String],
+    skipped: &'a [Skipped],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+const TOOL: Tool = Tool {
+    name: "keyhound",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+/// One finding on the wire.
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    rule: &'a str,
+    provider: &'a str,
+    kind: &'a str,
+    path: &'a str,
+    archive_member: Option<&'a str>,
+    decoded: &'a [String],
+    line: u64,
+    /// 1-based, in bytes.
+    column: u64,
+    offset: u64,
+    secret: String,
+    redacted: bool,
+    fingerprint: &'a str,
+    context: &'a str,
+    severity: f32,
+    remediation: &'a str,
+    revoke_url: Option<&'a str>,
+}
+
+impl<'a> JsonFinding<'a> {
+    pub fn new(f: &'a Finding, rule: &'a Rule, show_secrets: bool) -> Self {
+        JsonFinding {
+            rule: &rule.spec.id,
+            provider: &rule.spec.provider,
+            kind: &rule.spec.kind,
+            path: &f.origin.path,
+            archive_member: f.origin.member.as_deref(),
+            decoded: &f.decoded,
+            line: f.line,
+            column: f.column,
+            offset: f.offset,
+            secret: f.secret.display(show_secrets),
+            redacted: !show_secrets,
+            fingerprint: &f.fingerprint,
+            context: &f.context,
+            severity: rule.spec.severity,
+            remediation: rule.spec.remediation.trim(),
+            revoke_url: rule.spec.revoke_url.as_deref(),
+        }
+    }
+}
+
+pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let doc = JsonReport {
+        version: FORMAT_VERSION,
+        tool: TOOL,
+        complete: report.complete,
+        stats: &report.stats,
+        ignored_env_files: &report.ignored_env,
+        skipped: &report.skipped,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding::new(f, report.rule(f), report.show_secrets))
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Line<'a> {
+    Finding(JsonFinding<'a>),
+    Skipped(&'a Skipped),
+    Summary {
+        version: u32,
+        tool: Tool,
+        complete: bool,
+        stats: &'a Stats,
+        ignored_env_files: &'a [String],
+    },
+}
+
+/// One `{"type": "finding", …}` line, written as soon as the finding is made.
+pub fn write_finding_line(
+    f: &Finding,
+    rule: &Rule,
+    show_secrets: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    serde_json::to_writer(
+        &mut *out,
+        &Line::Finding(JsonFinding::new(f, rule, show_secrets)),
+    )?;
+    writeln!(out)
+}
+
+/// One `{"type": "skipped", …}` line.
+pub fn write_skipped_line(s: &Skipped, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &Line::Skipped(s))?;
+    writeln!(out)
+}
+
+/// The closing `{"type": "summary", …}` line of a JSON lines report.
+pub fn write_summary_line(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let line = Line::Summary {
+        version: FORMAT_VERSION,
+        tool: TOOL,
+        complete: report.complete,
+        stats: &report.stats,
+        ignored_env_files: &report.ignored_env,
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    writeln!(out)
+}

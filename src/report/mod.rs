@@ -1,0 +1,48 @@
+//! Reports: one `ScanReport` value, written as human text, JSON, JSON lines or SARIF. Reports go
+//! to standard output or `--output`; diagnostics never mix into them.
+
+mod human;
+pub mod json;
+mod sarif;
+
+use crate::config::Format;
+use crate::finding::{Finding, Skipped, Stats};
+use crate::rules::{Rule, RuleSet};
+use std::io::{self, Write};
+
+/// Everything a report shows about one scan.
+#[derive(Debug)]
+pub struct ScanReport<'a> {
+    pub rules: &'a RuleSet,
+    /// Sorted by `Finding::sort_key`.
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    pub stats: Stats,
+    /// False when some input could not be fully scanned.
+    pub complete: bool,
+    /// Ignored `.env*` paths, named in the summary.
+    pub ignored_env: Vec<String>,
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+impl ScanReport<'_> {
+    pub fn rule(&self, f: &Finding) -> &Rule {
+        &self.rules.rules[f.rule]
+    }
+
+    /// Writes the report in `format`. `jsonl` findings were streamed already; this writes its summary.
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Human => human::write(self, out),
+            Format::Json => json::write(self, out),
+            Format::Jsonl => json::write_summary_line(self, out),
+            Format::Sarif => sarif::write(self, out),
+        }
+    }
+}
+
+/// "1 file", "2 files".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

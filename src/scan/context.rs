@@ -1,0 +1,137 @@
+//! Positions and context for a match: line and column from a running newline count, and the
+//! line's text around the key with every key in it redacted and control bytes escaped.
+
+use crate::matcher::RawMatch;
+use crate::secret::Secret;
+
+/// Bytes of context shown on each side of a key.
+pub const CONTEXT_BYTES: usize = 40;
+
+/// Newline bookkeeping for the data before the current buffer.
+#[derive(Debug, Default, Clone)]
+pub struct LineState {
+    /// Absolute offset of the buffer's first byte.
+    pub base: u64,
+    /// Newlines before the buffer.
+    pub lines_before: u64,
+    /// Absolute offset of the last newline before the buffer.
+    pub last_newline: Option<u64>,
+}
+
+impl LineState {
+    /// Moves the buffer start past `dropped`, the bytes leaving the buffer.
+    pub fn advance(&mut self, dropped: &[u8]) {
+        self.lines_before += bytecount::count(dropped, b'\n') as u64;
+        if let Some(i) = memchr::memrchr(b'\n', dropped) {
+            self.last_newline = Some(self.base + i as u64);
+        }
+        self.base += dropped.len() as u64;
+    }
+
+    /// 1-based line, byte column and character column of offset `at` in `buf`, given the
+    /// newline count of `buf[..counted_to]` (a cursor the caller moves forward).
+    pub fn position(&self, buf: &[u8], at: usize, cursor: &mut (usize, u64)) -> (u64, u64, u64) {
+        let (counted_to, count) = cursor;
+        *count += bytecount::count(&buf[*counted_to..at], b'\n') as u64;
+        *counted_to = at;
+        let line = self.lines_before + *count + 1;
+        match memchr::memrchr(b'\n', &buf[..at]) {
+            Some(nl) => {
+                let prefix = &buf[nl + 1..at];
+                let chars = prefix.iter().filter(|&&b| (b as i8) >= -0x40).count();
+                (line, (at - nl) as u64, chars as u64 + 1)
+            }
+            None => {
+                let abs = self.base + at as u64;
+                let col = abs - self.last_newline.map_or(0, |n| n + 1) + 1;
+                (line, col, col)
+            }
+        }
+    }
+}
+
+/// The context line for `keys[index]`: up to [`CONTEXT_BYTES`] each side, within the line.
+pub fn context(buf: &[u8], keys: &[(RawMatch, Secret)], index: usize, show: bool) -> String {
+    let key = &keys[index].0;
+    let line_start = memchr::memrchr2(b'\n', b'\r', &buf[..key.start]).map_or(0, |i| i + 1);
+    let line_end =
+        memchr::memchr2(b'\n', b'\r', &buf[key.end..]).map_or(buf.len(), |i| key.end + i);
+    let start = key.start.saturating_sub(CONTEXT_BYTES).max(line_start);
+    let end = (key.end + CONTEXT_BYTES).min(line_end);
+    let mut out = String::new();
+    let mut at = start;
+    for (other, secret) in keys.iter().filter(|(k, _)| k.end > start && k.start < end) {
+        if other.start > at {
+            escape_into(&mut out, &buf[at..other.start]);
+        }
+        out.push_str(&secret.display(show));
+        at = at.max(other.end);
+    }
+    if at < end {
+        escape_into(&mut out, &buf[at..end]);
+    }
+    out
+}
+
+/// Appends `bytes` as text: invalid UTF-8 as U+FFFD, control characters escaped.
+fn escape_into(out: &mut String, bytes: &[u8]) {
+    for c in String::from_utf8_lossy(bytes).chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_bidi(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Bidirectional controls that can make a terminal show text other than what is there.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(start: usize, end: usize) -> RawMatch {
+        RawMatch {
+            rule: 0,
+            start,
+            end,
+            secret: String::new(),
+            prefix_len: 3,
+            decoded: vec![],
+        }
+    }
+
+    #[test]
+    fn positions_count_lines_and_columns() {
+        let buf = "ab\ncd\u{e9}fg\nhij".as_bytes();
+        let st = LineState::default();
+        let mut cur = (0, 0);
+        assert_eq!(st.position(buf, 1, &mut cur), (1, 2, 2));
+        assert_eq!(st.position(buf, 8, &mut cur), (2, 6, 5));
+        assert_eq!(st.position(buf, 12, &mut cur), (3, 3, 3));
+    }
+
+    #[test]
+    fn positions_continue_across_buffers() {
+        let mut st = LineState::default();
+        st.advance(b"a\nbc");
+        assert_eq!(st.position(b"de\nf", 1, &mut (0, 0)), (2, 4, 4));
+        assert_eq!(st.position(b"de\nf", 3, &mut (0, 0)), (3, 1, 1));
+    }
+
+    #[test]
+    fn context_redacts_every_key_and_escapes_controls() {
+        let buf = b"x\ta=sk-111111 b=sk-222222\x1b end\nnext";
+        let keys = vec![
+            (raw(4, 13), Secret::new("sk-111111".into(), 3)),
+            (raw(16, 25), Secret::new("sk-222222".into(), 3)),
+        ];
+        assert_eq!(
+            context(buf, &keys, 0, false),
+            "x\\ta=sk-…1111 b=sk-…2222\\u{1b} end"
+        );
+    }
+}

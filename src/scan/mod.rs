@@ -1,0 +1,63 @@
+//! Scanning blobs: a `Scanner` reads any byte stream in chunks with an overlap, opens archives
+//! found by their magic bytes, and turns matches into findings with lines, columns and context.
+//! `walk` feeds it files and directories in parallel.
+
+mod archive;
+mod context;
+mod stream;
+pub mod walk;
+
+use crate::finding::{Finding, Skipped};
+use crate::matcher::Matcher;
+
+/// Bounds on what one blob may cost.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// How many archive levels to open (a zip in a zip is 2).
+    pub max_archive_depth: usize,
+    /// Most bytes one archive member may decompress to.
+    pub max_member_bytes: u64,
+    /// Most decompressed bytes per compressed byte, checked once a member passes 1 MiB.
+    pub max_ratio: u64,
+    /// Bytes read per chunk; the chunk overlap is added to it.
+    pub chunk_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_archive_depth: 2,
+            max_member_bytes: 256 << 20,
+            max_ratio: 100,
+            chunk_size: 8 << 20,
+        }
+    }
+}
+
+/// Scans blobs with one shared `Matcher`.
+#[derive(Debug)]
+pub struct Scanner<'m> {
+    pub matcher: &'m Matcher,
+    pub limits: Limits,
+    /// Put secrets whole into contexts (`--show-secrets`).
+    pub show_secrets: bool,
+}
+
+/// What scanning one blob produced.
+#[derive(Debug, Default)]
+pub struct BlobOutcome {
+    pub findings: Vec<Finding>,
+    pub bytes: u64,
+    pub placeholders: u64,
+    pub skipped: Vec<Skipped>,
+}
+
+impl BlobOutcome {
+    fn skip(&mut self, path: String, reason: impl Into<String>, incomplete: bool) {
+        self.skipped.push(Skipped {
+            path,
+            reason: reason.into(),
+            incomplete,
+        });
+    }
+}

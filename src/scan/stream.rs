@@ -1,0 +1,173 @@
+//! Streaming a blob through the matcher in chunks with an overlap, so a 300 MB one-line file is
+//! scanned in bounded memory and a key across a chunk boundary is found exactly once.
+
+use super::context::{LineState, context};
+use super::{BlobOutcome, Scanner, archive};
+use crate::finding::{Finding, Origin, fingerprint};
+use crate::matcher::Found;
+use crate::secret::Secret;
+use std::io::{ErrorKind, Read};
+
+/// Bytes before a chunk's own region that stay visible, so boundaries and escapes before a key
+/// at the region's start can still be looked at.
+const LOOKBEHIND: usize = 64;
+
+/// Bytes read before deciding whether a blob is an archive (tar's magic sits at 257).
+const SNIFF_BYTES: usize = 512;
+
+impl Scanner<'_> {
+    /// Scans everything `reader` yields; archives below the depth limit are opened.
+    pub fn scan_reader(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        if let Err(e) = fill(reader, &mut head, SNIFF_BYTES) {
+            out.skip(origin.display(), format!("read error: {e}"), true);
+            return;
+        }
+        if let Some(kind) = archive::sniff(&head) {
+            if depth < self.limits.max_archive_depth {
+                return self.scan_archive(kind, head, reader, origin, depth, out);
+            }
+            let reason = format!(
+                "{kind} nested deeper than --max-archive-depth {}: scanned as raw bytes",
+                self.limits.max_archive_depth
+            );
+            out.skip(origin.display(), reason, true);
+        }
+        self.scan_chunks(head, reader, origin, out);
+    }
+
+    /// Bytes carried from one chunk into the next.
+    fn overlap(&self) -> usize {
+        (2 * self.matcher.reach() + LOOKBEHIND).max(4096)
+    }
+
+    /// Scans `head` followed by the rest of `reader`, chunk by chunk.
+    pub(super) fn scan_chunks(
+        &self,
+        head: Vec<u8>,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) {
+        let overlap = self.overlap();
+        let target = overlap + self.limits.chunk_size.max(1);
+        let mut buf = head;
+        let mut lines = LineState::default();
+        let mut carried = 0;
+        loop {
+            let eof = match fill(reader, &mut buf, target) {
+                Ok(eof) => eof,
+                Err(e) => {
+                    out.skip(
+                        origin.display(),
+                        format!(
+                            "read error after {} bytes: {e}",
+                            lines.base + buf.len() as u64
+                        ),
+                        true,
+                    );
+                    true
+                }
+            };
+            let own_start = if lines.base == 0 { 0 } else { LOOKBEHIND };
+            let own_end = if eof {
+                buf.len()
+            } else {
+                buf.len() - overlap + LOOKBEHIND
+            };
+            let found = self.matcher.find(&buf);
+            self.collect(&buf, found, own_start..own_end, &lines, origin, out);
+            out.bytes += (buf.len() - carried) as u64;
+            if eof {
+                return;
+            }
+            let dropped = buf.len() - overlap;
+            lines.advance(&buf[..dropped]);
+            buf.drain(..dropped);
+            carried = buf.len();
+        }
+    }
+
+    /// Turns the matches whose start lies in `own` into findings.
+    fn collect(
+        &self,
+        buf: &[u8],
+        found: Found,
+        own: std::ops::Range<usize>,
+        lines: &LineState,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) {
+        out.placeholders += found
+            .placeholders
+            .iter()
+            .filter(|p| own.contains(p))
+            .count() as u64;
+        if found.keys.is_empty() {
+            return;
+        }
+        let rules = &self.matcher.rules().rules;
+        let keys: Vec<_> = found
+            .keys
+            .into_iter()
+            .map(|m| {
+                let secret = Secret::new(m.secret.clone(), m.prefix_len);
+                (m, secret)
+            })
+            .collect();
+        let mut cursor = (0, 0);
+        for (i, (m, secret)) in keys
+            .iter()
+            .enumerate()
+            .filter(|(_, (m, _))| own.contains(&m.start))
+        {
+            let (line, column, column_chars) = lines.position(buf, m.start, &mut cursor);
+            let mut decoded = origin.decoded.clone();
+            decoded.extend(m.decoded.iter().map(|d| d.to_string()));
+            out.findings.push(Finding {
+                rule: m.rule,
+                origin: origin.clone(),
+                decoded,
+                line,
+                column,
+                column_chars,
+                offset: lines.base + m.start as u64,
+                fingerprint: fingerprint(&rules[m.rule].spec.provider, secret.expose()),
+                secret: secret.clone(),
+                context: context(buf, &keys, i, self.show_secrets),
+            });
+        }
+    }
+}
+
+/// Reads until `buf` holds `target` bytes or the reader ends; returns whether it ended. The
+/// buffer grows as data arrives, so a small file never costs a whole chunk.
+pub(super) fn fill(
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    target: usize,
+) -> std::io::Result<bool> {
+    while buf.len() < target {
+        let len = buf.len();
+        buf.resize(target.min(len.max(32 << 10) * 2), 0);
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(true);
+            }
+            Ok(n) => buf.truncate(len + n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,279 @@
+//! Files and directories in, outcomes out: a parallel `ignore` walk (honouring `.gitignore` and
+//! `.git/info/exclude` only, hidden files included, `.git/` never entered) feeding a rayon pool
+//! of scanners, plus the count of what the ignore rules kept out.
+
+use super::{BlobOutcome, Scanner};
+use crate::finding::Origin;
+use crossbeam_channel::{Sender, bounded};
+use ignore::{DirEntry, WalkBuilder, WalkState};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::fs::File;
+use std::hash::{BuildHasher, RandomState};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// How to walk.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    pub no_ignore: bool,
+    pub follow_links: bool,
+    pub threads: usize,
+    pub max_filesize: Option<u64>,
+}
+
+/// What the walk itself saw, besides the outcomes it handed on.
+#[derive(Debug, Default)]
+pub struct WalkSummary {
+    pub files: u64,
+    /// Paths that ignore rules kept out (an ignored directory counts once).
+    pub ignored: u64,
+    /// Ignored paths named `.env*`, which users most need to hear about.
+    pub ignored_env: Vec<String>,
+    pub symlinks_not_followed: u64,
+}
+
+enum Job {
+    File(PathBuf),
+    Outcome(BlobOutcome),
+}
+
+/// Scans every path (`-` is standard input), handing each blob's outcome to `sink`.
+pub fn scan_paths(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+    scanner: &Scanner<'_>,
+    sink: &(dyn Fn(BlobOutcome) + Sync),
+) -> WalkSummary {
+    let mut summary = WalkSummary::default();
+    let mut roots = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut out = BlobOutcome::default();
+            scanner.scan_reader(
+                &mut std::io::stdin().lock(),
+                &Origin::file("-"),
+                0,
+                &mut out,
+            );
+            summary.files += 1;
+            sink(out);
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => roots.push(path.clone()),
+            Ok(m) if m.is_file() => {
+                summary.files += 1;
+                sink(scan_file(scanner, path, opts.max_filesize));
+            }
+            Ok(_) => sink(skipped(
+                path,
+                "not a regular file (a FIFO, socket or device): not read",
+                false,
+            )),
+            Err(e) => sink(skipped(path, &format!("cannot read: {e}"), true)),
+        }
+    }
+    if !roots.is_empty() {
+        walk_roots(&roots, opts, scanner, sink, &mut summary);
+    }
+    summary
+}
+
+fn skipped(path: &Path, reason: &str, incomplete: bool) -> BlobOutcome {
+    let mut out = BlobOutcome::default();
+    out.skip(display(path), reason, incomplete);
+    out
+}
+
+/// A path as the user would write it: without a leading `./`.
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// Scans one regular file.
+pub fn scan_file(scanner: &Scanner<'_>, path: &Path, max_filesize: Option<u64>) -> BlobOutcome {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return skipped(path, &format!("cannot open: {e}"), true),
+    };
+    if let (Some(max), Ok(meta)) = (max_filesize, file.metadata())
+        && meta.len() > max
+    {
+        let reason = format!("{} bytes, over --max-filesize {max}", meta.len());
+        return skipped(path, &reason, true);
+    }
+    let mut out = BlobOutcome::default();
+    scanner.scan_reader(&mut file, &Origin::file(display(path)), 0, &mut out);
+    out
+}
+
+/// What the walker threads share: the hash of every path they yielded, and the directories.
+#[derive(Default)]
+struct Seen {
+    paths: HashSet<u64>,
+    dirs: Vec<PathBuf>,
+    symlinks: u64,
+}
+
+fn walk_roots(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    scanner: &Scanner<'_>,
+    sink: &(dyn Fn(BlobOutcome) + Sync),
+    summary: &mut WalkSummary,
+) {
+    let walker = builder(roots, opts).build_parallel();
+    let seen = Mutex::new(Seen::default());
+    let hasher = RandomState::new();
+    let (tx, rx) = bounded::<Job>(512);
+    let files = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            walker.run(|| {
+                let mut visitor = Visitor {
+                    tx: tx.clone(),
+                    local: Seen::default(),
+                    shared: &seen,
+                    hasher: &hasher,
+                };
+                Box::new(move |entry| visitor.visit(entry))
+            });
+            drop(tx);
+        });
+        rx.into_iter().par_bridge().for_each(|job| match job {
+            Job::File(path) => {
+                files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                sink(scan_file(scanner, &path, opts.max_filesize));
+            }
+            Job::Outcome(out) => sink(out),
+        });
+    });
+    let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+    summary.files += files.into_inner();
+    summary.symlinks_not_followed += seen.symlinks;
+    if !opts.no_ignore {
+        count_ignored(&seen, &hasher, summary);
+    }
+}
+
+fn builder(roots: &[PathBuf], opts: &WalkOptions) -> WalkBuilder {
+    let mut b = WalkBuilder::new(&roots[0]);
+    for root in &roots[1..] {
+        b.add(root);
+    }
+    let honour = !opts.no_ignore;
+    b.standard_filters(false)
+        .hidden(false)
+        .ignore(false)
+        .git_global(false)
+        .git_ignore(honour)
+        .git_exclude(honour)
+        .parents(honour)
+        .require_git(false)
+        .follow_links(opts.follow_links)
+        .threads(opts.threads.clamp(1, 2))
+        .filter_entry(|e| e.file_name() != ".git");
+    b
+}
+
+struct Visitor<'a> {
+    tx: Sender<Job>,
+    local: Seen,
+    shared: &'a Mutex<Seen>,
+    hasher: &'a RandomState,
+}
+
+impl Visitor<'_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        let job = match entry {
+            Ok(entry) => {
+                self.local.paths.insert(self.hasher.hash_one(entry.path()));
+                match entry.file_type() {
+                    Some(t) if t.is_dir() => {
+                        self.local.dirs.push(entry.into_path());
+                        return WalkState::Continue;
+                    }
+                    Some(t) if t.is_file() => Job::File(entry.into_path()),
+                    Some(t) if t.is_symlink() => {
+                        self.local.symlinks += 1;
+                        return WalkState::Continue;
+                    }
+                    _ => Job::Outcome(skipped(
+                        entry.path(),
+                        "not a regular file (a FIFO, socket or device): not read",
+                        false,
+                    )),
+                }
+            }
+            Err(err) => Job::Outcome(walk_error(err)),
+        };
+        if self.tx.send(job).is_err() {
+            WalkState::Quit
+        } else {
+            WalkState::Continue
+        }
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.paths.extend(self.local.paths.drain());
+        shared.dirs.append(&mut self.local.dirs);
+        shared.symlinks += self.local.symlinks;
+    }
+}
+
+/// A walk error as a skipped entry: a loop only warns (nothing is missed), anything else is incomplete.
+fn walk_error(err: ignore::Error) -> BlobOutcome {
+    let is_loop = !err.is_io() && err.to_string().contains("loop");
+    let path = error_path(&err).map_or_else(|| "(walk)".to_string(), display);
+    let mut out = BlobOutcome::default();
+    let reason = if is_loop {
+        format!("symbolic link loop: {err}")
+    } else {
+        err.to_string()
+    };
+    out.skip(path, reason, !is_loop);
+    out
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+/// Counts the children of walked directories that the walk did not yield: ignore rules kept them out.
+fn count_ignored(seen: &Seen, hasher: &RandomState, summary: &mut WalkSummary) {
+    let results: Vec<(u64, Vec<String>)> = seen
+        .dirs
+        .par_iter()
+        .map(|dir| {
+            let (mut count, mut env) = (0, Vec::new());
+            for child in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = child.path();
+                if child.file_name() == ".git" || seen.paths.contains(&hasher.hash_one(&path)) {
+                    continue;
+                }
+                count += 1;
+                if child.file_name().to_string_lossy().starts_with(".env") {
+                    env.push(display(&path));
+                }
+            }
+            (count, env)
+        })
+        .collect();
+    for (count, env) in results {
+        summary.ignored += count;
+        summary.ignored_env.extend(env);
+    }
+    summary.ignored_env.sort();
+}
