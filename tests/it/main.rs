@@ -3,5 +3,14 @@
 
 mod util;
 
+mod archives;
+mod chunks;
+mod contract;
+mod decoys;
+mod encodings;
 mod exit_codes;
 mod keys;
+mod properties;
+mod rules_cmd;
+mod sarif;
+mod walk;
