@@ -46,7 +46,7 @@ pub fn scan_paths(
     sink: &(dyn Fn(BlobOutcome) + Sync),
 ) -> WalkSummary {
     let mut summary = WalkSummary::default();
-    let mut roots = Vec::new();
+    let (mut roots, mut files) = (Vec::new(), Vec::new());
     for path in paths {
         if path.as_os_str() == "-" {
             let mut out = BlobOutcome::default();
@@ -62,23 +62,26 @@ pub fn scan_paths(
         }
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => roots.push(path.clone()),
-            Ok(m) if m.is_file() => {
-                summary.files += 1;
-                sink(scan_file(scanner, path, opts.max_filesize));
-            }
-            Ok(_) => sink(skipped(
+            Ok(m) if m.is_file() => files.push(path),
+            Ok(_) => sink(skipped(path, NOT_REGULAR, false)),
+            Err(e) => sink(skipped(
                 path,
-                "not a regular file (a FIFO, socket or device): not read",
-                false,
+                &format!("cannot read: {e} — check the path"),
+                true,
             )),
-            Err(e) => sink(skipped(path, &format!("cannot read: {e}"), true)),
         }
     }
+    summary.files += files.len() as u64;
+    files
+        .par_iter()
+        .for_each(|path| sink(scan_file(scanner, path, opts.max_filesize)));
     if !roots.is_empty() {
         walk_roots(&roots, opts, scanner, sink, &mut summary);
     }
     summary
 }
+
+const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device): not read";
 
 fn skipped(path: &Path, reason: &str, incomplete: bool) -> BlobOutcome {
     let mut out = BlobOutcome::default();
@@ -96,7 +99,13 @@ fn display(path: &Path) -> String {
 pub fn scan_file(scanner: &Scanner<'_>, path: &Path, max_filesize: Option<u64>) -> BlobOutcome {
     let mut file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return skipped(path, &format!("cannot open: {e}"), true),
+        Err(e) => {
+            return skipped(
+                path,
+                &format!("cannot open: {e} — check its permissions"),
+                true,
+            );
+        }
     };
     if let (Some(max), Ok(meta)) = (max_filesize, file.metadata())
         && meta.len() > max
@@ -200,11 +209,7 @@ impl Visitor<'_> {
                         self.local.symlinks += 1;
                         return WalkState::Continue;
                     }
-                    _ => Job::Outcome(skipped(
-                        entry.path(),
-                        "not a regular file (a FIFO, socket or device): not read",
-                        false,
-                    )),
+                    _ => Job::Outcome(skipped(entry.path(), NOT_REGULAR, false)),
                 }
             }
             Err(err) => Job::Outcome(walk_error(err)),
