@@ -212,7 +212,12 @@ impl Visitor<'_> {
                     _ => Job::Outcome(skipped(entry.path(), NOT_REGULAR, false)),
                 }
             }
-            Err(err) => Job::Outcome(walk_error(err)),
+            Err(err) => {
+                if let Some(path) = error_path(&err) {
+                    self.local.paths.insert(self.hasher.hash_one(path));
+                }
+                Job::Outcome(walk_error(err))
+            }
         };
         if self.tx.send(job).is_err() {
             WalkState::Quit
@@ -231,18 +236,32 @@ impl Drop for Visitor<'_> {
     }
 }
 
-/// A walk error as a skipped entry: a loop only warns (nothing is missed), anything else is incomplete.
+/// A walk error as a skipped entry. A link loop or a dangling link only warns (nothing is
+/// missed); anything else makes the scan incomplete.
 fn walk_error(err: ignore::Error) -> BlobOutcome {
-    let is_loop = !err.is_io() && err.to_string().contains("loop");
-    let path = error_path(&err).map_or_else(|| "(walk)".to_string(), display);
-    let mut out = BlobOutcome::default();
-    let reason = if is_loop {
-        format!("symbolic link loop: {err}")
+    let path = error_path(&err).map(Path::to_path_buf);
+    let shown = path.as_deref().map_or_else(|| "(walk)".to_string(), display);
+    let dangling = err.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        && path.as_deref().is_some_and(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()));
+    let (reason, incomplete) = if matches!(innermost(&err), ignore::Error::Loop { .. }) {
+        (format!("symbolic link loop, not followed again: {err}"), false)
+    } else if dangling {
+        ("dangling symbolic link: its target does not exist".to_string(), false)
     } else {
-        err.to_string()
+        (err.to_string(), true)
     };
-    out.skip(path, reason, !is_loop);
+    let mut out = BlobOutcome::default();
+    out.skip(shown, reason, incomplete);
     out
+}
+
+fn innermost(err: &ignore::Error) -> &ignore::Error {
+    match err {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => innermost(err),
+        e => e,
+    }
 }
 
 fn error_path(err: &ignore::Error) -> Option<&Path> {

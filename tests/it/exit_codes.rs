@@ -13,7 +13,11 @@ fn clean_tree_exits_zero() {
 #[test]
 fn missing_path_exits_two_and_names_it() {
     let dir = tree(&[("a.txt", b"x")]);
-    let out = kh().current_dir(dir.path()).args(["scan", "nope.txt"]).output().unwrap();
+    let out = kh()
+        .current_dir(dir.path())
+        .args(["scan", "nope.txt"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("nope.txt"), "{stderr}");
@@ -47,7 +51,10 @@ fn max_filesize_skips_and_makes_the_scan_incomplete() {
 fn usage_errors_exit_two() {
     let out = kh().args(["scan", "--format", "yaml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = kh().args(["scan", "--disable-rule", "no.such.rule", "."]).output().unwrap();
+    let out = kh()
+        .args(["scan", "--disable-rule", "no.such.rule", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no.such.rule"));
 }
@@ -55,7 +62,11 @@ fn usage_errors_exit_two() {
 #[test]
 fn stdin_is_scanned() {
     let key = project_key(2);
-    let out = kh().args(["scan", "--format", "json", "-"]).write_stdin(format!("x {key} y")).output().unwrap();
+    let out = kh()
+        .args(["scan", "--format", "json", "-"])
+        .write_stdin(format!("x {key} y"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.findings[0].path, "-");

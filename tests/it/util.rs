@@ -19,8 +19,14 @@ pub fn kh() -> Command {
 pub const KINDS: &[(&str, &str)] = &[
     ("kh.openai.user", "sk-{alnum:20}T3BlbkFJ{alnum:20}"),
     ("kh.openai.project", "sk-proj-{alnum:20}T3BlbkFJ{alnum:20}"),
-    ("kh.openai.project", "sk-proj-{b64url:74}T3BlbkFJ{b64url:74}"),
-    ("kh.openai.service-account", "sk-svcacct-{b64url:74}T3BlbkFJ{b64url:74}"),
+    (
+        "kh.openai.project",
+        "sk-proj-{b64url:74}T3BlbkFJ{b64url:74}",
+    ),
+    (
+        "kh.openai.service-account",
+        "sk-svcacct-{b64url:74}T3BlbkFJ{b64url:74}",
+    ),
     ("kh.openai.admin", "sk-admin-{b64url:58}T3BlbkFJ{b64url:58}"),
     ("kh.openai.none", "sk-None-{b64url:74}T3BlbkFJ{b64url:74}"),
 ];
@@ -106,7 +112,11 @@ pub fn scan_json(dir: &Path, args: &[&str]) -> (i32, Report) {
         .output()
         .expect("keyhound runs");
     let report: Report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("bad JSON ({e}):\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "bad JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     (out.status.code().expect("exited"), report)
 }
