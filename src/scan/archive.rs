@@ -192,7 +192,7 @@ impl Scanner<'_> {
                 "zip archive over 256 MiB: scanned as raw bytes, members not opened",
                 true,
             );
-            return self.scan_chunks(bytes, &mut io::empty(), origin, out);
+            return self.scan_chunks(&bytes, &mut io::empty(), origin, out);
         }
         let mut zip = match zip::ZipArchive::new(Cursor::new(&bytes[..])) {
             Ok(z) => z,
@@ -202,7 +202,7 @@ impl Scanner<'_> {
                     format!("corrupt zip archive ({e}): scanned as raw bytes"),
                     true,
                 );
-                return self.scan_chunks(bytes.clone(), &mut io::empty(), origin, out);
+                return self.scan_chunks(&bytes, &mut io::empty(), origin, out);
             }
         };
         for i in 0..zip.len() {

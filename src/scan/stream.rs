@@ -6,11 +6,20 @@ use super::{BlobOutcome, Scanner, archive};
 use crate::finding::{Finding, Origin, fingerprint};
 use crate::matcher::Found;
 use crate::secret::Secret;
+use std::cell::Cell;
 use std::io::{ErrorKind, Read};
 
 /// Bytes before a chunk's own region that stay visible, so boundaries and escapes before a key
 /// at the region's start can still be looked at.
 const LOOKBEHIND: usize = 64;
+
+/// The largest buffer kept for reuse by a thread.
+const MAX_POOLED: usize = 64 << 20;
+
+thread_local! {
+    /// Each worker's read buffer: grown (and zeroed) once, then reused for every file.
+    static POOL: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
 
 /// Bytes read before deciding whether a blob is an archive (tar's magic sits at 257).
 const SNIFF_BYTES: usize = 512;
@@ -39,7 +48,7 @@ impl Scanner<'_> {
             );
             out.skip(origin.display(), reason, true);
         }
-        self.scan_chunks(head, reader, origin, out);
+        self.scan_chunks(&head, reader, origin, out);
     }
 
     /// Bytes carried from one chunk into the next.
@@ -47,50 +56,60 @@ impl Scanner<'_> {
         (2 * self.matcher.reach() + LOOKBEHIND).max(4096)
     }
 
-    /// Scans `head` followed by the rest of `reader`, chunk by chunk.
+    /// Scans `head` followed by the rest of `reader`, chunk by chunk, in this thread's buffer.
     pub(super) fn scan_chunks(
         &self,
-        head: Vec<u8>,
+        head: &[u8],
         reader: &mut dyn Read,
         origin: &Origin,
         out: &mut BlobOutcome,
     ) {
         let overlap = self.overlap();
         let target = overlap + self.limits.chunk_size.max(1);
-        let mut buf = head;
+        let mut data = POOL.with(Cell::take);
+        if data.len() < target.max(head.len()) {
+            data.resize(target.max(head.len()), 0);
+        }
+        data[..head.len()].copy_from_slice(head);
+        let (mut filled, mut carried) = (head.len(), 0);
         let mut lines = LineState::default();
-        let mut carried = 0;
         loop {
-            let eof = match fill(reader, &mut buf, target) {
-                Ok(eof) => eof,
-                Err(e) => {
+            let eof = fill_into(reader, &mut data[..target.max(head.len())], &mut filled)
+                .unwrap_or_else(|e| {
+                    let at = lines.base + filled as u64;
                     out.skip(
                         origin.display(),
-                        format!(
-                            "read error after {} bytes: {e}",
-                            lines.base + buf.len() as u64
-                        ),
+                        format!("read error after {at} bytes: {e}"),
                         true,
                     );
                     true
-                }
-            };
+                });
+            let buf = &data[..filled];
             let own_start = if lines.base == 0 { 0 } else { LOOKBEHIND };
             let own_end = if eof {
-                buf.len()
+                filled
             } else {
-                buf.len() - overlap + LOOKBEHIND
+                filled - overlap + LOOKBEHIND
             };
-            let found = self.matcher.find(&buf);
-            self.collect(&buf, found, own_start..own_end, &lines, origin, out);
-            out.bytes += (buf.len() - carried) as u64;
+            self.collect(
+                buf,
+                self.matcher.find(buf),
+                own_start..own_end,
+                &lines,
+                origin,
+                out,
+            );
+            out.bytes += (filled - carried) as u64;
             if eof {
-                return;
+                break;
             }
-            let dropped = buf.len() - overlap;
-            lines.advance(&buf[..dropped]);
-            buf.drain(..dropped);
-            carried = buf.len();
+            let dropped = filled - overlap;
+            lines.advance(&data[..dropped]);
+            data.copy_within(dropped..filled, 0);
+            (filled, carried) = (overlap, overlap);
+        }
+        if data.len() <= MAX_POOLED {
+            POOL.with(|p| p.set(data));
         }
     }
 
@@ -144,6 +163,19 @@ impl Scanner<'_> {
             });
         }
     }
+}
+
+/// Reads into `buf[*filled..]` until it is full or the reader ends; returns whether it ended.
+fn fill_into(reader: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> std::io::Result<bool> {
+    while *filled < buf.len() {
+        match reader.read(&mut buf[*filled..]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => *filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
 }
 
 /// Reads until `buf` holds `target` bytes or the reader ends; returns whether it ended. The
