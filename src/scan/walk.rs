@@ -240,13 +240,25 @@ impl Drop for Visitor<'_> {
 /// missed); anything else makes the scan incomplete.
 fn walk_error(err: ignore::Error) -> BlobOutcome {
     let path = error_path(&err).map(Path::to_path_buf);
-    let shown = path.as_deref().map_or_else(|| "(walk)".to_string(), display);
-    let dangling = err.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-        && path.as_deref().is_some_and(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()));
+    let shown = path
+        .as_deref()
+        .map_or_else(|| "(walk)".to_string(), display);
+    let dangling = err
+        .io_error()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        && path
+            .as_deref()
+            .is_some_and(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()));
     let (reason, incomplete) = if matches!(innermost(&err), ignore::Error::Loop { .. }) {
-        (format!("symbolic link loop, not followed again: {err}"), false)
+        (
+            format!("symbolic link loop, not followed again: {err}"),
+            false,
+        )
     } else if dangling {
-        ("dangling symbolic link: its target does not exist".to_string(), false)
+        (
+            "dangling symbolic link: its target does not exist".to_string(),
+            false,
+        )
     } else {
         (err.to_string(), true)
     };
