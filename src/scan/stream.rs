@@ -13,6 +13,9 @@ use std::io::{ErrorKind, Read};
 /// at the region's start can still be looked at.
 const LOOKBEHIND: usize = 64;
 
+/// The first buffer a thread gets; it doubles up to a whole chunk when files need it.
+const FIRST_BUFFER: usize = 64 << 10;
+
 /// The largest buffer kept for reuse by a thread.
 const MAX_POOLED: usize = 64 << 20;
 
@@ -67,14 +70,16 @@ impl Scanner<'_> {
         let overlap = self.overlap();
         let target = overlap + self.limits.chunk_size.max(1);
         let mut data = POOL.with(Cell::take);
-        if data.len() < target.max(head.len()) {
-            data.resize(target.max(head.len()), 0);
+        let first = head.len().max(FIRST_BUFFER).min(target.max(head.len()));
+        if data.len() < first {
+            data.resize(first, 0);
         }
         data[..head.len()].copy_from_slice(head);
         let (mut filled, mut carried) = (head.len(), 0);
         let mut lines = LineState::default();
         loop {
-            let eof = fill_into(reader, &mut data[..target.max(head.len())], &mut filled)
+            let eof = self
+                .fill_growing(reader, &mut data, &mut filled, target)
                 .unwrap_or_else(|e| {
                     let at = lines.base + filled as u64;
                     out.skip(
@@ -110,6 +115,27 @@ impl Scanner<'_> {
         }
         if data.len() <= MAX_POOLED {
             POOL.with(|p| p.set(data));
+        }
+    }
+
+    /// Fills `data` up to `target` bytes (or all of a larger `data`), growing it by doubling so a
+    /// small file never costs a whole chunk. Returns whether the reader ended.
+    fn fill_growing(
+        &self,
+        reader: &mut dyn Read,
+        data: &mut Vec<u8>,
+        filled: &mut usize,
+        target: usize,
+    ) -> std::io::Result<bool> {
+        loop {
+            let limit = data.len().min(target).max(*filled);
+            if fill_into(reader, &mut data[..limit], filled)? {
+                return Ok(true);
+            }
+            if limit >= target {
+                return Ok(false);
+            }
+            data.resize((limit * 2).min(target), 0);
         }
     }
 
