@@ -120,6 +120,8 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     diag.finish();
     let mut c = collected.into_inner().unwrap_or_else(|p| p.into_inner());
     c.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    c.skipped
+        .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
     let complete = !c.skipped.iter().any(|s| s.incomplete);
     let stats = Stats {
         files: walked.files,

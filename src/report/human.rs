@@ -115,6 +115,25 @@ fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> 
     writeln!(out)
 }
 
+/// Skipped inputs shown in the summary; the rest are counted (all are in `--format json`).
+const SKIPPED_SHOWN: usize = 10;
+
+fn write_skipped(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    for s in report.skipped.iter().take(SKIPPED_SHOWN) {
+        let what = if s.incomplete {
+            "not fully scanned"
+        } else {
+            "skipped"
+        };
+        writeln!(out, "  {what}: {}: {}", s.path, s.reason)?;
+    }
+    if report.skipped.len() > SKIPPED_SHOWN {
+        let more = (report.skipped.len() - SKIPPED_SHOWN) as u64;
+        writeln!(out, "  … and {more} more (--format json lists them all)")?;
+    }
+    Ok(())
+}
+
 fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.stats;
     let secs = s.elapsed_ms as f64 / 1000.0;
@@ -138,12 +157,10 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
         ));
     }
     if s.skipped > 0 {
-        parts.push(format!(
-            "{} (see the warnings above)",
-            plural(s.skipped, "input skipped", "inputs skipped")
-        ));
+        parts.push(plural(s.skipped, "input skipped", "inputs skipped"));
     }
     writeln!(out, "{}.", parts.join("; "))?;
+    write_skipped(report, out)?;
     if s.ignored > 0 {
         let env = match report.ignored_env.first() {
             Some(e) => format!(", including {e}"),
