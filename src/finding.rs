@@ -92,7 +92,8 @@ pub struct Finding {
     pub offset: u64,
     pub secret: Secret,
     pub fingerprint: String,
-    /// Up to 40 bytes each side on the key's line, every key in it redacted, control bytes escaped.
+    /// Up to 40 bytes each side on the key's line, every key in it redacted (always), control
+    /// bytes escaped.
     pub context: String,
 }
 

@@ -97,7 +97,6 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let scanner = Scanner {
         matcher: &matcher,
         limits: cfg.limits.clone(),
-        show_secrets: cfg.show_secrets,
     };
     let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(cfg)?);
     let diag = diag::Diagnostics::default();

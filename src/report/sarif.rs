@@ -3,20 +3,28 @@
 //! and GitHub's limit of 25,000 results and 10 MB gzipped kept, riskiest first.
 
 use super::ScanReport;
-use crate::finding::Finding;
+use crate::finding::{Finding, sha256};
 use crate::rules::Rule;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// GitHub code scanning keeps at most this many results per run.
 pub const MAX_RESULTS: usize = 25_000;
 /// GitHub rejects uploads larger than this, gzipped.
 const MAX_GZIPPED: usize = 10 << 20;
+/// Version tag hashed into every `partialFingerprints` value.
+const LOCATION_TAG: &[u8] = b"keyhound-sarif-location-v1";
 
 pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let mut kept: Vec<&Finding> = report.findings.iter().collect();
-    kept.sort_by(|a, b| {
+    let ids = location_ids(&report.findings);
+    let mut kept: Vec<(&Finding, &str)> = report
+        .findings
+        .iter()
+        .zip(ids.iter().map(String::as_str))
+        .collect();
+    kept.sort_by(|(a, _), (b, _)| {
         let sev = |f: &Finding| report.rule(f).spec.severity;
         sev(b)
             .total_cmp(&sev(a))
@@ -34,16 +42,58 @@ pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
 }
 
+/// The `partialFingerprints` value of each finding (in report order): SHA-256 over the key's
+/// fingerprint, where it is (path and archive member) and which occurrence of that key there it
+/// is. GitHub merges results whose fingerprints are equal, so the same key in three files must
+/// give three values; lines are left out so that the value survives edits above the key.
+fn location_ids(findings: &[Finding]) -> Vec<String> {
+    let mut seen: HashMap<(&str, Option<&str>, &str), u64> = HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let place = (
+                f.origin.path.as_str(),
+                f.origin.member.as_deref(),
+                f.fingerprint.as_str(),
+            );
+            let n = seen.entry(place).or_default();
+            *n += 1;
+            let mut data = Vec::new();
+            for part in [
+                LOCATION_TAG,
+                f.fingerprint.as_bytes(),
+                f.origin.path.as_bytes(),
+                f.origin.member.as_deref().unwrap_or("").as_bytes(),
+                n.to_string().as_bytes(),
+            ] {
+                data.extend_from_slice(part);
+                data.push(0);
+            }
+            let digest = sha256(&data);
+            let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            format!("{hex}:{n}")
+        })
+        .collect()
+}
+
 fn gzipped_len(bytes: &[u8]) -> io::Result<usize> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(bytes)?;
     Ok(gz.finish()?.len())
 }
 
-fn document(report: &ScanReport<'_>, kept: &[&Finding]) -> Value {
+fn document(report: &ScanReport<'_>, kept: &[(&Finding, &str)]) -> Value {
     let mut sorted = kept.to_vec();
-    sorted.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let results: Vec<Value> = sorted.iter().map(|f| result(report, f)).collect();
+    sorted.sort_by(|(a, _), (b, _)| a.sort_key().cmp(&b.sort_key()));
+    let cwd = std::env::current_dir().ok();
+    let secrets = line_secrets(&report.findings);
+    let results: Vec<Value> = sorted
+        .iter()
+        .map(|(f, id)| {
+            let context = redact_context(f, &secrets);
+            result(report, f, id, &context, cwd.as_deref())
+        })
+        .collect();
     let mut run = json!({
         "tool": {"driver": {
             "name": "keyhound",
@@ -98,7 +148,42 @@ fn rule(r: &Rule) -> Value {
     })
 }
 
-fn result(report: &ScanReport<'_>, f: &Finding) -> Value {
+/// Where a finding's context comes from: the blob and the line.
+type LineKey<'a> = (&'a str, Option<&'a str>, u64);
+
+/// The keys found on each line, for `redact_context`.
+fn line_secrets(findings: &[Finding]) -> HashMap<LineKey<'_>, Vec<&Finding>> {
+    let mut map: HashMap<LineKey<'_>, Vec<&Finding>> = HashMap::new();
+    for f in findings {
+        let key = (f.origin.path.as_str(), f.origin.member.as_deref(), f.line);
+        map.entry(key).or_default().push(f);
+    }
+    map
+}
+
+/// The finding's context with every key found on its line redacted. With `--show-secrets` the
+/// scanner puts keys whole into contexts, and SARIF, which gets uploaded, must never hold one.
+fn redact_context(f: &Finding, secrets: &HashMap<LineKey<'_>, Vec<&Finding>>) -> String {
+    let mut context = f.context.clone();
+    let key = (f.origin.path.as_str(), f.origin.member.as_deref(), f.line);
+    let mut on_line: Vec<&Finding> = secrets.get(&key).cloned().unwrap_or_default();
+    on_line.sort_by_key(|g| std::cmp::Reverse(g.secret.expose().len()));
+    for g in on_line {
+        let whole = g.secret.expose();
+        if !whole.is_empty() && context.contains(whole) {
+            context = context.replace(whole, &g.secret.redacted());
+        }
+    }
+    context
+}
+
+fn result(
+    report: &ScanReport<'_>,
+    f: &Finding,
+    location_id: &str,
+    context: &str,
+    cwd: Option<&Path>,
+) -> Value {
     let r = report.rule(f);
     let index = f.rule;
     let redacted = f.secret.redacted();
@@ -109,33 +194,51 @@ fn result(report: &ScanReport<'_>, f: &Finding) -> Value {
         where_ = format!(" in the decompressed content, line {}", f.line);
     }
     let located_inside = !where_.is_empty();
+    let encodings: Vec<&str> = f
+        .decoded
+        .iter()
+        .map(String::as_str)
+        .filter(|d| *d != "gzip")
+        .collect();
+    if !encodings.is_empty() {
+        where_.push_str(&format!(" (in {})", encodings.join(" in ")));
+    }
     let message = format!(
         "{} {redacted} found{where_}. Revoke it at {}, replace it, and purge it from history.",
         r.spec.description,
         r.spec.revoke_url.as_deref().unwrap_or("the provider"),
     );
-    let region = if located_inside {
-        json!({"startLine": 1})
+    let mut location = json!({"artifactLocation": artifact(&f.origin.path, cwd)});
+    if located_inside {
+        // The key is in an archive member or a gzip stream: the location is the file that holds
+        // it, and the message says where inside.
+        location["region"] = json!({"startLine": 1});
     } else {
-        json!({
+        let mut region = json!({
             "startLine": f.line,
             "startColumn": f.column_chars,
             "endColumn": f.column_chars + redacted_span(f),
-            "snippet": {"text": f.context},
-        })
-    };
+        });
+        if f.decoded.is_empty() {
+            // The region holds the key itself: its snippet is the key, redacted.
+            region["snippet"] = json!({"text": redacted});
+        }
+        location["region"] = region;
+        location["contextRegion"] = json!({"startLine": f.line, "snippet": {"text": context}});
+    }
     json!({
         "ruleId": r.spec.id,
         "ruleIndex": index,
         "level": "error",
         "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": artifact(&f.origin.path), "region": region}}],
-        "partialFingerprints": {"keyhound/v1": f.fingerprint},
+        "locations": [{"physicalLocation": location}],
+        "partialFingerprints": {"keyhoundLocation/v1": location_id},
         "properties": {"kind": r.spec.kind, "fingerprint": f.fingerprint, "decoded": f.decoded},
     })
 }
 
-/// Length of the key in characters, for `endColumn` (keys are ASCII).
+/// Length of the key in characters, for `endColumn` (keys are ASCII); 1 when the key is encoded,
+/// since the region then points at the start of its encoded form.
 fn redacted_span(f: &Finding) -> u64 {
     if f.decoded.is_empty() {
         f.secret.expose().chars().count() as u64
@@ -144,19 +247,40 @@ fn redacted_span(f: &Finding) -> u64 {
     }
 }
 
-/// A repo-relative URI under `%SRCROOT%` (the working directory), or an absolute `file://` URI.
-fn artifact(path: &str) -> Value {
+/// A URI relative to `%SRCROOT%` (the working directory) for a path under it, or an absolute
+/// `file://` URI for a path outside it (`../x`, `/elsewhere/x`): GitHub resolves relative URIs
+/// against the checkout, so one that climbs out of it would point at nothing.
+fn artifact(path: &str, cwd: Option<&Path>) -> Value {
     let p = Path::new(path);
-    let cwd = std::env::current_dir().ok();
-    let relative = if p.is_absolute() {
-        cwd.as_deref().and_then(|c| p.strip_prefix(c).ok())
-    } else {
-        Some(p)
+    let Some(cwd) = cwd else {
+        return json!({"uri": encode_path(path), "uriBaseId": "%SRCROOT%"});
     };
-    match relative {
-        Some(rel) => json!({"uri": encode_path(&rel.to_string_lossy()), "uriBaseId": "%SRCROOT%"}),
-        None => json!({"uri": format!("file://{}", encode_path(path))}),
+    let full = normalize(&cwd.join(p));
+    match full.strip_prefix(cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() => {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            json!({"uri": encode_path(&parts.join("/")), "uriBaseId": "%SRCROOT%"})
+        }
+        _ => json!({"uri": format!("file://{}", encode_path(&full.to_string_lossy()))}),
     }
+}
+
+/// `path` with `.` and `..` resolved lexically (without following links).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn src_root() -> Option<String> {
@@ -188,5 +312,50 @@ mod tests {
     #[test]
     fn paths_are_percent_encoded() {
         assert_eq!(encode_path("a b/c%d|e.txt"), "a%20b/c%25d%7Ce.txt");
+    }
+
+    #[test]
+    fn uris_are_relative_under_the_working_directory_only() {
+        let cwd = Path::new("/work/repo");
+        let uri = |p: &str| artifact(p, Some(cwd));
+        assert_eq!(
+            uri("src/a b.py"),
+            json!({"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            uri("./src/../x.py"),
+            json!({"uri": "x.py", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            uri("/work/repo/x.py"),
+            json!({"uri": "x.py", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            uri("../other/x.py"),
+            json!({"uri": "file:///work/other/x.py"})
+        );
+        assert_eq!(uri("/etc/x"), json!({"uri": "file:///etc/x"}));
+    }
+
+    #[test]
+    fn location_ids_differ_by_place_and_occurrence_only() {
+        use crate::finding::Origin;
+        use crate::secret::Secret;
+        let at = |path: &str, line: u64| Finding {
+            rule: 0,
+            origin: Origin::file(path),
+            decoded: vec![],
+            line,
+            column: 1,
+            column_chars: 1,
+            offset: 0,
+            secret: Secret::new("k".into(), 0),
+            fingerprint: "kh1:00".into(),
+            context: String::new(),
+        };
+        let ids = location_ids(&[at("a", 1), at("a", 9), at("b", 1)]);
+        assert_ne!(ids[0], ids[1]);
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(ids[0], location_ids(&[at("a", 5)])[0], "lines do not count");
     }
 }

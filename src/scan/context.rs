@@ -50,31 +50,53 @@ impl LineState {
     }
 }
 
-/// The context line for `keys[index]`: up to [`CONTEXT_BYTES`] each side, within the line.
-pub fn context(buf: &[u8], keys: &[(RawMatch, Secret)], index: usize, show: bool) -> String {
+/// The context line for `keys[index]`: up to [`CONTEXT_BYTES`] each side, within the line,
+/// every key in it redacted. `keys` is sorted by start. For UTF-16 text the zero bytes are dropped.
+pub fn context(buf: &[u8], keys: &[(RawMatch, Secret)], index: usize) -> String {
     let key = &keys[index].0;
     let line_start = memchr::memrchr2(b'\n', b'\r', &buf[..key.start]).map_or(0, |i| i + 1);
     let line_end =
         memchr::memchr2(b'\n', b'\r', &buf[key.end..]).map_or(buf.len(), |i| key.end + i);
-    let start = key.start.saturating_sub(CONTEXT_BYTES).max(line_start);
-    let end = (key.end + CONTEXT_BYTES).min(line_end);
+    let wide = key.decoded.contains(&"utf-16");
+    let reach = if wide {
+        2 * CONTEXT_BYTES
+    } else {
+        CONTEXT_BYTES
+    };
+    let start = key.start.saturating_sub(reach).max(line_start);
+    let end = (key.end + reach).min(line_end);
+    // Keys never overlap, so those touching start..end are a run around `index`.
+    let first = keys[..index].partition_point(|(k, _)| k.end <= start);
+    let last = index + keys[index..].partition_point(|(k, _)| k.start < end);
     let mut out = String::new();
     let mut at = start;
-    for (other, secret) in keys.iter().filter(|(k, _)| k.end > start && k.start < end) {
+    for (other, secret) in &keys[first..last] {
         if other.start > at {
-            escape_into(&mut out, &buf[at..other.start]);
+            escape_into(&mut out, &buf[at..other.start], wide);
         }
-        out.push_str(&secret.display(show));
+        out.push_str(&secret.redacted());
         at = at.max(other.end);
     }
     if at < end {
-        escape_into(&mut out, &buf[at..end]);
+        escape_into(&mut out, &buf[at..end], wide);
     }
     out
 }
 
-/// Appends `bytes` as text: invalid UTF-8 as U+FFFD, control characters escaped.
-fn escape_into(out: &mut String, bytes: &[u8]) {
+/// Appends `bytes` as text: invalid UTF-8 as U+FFFD, control characters escaped; with `wide`
+/// (UTF-16 text), zero bytes and byte-order marks are left out.
+fn escape_into(out: &mut String, bytes: &[u8], wide: bool) {
+    let narrow: Vec<u8>;
+    let bytes = if wide {
+        narrow = bytes
+            .iter()
+            .copied()
+            .filter(|&b| b != 0 && b != 0xFE && b != 0xFF)
+            .collect();
+        &narrow[..]
+    } else {
+        bytes
+    };
     for c in String::from_utf8_lossy(bytes).chars() {
         match c {
             '\t' => out.push_str("\\t"),
@@ -129,9 +151,11 @@ mod tests {
             (raw(4, 13), Secret::new("sk-111111".into(), 3)),
             (raw(16, 25), Secret::new("sk-222222".into(), 3)),
         ];
-        assert_eq!(
-            context(buf, &keys, 0, false),
-            "x\\ta=sk-…1111 b=sk-…2222\\u{1b} end"
-        );
+        for i in 0..2 {
+            assert_eq!(
+                context(buf, &keys, i),
+                "x\\ta=sk-…1111 b=sk-…2222\\u{1b} end"
+            );
+        }
     }
 }

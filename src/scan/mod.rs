@@ -39,8 +39,6 @@ impl Default for Limits {
 pub struct Scanner<'m> {
     pub matcher: &'m Matcher,
     pub limits: Limits,
-    /// Put secrets whole into contexts (`--show-secrets`).
-    pub show_secrets: bool,
 }
 
 /// What scanning one blob produced.

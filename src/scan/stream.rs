@@ -172,7 +172,12 @@ impl Scanner<'_> {
             .enumerate()
             .filter(|(_, (m, _))| own.contains(&m.start))
         {
-            let (line, column, column_chars) = lines.position(buf, m.start, &mut cursor);
+            let (line, mut column, mut column_chars) = lines.position(buf, m.start, &mut cursor);
+            if m.decoded.contains(&"utf-16") {
+                // Two bytes a character: count characters, as an editor showing the file does.
+                column = (column - 1) / 2 + 1;
+                column_chars = column;
+            }
             let mut decoded = origin.decoded.clone();
             decoded.extend(m.decoded.iter().map(|d| d.to_string()));
             out.findings.push(Finding {
@@ -185,7 +190,7 @@ impl Scanner<'_> {
                 offset: lines.base + m.start as u64,
                 fingerprint: fingerprint(&rules[m.rule].spec.provider, secret.expose()),
                 secret: secret.clone(),
-                context: context(buf, &keys, i, self.show_secrets),
+                context: context(buf, &keys, i),
             });
         }
     }
