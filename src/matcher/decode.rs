@@ -47,6 +47,35 @@ pub fn base64_forms(keyword: &[u8]) -> Vec<Base64Form> {
     forms
 }
 
+/// Where a line break splits a base64 form: the half that is long enough to select. A split after
+/// 5 to 9 characters is found as that prefix ending a line (`\n` or `\r\n`); a split after 1 to 4
+/// characters as the suffix that starts the next line, aligned as its place in the form says.
+pub fn base64_split_forms(full: &[Base64Form]) -> Vec<Base64Form> {
+    let mut forms = Vec::new();
+    for form in full {
+        let text = &form.text;
+        for k in 1..text.len() {
+            if k >= text.len() / 2 {
+                for eol in [&b"\n"[..], b"\r\n"] {
+                    let split = [&text[..k], eol].concat();
+                    forms.push(Base64Form {
+                        text: split,
+                        quantum_offset: form.quantum_offset,
+                    });
+                }
+            } else {
+                let quantum_offset = (form.quantum_offset + k) % 4;
+                forms.push(Base64Form {
+                    text: text[k..].to_vec(),
+                    quantum_offset,
+                });
+            }
+        }
+    }
+    forms.dedup();
+    forms
+}
+
 fn url_safe(b: u8) -> u8 {
     match b {
         b'+' => b'-',
@@ -222,7 +251,20 @@ fn wrap_after(hay: &[u8], at: usize, line_len: usize) -> Option<usize> {
     while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
         i += 1;
     }
-    (i < hay.len() && is_b64(hay[i])).then_some(i)
+    (i < hay.len() && is_b64(hay[i]) && is_whole_line(hay, i)).then_some(i)
+}
+
+/// Whether the line from `at` is base64 to its end (padding and a closing quote or bracket
+/// allowed), as the next line of a wrapped run is, and `TRANSFER: x` after a one-line value is not.
+fn is_whole_line(hay: &[u8], at: usize) -> bool {
+    let mut j = at;
+    while j < hay.len() && is_b64(hay[j]) {
+        j += 1;
+    }
+    while j < hay.len() && hay[j] == b'=' {
+        j += 1;
+    }
+    j == hay.len() || b"\r\n\"'`,;)]}<>&|\\".contains(&hay[j])
 }
 
 /// The line wrap left of `at` (the first character of a line), if the line before is a full line.

@@ -247,7 +247,9 @@ fn patterns_for(keywords: &[Vec<u8>], encoded: bool) -> (Vec<Vec<u8>>, Vec<Patte
             keyword: k,
             encoding: Encoding::Utf16,
         });
-        for form in decode::base64_forms(kw) {
+        let forms = decode::base64_forms(kw);
+        let split = decode::base64_split_forms(&forms);
+        for form in forms.into_iter().chain(split) {
             needles.push(form.text.clone());
             patterns.push(Pattern {
                 keyword: k,
@@ -325,6 +327,38 @@ mod tests {
             (found.keys[0].start, found.keys[0].decoded.clone()),
             (8, vec!["utf-16"])
         );
+    }
+
+    #[test]
+    fn wrapped_base64_is_found_wherever_a_line_break_splits_the_marker() {
+        use base64::Engine as _;
+        let k = key("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", 6);
+        for pad in 0..80 {
+            let plain = format!("{}OPENAI_API_KEY={k}\n", "#".repeat(pad));
+            let enc = base64::engine::general_purpose::STANDARD.encode(&plain);
+            let lines: Vec<&str> = enc
+                .as_bytes()
+                .chunks(76)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let text = format!("data:\n  env: |\n    {}\n", lines.join("\r\n    "));
+            let found = matcher().find(text.as_bytes());
+            assert_eq!(found.keys.len(), 1, "pad {pad}:\n{text}");
+            assert_eq!(found.keys[0].secret, k);
+        }
+    }
+
+    #[test]
+    fn one_line_base64_ends_at_its_line() {
+        use base64::Engine as _;
+        let k = key("sk-{alnum:20}T3BlbkFJ{alnum:20}", 7);
+        let enc = base64::engine::general_purpose::STANDARD.encode(&k);
+        assert_eq!(enc.len() % 4, 0);
+        for next in ["  TRANSFER_RESULT: x", "  abcd: x", "  T: x", "---"] {
+            let text = format!("data:\n  OPENAI_API_KEY: {enc}\n{next}\n");
+            let found = matcher().find(text.as_bytes());
+            assert_eq!(found.keys.len(), 1, "next line {next:?}");
+        }
     }
 
     #[test]

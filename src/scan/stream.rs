@@ -41,13 +41,14 @@ impl Scanner<'_> {
             out.skip(origin.display(), format!("read error: {e}"), true);
             return;
         }
-        if let Some(kind) = archive::sniff(&head) {
-            if depth < self.limits.max_archive_depth {
+        // Depth 0 means archives are not opened at all: their raw bytes are scanned, by request.
+        let max = self.limits.max_archive_depth;
+        if let Some(kind) = archive::sniff(&head).filter(|_| max > 0) {
+            if depth < max {
                 return self.scan_archive(kind, head, reader, origin, depth, out);
             }
             let reason = format!(
-                "{kind} nested deeper than --max-archive-depth {}: scanned as raw bytes",
-                self.limits.max_archive_depth
+                "{kind} nested deeper than --max-archive-depth {max}: scanned as raw bytes"
             );
             out.skip(origin.display(), reason, true);
         }
