@@ -1,1 +1,261 @@
-//! (placeholder: tests to come)
+//! Look-alikes and placeholders: each must give no finding and exit 0; the placeholders that look
+//! like keys but for their body (`sk-proj-AAAA…`, runs of six) are counted in `stats.placeholders`.
+
+use crate::util::*;
+
+/// Scans `text` (as a file named `name`) and requires a clean scan with `placeholders` counted.
+fn clean(name: &str, text: &str, placeholders: u64) -> Report {
+    let dir = tree(&[(name, text.as_bytes())]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert!(report.findings.is_empty(), "{:#?}\n{text}", report.findings);
+    assert_eq!(code, 0);
+    assert!(report.complete && report.skipped.is_empty());
+    assert_eq!(report.stats.placeholders, placeholders, "{text}");
+    report
+}
+
+/// The OpenAI prefixes whose halves may be 20 to 80 characters.
+const PREFIXES: &[&str] = &["sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-"];
+
+#[test]
+fn sk_dot_dot_dot() {
+    clean(
+        "README.md",
+        "Set `OPENAI_API_KEY=sk-...` in your shell.\n\n```json\n{\"api_key\": \"sk-...\"}\n```\n",
+        0,
+    );
+}
+
+#[test]
+fn sk_followed_by_x() {
+    let text = format!(
+        "OPENAI_API_KEY=sk-xxxxxxxxxxxxxxxxxxxx\nOPENAI_API_KEY=sk-{}\nkey: sk-proj-xxxxxxxxxxxxxxxxxxxxxxxx\n",
+        "x".repeat(48)
+    );
+    clean(".env.example", &text, 0);
+}
+
+#[test]
+fn sk_your_api_key() {
+    clean(
+        ".env.example",
+        "OPENAI_API_KEY=sk-your-api-key-here\nOPENAI_API_KEY=\"sk-your-api-key\"\nopenai.api_key = 'sk-<your key>'\n",
+        0,
+    );
+}
+
+#[test]
+fn sk_proj_xxxx() {
+    let text = format!(
+        "OPENAI_API_KEY=sk-proj-XXXX\n# or sk-proj-{}\n",
+        "X".repeat(48)
+    );
+    clean("config.example.yaml", &text, 0);
+}
+
+#[test]
+fn the_marker_off_centre() {
+    let mut text = String::new();
+    for (i, prefix) in PREFIXES.iter().enumerate() {
+        for d in 1..=3usize {
+            for (l, r) in [(74, 74 + d), (74, 74 - d), (20, 20 + d), (80 - d, 80)] {
+                let seed = (i * 100 + d * 10 + l) as u64;
+                text.push_str(&make(
+                    &format!("{prefix}{{b64url:{l}}}T3BlbkFJ{{b64url:{r}}}\n"),
+                    seed,
+                ));
+            }
+        }
+    }
+    text.push_str(&make("sk-{alnum:21}T3BlbkFJ{alnum:20}\n", 1));
+    text.push_str(&make("sk-{alnum:20}T3BlbkFJ{alnum:19}\n", 2));
+    text.push_str(&make("sk-build-bot-{alnum:20}T3BlbkFJ{alnum:21}\n", 3));
+    clean("offcentre.txt", &text, 0);
+}
+
+#[test]
+fn truncated_keys() {
+    let mut text = String::new();
+    for (i, (_, template)) in KINDS.iter().enumerate() {
+        let key = make(template, 900 + i as u64);
+        for cut in 1..=12 {
+            text.push_str(&format!("key = \"{}\"\n", &key[..key.len() - cut]));
+        }
+        // Cut inside the marker.
+        let marker = key.find("T3BlbkFJ").unwrap();
+        text.push_str(&format!("{}\n", &key[..marker + 5]));
+    }
+    clean("app.log", &text, 0);
+}
+
+#[test]
+fn halves_shorter_than_20_or_longer_than_80() {
+    let mut text = String::new();
+    for prefix in PREFIXES {
+        text.push_str(&make(
+            &format!("{prefix}{{b64url:19}}T3BlbkFJ{{b64url:19}}\n"),
+            1,
+        ));
+        text.push_str(&make(
+            &format!("{prefix}{{b64url:81}}T3BlbkFJ{{b64url:81}}\n"),
+            2,
+        ));
+    }
+    clean("lengths.txt", &text, 0);
+}
+
+#[test]
+fn runs_of_six_repeated_or_sequential_characters_are_counted_placeholders() {
+    let mut text = String::new();
+    let mut count = 0;
+    for run in ["AAAAAA", "123456", "abcdef", "zyxwvu", "------"] {
+        for prefix in PREFIXES {
+            // In the first half, then in the second.
+            text.push_str(&make(
+                &format!("{prefix}{{b64url:30}}{run}{{b64url:38}}T3BlbkFJ{{b64url:74}}\n"),
+                count,
+            ));
+            text.push_str(&make(
+                &format!("{prefix}{{b64url:74}}T3BlbkFJ{{b64url:30}}{run}{{b64url:38}}\n"),
+                count + 1,
+            ));
+            count += 2;
+        }
+    }
+    text.push_str(&make("sk-{alnum:14}123456T3BlbkFJ{alnum:20}\n", 99));
+    count += 1;
+    clean("runs.txt", &text, count);
+}
+
+/// The limit is six: a run of five is still a key, so the decoy rule does not overreach.
+#[test]
+fn a_run_of_five_is_still_a_key() {
+    let (left, right) = (0..)
+        .map(|s| (make("{b64url:34}", s), make("{b64url:35}", s + 1000)))
+        .find(|(l, r)| !l.ends_with(['A', 'B', '@']) && !r.starts_with(['A', 'B']))
+        .unwrap();
+    let key = format!(
+        "sk-proj-{left}AAAAA{right}T3BlbkFJ{}",
+        make("{b64url:74}", 7)
+    );
+    let dir = tree(&[("k.txt", format!("{key}\n").as_bytes())]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(secrets(&report), [key]);
+}
+
+#[test]
+fn redacted_keys_as_error_messages_and_dashboards_print_them() {
+    let text = format!(
+        "openai.AuthenticationError: Error code: 401 - Incorrect API key provided: sk-proj-{}MxYA. \
+         You can find your API key at https://platform.openai.com/account/api-keys.\n\
+         key: sk-proj-…MxYA\nkey: sk-proj-abcd...wxyz\nkey: sk-proj-********T3BlbkFJ********k3Qa\n\
+         Incorrect API key provided: sk-{}T3BlbkFJ{}.\n",
+        "*".repeat(156),
+        "*".repeat(20),
+        "*".repeat(16)
+    );
+    clean("error.log", &text, 0);
+}
+
+#[test]
+fn stripe_keys() {
+    let text = make(
+        "STRIPE_SECRET_KEY=sk_live_{alnum:20}T3BlbkFJ{alnum:20}\nsk_test_{alnum:20}T3BlbkFJ{alnum:20}\n\
+         rk_live_{alnum:24}\nsk_live_{alnum:99}\n",
+        5,
+    );
+    clean("stripe.env", &text, 0);
+}
+
+#[test]
+fn sk_inside_a_word() {
+    let mut text = String::new();
+    for (i, word) in ["task", "risk", "disk", "ask", "mask", "xsk"]
+        .iter()
+        .enumerate()
+    {
+        for (j, (_, template)) in KINDS.iter().enumerate() {
+            let key = make(template, (i * 10 + j) as u64);
+            text.push_str(&format!("{}{} ", word, &key[2..]));
+        }
+        text.push('\n');
+    }
+    clean("words.txt", &text, 0);
+}
+
+#[test]
+fn a_css_class_with_sk_in_its_name() {
+    let text = make(
+        ".btn-sk-{alnum:20}T3BlbkFJ{alnum:20} {{ color: red; }}\n\
+         <a class=\"nav btn-sk-proj-{b64url:74}T3BlbkFJ{b64url:74}\">x</a>\n",
+        6,
+    );
+    clean("site.css", &text, 0);
+}
+
+#[test]
+fn sha256_hashes() {
+    let text = make(
+        "sha256:{hex:64}\nsk-{hex:64}\nintegrity=\"sha384-{b64url:64}\"\n{hex:64}  openai-1.0.tar.gz\n",
+        7,
+    );
+    clean("SHA256SUMS", &text, 0);
+}
+
+#[test]
+fn uuids() {
+    let text = make(
+        "request_id: {hex:8}-{hex:4}-4{hex:3}-a{hex:3}-{hex:12}\nsk-{hex:8}-{hex:4}-{hex:4}-{hex:4}-{hex:12}\n",
+        8,
+    );
+    clean("ids.txt", &text, 0);
+}
+
+/// A JWT whose payload mentions the marker: its base64 is decoded and holds no key.
+#[test]
+fn jwts() {
+    let header = b64url(br#"{"alg":"RS256","typ":"JWT","kid":"a1b2"}"#);
+    let payload = b64url(
+        br#"{"iss":"https://auth.openai.com","aud":["https://api.openai.com/v1"],"sub":"user-T3BlbkFJ-note","exp":1900000000}"#,
+    );
+    let jwt = format!("{header}.{payload}.{}", make("{b64url:342}", 9));
+    clean(
+        "session.txt",
+        &format!("Authorization: Bearer {jwt}\ncookie={jwt}; Path=/\n"),
+        0,
+    );
+}
+
+#[test]
+fn an_all_a_placeholder_counts_one() {
+    let text = make(
+        "OPENAI_API_KEY=sk-proj-{repeat:A:74}T3BlbkFJ{repeat:A:74}\n",
+        0,
+    );
+    let report = clean(".env.example", &text, 1);
+    assert_eq!(report.stats.findings, 0);
+    let dir = tree(&[(".env.example", text.as_bytes())]);
+    let out = run_in(dir.path(), &["scan"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("0 findings; 1 placeholder ignored."),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn placeholders_are_counted_once_each_across_files_and_encodings() {
+    let a = make("sk-{repeat:x:20}T3BlbkFJ{repeat:x:20}", 0);
+    let b = make("sk-svcacct-{repeat:A:74}T3BlbkFJ{repeat:B:74}", 0);
+    let dir = tree(&[
+        (".env.example", format!("OPENAI_API_KEY={a}\n").as_bytes()),
+        ("README.md", format!("Like `{b}` or `{a}`.\n").as_bytes()),
+        ("b64.txt", format!("v: {}\n", b64(b.as_bytes())).as_bytes()),
+    ]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(report.findings.is_empty());
+    assert_eq!(report.stats.placeholders, 4);
+}

@@ -136,3 +136,130 @@ pub fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     }
     dir
 }
+
+// ---- Helpers for the encoding, archive, chunk, walk and rule tests (added below the originals).
+
+/// 1-based line and byte column of `offset` in `hay`, counting `\n` bytes as the README says.
+pub fn line_col(hay: &[u8], offset: usize) -> (u64, u64) {
+    let before = &hay[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, (offset - line_start) as u64 + 1)
+}
+
+/// The byte offset of the only occurrence of `needle` in `hay` (panics when absent or repeated).
+pub fn find_once(hay: &[u8], needle: &[u8]) -> usize {
+    let hits: Vec<usize> = hay
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(hits.len(), 1, "expected exactly one occurrence");
+    hits[0]
+}
+
+/// Standard base64 with padding.
+pub fn b64(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// URL-safe base64 without padding.
+pub fn b64url(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+/// `text` as UTF-16, little-endian (`le`) or big-endian, with a byte-order mark when `bom`.
+pub fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
+    let units = bom
+        .then_some(0xFEFF_u16)
+        .into_iter()
+        .chain(text.encode_utf16());
+    units
+        .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+        .collect()
+}
+
+/// A zip archive of `members` (name, data, stored): stored members are not compressed.
+pub fn zip_bytes(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
+    use std::io::Write as _;
+    use zip::write::SimpleFileOptions;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data, stored) in members {
+        let method = if *stored {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        let opts = SimpleFileOptions::default().compression_method(method);
+        w.start_file(*name, opts).expect("zip member");
+        w.write_all(data).expect("zip write");
+    }
+    w.finish().expect("zip finish").into_inner()
+}
+
+/// `data` gzip-compressed.
+pub fn gzip_bytes(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).expect("gzip write");
+    gz.finish().expect("gzip finish")
+}
+
+/// A tar archive of regular-file `members` (name, data).
+pub fn tar_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, *data).expect("tar member");
+    }
+    b.into_inner().expect("tar finish")
+}
+
+/// Runs `keyhound ARGS` in `dir` and returns the whole output.
+pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    kh().current_dir(dir)
+        .args(args)
+        .output()
+        .expect("keyhound runs")
+}
+
+/// The findings as (path, archive_member, line, column, secret), in report order.
+pub fn places(report: &Report) -> Vec<(String, Option<String>, u64, u64, String)> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.path.clone(),
+                f.archive_member.clone(),
+                f.line,
+                f.column,
+                f.secret.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Where the base64 text of decoded byte `i` starts, in characters from the run's start: byte
+/// `i % 3` of a 3-byte group is carried by characters `i % 3` and `i % 3 + 1` of its quantum.
+pub fn b64_char_of_byte(i: usize) -> usize {
+    (i / 3) * 4 + i % 3
+}
+
+/// Writes `files` (path, contents) under a new temporary directory, from owned paths and data.
+pub fn tree_owned(files: &[(String, Vec<u8>)]) -> tempfile::TempDir {
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    tree(&refs)
+}
