@@ -86,6 +86,7 @@ fn rules_check(src: &RuleSource) -> anyhow::Result<Exit> {
 struct Collected {
     findings: Vec<Finding>,
     skipped: Vec<Skipped>,
+    files: u64,
     bytes: u64,
     placeholders: u64,
 }
@@ -107,6 +108,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
             stream_lines(&outcome, &rules, cfg.show_secrets, &out);
         }
         let mut c = collected.lock().unwrap_or_else(|p| p.into_inner());
+        c.files += outcome.files;
         c.bytes += outcome.bytes;
         c.placeholders += outcome.placeholders;
         c.findings.extend(outcome.findings);
@@ -123,7 +125,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
     let complete = !c.skipped.iter().any(|s| s.incomplete);
     let stats = Stats {
-        files: walked.files,
+        files: c.files,
         bytes: c.bytes,
         findings: c.findings.len() as u64,
         placeholders: c.placeholders,

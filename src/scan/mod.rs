@@ -44,6 +44,8 @@ pub struct Scanner<'m> {
 /// What scanning one blob produced.
 #[derive(Debug, Default)]
 pub struct BlobOutcome {
+    /// Files read: 1 for a scanned file, 0 for one skipped or scanned already.
+    pub files: u64,
     pub findings: Vec<Finding>,
     pub bytes: u64,
     pub placeholders: u64,

@@ -25,7 +25,6 @@ pub struct WalkOptions {
 /// What the walk itself saw, besides the outcomes it handed on.
 #[derive(Debug, Default)]
 pub struct WalkSummary {
-    pub files: u64,
     /// Paths that ignore rules kept out (an ignored directory counts once).
     pub ignored: u64,
     /// Ignored paths named `.env*`, which users most need to hear about.
@@ -49,14 +48,16 @@ pub fn scan_paths(
     let (mut roots, mut files) = (Vec::new(), Vec::new());
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut out = BlobOutcome::default();
+            let mut out = BlobOutcome {
+                files: 1,
+                ..Default::default()
+            };
             scanner.scan_reader(
                 &mut std::io::stdin().lock(),
                 &Origin::file("-"),
                 0,
                 &mut out,
             );
-            summary.files += 1;
             sink(out);
             continue;
         }
@@ -71,12 +72,12 @@ pub fn scan_paths(
             )),
         }
     }
-    summary.files += files.len() as u64;
+    let scanned = Scanned::new(paths);
     files
         .par_iter()
-        .for_each(|path| sink(scan_file(scanner, path, opts.max_filesize)));
+        .for_each(|path| sink(scan_file(scanner, path, opts.max_filesize, &scanned)));
     if !roots.is_empty() {
-        walk_roots(&roots, opts, scanner, sink, &mut summary);
+        walk_roots(&roots, opts, scanner, sink, &scanned, &mut summary);
     }
     summary
 }
@@ -95,8 +96,32 @@ fn display(path: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-/// Scans one regular file.
-pub fn scan_file(scanner: &Scanner<'_>, path: &Path, max_filesize: Option<u64>) -> BlobOutcome {
+/// Files already scanned, by the path shown, when several paths were named: `scan . sub`
+/// reaches `sub/a.txt` twice and reads it once. A file behind two links is two places, and
+/// stays two findings.
+struct Scanned(Option<Mutex<HashSet<String>>>);
+
+impl Scanned {
+    fn new(paths: &[PathBuf]) -> Self {
+        Scanned((paths.len() > 1).then(Mutex::default))
+    }
+
+    fn first_time(&self, shown: &str) -> bool {
+        self.0.as_ref().is_none_or(|seen| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(shown.to_string())
+        })
+    }
+}
+
+/// Scans one regular file, unless it was scanned already.
+fn scan_file(
+    scanner: &Scanner<'_>,
+    path: &Path,
+    max_filesize: Option<u64>,
+    scanned: &Scanned,
+) -> BlobOutcome {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -107,14 +132,21 @@ pub fn scan_file(scanner: &Scanner<'_>, path: &Path, max_filesize: Option<u64>) 
             );
         }
     };
+    let shown = display(path);
+    if !scanned.first_time(&shown) {
+        return BlobOutcome::default();
+    }
     if let (Some(max), Ok(meta)) = (max_filesize, file.metadata())
         && meta.len() > max
     {
         let reason = format!("{} bytes, over --max-filesize {max}", meta.len());
         return skipped(path, &reason, true);
     }
-    let mut out = BlobOutcome::default();
-    scanner.scan_reader(&mut file, &Origin::file(display(path)), 0, &mut out);
+    let mut out = BlobOutcome {
+        files: 1,
+        ..Default::default()
+    };
+    scanner.scan_reader(&mut file, &Origin::file(shown), 0, &mut out);
     out
 }
 
@@ -131,13 +163,13 @@ fn walk_roots(
     opts: &WalkOptions,
     scanner: &Scanner<'_>,
     sink: &(dyn Fn(BlobOutcome) + Sync),
+    scanned: &Scanned,
     summary: &mut WalkSummary,
 ) {
     let walker = builder(roots, opts).build_parallel();
     let seen = Mutex::new(Seen::default());
     let hasher = RandomState::new();
     let (tx, rx) = bounded::<Job>(512);
-    let files = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|s| {
         s.spawn(|| {
             walker.run(|| {
@@ -153,14 +185,12 @@ fn walk_roots(
         });
         rx.into_iter().par_bridge().for_each(|job| match job {
             Job::File(path) => {
-                files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                sink(scan_file(scanner, &path, opts.max_filesize));
+                sink(scan_file(scanner, &path, opts.max_filesize, scanned));
             }
             Job::Outcome(out) => sink(out),
         });
     });
     let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
-    summary.files += files.into_inner();
     summary.symlinks_not_followed += seen.symlinks;
     if !opts.no_ignore {
         count_ignored(&seen, &hasher, summary);

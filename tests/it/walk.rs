@@ -197,7 +197,6 @@ fn dot_ignore_files_are_not_honoured() {
 
 /// `keyhound scan . src`, or a file named along with its directory, as hooks and scripts do.
 #[test]
-#[ignore = "bug: a file under two named paths (`scan . sub`, or named twice) is scanned and reported twice"]
 fn overlapping_paths_scan_each_file_once() {
     let (key, text) = key_file(817);
     let dir = tree(&[("sub/a.txt", text.as_bytes())]);
