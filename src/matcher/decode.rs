@@ -122,10 +122,19 @@ impl Decoded {
 /// Transcodes the UTF-16 text around a hit at `hit` (the keyword's first character) to bytes:
 /// ASCII code units become their byte, anything else `0xFF`, which no key contains.
 ///
-/// For ASCII text the two byte orders differ only by a shift of one byte, so the order is the one
-/// that pairs the bytes evenly up to the end of the data (else a key at the very end loses a character).
-pub fn utf16_window(hay: &[u8], hit: usize, form_len: usize) -> Decoded {
-    let little_endian = hit == 0 || (hay.len() - hit).is_multiple_of(2);
+/// For ASCII text the two byte orders differ only by a shift of one byte. `char_parity` (from a
+/// byte-order mark) says at which parity characters start; without it, the order is the one that
+/// pairs the bytes evenly up to the end of the data (else a key at the very end loses a character).
+pub fn utf16_window(
+    hay: &[u8],
+    hit: usize,
+    form_len: usize,
+    char_parity: Option<usize>,
+) -> Decoded {
+    let little_endian = match char_parity {
+        Some(parity) => hit % 2 == parity,
+        None => (hay.len() - hit).is_multiple_of(2),
+    } || hit == 0;
     let first = if little_endian { hit } else { hit - 1 };
     let start = first - (first.min(2 * WINDOW) & !1);
     let end = (first + form_len + 1 + 2 * WINDOW).min(hay.len());
@@ -366,7 +375,7 @@ mod tests {
         let form = utf16_form(b"T3BlbkFJ");
         for hay in [le, be] {
             let hit = memchr::memmem::find(&hay, &form).unwrap();
-            let d = utf16_window(&hay, hit, form.len());
+            let d = utf16_window(&hay, hit, form.len(), None);
             assert_eq!(d.bytes, b"x=sk-T3BlbkFJ!");
             assert_eq!(d.outer(2, 4).0 / 2, 2);
         }

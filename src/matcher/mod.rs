@@ -82,7 +82,7 @@ impl Matcher {
                 }
             }
         }
-        let (needles, patterns) = patterns_for(&keywords, max_decode_depth > 0);
+        let (needles, patterns) = patterns_for(&keywords, max_decode_depth);
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&needles)
@@ -117,8 +117,14 @@ impl Matcher {
 
     /// Finds every key in `hay`, sorted by offset, one per span (the earlier rule wins a tie).
     pub fn find(&self, hay: &[u8]) -> Found {
+        self.find_with(hay, None)
+    }
+
+    /// As `find`, knowing (from a byte-order mark) that UTF-16 characters start at offsets of
+    /// parity `utf16_parity` in `hay`, which settles the byte order of UTF-16 hits.
+    pub fn find_with(&self, hay: &[u8], utf16_parity: Option<usize>) -> Found {
         let mut found = Found::default();
-        self.find_layer(hay, 0, &|i, _| i, &[], &mut found);
+        self.find_layer(hay, 0, utf16_parity, &|i, _| i, &[], &mut found);
         found.keys.sort_by_key(|m| (m.start, m.rule, m.end));
         let mut last_end = 0;
         let mut first = true;
@@ -135,10 +141,12 @@ impl Matcher {
         found
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn find_layer(
         &self,
         hay: &[u8],
         depth: usize,
+        utf16_parity: Option<usize>,
         outer: &dyn Fn(usize, bool) -> usize,
         layers: &[&'static str],
         found: &mut Found,
@@ -159,7 +167,10 @@ impl Matcher {
                     continue;
                 }
                 _ if depth >= self.max_decode_depth => continue,
-                Encoding::Utf16 => ("utf-16", decode::utf16_window(hay, hit.start(), hit.len())),
+                Encoding::Utf16 => {
+                    let window = decode::utf16_window(hay, hit.start(), hit.len(), utf16_parity);
+                    ("utf-16", window)
+                }
                 Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start(), form)),
             };
             self.search_decoded(decoded, depth, outer, layers, found);
@@ -180,7 +191,7 @@ impl Matcher {
         let mut inner_layers = layers.to_vec();
         inner_layers.push(layer);
         let map = |i: usize, is_end: bool| outer(decoded.outer_offset(i, is_end), is_end);
-        self.find_layer(&decoded.bytes, depth + 1, &map, &inner_layers, found);
+        self.find_layer(&decoded.bytes, depth + 1, None, &map, &inner_layers, found);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -229,35 +240,40 @@ impl Matcher {
     }
 }
 
-/// The automaton's needles: each keyword, plus its UTF-16 and base64 forms when `encoded`.
-fn patterns_for(keywords: &[Vec<u8>], encoded: bool) -> (Vec<Vec<u8>>, Vec<Pattern>) {
-    let mut needles = Vec::new();
-    let mut patterns = Vec::new();
+/// The automaton's needles: each keyword; with decoding, its UTF-16 and base64 forms (also
+/// split by a line wrap); with two levels of decoding, base64 of its UTF-16 form (PowerShell's
+/// `-EncodedCommand`) and UTF-16 of its base64 forms.
+fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>, Vec<Pattern>) {
+    let mut out = (Vec::new(), Vec::new());
+    let mut add = |needle: Vec<u8>, keyword: usize, encoding: Encoding| {
+        out.0.push(needle);
+        out.1.push(Pattern { keyword, encoding });
+    };
     for (k, kw) in keywords.iter().enumerate() {
-        needles.push(kw.clone());
-        patterns.push(Pattern {
-            keyword: k,
-            encoding: Encoding::Plain,
-        });
-        if !encoded || kw.len() < MIN_ENCODED_KEYWORD {
+        add(kw.clone(), k, Encoding::Plain);
+        if max_decode_depth == 0 || kw.len() < MIN_ENCODED_KEYWORD {
             continue;
         }
-        needles.push(decode::utf16_form(kw));
-        patterns.push(Pattern {
-            keyword: k,
-            encoding: Encoding::Utf16,
-        });
+        add(decode::utf16_form(kw), k, Encoding::Utf16);
         let forms = decode::base64_forms(kw);
-        let split = decode::base64_split_forms(&forms);
-        for form in forms.into_iter().chain(split) {
-            needles.push(form.text.clone());
-            patterns.push(Pattern {
-                keyword: k,
-                encoding: Encoding::Base64(form),
-            });
+        for form in forms
+            .iter()
+            .cloned()
+            .chain(decode::base64_split_forms(&forms))
+        {
+            add(form.text.clone(), k, Encoding::Base64(form));
+        }
+        if max_decode_depth >= 2 {
+            let wide: Vec<u8> = kw.iter().flat_map(|&b| [b, 0]).collect();
+            for form in decode::base64_forms(&wide) {
+                add(form.text.clone(), k, Encoding::Base64(form));
+            }
+            for form in &forms {
+                add(decode::utf16_form(&form.text), k, Encoding::Utf16);
+            }
         }
     }
-    (needles, patterns)
+    out
 }
 
 #[cfg(test)]

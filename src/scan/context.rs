@@ -16,6 +16,8 @@ pub struct LineState {
     pub lines_before: u64,
     /// Absolute offset of the last newline before the buffer.
     pub last_newline: Option<u64>,
+    /// The blob starts with a UTF-16 byte-order mark: its characters start at even offsets.
+    pub utf16_bom: bool,
 }
 
 impl LineState {
@@ -26,6 +28,12 @@ impl LineState {
             self.last_newline = Some(self.base + i as u64);
         }
         self.base += dropped.len() as u64;
+    }
+
+    /// Parity, within the buffer, of the offsets where UTF-16 characters start, if a
+    /// byte-order mark says.
+    pub fn utf16_parity(&self) -> Option<usize> {
+        self.utf16_bom.then_some((self.base % 2) as usize)
     }
 
     /// 1-based line, byte column and character column of offset `at` in `buf`, given the

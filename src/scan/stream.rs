@@ -77,7 +77,10 @@ impl Scanner<'_> {
         }
         data[..head.len()].copy_from_slice(head);
         let (mut filled, mut carried) = (head.len(), 0);
-        let mut lines = LineState::default();
+        let mut lines = LineState {
+            utf16_bom: head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]),
+            ..LineState::default()
+        };
         loop {
             let eof = self
                 .fill_growing(reader, &mut data, &mut filled, target)
@@ -99,7 +102,7 @@ impl Scanner<'_> {
             };
             self.collect(
                 buf,
-                self.matcher.find(buf),
+                self.matcher.find_with(buf, lines.utf16_parity()),
                 own_start..own_end,
                 &lines,
                 origin,
@@ -175,8 +178,10 @@ impl Scanner<'_> {
         {
             let (line, mut column, mut column_chars) = lines.position(buf, m.start, &mut cursor);
             if m.decoded.contains(&"utf-16") {
-                // Two bytes a character: count characters, as an editor showing the file does.
-                column = (column - 1) / 2 + 1;
+                // Two bytes a character: count characters, as an editor showing the file does,
+                // and the byte-order mark is not one.
+                let bom = usize::from(lines.utf16_bom && line == 1) as u64;
+                column = ((column - 1) / 2 + 1).saturating_sub(bom).max(1);
                 column_chars = column;
             }
             let mut decoded = origin.decoded.clone();
