@@ -4,14 +4,15 @@
 
 mod checks;
 mod decode;
+mod prefilter;
 
 pub use checks::longest_run;
 pub use decode::WINDOW as DECODE_WINDOW;
 
 use crate::rules::RuleSet;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use checks::Verdict;
 use decode::{Base64Form, Decoded};
+use prefilter::Prefilter;
 use std::sync::Arc;
 
 /// How a keyword occurrence was written.
@@ -53,7 +54,7 @@ pub struct Found {
 #[derive(Debug)]
 pub struct Matcher {
     rules: Arc<RuleSet>,
-    ac: AhoCorasick,
+    prefilter: Prefilter,
     patterns: Vec<Pattern>,
     by_keyword: Vec<Vec<usize>>,
     keyword_lens: Vec<usize>,
@@ -83,14 +84,11 @@ impl Matcher {
             }
         }
         let (needles, patterns) = patterns_for(&keywords, max_decode_depth);
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&needles)
-            .expect("keyword automaton fits in memory");
+        let prefilter = Prefilter::new(&needles);
         let keyword_lens = keywords.iter().map(Vec::len).collect();
         Matcher {
             rules,
-            ac,
+            prefilter,
             patterns,
             by_keyword,
             keyword_lens,
@@ -151,14 +149,14 @@ impl Matcher {
         layers: &[&'static str],
         found: &mut Found,
     ) {
-        for hit in self.ac.find_iter(hay) {
-            let pattern = &self.patterns[hit.pattern().as_usize()];
+        for hit in self.prefilter.hits(hay) {
+            let pattern = &self.patterns[hit.pattern];
             let decoded = match &pattern.encoding {
                 Encoding::Plain => {
                     self.check_rules(
                         hay,
-                        hit.start(),
-                        hit.end(),
+                        hit.start,
+                        hit.end,
                         pattern.keyword,
                         outer,
                         layers,
@@ -168,10 +166,11 @@ impl Matcher {
                 }
                 _ if depth >= self.max_decode_depth => continue,
                 Encoding::Utf16 => {
-                    let window = decode::utf16_window(hay, hit.start(), hit.len(), utf16_parity);
+                    let window =
+                        decode::utf16_window(hay, hit.start, hit.end - hit.start, utf16_parity);
                     ("utf-16", window)
                 }
-                Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start(), form)),
+                Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start, form)),
             };
             self.search_decoded(decoded, depth, outer, layers, found);
         }
@@ -240,8 +239,8 @@ impl Matcher {
     }
 }
 
-/// The automaton's needles: each keyword; with decoding, its UTF-16 and base64 forms (also
-/// split by a line wrap); with two levels of decoding, base64 of its UTF-16 form (PowerShell's
+/// The prefilter's needles: each keyword; with decoding, its UTF-16 form and its base64 forms
+/// (in halves, so that a line wrap inside one does not hide it); with two levels of decoding, base64 of its UTF-16 form (PowerShell's
 /// `-EncodedCommand`) and UTF-16 of its base64 forms.
 fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>, Vec<Pattern>) {
     let mut out = (Vec::new(), Vec::new());
@@ -255,20 +254,15 @@ fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>,
             continue;
         }
         add(decode::utf16_form(kw), k, Encoding::Utf16);
-        let forms = decode::base64_forms(kw);
-        for form in forms
-            .iter()
-            .cloned()
-            .chain(decode::base64_split_forms(&forms))
-        {
+        for form in decode::base64_needles(kw) {
             add(form.text.clone(), k, Encoding::Base64(form));
         }
         if max_decode_depth >= 2 {
             let wide: Vec<u8> = kw.iter().flat_map(|&b| [b, 0]).collect();
-            for form in decode::base64_forms(&wide) {
+            for form in decode::base64_needles(&wide) {
                 add(form.text.clone(), k, Encoding::Base64(form));
             }
-            for form in &forms {
+            for form in decode::base64_forms(kw) {
                 add(decode::utf16_form(&form.text), k, Encoding::Utf16);
             }
         }
