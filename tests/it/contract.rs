@@ -2,7 +2,7 @@
 //! match `schema/report.schema.json`, findings come sorted, `complete` and `skipped` say what
 //! was not read, and `--output` takes the whole report.
 
-use crate::util::{KINDS, Report, kh, make, project_key, scan_json, tree};
+use crate::util::{KINDS, Report, gzip_bytes, kh, make, project_key, scan_json, tree, zip_bytes};
 use base64::Engine;
 use boon::{Compiler, SchemaIndex, Schemas};
 use serde_json::Value;
@@ -68,23 +68,6 @@ impl Contract {
     }
 }
 
-/// A zip archive holding `members`.
-fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, data) in members {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .expect("zip member");
-        w.write_all(data).expect("zip write");
-    }
-    w.finish().expect("zip finish").into_inner()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(data).expect("gzip write");
-    gz.finish().expect("gzip finish")
-}
-
 /// How many findings `fixture` holds: its keys, one of them twice and another once more.
 const FIXTURE_FINDINGS: usize = 12;
 
@@ -119,17 +102,18 @@ fn fixture() -> (tempfile::TempDir, Vec<String>) {
         ),
         (
             "dist/bundle.zip",
-            &zip(&[
-                ("README", b"nothing here\n"),
+            &zip_bytes(&[
+                ("README", b"nothing here\n", false),
                 (
                     "conf/app.env",
                     format!("# app\nOPENAI_API_KEY={zipped}\n").as_bytes(),
+                    false,
                 ),
             ]),
         ),
         (
             "logs/run.log.gz",
-            &gzip(format!("start\nadmin={gzipped}\n").as_bytes()),
+            &gzip_bytes(format!("start\nadmin={gzipped}\n").as_bytes()),
         ),
         ("README.txt", placeholder.as_bytes()),
     ]);
@@ -447,13 +431,15 @@ fn findings_are_sorted_by_path_member_line_and_column() {
         }
     }
     let member = |k: String| format!("k={k}\n").into_bytes();
-    let archive = zip(&[
-        ("z/last.txt", &member(key())),
-        (
-            "a/first.txt",
-            &format!("{}\n{}\n", key(), key()).into_bytes(),
-        ),
-        ("m.txt", &member(key())),
+    let (last, first, middle) = (
+        member(key()),
+        format!("{}\n{}\n", key(), key()).into_bytes(),
+        member(key()),
+    );
+    let archive = zip_bytes(&[
+        ("z/last.txt", &last, false),
+        ("a/first.txt", &first, false),
+        ("m.txt", &middle, false),
     ]);
     files.push(("b/archive.zip".into(), archive));
     let entries: Vec<(&str, &[u8])> = files

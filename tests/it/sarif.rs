@@ -2,7 +2,7 @@
 //! properties GitHub relies on (one result per finding, rule metadata, relative URIs, stable
 //! partial fingerprints, redaction, and its 25,000-result limit).
 
-use crate::util::{KINDS, kh, make, project_key, tree};
+use crate::util::{KINDS, gzip_bytes, kh, make, project_key, tree, zip_bytes};
 use base64::Engine;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -43,22 +43,6 @@ fn uri(result: &Value) -> &str {
         .expect("uri")
 }
 
-fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, data) in members {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .expect("zip member");
-        w.write_all(data).expect("zip write");
-    }
-    w.finish().expect("zip finish").into_inner()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(data).expect("gzip write");
-    gz.finish().expect("gzip finish")
-}
-
 /// A fixed fixture (keys from fixed seeds): every key kind in plain text, one project key in
 /// three files, a base64-encoded key, a key in a zip member, one in a gzip stream, and a
 /// non-ASCII line. Returns the tree and every key in it.
@@ -94,14 +78,15 @@ fn fixture() -> (tempfile::TempDir, Vec<String>) {
         ),
         (
             "dist/bundle.zip",
-            &zip(&[(
+            &zip_bytes(&[(
                 "conf/app.env",
                 format!("# app\nOPENAI_API_KEY={zipped}\n").as_bytes(),
+                false,
             )]),
         ),
         (
             "logs/run.log.gz",
-            &gzip(format!("start\nadmin={gzipped}\n").as_bytes()),
+            &gzip_bytes(format!("start\nadmin={gzipped}\n").as_bytes()),
         ),
     ]);
     let mut keys = plain;
