@@ -7,7 +7,6 @@ use base64::Engine;
 use boon::{Compiler, SchemaIndex, Schemas};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn schema_path() -> PathBuf {

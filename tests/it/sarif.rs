@@ -6,7 +6,6 @@ use crate::util::{KINDS, gzip_bytes, kh, make, project_key, tree, zip_bytes};
 use base64::Engine;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::Path;
 
 /// Runs `keyhound scan --format sarif ARGS` in `dir`: (exit code, document, raw text).
