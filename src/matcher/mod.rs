@@ -57,7 +57,6 @@ pub struct Matcher {
     prefilter: Prefilter,
     patterns: Vec<Pattern>,
     by_keyword: Vec<Vec<usize>>,
-    keyword_lens: Vec<usize>,
     max_decode_depth: usize,
 }
 
@@ -85,13 +84,11 @@ impl Matcher {
         }
         let (needles, patterns) = patterns_for(&keywords, max_decode_depth);
         let prefilter = Prefilter::new(&needles);
-        let keyword_lens = keywords.iter().map(Vec::len).collect();
         Matcher {
             rules,
             prefilter,
             patterns,
             by_keyword,
-            keyword_lens,
             max_decode_depth,
         }
     }
@@ -204,7 +201,6 @@ impl Matcher {
         layers: &[&'static str],
         found: &mut Found,
     ) {
-        debug_assert_eq!(hit_end - hit_start, self.keyword_lens[keyword]);
         for &ri in &self.by_keyword[keyword] {
             let rule = &self.rules.rules[ri];
             let w0 = hit_start.saturating_sub(rule.spec.max_len);

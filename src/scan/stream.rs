@@ -215,28 +215,16 @@ fn fill_into(reader: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> std::
     Ok(false)
 }
 
-/// Reads until `buf` holds `target` bytes or the reader ends; returns whether it ended. The
-/// buffer grows as data arrives, so a small file never costs a whole chunk.
+/// Reads until `buf` holds `target` bytes or the reader ends; returns whether it ended. For the
+/// few hundred bytes read to sniff a blob; chunks go through `fill_into` on the reused buffer.
 pub(super) fn fill(
     reader: &mut dyn Read,
     buf: &mut Vec<u8>,
     target: usize,
 ) -> std::io::Result<bool> {
-    while buf.len() < target {
-        let len = buf.len();
-        buf.resize(target.min(len.max(32 << 10) * 2), 0);
-        match reader.read(&mut buf[len..]) {
-            Ok(0) => {
-                buf.truncate(len);
-                return Ok(true);
-            }
-            Ok(n) => buf.truncate(len + n),
-            Err(e) if e.kind() == ErrorKind::Interrupted => buf.truncate(len),
-            Err(e) => {
-                buf.truncate(len);
-                return Err(e);
-            }
-        }
-    }
-    Ok(false)
+    let mut filled = buf.len();
+    buf.resize(target.max(filled), 0);
+    let result = fill_into(reader, buf, &mut filled);
+    buf.truncate(filled);
+    result
 }
