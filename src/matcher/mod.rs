@@ -121,13 +121,12 @@ impl Matcher {
         let mut found = Found::default();
         self.find_layer(hay, 0, utf16_parity, &|i, _| i, &[], &mut found);
         found.keys.sort_by_key(|m| (m.start, m.rule, m.end));
+        // Keys cannot overlap: of matches over the same bytes, the first (earliest rule) stays.
         let mut last_end = 0;
-        let mut first = true;
         found.keys.retain(|m| {
-            let keep = first || m.start >= last_end;
+            let keep = m.start >= last_end;
             if keep {
                 last_end = m.end;
-                first = false;
             }
             keep
         });
