@@ -15,6 +15,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (`-` reads standard input) for leaked keys.
     Scan(ScanArgs),
+    /// Scan a git repository's history: every blob on every ref once, and commit messages.
+    Git(GitArgs),
     /// List or check the rules.
     Rules {
         #[command(subcommand)]
@@ -48,6 +50,47 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
+    /// Scan files that .gitignore or .git/info/exclude would skip.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links while walking directories.
+    #[arg(short = 'L', long)]
+    pub follow_links: bool,
+    /// Skip files larger than SIZE (e.g. 10M, 1G); skipped files make the scan incomplete.
+    #[arg(long, value_name = "SIZE")]
+    pub max_filesize: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository: a work tree, a bare repository or a .git directory (default: the one
+    /// GIT_DIR or the current directory names).
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+
+    /// Scan only what the commits in `rev-list B ^A` added (the pull-request case).
+    #[arg(long, value_name = "A..B", conflicts_with = "staged")]
+    pub range: Option<String>,
+    /// Scan only what the index adds to HEAD (the pre-commit case; GIT_INDEX_FILE is honoured).
+    #[arg(long)]
+    pub staged: bool,
+    /// Also scan reflogs, stash entries and unreachable objects.
+    #[arg(long, conflicts_with_all = ["staged", "range"])]
+    pub all_objects: bool,
+    /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
+    #[arg(long, value_name = "SIZE", default_value = "64M")]
+    pub max_blob_size: String,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every scanning command shares: reports, limits and rules.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -61,15 +104,6 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Scan files that .gitignore or .git/info/exclude would skip.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Follow symbolic links while walking directories.
-    #[arg(short = 'L', long)]
-    pub follow_links: bool,
-    /// Skip files larger than SIZE (e.g. 10M, 1G); skipped files make the scan incomplete.
-    #[arg(long, value_name = "SIZE")]
-    pub max_filesize: Option<String>,
     /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub max_archive_depth: usize,

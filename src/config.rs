@@ -3,6 +3,7 @@
 
 use crate::cli::{self, Cli, ColorChoice, Command, RulesCommand};
 use crate::scan::Limits;
+pub use crate::scan::git::GitMode;
 use crate::scan::walk::WalkOptions;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ pub use crate::cli::Format;
 #[derive(Debug, Clone)]
 pub enum Config {
     Scan(ScanConfig),
+    Git(GitConfig),
     RulesList(RuleSource),
     RulesCheck(RuleSource),
 }
@@ -24,19 +26,37 @@ pub struct RuleSource {
     pub disabled: Vec<String>,
 }
 
-/// Everything `keyhound scan` needs.
+/// Settings every scanning command shares: the report, the limits and the rules.
 #[derive(Debug, Clone)]
-pub struct ScanConfig {
-    pub paths: Vec<PathBuf>,
+pub struct Common {
     pub format: Format,
     pub output: Option<PathBuf>,
     pub show_secrets: bool,
     pub color: bool,
-    pub walk: WalkOptions,
     pub limits: Limits,
     pub max_decode_depth: usize,
     pub allow_incomplete: bool,
+    pub threads: usize,
     pub rules: RuleSource,
+}
+
+/// Everything `keyhound scan` needs.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub paths: Vec<PathBuf>,
+    pub walk: WalkOptions,
+    pub common: Common,
+}
+
+/// Everything `keyhound git` needs.
+#[derive(Debug, Clone)]
+pub struct GitConfig {
+    /// None: the repository GIT_DIR or the current directory names.
+    pub repo: Option<PathBuf>,
+    pub mode: GitMode,
+    pub all_objects: bool,
+    pub max_blob_size: u64,
+    pub common: Common,
 }
 
 /// A command line that parsed but does not make sense.
@@ -48,6 +68,7 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, UsageError> {
         Ok(match cli.command {
             Command::Scan(args) => Config::Scan(scan_config(args)?),
+            Command::Git(args) => Config::Git(git_config(args)?),
             Command::Rules {
                 command: RulesCommand::List,
                 rules,
@@ -67,18 +88,12 @@ fn rule_source(args: cli::RuleArgs) -> RuleSource {
     }
 }
 
-fn scan_config(args: cli::ScanArgs) -> Result<ScanConfig, UsageError> {
+fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
     let threads = match args.threads {
         Some(0) => return Err(UsageError("-j/--threads must be at least 1".into())),
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
-    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(UsageError(
-            "standard input (-) can be named only once".into(),
-        ));
-    }
-    let max_filesize = args.max_filesize.as_deref().map(parse_size).transpose()?;
     let mut limits = Limits {
         max_archive_depth: args.max_archive_depth,
         ..Limits::default()
@@ -94,30 +109,70 @@ fn scan_config(args: cli::ScanArgs) -> Result<ScanConfig, UsageError> {
             to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    Ok(ScanConfig {
-        paths: args.paths,
+    Ok(Common {
         format: args.format,
         output: args.output,
         show_secrets: args.show_secrets,
         color,
-        walk: WalkOptions {
-            no_ignore: args.no_ignore,
-            follow_links: args.follow_links,
-            threads,
-            max_filesize,
-        },
         limits,
         max_decode_depth: args.max_decode_depth,
         allow_incomplete: args.allow_incomplete,
+        threads,
         rules: rule_source(args.rules),
     })
 }
 
+fn scan_config(args: cli::ScanArgs) -> Result<ScanConfig, UsageError> {
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(UsageError(
+            "standard input (-) can be named only once".into(),
+        ));
+    }
+    let max_filesize = args
+        .max_filesize
+        .as_deref()
+        .map(|s| parse_size("--max-filesize", s))
+        .transpose()?;
+    let common = common(args.common)?;
+    Ok(ScanConfig {
+        paths: args.paths,
+        walk: WalkOptions {
+            no_ignore: args.no_ignore,
+            follow_links: args.follow_links,
+            threads: common.threads,
+            max_filesize,
+        },
+        common,
+    })
+}
+
+fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
+    let mode = match (args.range, args.staged) {
+        (Some(range), _) => {
+            if !range.contains("..") || range.contains("...") {
+                return Err(UsageError(format!(
+                    "--range {range:?}: expected A..B (the commits in B that are not in A)"
+                )));
+            }
+            GitMode::Range(range)
+        }
+        (None, true) => GitMode::Staged,
+        (None, false) => GitMode::History,
+    };
+    Ok(GitConfig {
+        repo: args.repo,
+        mode,
+        all_objects: args.all_objects,
+        max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,
+        common: common(args.common)?,
+    })
+}
+
 /// Parses `123`, `10K`, `10M`, `2G` (binary multiples) into bytes.
-pub fn parse_size(s: &str) -> Result<u64, UsageError> {
+pub fn parse_size(flag: &str, s: &str) -> Result<u64, UsageError> {
     let bad = || {
         UsageError(format!(
-            "--max-filesize {s:?}: expected a size such as 500K, 10M or 1G"
+            "{flag} {s:?}: expected a size such as 500K, 10M or 1G"
         ))
     };
     let t = s.trim();
@@ -140,11 +195,11 @@ mod tests {
 
     #[test]
     fn sizes_parse() {
-        assert_eq!(parse_size("10").unwrap(), 10);
-        assert_eq!(parse_size("10K").unwrap(), 10240);
-        assert_eq!(parse_size("2m").unwrap(), 2 << 20);
-        assert_eq!(parse_size("1G").unwrap(), 1 << 30);
-        assert!(parse_size("ten").is_err());
-        assert!(parse_size("").is_err());
+        assert_eq!(parse_size("-", "10").unwrap(), 10);
+        assert_eq!(parse_size("-", "10K").unwrap(), 10240);
+        assert_eq!(parse_size("-", "2m").unwrap(), 2 << 20);
+        assert_eq!(parse_size("-", "1G").unwrap(), 1 << 30);
+        assert!(parse_size("-", "ten").is_err());
+        assert!(parse_size("-", "").is_err());
     }
 }

@@ -95,6 +95,30 @@ pub struct Finding {
     /// Up to 40 bytes each side on the key's line, every key in it redacted (always), control
     /// bytes escaped.
     pub context: String,
+    /// Where in a repository's history, for `keyhound git`.
+    pub git: Option<Box<GitInfo>>,
+}
+
+/// Where a key was found in a git repository; every field is always written (null when unknown).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct GitInfo {
+    /// `blob` or `commit-message`.
+    pub object: &'static str,
+    /// `refs`, `reflog`, `stash`, `unreachable` (the last three with `--all-objects`) or `index`.
+    pub reached_by: &'static str,
+    /// The commit that introduced the key at this path (the message's own commit).
+    pub commit: Option<String>,
+    /// `Name <email>` of the commit's author.
+    pub author: Option<String>,
+    /// The commit's author date, RFC 3339 in UTC.
+    pub date: Option<String>,
+    pub blob: Option<String>,
+    /// The last commit, in topological order, that still carries the key at this path.
+    pub last_seen: Option<String>,
+    /// How many commits carry the key at this path.
+    pub commits: Option<u64>,
+    /// Whether HEAD's tree still carries it at this path.
+    pub at_head: Option<bool>,
 }
 
 impl Finding {
@@ -121,6 +145,18 @@ pub struct Stats {
     pub ignored: u64,
     pub symlinks_not_followed: u64,
     pub elapsed_ms: u64,
+    /// Present in `keyhound git` reports only.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitStats>,
+}
+
+/// Counters of a history scan.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct GitStats {
+    pub commits: u64,
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    pub blobs_skipped: u64,
 }
 
 /// An input, or part of one, that was not (fully) scanned.

@@ -12,7 +12,7 @@ pub mod scan;
 pub mod secret;
 
 use anyhow::Context as _;
-use config::{Config, Format, RuleSource, ScanConfig};
+use config::{Common, Config, Format, GitConfig, RuleSource, ScanConfig};
 use finding::{Finding, Skipped, Stats};
 use matcher::Matcher;
 use report::ScanReport;
@@ -37,6 +37,7 @@ pub enum Exit {
 pub fn run(config: Config) -> anyhow::Result<Exit> {
     match config {
         Config::Scan(cfg) => scan(&cfg),
+        Config::Git(cfg) => git(&cfg),
         Config::RulesList(src) => rules_list(&src),
         Config::RulesCheck(src) => rules_check(&src),
     }
@@ -93,19 +94,26 @@ struct Collected {
 
 fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let started = Instant::now();
-    let rules = load_rules(&cfg.rules)?;
-    let matcher = Matcher::new(rules.clone(), cfg.max_decode_depth);
+    let common = &cfg.common;
+    let rules = load_rules(&common.rules)?;
+    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
     let scanner = Scanner {
         matcher: &matcher,
-        limits: cfg.limits.clone(),
+        limits: common.limits.clone(),
     };
-    let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(cfg)?);
+    let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(common)?);
     let diag = diag::Diagnostics::default();
     let collected = Mutex::new(Collected::default());
     let sink = |outcome: BlobOutcome| {
         outcome.skipped.iter().for_each(|s| diag.skipped(s));
-        if cfg.format == Format::Jsonl {
-            stream_lines(&outcome, &rules, cfg.show_secrets, &out);
+        if common.format == Format::Jsonl {
+            stream_lines(
+                &outcome.findings,
+                &outcome.skipped,
+                &rules,
+                common.show_secrets,
+                &out,
+            );
         }
         let mut c = collected.lock().unwrap_or_else(|p| p.into_inner());
         c.files += outcome.files;
@@ -119,38 +127,118 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         .build()?;
     let walked = pool.install(|| scan::walk::scan_paths(&cfg.paths, &cfg.walk, &scanner, &sink));
     diag.finish();
-    let mut c = collected.into_inner().unwrap_or_else(|p| p.into_inner());
-    c.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    c.skipped
-        .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
-    let complete = !c.skipped.iter().any(|s| s.incomplete);
+    let c = collected.into_inner().unwrap_or_else(|p| p.into_inner());
     let stats = Stats {
         files: c.files,
         bytes: c.bytes,
-        findings: c.findings.len() as u64,
         placeholders: c.placeholders,
-        skipped: c.skipped.len() as u64,
         ignored: walked.ignored,
         symlinks_not_followed: walked.symlinks_not_followed,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        ..Stats::default()
     };
-    let report = ScanReport {
-        rules: &rules,
+    let out = out.into_inner().unwrap_or_else(|p| p.into_inner());
+    let done = Done {
         findings: c.findings,
         skipped: c.skipped,
         stats,
-        complete,
         ignored_env: walked.ignored_env,
-        show_secrets: cfg.show_secrets,
-        color: cfg.color && cfg.format == Format::Human,
+        started,
     };
-    let mut out = out.into_inner().unwrap_or_else(|p| p.into_inner());
+    finish(common, &rules, done, out)
+}
+
+fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let common = &cfg.common;
+    let rules = load_rules(&common.rules)?;
+    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
+    let scanner = Scanner {
+        matcher: &matcher,
+        limits: common.limits.clone(),
+    };
+    let mut out = open_output(common)?;
+    let diag = diag::Diagnostics::default();
+    let opts = scan::git::GitOptions {
+        repo: cfg.repo.clone(),
+        mode: cfg.mode.clone(),
+        all_objects: cfg.all_objects,
+        max_blob_size: cfg.max_blob_size,
+        threads: common.threads,
+    };
+    let outcome = scan::git::scan(&opts, &scanner, &|s| diag.skipped(s))?;
+    diag.finish();
+    if common.format == Format::Jsonl {
+        let mut findings = outcome.findings.clone();
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let lines = report::json::write_lines(
+            &findings,
+            &outcome.skipped,
+            &rules,
+            common.show_secrets,
+            &mut out,
+        );
+        ignore_broken_pipe(lines)?;
+    }
+    let stats = Stats {
+        files: outcome.stats.blobs_scanned,
+        bytes: outcome.bytes,
+        placeholders: outcome.placeholders,
+        git: Some(outcome.stats),
+        ..Stats::default()
+    };
+    let done = Done {
+        findings: outcome.findings,
+        skipped: outcome.skipped,
+        stats,
+        ignored_env: Vec::new(),
+        started,
+    };
+    finish(common, &rules, done, out)
+}
+
+/// What a scan gathered, before sorting and reporting.
+struct Done {
+    findings: Vec<Finding>,
+    skipped: Vec<Skipped>,
+    stats: Stats,
+    ignored_env: Vec<String>,
+    started: Instant,
+}
+
+/// Sorts what a scan gathered, writes the report and picks the exit code.
+fn finish(
+    common: &Common,
+    rules: &RuleSet,
+    mut done: Done,
+    mut out: Box<dyn Write + Send>,
+) -> anyhow::Result<Exit> {
+    done.findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    done.skipped
+        .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
+    let complete = !done.skipped.iter().any(|s| s.incomplete);
+    let stats = Stats {
+        findings: done.findings.len() as u64,
+        skipped: done.skipped.len() as u64,
+        elapsed_ms: done.started.elapsed().as_millis() as u64,
+        ..done.stats
+    };
+    let report = ScanReport {
+        rules,
+        findings: done.findings,
+        skipped: done.skipped,
+        stats,
+        complete,
+        ignored_env: done.ignored_env,
+        show_secrets: common.show_secrets,
+        color: common.color && common.format == Format::Human,
+    };
     ignore_broken_pipe(
         report
-            .write(cfg.format, &mut out)
+            .write(common.format, &mut out)
             .and_then(|()| out.flush()),
     )?;
-    Ok(exit_for(&report, cfg.allow_incomplete))
+    Ok(exit_for(&report, common.allow_incomplete))
 }
 
 fn exit_for(report: &ScanReport<'_>, allow_incomplete: bool) -> Exit {
@@ -163,7 +251,7 @@ fn exit_for(report: &ScanReport<'_>, allow_incomplete: bool) -> Exit {
     }
 }
 
-fn open_output(cfg: &ScanConfig) -> anyhow::Result<Box<dyn Write + Send>> {
+fn open_output(cfg: &Common) -> anyhow::Result<Box<dyn Write + Send>> {
     Ok(match &cfg.output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -175,21 +263,14 @@ fn open_output(cfg: &ScanConfig) -> anyhow::Result<Box<dyn Write + Send>> {
 }
 
 fn stream_lines(
-    outcome: &BlobOutcome,
+    findings: &[Finding],
+    skipped: &[Skipped],
     rules: &RuleSet,
     show: bool,
     out: &Mutex<Box<dyn Write + Send>>,
 ) {
     let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
-    let mut result = Ok(());
-    for f in &outcome.findings {
-        result = result.and_then(|()| {
-            report::json::write_finding_line(f, &rules.rules[f.rule], show, &mut *out)
-        });
-    }
-    for s in &outcome.skipped {
-        result = result.and_then(|()| report::json::write_skipped_line(s, &mut *out));
-    }
+    let result = report::json::write_lines(findings, skipped, rules, show, &mut *out);
     if let Err(e) = ignore_broken_pipe(result) {
         eprintln!("keyhound: error: writing the report: {e}");
     }

@@ -2,8 +2,9 @@
 //! and the README documents; field names never change within a `version`.
 
 use super::ScanReport;
+use crate::finding::GitInfo;
 use crate::finding::{Finding, Skipped, Stats};
-use crate::rules::Rule;
+use crate::rules::{Rule, RuleSet};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -52,6 +53,9 @@ pub struct JsonFinding<'a> {
     severity: f32,
     remediation: &'a str,
     revoke_url: Option<&'a str>,
+    /// Where in history, for `keyhound git` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git: Option<&'a GitInfo>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -73,6 +77,7 @@ impl<'a> JsonFinding<'a> {
             severity: rule.spec.severity,
             remediation: rule.spec.remediation.trim(),
             revoke_url: rule.spec.revoke_url.as_deref(),
+            git: f.git.as_deref(),
         }
     }
 }
@@ -121,6 +126,20 @@ pub fn write_finding_line(
         &Line::Finding(JsonFinding::new(f, rule, show_secrets)),
     )?;
     writeln!(out)
+}
+
+/// A `finding` line for each finding, then a `skipped` line for each skipped input.
+pub fn write_lines(
+    findings: &[Finding],
+    skipped: &[Skipped],
+    rules: &RuleSet,
+    show_secrets: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for f in findings {
+        write_finding_line(f, &rules.rules[f.rule], show_secrets, out)?;
+    }
+    skipped.iter().try_for_each(|s| write_skipped_line(s, out))
 }
 
 /// One `{"type": "skipped", …}` line.

@@ -352,6 +352,7 @@ mod tests {
             secret: Secret::new("k".into(), 0),
             fingerprint: "kh1:00".into(),
             context: String::new(),
+            git: None,
         };
         let ids = location_ids(&[at("a", 1), at("a", 9), at("b", 1)]);
         assert_ne!(ids[0], ids[1]);

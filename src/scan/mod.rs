@@ -4,6 +4,7 @@
 
 mod archive;
 mod context;
+pub mod git;
 mod stream;
 pub mod walk;
 

@@ -197,6 +197,7 @@ impl Scanner<'_> {
                 fingerprint: fingerprint(&rules[m.rule].spec.provider, secret.expose()),
                 secret: secret.clone(),
                 context: context(buf, &keys, i),
+                git: None,
             });
         }
     }

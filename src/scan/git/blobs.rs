@@ -1,0 +1,287 @@
+//! Reading and scanning blobs on worker threads, each with its own repository handle. A blob over
+//! `--max-blob-size` is streamed through a `git cat-file --batch` child instead of inflated whole.
+
+use super::Ctx;
+use crate::finding::Origin;
+use crate::scan::BlobOutcome;
+use crossbeam_channel::{Receiver, Sender, bounded};
+use git2::{Oid, Repository};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+/// One thing to scan.
+pub(super) enum Job {
+    /// A blob, named in reports by `path` (the first path it was met at).
+    Blob { oid: Oid, path: String },
+    /// Text that is no blob, a commit message: `key` is the commit.
+    Text { key: Oid, text: Vec<u8> },
+}
+
+/// What scanning a job produced.
+pub(super) struct Done {
+    /// The blob or commit.
+    pub oid: Oid,
+    pub is_blob: bool,
+    /// True when the blob was read (even if a limit then cut it short).
+    pub read: bool,
+    pub outcome: BlobOutcome,
+}
+
+/// Jobs waiting per worker before the producer blocks: enough to keep workers busy while the
+/// producer reads a large tree, few enough to bound memory.
+const QUEUE_PER_WORKER: usize = 256;
+
+/// Runs `produce` on this thread, sending jobs to `ctx.opts.threads` workers that scan them and
+/// hand each result to `done`. Returns what `produce` returned once every job is done.
+pub(super) fn run<R>(
+    ctx: &Ctx<'_>,
+    produce: impl FnOnce(&Sender<Job>) -> R,
+    done: &(dyn Fn(Done) + Sync),
+) -> anyhow::Result<R> {
+    let threads = ctx.opts.threads.max(1);
+    let (tx, rx) = bounded::<Job>(threads * QUEUE_PER_WORKER);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = rx.clone();
+                s.spawn(move || work(ctx, &rx, done))
+            })
+            .collect();
+        drop(rx);
+        let result = produce(&tx);
+        drop(tx);
+        for w in workers {
+            w.join()
+                .map_err(|_| anyhow::anyhow!("a scanning thread panicked"))??;
+        }
+        Ok(result)
+    })
+}
+
+/// Scans every job given to `jobs` and returns what each produced, in no particular order.
+pub(super) fn scan_all(ctx: &Ctx<'_>, jobs: Vec<Job>) -> anyhow::Result<Vec<Done>> {
+    let results = std::sync::Mutex::new(Vec::new());
+    run(
+        ctx,
+        |tx| {
+            for job in jobs {
+                if tx.send(job).is_err() {
+                    break;
+                }
+            }
+        },
+        &|d| results.lock().unwrap_or_else(|p| p.into_inner()).push(d),
+    )?;
+    Ok(results.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyhow::Result<()> {
+    let mut reader = BlobReader {
+        repo: ctx.repo.handle()?,
+        cat_file: None,
+        git_dir: ctx.repo.git_dir().to_path_buf(),
+    };
+    for job in rx {
+        done(match job {
+            Job::Blob { oid, path } => reader.scan(ctx, oid, &path),
+            Job::Text { key, text } => {
+                let mut outcome = BlobOutcome::default();
+                let origin = Origin::file(key.to_string());
+                ctx.scanner
+                    .scan_reader(&mut text.as_slice(), &origin, 0, &mut outcome);
+                Done {
+                    oid: key,
+                    is_blob: false,
+                    read: true,
+                    outcome,
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+/// The start of every Git LFS pointer file.
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
+
+/// One worker's way into the object database.
+struct BlobReader {
+    repo: Repository,
+    cat_file: Option<CatFile>,
+    git_dir: std::path::PathBuf,
+}
+
+impl BlobReader {
+    fn scan(&mut self, ctx: &Ctx<'_>, oid: Oid, path: &str) -> Done {
+        let mut out = BlobOutcome::default();
+        let read = self.read_into(ctx, oid, path, &mut out);
+        if read {
+            out.files = 1;
+        }
+        Done {
+            oid,
+            is_blob: true,
+            read,
+            outcome: out,
+        }
+    }
+
+    /// Scans blob `oid` into `out`; false when it could not be read.
+    fn read_into(&mut self, ctx: &Ctx<'_>, oid: Oid, path: &str, out: &mut BlobOutcome) -> bool {
+        let origin = Origin::file(path);
+        let shown = || format!("{path} (blob {oid})");
+        let odb = match self.repo.odb() {
+            Ok(odb) => odb,
+            Err(e) => {
+                out.skip(
+                    shown(),
+                    format!("cannot read the object database: {}", e.message()),
+                    true,
+                );
+                return false;
+            }
+        };
+        let size = match odb.read_header(oid) {
+            Ok((size, _)) => size as u64,
+            Err(e) => {
+                out.skip(
+                    shown(),
+                    format!("missing or corrupt object: {}", e.message()),
+                    true,
+                );
+                return false;
+            }
+        };
+        if size > ctx.opts.max_blob_size {
+            drop(odb);
+            return self.stream(ctx, oid, size, &origin, out);
+        }
+        match odb.read(oid) {
+            Ok(obj) => {
+                let data = obj.data();
+                if data.len() < 1024 && data.starts_with(LFS_POINTER) {
+                    out.skip(
+                        shown(),
+                        "Git LFS pointer: the content is stored on the LFS server, not in git; \
+                         run `git lfs pull` and `keyhound scan` to scan it",
+                        false,
+                    );
+                }
+                ctx.scanner.scan_reader(&mut &data[..], &origin, 0, out);
+                true
+            }
+            Err(e) => {
+                out.skip(
+                    shown(),
+                    format!("missing or corrupt object: {}", e.message()),
+                    true,
+                );
+                false
+            }
+        }
+    }
+
+    /// Streams a large blob from `git cat-file --batch` through the scanner.
+    fn stream(
+        &mut self,
+        ctx: &Ctx<'_>,
+        oid: Oid,
+        size: u64,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) -> bool {
+        let shown = format!("{} (blob {oid})", origin.path);
+        let over = format!(
+            "{size} bytes, over --max-blob-size {}",
+            ctx.opts.max_blob_size
+        );
+        if self.cat_file.is_none() {
+            match CatFile::spawn(&self.git_dir) {
+                Ok(c) => self.cat_file = Some(c),
+                Err(e) => {
+                    let reason = format!("{over}, and `git cat-file` could not stream it: {e}");
+                    out.skip(shown, reason, true);
+                    return false;
+                }
+            }
+        }
+        let cat_file = self.cat_file.as_mut().expect("spawned above");
+        let result = cat_file.with_blob(oid, |r| ctx.scanner.scan_reader(r, origin, 0, out));
+        if let Err(e) = result {
+            self.cat_file = None;
+            out.skip(shown, format!("{over}; `git cat-file` failed: {e}"), true);
+            return false;
+        }
+        true
+    }
+}
+
+/// A `git cat-file --batch` child, asked for one object at a time.
+struct CatFile {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl CatFile {
+    fn spawn(git_dir: &std::path::Path) -> std::io::Result<CatFile> {
+        let mut child = Command::new("git")
+            .arg("--git-dir")
+            .arg(git_dir)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
+        Ok(CatFile {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// Hands the content of blob `oid` to `f` as a reader, then skips what `f` left unread.
+    fn with_blob(&mut self, oid: Oid, f: impl FnOnce(&mut dyn Read)) -> std::io::Result<()> {
+        writeln!(self.stdin, "{oid}")?;
+        self.stdin.flush()?;
+        let mut header = String::new();
+        self.stdout.read_line(&mut header)?;
+        let size = parse_header(&header).ok_or_else(|| {
+            std::io::Error::other(format!("unexpected answer {:?}", header.trim_end()))
+        })?;
+        let mut body = (&mut self.stdout).take(size);
+        f(&mut body);
+        std::io::copy(&mut body, &mut std::io::sink())?;
+        let mut newline = [0u8; 1];
+        self.stdout.read_exact(&mut newline)
+    }
+}
+
+impl Drop for CatFile {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The size in `<oid> blob <size>\n`; None for `<oid> missing` or another type.
+fn parse_header(line: &str) -> Option<u64> {
+    let mut parts = line.split_ascii_whitespace();
+    let (_, kind, size) = (parts.next()?, parts.next()?, parts.next()?);
+    (kind == "blob").then(|| size.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_header;
+
+    #[test]
+    fn cat_file_headers_parse() {
+        let oid = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+        assert_eq!(parse_header(&format!("{oid} blob 12\n")), Some(12));
+        assert_eq!(parse_header(&format!("{oid} missing\n")), None);
+        assert_eq!(parse_header(&format!("{oid} tree 3\n")), None);
+    }
+}

@@ -1,0 +1,268 @@
+//! Narrowing the scan to what changed: `--range A..B` (each commit of `rev-list B ^A` against each
+//! of its parents) and `--staged` (the index against HEAD). A key is new when a changed blob has
+//! it and the blob at that path (or its rename source) in every parent does not.
+
+use super::blobs::{self, Job};
+use super::locate::{Hits, first_per_key, message_info};
+use super::meta::MetaCache;
+use super::{Ctx, GitOutcome};
+use crate::finding::{Finding, GitInfo};
+use anyhow::{Context as _, anyhow};
+use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository, Sort, Tree};
+use std::collections::{HashMap, HashSet};
+
+/// A blob a commit (or the index) put at `path`, and what each parent had there.
+struct Candidate {
+    /// Index into the range's commits; None for the index.
+    commit: Option<usize>,
+    path: String,
+    new: Oid,
+    /// Per parent: the blob at this path or its rename source, None when the path is new.
+    olds: Vec<Option<Oid>>,
+}
+
+pub(super) fn scan_range(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    range: &str,
+) -> anyhow::Result<GitOutcome> {
+    let commits = range_commits(repo, range)?;
+    let mut candidates = Vec::new();
+    let mut messages = Vec::new();
+    for (i, &oid) in commits.iter().enumerate() {
+        let commit = repo
+            .find_commit(oid)
+            .with_context(|| format!("commit {oid}: cannot read it"))?;
+        candidates.extend(commit_changes(repo, &commit, i)?);
+        messages.push(Job::Text {
+            key: oid,
+            text: commit.message_raw_bytes().to_vec(),
+        });
+    }
+    let mut out = resolve(ctx, repo, &candidates, messages, &commits, "refs")?;
+    out.stats.commits = commits.len() as u64;
+    Ok(out)
+}
+
+pub(super) fn scan_staged(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcome> {
+    let index = repo.index().context("cannot read the index")?;
+    let head = match repo.head() {
+        Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+        Err(e) => return Err(anyhow!("cannot read HEAD: {}", e.message())),
+    };
+    let mut diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
+        .context("cannot compare the index with HEAD")?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    let candidates = changes(&diff)
+        .into_iter()
+        .map(|(path, new, old)| Candidate {
+            commit: None,
+            path,
+            new,
+            olds: vec![old],
+        })
+        .collect::<Vec<_>>();
+    resolve(ctx, repo, &candidates, Vec::new(), &[], "index")
+}
+
+/// The commits of `A..B`, oldest first.
+fn range_commits(repo: &Repository, range: &str) -> anyhow::Result<Vec<Oid>> {
+    let (a, b) = range.split_once("..").expect("validated as A..B");
+    let resolve = |side: &str| {
+        let spec = if side.is_empty() { "HEAD" } else { side };
+        repo.revparse_single(spec)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id())
+            .map_err(|e| {
+                let hint = if repo.is_shallow() {
+                    " This is a shallow clone: fetch the whole history (actions/checkout with fetch-depth: 0)."
+                } else {
+                    ""
+                };
+                anyhow!("--range {range}: {spec:?} is not a commit in this repository ({}).{hint}", e.message())
+            })
+    };
+    let (a, b) = (resolve(a)?, resolve(b)?);
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)?;
+    walk.push(b)?;
+    walk.hide(a)?;
+    walk.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!("--range {range}: cannot walk the commits: {}", e.message()))
+}
+
+/// The paths `commit` changed against every one of its parents (all of them for a root commit).
+fn commit_changes(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    index: usize,
+) -> anyhow::Result<Vec<Candidate>> {
+    let tree = commit.tree()?;
+    let parents: Vec<Option<Tree<'_>>> = if commit.parent_count() == 0 {
+        vec![None]
+    } else {
+        commit.parents().map(|p| p.tree().ok()).collect()
+    };
+    let mut by_path: HashMap<String, Candidate> = HashMap::new();
+    for (j, parent) in parents.iter().enumerate() {
+        let mut diff =
+            repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut diff_options()))?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+        for (path, new, old) in changes(&diff) {
+            if j == 0 {
+                let olds = vec![old];
+                by_path.insert(
+                    path.clone(),
+                    Candidate {
+                        commit: Some(index),
+                        path,
+                        new,
+                        olds,
+                    },
+                );
+            } else if let Some(c) = by_path.get_mut(&path) {
+                c.olds.push(old);
+            }
+        }
+        // A path unchanged against this parent is not new in the commit.
+        by_path.retain(|_, c| c.olds.len() == j + 1);
+    }
+    let mut out: Vec<Candidate> = by_path.into_values().collect();
+    out.sort_by(|x, y| x.path.cmp(&y.path));
+    Ok(out)
+}
+
+fn diff_options() -> DiffOptions {
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true).include_typechange(true);
+    opts
+}
+
+/// (new path, new blob, old blob or None) of every blob a diff adds or changes.
+fn changes(diff: &git2::Diff<'_>) -> Vec<(String, Oid, Option<Oid>)> {
+    diff.deltas()
+        .filter(|d| !d.new_file().id().is_zero() && d.new_file().mode() != FileMode::Commit)
+        .filter_map(|d| {
+            let old = match d.status() {
+                Delta::Added => None,
+                Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange => {
+                    Some(d.old_file().id()).filter(|o| !o.is_zero())
+                }
+                _ => return None,
+            };
+            let path = d.new_file().path_bytes()?;
+            Some((
+                String::from_utf8_lossy(path).into_owned(),
+                d.new_file().id(),
+                old,
+            ))
+        })
+        .collect()
+}
+
+/// Scans the candidates' blobs (then, for those with keys, their parents' blobs) and reports
+/// each key that no parent had, once per key and path, at the first commit that added it.
+fn resolve(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    candidates: &[Candidate],
+    messages: Vec<Job>,
+    commits: &[Oid],
+    reached_by: &'static str,
+) -> anyhow::Result<GitOutcome> {
+    let mut queued = HashSet::new();
+    let mut jobs: Vec<Job> = candidates
+        .iter()
+        .filter(|c| queued.insert(c.new))
+        .map(|c| Job::Blob {
+            oid: c.new,
+            path: c.path.clone(),
+        })
+        .collect();
+    jobs.extend(messages);
+    let mut hits = Hits::default();
+    scan_into(ctx, jobs, &mut hits)?;
+    let olds: Vec<Job> = candidates
+        .iter()
+        .filter(|c| hits.blobs.contains_key(&c.new))
+        .flat_map(|c| c.olds.iter().flatten().map(move |o| (*o, &c.path)))
+        .filter(|(o, _)| queued.insert(*o))
+        .map(|(oid, path)| Job::Blob {
+            oid,
+            path: path.clone(),
+        })
+        .collect();
+    scan_into(ctx, olds, &mut hits)?;
+    let had = |blob: &Oid, fp: &str| {
+        hits.blobs
+            .get(blob)
+            .is_some_and(|l| l.iter().any(|f| f.fingerprint == fp))
+    };
+    let mut meta = MetaCache::default();
+    let mut reported = HashSet::new();
+    let mut findings = Vec::new();
+    for c in candidates {
+        let Some(list) = hits.blobs.get(&c.new) else {
+            continue;
+        };
+        for f in first_per_key(list) {
+            let new = c
+                .olds
+                .iter()
+                .all(|o| o.is_none_or(|o| !had(&o, &f.fingerprint)));
+            if new && reported.insert((f.fingerprint.clone(), c.path.clone())) {
+                let commit = c.commit.map(|i| commits[i]);
+                findings.push(changed(f, c, commit, reached_by, &mut meta, repo));
+            }
+        }
+    }
+    for (commit, list) in &hits.messages {
+        let m = meta.get(repo, *commit);
+        for f in first_per_key(list) {
+            let mut f = f.clone();
+            f.git = Some(Box::new(message_info(*commit, reached_by, m.clone())));
+            findings.push(f);
+        }
+    }
+    Ok(GitOutcome {
+        findings,
+        skipped: std::mem::take(&mut hits.skipped),
+        stats: hits.stats.clone(),
+        placeholders: hits.placeholders,
+        bytes: hits.bytes,
+    })
+}
+
+fn scan_into(ctx: &Ctx<'_>, jobs: Vec<Job>, hits: &mut Hits) -> anyhow::Result<()> {
+    for d in blobs::scan_all(ctx, jobs)? {
+        d.outcome.skipped.iter().for_each(ctx.on_skip);
+        hits.add(d);
+    }
+    Ok(())
+}
+
+/// The finding for a key that candidate `c` added.
+fn changed(
+    f: &Finding,
+    c: &Candidate,
+    commit: Option<Oid>,
+    reached_by: &'static str,
+    meta: &mut MetaCache,
+    repo: &Repository,
+) -> Finding {
+    let m = commit.map(|o| meta.get(repo, o)).unwrap_or_default();
+    let mut f = f.clone();
+    f.origin.path = c.path.clone();
+    f.git = Some(Box::new(GitInfo {
+        object: "blob",
+        reached_by,
+        commit: commit.map(|o| o.to_string()),
+        author: m.author,
+        date: m.date,
+        blob: Some(c.new.to_string()),
+        ..GitInfo::default()
+    }));
+    f
+}

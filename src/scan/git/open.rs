@@ -1,0 +1,121 @@
+//! Opening the repository: where it is, whether it can be scanned at all (a partial clone
+//! cannot), and what the report should say about it (a shallow clone).
+
+use super::GitMode;
+use super::GitOptions;
+use crate::finding::Skipped;
+use anyhow::{Context as _, bail};
+use git2::{ErrorCode, Repository, RepositoryOpenFlags};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// Where the repository is, and how to open another handle on it for a worker thread.
+#[derive(Debug, Clone)]
+pub(super) struct Opened {
+    git_dir: PathBuf,
+    /// Opened as git's hooks expect (GIT_DIR, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY honoured).
+    from_env: bool,
+}
+
+impl Opened {
+    /// A new handle on the repository, one per thread (libgit2's handles are not `Sync`).
+    pub fn handle(&self) -> anyhow::Result<Repository> {
+        let flags = if self.from_env {
+            RepositoryOpenFlags::FROM_ENV
+        } else {
+            RepositoryOpenFlags::NO_SEARCH
+        };
+        Repository::open_ext(&self.git_dir, flags, std::iter::empty::<&OsStr>())
+            .with_context(|| format!("{}: cannot open the repository", self.git_dir.display()))
+    }
+
+    /// The `.git` directory (the repository itself when bare).
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+}
+
+/// Finds the repository and refuses one that cannot be scanned.
+pub(super) fn open(opts: &GitOptions) -> anyhow::Result<Opened> {
+    // Hooks run with GIT_DIR and GIT_INDEX_FILE set; `--staged` must read that index.
+    let from_env = opts.repo.is_none() || opts.mode == GitMode::Staged;
+    let shown = opts
+        .repo
+        .as_deref()
+        .unwrap_or(Path::new("."))
+        .display()
+        .to_string();
+    let repo = match &opts.repo {
+        None => Repository::open_from_env(),
+        Some(p) => {
+            let flags = if from_env {
+                RepositoryOpenFlags::FROM_ENV
+            } else {
+                RepositoryOpenFlags::empty()
+            };
+            Repository::open_ext(p, flags, std::iter::empty::<&OsStr>())
+        }
+    };
+    let repo = repo.map_err(|e| open_error(&shown, opts.repo.as_deref(), e))?;
+    refuse_partial_clone(&repo, &shown)?;
+    Ok(Opened {
+        git_dir: repo.path().to_path_buf(),
+        from_env,
+    })
+}
+
+fn open_error(shown: &str, path: Option<&Path>, e: git2::Error) -> anyhow::Error {
+    if e.message().contains("partialclone") {
+        return partial_clone(shown);
+    }
+    if path.is_some_and(|p| !p.exists()) {
+        return anyhow::anyhow!("{shown}: no such file or directory");
+    }
+    if e.code() == ErrorCode::NotFound {
+        return anyhow::anyhow!(
+            "{shown}: not a git repository (nor inside one); to scan its files, run `keyhound scan {shown}`"
+        );
+    }
+    anyhow::anyhow!("{shown}: cannot open the git repository: {}", e.message())
+}
+
+/// A partial clone lacks objects its promisor remote would fetch on demand; scanning it would
+/// silently miss them.
+fn refuse_partial_clone(repo: &Repository, shown: &str) -> anyhow::Result<()> {
+    let Ok(config) = repo.config() else {
+        return Ok(());
+    };
+    let mut promisor = config.get_string("extensions.partialclone").is_ok();
+    if let Ok(mut entries) = config.entries(Some(r"remote\..*\.promisor")) {
+        while let Some(Ok(entry)) = entries.next() {
+            promisor |= entry.value().is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+        }
+    }
+    if promisor {
+        bail!(partial_clone(shown));
+    }
+    Ok(())
+}
+
+fn partial_clone(shown: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{shown}: a partial clone (cloned with --filter): blobs it never fetched cannot be scanned. \
+         Fetch them first with `git fetch --refetch --no-filter` (or clone without --filter), then run keyhound again"
+    )
+}
+
+/// What the report should say about the repository as a whole.
+pub(super) fn notes(repo: &Repository) -> Vec<Skipped> {
+    let mut notes = Vec::new();
+    if repo.is_shallow() {
+        notes.push(Skipped {
+            path: repo.path().join("shallow").display().to_string(),
+            reason:
+                "shallow clone: commits before the shallow boundary are not in this repository \
+                     and were not scanned; run `git fetch --unshallow` to scan the whole history"
+                    .into(),
+            incomplete: false,
+        });
+    }
+    notes
+}
