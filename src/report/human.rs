@@ -2,7 +2,7 @@
 //! Colour only when asked for or on a terminal.
 
 use super::{ScanReport, plural};
-use crate::finding::Finding;
+use crate::finding::{Finding, GitInfo};
 use std::io::{self, Write};
 
 struct Paint(bool);
@@ -33,7 +33,12 @@ pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint(report.color);
     let mut current: Option<String> = None;
     for f in &report.findings {
-        let place = f.origin.display();
+        let place = match &f.git {
+            Some(g) if g.object == "commit-message" => {
+                format!("message of commit {}", f.origin.path)
+            }
+            _ => f.origin.display(),
+        };
         if current.as_deref() != Some(&place) {
             if current.is_some() {
                 writeln!(out)?;
@@ -72,12 +77,48 @@ fn write_finding(
         decoded
     )?;
     writeln!(out, "  {:<9} {}", "", f.context)?;
+    if let Some(g) = &f.git {
+        writeln!(out, "  {:<9} {}", "", paint.dim(&history_line(g)))?;
+    }
     writeln!(
         out,
         "  {:<9} {}",
         "",
         paint.dim(&format!("{} · {}", rule.spec.id, f.fingerprint))
     )
+}
+
+/// Where in history: "added in 1a2b3c4d (Ann <ann@x>, 2024-01-02); in 3 commits, last 5e6f7a8b; still at HEAD".
+fn history_line(g: &GitInfo) -> String {
+    let short = |c: &str| c.chars().take(10).collect::<String>();
+    let mut parts = Vec::new();
+    match (&g.commit, g.object) {
+        (Some(c), "commit-message") => parts.push(format!("in the message of {}", short(c))),
+        (Some(c), _) => parts.push(format!("added in {}", short(c))),
+        (None, _) if g.reached_by == "index" => parts.push("staged, not yet committed".into()),
+        (None, _) => parts.push(format!(
+            "blob {} in no commit",
+            short(g.blob.as_deref().unwrap_or("?"))
+        )),
+    }
+    if let (Some(a), Some(d)) = (&g.author, &g.date) {
+        let day = d.get(..10).unwrap_or(d);
+        let last = parts.pop().unwrap_or_default();
+        parts.push(format!("{last} ({a}, {day})"));
+    }
+    if let (Some(n), Some(last)) = (g.commits, &g.last_seen) {
+        let commits = plural(n, "commit", "commits");
+        parts.push(format!("in {commits}, last {}", short(last)));
+    }
+    match g.at_head {
+        Some(true) => parts.push("still at HEAD".into()),
+        Some(false) => parts.push("no longer at HEAD, but still in history".into()),
+        None => {}
+    }
+    if !matches!(g.reached_by, "refs" | "index") {
+        parts.push(format!("reached only by {}", g.reached_by));
+    }
+    parts.join("; ")
 }
 
 fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -143,11 +184,16 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
     } else {
         String::new()
     };
+    let what = match &s.git {
+        Some(g) => format!(
+            "{} and {}",
+            plural(g.commits, "commit", "commits"),
+            plural(g.blobs_scanned, "blob", "blobs")
+        ),
+        None => plural(s.files, "file", "files"),
+    };
     let mut parts = vec![format!(
-        "Scanned {} ({:.1} MB) in {:.2} s{rate}: {}",
-        plural(s.files, "file", "files"),
-        mb,
-        secs,
+        "Scanned {what} ({mb:.1} MB) in {secs:.2} s{rate}: {}",
         plural(s.findings, "finding", "findings")
     )];
     if s.placeholders > 0 {

@@ -3,7 +3,7 @@
 //! and GitHub's limit of 25,000 results and 10 MB gzipped kept, riskiest first.
 
 use super::ScanReport;
-use crate::finding::{Finding, sha256};
+use crate::finding::{Finding, GitInfo, sha256};
 use crate::rules::Rule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -203,6 +203,9 @@ fn result(
     if !encodings.is_empty() {
         where_.push_str(&format!(" (in {})", encodings.join(" in ")));
     }
+    if let Some(g) = &f.git {
+        where_.push_str(&history_note(g));
+    }
     let message = format!(
         "{} {redacted} found{where_}. Revoke it at {}, replace it, and purge it from history.",
         r.spec.description,
@@ -226,6 +229,11 @@ fn result(
         location["region"] = region;
         location["contextRegion"] = json!({"startLine": f.line, "snippet": {"text": context}});
     }
+    let mut properties =
+        json!({"kind": r.spec.kind, "fingerprint": f.fingerprint, "decoded": f.decoded});
+    if let Some(g) = &f.git {
+        properties["git"] = json!(g);
+    }
     json!({
         "ruleId": r.spec.id,
         "ruleIndex": index,
@@ -233,8 +241,24 @@ fn result(
         "message": {"text": message},
         "locations": [{"physicalLocation": location}],
         "partialFingerprints": {"keyhoundLocation/v1": location_id},
-        "properties": {"kind": r.spec.kind, "fingerprint": f.fingerprint, "decoded": f.decoded},
+        "properties": properties,
     })
+}
+
+/// " in commit 1a2b3c4d5e (no longer at HEAD)", for a finding in git history.
+fn history_note(g: &GitInfo) -> String {
+    let mut note = match (&g.commit, g.object) {
+        (Some(c), "commit-message") => format!(" in the message of commit {c}"),
+        (Some(c), _) => format!(" in commit {c}"),
+        (None, _) if g.reached_by == "index" => " in the staged changes".to_string(),
+        (None, _) => format!(" in blob {}", g.blob.as_deref().unwrap_or("?")),
+    };
+    match g.at_head {
+        Some(false) => note.push_str(" (no longer at HEAD, still in history)"),
+        Some(true) => note.push_str(" (still at HEAD)"),
+        None => {}
+    }
+    note
 }
 
 /// Length of the key in characters, for `endColumn` (keys are ASCII); 1 when the key is encoded,
