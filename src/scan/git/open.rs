@@ -35,8 +35,33 @@ impl Opened {
     }
 }
 
+/// Bytes of pack files libgit2 maps at a time, and per window: it maps a whole pack by default,
+/// which a large history pays for in resident memory without gaining speed.
+const MAPPED_LIMIT: usize = 128 << 20;
+const WINDOW_SIZE: usize = 32 << 20;
+/// libgit2's cache of parsed objects; the walk reads each tree once, so it helps little.
+const OBJECT_CACHE: isize = 16 << 20;
+
+/// Sets libgit2's process-wide limits, once, before any repository is opened.
+fn tune_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Reading an object re-hashes it by default (SHA-1, collision-detecting): a scanner
+        // does not need that, and `git cat-file` does not do it either. zlib still checks.
+        git2::opts::strict_hash_verification(false);
+        // SAFETY: called once, before any other libgit2 call of this process, so no other
+        // thread reads these settings while they change.
+        unsafe {
+            let _ = git2::opts::set_mwindow_mapped_limit(MAPPED_LIMIT);
+            let _ = git2::opts::set_mwindow_size(WINDOW_SIZE);
+            let _ = git2::opts::set_cache_max_size(OBJECT_CACHE);
+        }
+    });
+}
+
 /// Finds the repository and refuses one that cannot be scanned.
 pub(super) fn open(opts: &GitOptions) -> anyhow::Result<Opened> {
+    tune_libgit2();
     // Hooks run with GIT_DIR and GIT_INDEX_FILE set; `--staged` must read that index.
     let from_env = opts.repo.is_none() || opts.mode == GitMode::Staged;
     let shown = opts
@@ -70,6 +95,12 @@ fn open_error(shown: &str, path: Option<&Path>, e: git2::Error) -> anyhow::Error
     }
     if path.is_some_and(|p| !p.exists()) {
         return anyhow::anyhow!("{shown}: no such file or directory");
+    }
+    if e.code() == ErrorCode::Owner {
+        return anyhow::anyhow!(
+            "{shown}: the repository belongs to another user, and git's safe.directory check refuses it; \
+             if you trust it, run `git config --global --add safe.directory <its full path>`"
+        );
     }
     if e.code() == ErrorCode::NotFound {
         return anyhow::anyhow!(
