@@ -154,7 +154,23 @@ fn property_names(schema: &Value) -> BTreeSet<String> {
 }
 
 /// Every object schema in `v` (at `path`) closes its properties and describes each of them.
+/// Fields only `keyhound git` writes may be optional; their description says so.
+const GIT_ONLY: &str = "`keyhound git` only";
+
+/// The description of `prop`, or of what its `$ref` points at within the schema.
+fn description_of<'a>(root: &'a Value, prop: &'a Value) -> Option<&'a str> {
+    if let Some(d) = prop.get("description").and_then(Value::as_str) {
+        return Some(d);
+    }
+    let target = prop.get("$ref")?.as_str()?.strip_prefix('#')?;
+    description_of(root, root.pointer(target)?)
+}
+
 fn check_closed(v: &Value, path: &str, problems: &mut Vec<String>) {
+    check_closed_in(v, v, path, problems)
+}
+
+fn check_closed_in(root: &Value, v: &Value, path: &str, problems: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             if let Some(Value::Object(props)) = map.get("properties") {
@@ -168,8 +184,10 @@ fn check_closed(v: &Value, path: &str, problems: &mut Vec<String>) {
                         .and_then(Value::as_array)
                         .map(|r| r.iter().filter_map(Value::as_str).collect())
                         .unwrap_or_default();
-                    for name in props.keys() {
-                        if !required.contains(name.as_str()) {
+                    for (name, prop) in props {
+                        let git_only =
+                            description_of(root, prop).is_some_and(|d| d.starts_with(GIT_ONLY));
+                        if !required.contains(name.as_str()) && !git_only {
                             problems.push(format!("{path}: {name} is not required"));
                         }
                     }
@@ -186,12 +204,12 @@ fn check_closed(v: &Value, path: &str, problems: &mut Vec<String>) {
                 problems.push(format!("{path}: no description"));
             }
             for (k, child) in map {
-                check_closed(child, &format!("{path}/{k}"), problems);
+                check_closed_in(root, child, &format!("{path}/{k}"), problems);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                check_closed(child, &format!("{path}/{i}"), problems);
+                check_closed_in(root, child, &format!("{path}/{i}"), problems);
             }
         }
         _ => {}

@@ -9,6 +9,7 @@ mod contract;
 mod decoys;
 mod encodings;
 mod exit_codes;
+mod git;
 mod keys;
 mod properties;
 mod rules_cmd;

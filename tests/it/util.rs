@@ -72,6 +72,18 @@ pub struct Stats {
     pub ignored: u64,
     pub symlinks_not_followed: u64,
     pub elapsed_ms: u64,
+    /// Git reports only: commits walked.
+    #[serde(default)]
+    pub commits: Option<u64>,
+    /// Git reports only: distinct blobs read and scanned.
+    #[serde(default)]
+    pub blobs_scanned: Option<u64>,
+    /// Git reports only: bytes of those blobs.
+    #[serde(default)]
+    pub bytes_scanned: Option<u64>,
+    /// Git reports only: blobs that could not be read (missing, corrupt, too large to stream).
+    #[serde(default)]
+    pub blobs_skipped: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +113,28 @@ pub struct Finding {
     pub severity: f32,
     pub remediation: String,
     pub revoke_url: Option<String>,
+    /// Git reports only: where in the repository the key was found.
+    #[serde(default)]
+    pub git: Option<GitInfo>,
+}
+
+/// The `git` object of a finding in a `keyhound git` report.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GitInfo {
+    /// `blob` or `commit-message`.
+    pub object: String,
+    /// `refs`, `reflog`, `unreachable` or `index`.
+    pub reached_by: String,
+    pub commit: Option<String>,
+    /// `Name <email>`.
+    pub author: Option<String>,
+    /// The author date, RFC 3339 in UTC.
+    pub date: Option<String>,
+    pub blob: Option<String>,
+    pub last_seen: Option<String>,
+    pub commits: Option<u64>,
+    pub at_head: Option<bool>,
 }
 
 /// Runs `keyhound scan --format json --show-secrets ARGS` in `dir`; returns the exit code and report.

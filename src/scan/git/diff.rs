@@ -222,7 +222,7 @@ fn resolve(
         let m = meta.get(repo, *commit);
         for f in first_per_key(list) {
             let mut f = f.clone();
-            f.git = Some(Box::new(message_info(*commit, reached_by, m.clone())));
+            f.git = Some(Box::new(message_info(*commit, reached_by, m.clone(), None)));
             findings.push(f);
         }
     }

@@ -155,6 +155,7 @@ pub(super) fn group(
                 *commit,
                 reach.get(commit).copied().unwrap_or(history::REFS),
                 m.clone(),
+                Some(1),
             )));
             findings.push(f);
         }
@@ -169,10 +170,12 @@ pub(super) fn group(
 }
 
 /// Where a key in the message of `commit` is.
+/// `commits` is 1 in a history scan (one commit carries a message) and unknown (null) in a range.
 pub(super) fn message_info(
     commit: Oid,
     reached_by: &'static str,
     m: super::meta::CommitMeta,
+    commits: Option<u64>,
 ) -> GitInfo {
     GitInfo {
         object: "commit-message",
@@ -180,7 +183,7 @@ pub(super) fn message_info(
         commit: Some(commit.to_string()),
         author: m.author,
         date: m.date,
-        commits: Some(1),
+        commits,
         ..GitInfo::default()
     }
 }
