@@ -17,6 +17,15 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan a git repository's history: every blob on every ref once, and commit messages.
     Git(GitArgs),
+    /// Ask OpenAI whether the keys on standard input (one a line) still work.
+    Verify(VerifyCmdArgs),
+    /// Install git hooks (pre-commit, commit-msg, pre-push) that run keyhound; a hook already
+    /// there keeps running after it.
+    InstallHook {
+        /// The repository (default: the current directory's).
+        #[arg(value_name = "REPO")]
+        repo: Option<PathBuf>,
+    },
     /// List or check the rules.
     Rules {
         #[command(subcommand)]
@@ -77,8 +86,16 @@ pub struct GitArgs {
     /// Scan only what the index adds to HEAD (the pre-commit case; GIT_INDEX_FILE is honoured).
     #[arg(long)]
     pub staged: bool,
+    /// Scan a commit message file, as a commit-msg hook is given (comments and the diff of
+    /// `git commit -v` are left out).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["staged", "range"])]
+    pub commit_msg: Option<PathBuf>,
+    /// Scan what a push sends, as a pre-push hook: the refs git gives on standard input, or
+    /// PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF from the pre-commit framework.
+    #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg"])]
+    pub pre_push: bool,
     /// Also scan reflogs, stash entries and unreachable objects.
-    #[arg(long, conflicts_with_all = ["staged", "range"])]
+    #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg", "pre_push"])]
     pub all_objects: bool,
     /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
     #[arg(long, value_name = "SIZE", default_value = "64M")]
@@ -88,9 +105,51 @@ pub struct GitArgs {
     pub common: CommonArgs,
 }
 
-/// Options every scanning command shares: reports, limits and rules.
+/// Options every scanning command shares: reports, limits, rules and verification.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_archive_depth: usize,
+    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_decode_depth: usize,
+    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Report keys on lines marked `keyhound:allow`, `gitleaks:allow` or `pragma: allowlist
+    /// secret` too (for audits).
+    #[arg(long)]
+    pub no_inline_allow: bool,
+    /// Do not report keys whose fingerprints are in this earlier keyhound JSON or JSON lines
+    /// report (they stay suppressed when lines move, commits are rebased or rules renamed).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Bytes per read chunk (for tests of keys across chunk boundaries).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub chunk_size: Option<usize>,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    /// Ask OpenAI whether each distinct key found still works (one read-only call per key).
+    /// Without it keyhound sends nothing over the network.
+    #[arg(long, help_heading = "Verification")]
+    pub verify: bool,
+    #[command(flatten)]
+    pub verification: VerifyArgs,
+}
+
+/// What a report looks like and where it goes.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -103,26 +162,51 @@ pub struct CommonArgs {
     /// When to use colour in the human report (NO_COLOR is honoured).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
 
-    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub max_archive_depth: usize,
-    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub max_decode_depth: usize,
-    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
+/// How keys are verified, and what verdicts do to the report and the exit code. `scan` and
+/// `git` take these with `--verify` only; `keyhound verify` always verifies.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Verification")]
+pub struct VerifyArgs {
+    /// Where to send keys (default `https://api.openai.com/v1`). OPENAI_BASE_URL is never read;
+    /// plain http:// only to loopback.
+    #[arg(long, value_name = "URL")]
+    pub openai_base_url: Option<String>,
+    /// Most keys checked at once [default: 8].
+    #[arg(long, value_name = "N")]
+    pub verify_concurrency: Option<usize>,
+    /// How long a cached `dead` verdict is trusted (`live` at most 1h) [default: 24h].
+    #[arg(long, value_name = "DURATION")]
+    pub verify_cache_ttl: Option<String>,
+    /// Neither read nor write the verification cache.
     #[arg(long)]
-    pub allow_incomplete: bool,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub no_verify_cache: bool,
+    /// Report only keys not proven dead (live, unknown, not checked).
+    #[arg(long)]
+    pub only_live: bool,
+    /// What makes the exit code 1: any finding, or a key not proven dead.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
 
-    /// Bytes per read chunk (for tests of keys across chunk boundaries).
-    #[arg(long, hide = true, value_name = "BYTES")]
-    pub chunk_size: Option<usize>,
-
+/// `keyhound verify`: always asks afresh, so the cache's TTL means nothing there.
+#[derive(Debug, Args)]
+#[command(mut_arg("verify_cache_ttl", |a| a.hide(true)))]
+pub struct VerifyCmdArgs {
     #[command(flatten)]
-    pub rules: RuleArgs,
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub verification: VerifyArgs,
+}
+
+/// What makes the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Any,
+    /// A key verified live, or one that could not be verified (only with verification).
+    Live,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

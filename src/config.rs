@@ -5,18 +5,24 @@ use crate::cli::{self, Cli, ColorChoice, Command, RulesCommand};
 use crate::scan::Limits;
 pub use crate::scan::git::GitMode;
 use crate::scan::walk::WalkOptions;
+use crate::verify::endpoint::BaseUrl;
+use crate::verify::{self, CacheConfig, VerifyConfig};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-pub use crate::cli::Format;
+pub use crate::cli::{FailOn, Format};
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub enum Config {
     Scan(ScanConfig),
     Git(GitConfig),
+    /// `keyhound verify`: keys on standard input, always verified.
+    Verify(Common),
     RulesList(RuleSource),
     RulesCheck(RuleSource),
+    /// `keyhound install-hook [REPO]`.
+    InstallHook(Option<PathBuf>),
 }
 
 /// Which rules to load.
@@ -38,6 +44,23 @@ pub struct Common {
     pub allow_incomplete: bool,
     pub threads: usize,
     pub rules: RuleSource,
+    /// Honour allow comments on a key's line.
+    pub inline_allow: bool,
+    /// An earlier report whose keys are not reported again.
+    pub baseline: Option<PathBuf>,
+    /// Set by `--verify` (always by `keyhound verify`): how to verify the keys found.
+    pub verify: Option<VerifyConfig>,
+    /// What verdicts do to the report and the exit code.
+    pub gate: Gate,
+}
+
+/// What verdicts do to the report and the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gate {
+    /// Leave keys proven dead out of the report (`--only-live`).
+    pub only_live: bool,
+    /// What makes the exit code 1.
+    pub fail_on: FailOn,
 }
 
 /// Everything `keyhound scan` needs.
@@ -69,6 +92,8 @@ impl Config {
         Ok(match cli.command {
             Command::Scan(args) => Config::Scan(scan_config(args)?),
             Command::Git(args) => Config::Git(git_config(args)?),
+            Command::Verify(args) => Config::Verify(verify_command(args)?),
+            Command::InstallHook { repo } => Config::InstallHook(repo),
             Command::Rules {
                 command: RulesCommand::List,
                 rules,
@@ -101,24 +126,127 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
     if let Some(chunk) = args.chunk_size {
         limits.chunk_size = chunk.max(1);
     }
+    let (verify, gate) = verification(args.verify, args.verification)?;
+    let color = use_color(&args.report);
+    Ok(Common {
+        format: args.report.format,
+        output: args.report.output,
+        show_secrets: args.report.show_secrets,
+        color,
+        verify,
+        gate,
+        limits,
+        max_decode_depth: args.max_decode_depth,
+        allow_incomplete: args.allow_incomplete,
+        inline_allow: !args.no_inline_allow,
+        baseline: args.baseline,
+        threads,
+        rules: rule_source(args.rules),
+    })
+}
+
+fn use_color(args: &cli::ReportArgs) -> bool {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
+    match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
             to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
+    }
+}
+
+/// The verification settings of `scan` and `git`: none without `--verify`, whose options are
+/// a usage error on their own.
+fn verification(
+    on: bool,
+    args: cli::VerifyArgs,
+) -> Result<(Option<VerifyConfig>, Gate), UsageError> {
+    let gate = Gate {
+        only_live: args.only_live,
+        fail_on: args.fail_on,
     };
+    if on {
+        return Ok((Some(verify_config(&args, true)?), gate));
+    }
+    let needs_verify = [
+        (args.openai_base_url.is_some(), "--openai-base-url"),
+        (args.verify_concurrency.is_some(), "--verify-concurrency"),
+        (args.verify_cache_ttl.is_some(), "--verify-cache-ttl"),
+        (args.no_verify_cache, "--no-verify-cache"),
+        (args.only_live, "--only-live"),
+        (args.fail_on == FailOn::Live, "--fail-on live"),
+    ];
+    match needs_verify.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(UsageError(format!(
+            "{flag} needs --verify (without it nothing is verified)"
+        ))),
+        None => Ok((None, gate)),
+    }
+}
+
+/// Where keys go, how many at once, and the cache; `read_cache` is false for `keyhound verify`.
+fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfig, UsageError> {
+    let base_url = match &args.openai_base_url {
+        Some(url) => {
+            BaseUrl::parse(url).map_err(|e| UsageError(format!("--openai-base-url {e}")))?
+        }
+        None => BaseUrl::openai(),
+    };
+    let concurrency = match args.verify_concurrency {
+        Some(0) => return Err(UsageError("--verify-concurrency must be at least 1".into())),
+        Some(n) => n,
+        None => verify::DEFAULT_CONCURRENCY,
+    };
+    let ttl = match &args.verify_cache_ttl {
+        Some(s) => verify::clock::parse_duration(s).ok_or_else(|| {
+            UsageError(format!(
+                "--verify-cache-ttl {s:?}: expected a duration such as 90s, 30m, 24h or 7d"
+            ))
+        })?,
+        None => verify::DEFAULT_CACHE_TTL,
+    };
+    let use_cache = !args.no_verify_cache;
+    Ok(VerifyConfig {
+        base_url,
+        concurrency,
+        cache: CacheConfig {
+            dir: use_cache.then(CacheConfig::default_dir).flatten(),
+            read: read_cache,
+            write: use_cache,
+            ttl,
+        },
+        timeouts: Default::default(),
+        retry: Default::default(),
+    })
+}
+
+/// `keyhound verify`: the built-in rules and limits, verification always on and never from the
+/// cache, and every key on standard input checked (allow comments do not apply).
+fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
+    if args.verification.verify_cache_ttl.is_some() {
+        return Err(UsageError(
+            "keyhound verify always asks afresh: --verify-cache-ttl applies to scan and git".into(),
+        ));
+    }
+    let verify = verify_config(&args.verification, false)?;
     Ok(Common {
-        format: args.format,
-        output: args.output,
-        show_secrets: args.show_secrets,
-        color,
-        limits,
-        max_decode_depth: args.max_decode_depth,
-        allow_incomplete: args.allow_incomplete,
-        threads,
-        rules: rule_source(args.rules),
+        format: args.report.format,
+        color: use_color(&args.report),
+        output: args.report.output,
+        show_secrets: args.report.show_secrets,
+        limits: Limits::default(),
+        max_decode_depth: 1,
+        allow_incomplete: false,
+        threads: 1,
+        rules: RuleSource::default(),
+        inline_allow: false,
+        baseline: None,
+        verify: Some(verify),
+        gate: Gate {
+            only_live: args.verification.only_live,
+            fail_on: args.verification.fail_on,
+        },
     })
 }
 
@@ -149,7 +277,9 @@ fn scan_config(args: cli::ScanArgs) -> Result<ScanConfig, UsageError> {
 fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
     let mode = match (args.range, args.staged) {
         (Some(range), _) => {
-            if !range.contains("..") || range.contains("...") {
+            let excludes =
+                range.contains("..") || range.split_whitespace().any(|t| t.starts_with('^'));
+            if !excludes || range.contains("...") {
                 return Err(UsageError(format!(
                     "--range {range:?}: expected A..B (the commits in B that are not in A)"
                 )));
@@ -157,7 +287,11 @@ fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
             GitMode::Range(range)
         }
         (None, true) => GitMode::Staged,
-        (None, false) => GitMode::History,
+        (None, false) => match args.commit_msg {
+            Some(file) => GitMode::CommitMsg(file),
+            None if args.pre_push => GitMode::PrePush,
+            None => GitMode::History,
+        },
     };
     Ok(GitConfig {
         repo: args.repo,

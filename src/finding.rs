@@ -141,6 +141,8 @@ pub struct Stats {
     pub bytes: u64,
     pub findings: u64,
     pub placeholders: u64,
+    /// Keys found and not reported, by reason.
+    pub suppressed: Suppressed,
     pub skipped: u64,
     pub ignored: u64,
     pub symlinks_not_followed: u64,
@@ -148,6 +150,32 @@ pub struct Stats {
     /// Present in `keyhound git` reports only.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitStats>,
+    /// Present with `--verify` (and in `keyhound verify`) only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::verify::VerifyStats>,
+}
+
+/// Keys found but kept out of the report, counted by what kept them out.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Suppressed {
+    /// On a line with `keyhound:allow`, `gitleaks:allow` or `pragma: allowlist secret`.
+    pub inline: u64,
+    /// At a path `.keyhoundignore` or `keyhound.toml` allows (history scans; a directory scan
+    /// does not read such paths at all and counts them under `ignored`).
+    pub path: u64,
+    /// Keys whose fingerprint `.keyhoundignore` lists.
+    pub fingerprint: u64,
+    /// Keys in the `--baseline` report.
+    pub baseline: u64,
+}
+
+impl Suppressed {
+    pub fn add(&mut self, other: &Suppressed) {
+        self.inline += other.inline;
+        self.path += other.path;
+        self.fingerprint += other.fingerprint;
+        self.baseline += other.baseline;
+    }
 }
 
 /// Counters of a history scan.

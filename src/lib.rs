@@ -5,22 +5,29 @@ pub mod cli;
 pub mod config;
 mod diag;
 pub mod finding;
+pub mod hooks;
 pub mod matcher;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod secret;
+pub mod suppress;
+pub mod verify;
 
 use anyhow::Context as _;
-use config::{Common, Config, Format, GitConfig, RuleSource, ScanConfig};
-use finding::{Finding, Skipped, Stats};
+use config::{Common, Config, FailOn, Format, GitConfig, RuleSource, ScanConfig};
+use finding::{Finding, Skipped, Stats, Suppressed};
 use matcher::Matcher;
 use report::ScanReport;
 use rules::RuleSet;
 use scan::{BlobOutcome, Scanner};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal as _, Read as _, Write};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use suppress::Suppressions;
+use suppress::project::{Project, RootFiles};
+use verify::{Verdicts, Verified};
 
 /// The process exit status, the same for every subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +45,50 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
     match config {
         Config::Scan(cfg) => scan(&cfg),
         Config::Git(cfg) => git(&cfg),
+        Config::Verify(common) => verify_stdin(&common),
         Config::RulesList(src) => rules_list(&src),
         Config::RulesCheck(src) => rules_check(&src),
+        Config::InstallHook(repo) => install_hook(repo.as_deref()),
     }
+}
+
+fn install_hook(repo: Option<&Path>) -> anyhow::Result<Exit> {
+    let exe = std::env::current_exe().context("cannot tell where keyhound is installed")?;
+    for done in hooks::install(repo, &exe)? {
+        match done {
+            hooks::Installed::New(p) => println!("installed {}", p.display()),
+            hooks::Installed::Updated(p) => println!("updated {}", p.display()),
+            hooks::Installed::Chained(p, old) => println!(
+                "installed {}; the hook that was there runs after it, from {}",
+                p.display(),
+                old.display()
+            ),
+        }
+    }
+    Ok(Exit::Clean)
 }
 
 fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
     Ok(Arc::new(rules::load_rule_files(&src.extra, &src.disabled)?))
+}
+
+/// The command line's rules plus the rule folders the repository's keyhound.toml names.
+fn load_project_rules(src: &RuleSource, project: &Project) -> anyhow::Result<Arc<RuleSet>> {
+    let mut extra = project.rule_paths.clone();
+    extra.extend(src.extra.iter().cloned());
+    let src = RuleSource {
+        extra,
+        disabled: src.disabled.clone(),
+    };
+    load_rules(&src)
+}
+
+/// The fingerprints of `--baseline`, if given.
+fn load_baseline(common: &Common) -> anyhow::Result<std::collections::HashSet<String>> {
+    common
+        .baseline
+        .as_deref()
+        .map_or_else(|| Ok(Default::default()), suppress::baseline::load)
 }
 
 fn rules_list(src: &RuleSource) -> anyhow::Result<Exit> {
@@ -90,23 +134,41 @@ struct Collected {
     files: u64,
     bytes: u64,
     placeholders: u64,
+    suppressed: Suppressed,
 }
 
 fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let common = &cfg.common;
-    let rules = load_rules(&common.rules)?;
+    let root = suppress::project::find_root(cfg.paths.first().map_or(Path::new("."), |p| {
+        if p.as_os_str() == "-" {
+            Path::new(".")
+        } else {
+            p
+        }
+    }));
+    let mut project = Project::parse(&RootFiles::from_dir(&root)?, Some(&root))?;
+    if cfg.walk.no_ignore {
+        // --no-ignore reads every path, allowed ones included.
+        project.allow_paths.clear();
+    }
+    let rules = load_project_rules(&common.rules, &project)?;
+    let suppressions = Suppressions::new(&project, load_baseline(common)?, &root)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
     let scanner = Scanner {
         matcher: &matcher,
         limits: common.limits.clone(),
+        inline_allow: common.inline_allow,
     };
     let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(common)?);
     let diag = diag::Diagnostics::default();
     let collected = Mutex::new(Collected::default());
-    let sink = |outcome: BlobOutcome| {
+    let sink = |mut outcome: BlobOutcome| {
         outcome.skipped.iter().for_each(|s| diag.skipped(s));
-        if common.format == Format::Jsonl {
+        let mut suppressed = Suppressed::default();
+        outcome.findings = suppressions.apply(outcome.findings, &cwd, &mut suppressed);
+        if common.format == Format::Jsonl && common.verify.is_none() {
             stream_lines(
                 &outcome.findings,
                 &outcome.skipped,
@@ -119,6 +181,8 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         c.files += outcome.files;
         c.bytes += outcome.bytes;
         c.placeholders += outcome.placeholders;
+        c.suppressed.inline += outcome.suppressed_inline;
+        c.suppressed.add(&suppressed);
         c.findings.extend(outcome.findings);
         c.skipped.extend(outcome.skipped);
     };
@@ -132,6 +196,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         files: c.files,
         bytes: c.bytes,
         placeholders: c.placeholders,
+        suppressed: c.suppressed,
         ignored: walked.ignored,
         symlinks_not_followed: walked.symlinks_not_followed,
         ..Stats::default()
@@ -150,14 +215,6 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
 fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let common = &cfg.common;
-    let rules = load_rules(&common.rules)?;
-    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = Scanner {
-        matcher: &matcher,
-        limits: common.limits.clone(),
-    };
-    let mut out = open_output(common)?;
-    let diag = diag::Diagnostics::default();
     let opts = scan::git::GitOptions {
         repo: cfg.repo.clone(),
         mode: cfg.mode.clone(),
@@ -165,9 +222,29 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         max_blob_size: cfg.max_blob_size,
         threads: common.threads,
     };
-    let outcome = scan::git::scan(&opts, &scanner, &|s| diag.skipped(s))?;
+    let (files, workdir) = match scan::git::root_files(&opts, None) {
+        Err(_) if matches!(cfg.mode, config::GitMode::CommitMsg(_)) => Default::default(),
+        r => r?,
+    };
+    let project = Project::parse(&files, workdir.as_deref())?;
+    let rules = load_project_rules(&common.rules, &project)?;
+    let suppressions = Suppressions::new(&project, load_baseline(common)?, Path::new(""))?;
+    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
+    let scanner = Scanner {
+        matcher: &matcher,
+        limits: common.limits.clone(),
+        inline_allow: common.inline_allow,
+    };
+    let mut out = open_output(common)?;
+    let diag = diag::Diagnostics::default();
+    let mut outcome = scan::git::scan(&opts, &scanner, &|s| diag.skipped(s))?;
+    let mut suppressed = Suppressed {
+        inline: outcome.suppressed_inline,
+        ..Suppressed::default()
+    };
+    outcome.findings = suppressions.apply(outcome.findings, Path::new(""), &mut suppressed);
     diag.finish();
-    if common.format == Format::Jsonl {
+    if common.format == Format::Jsonl && common.verify.is_none() {
         let mut findings = outcome.findings.clone();
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let lines = report::json::write_lines(
@@ -175,6 +252,7 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
             &outcome.skipped,
             &rules,
             common.show_secrets,
+            None,
             &mut out,
         );
         ignore_broken_pipe(lines)?;
@@ -183,6 +261,7 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         files: outcome.stats.blobs_scanned,
         bytes: outcome.bytes,
         placeholders: outcome.placeholders,
+        suppressed,
         git: Some(outcome.stats),
         ..Stats::default()
     };
@@ -205,7 +284,66 @@ struct Done {
     started: Instant,
 }
 
-/// Sorts what a scan gathered, writes the report and picks the exit code.
+/// `keyhound verify`: the keys on standard input, one a line, found by the rules and verified.
+fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let rules = load_rules(&common.rules)?;
+    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
+    let scanner = Scanner {
+        matcher: &matcher,
+        limits: common.limits.clone(),
+        inline_allow: common.inline_allow,
+    };
+    if io::stdin().is_terminal() {
+        eprintln!("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
+    }
+    let mut input = Vec::new();
+    io::stdin()
+        .lock()
+        .read_to_end(&mut input)
+        .context("reading keys from standard input")?;
+    let mut outcome = BlobOutcome::default();
+    let origin = finding::Origin::file("-");
+    scanner.scan_reader(&mut input.as_slice(), &origin, 0, &mut outcome);
+    warn_keyless_lines(&input, &outcome.findings);
+    let stats = Stats {
+        files: 1,
+        bytes: outcome.bytes,
+        placeholders: outcome.placeholders,
+        ..Stats::default()
+    };
+    let done = Done {
+        findings: outcome.findings,
+        skipped: outcome.skipped,
+        stats,
+        ignored_env: Vec::new(),
+        started,
+    };
+    finish(common, &rules, done, open_output(common)?)
+}
+
+/// Warns about each non-blank input line of `keyhound verify` that holds no key: it is not checked.
+fn warn_keyless_lines(input: &[u8], findings: &[Finding]) {
+    let with_keys: std::collections::HashSet<u64> = findings.iter().map(|f| f.line).collect();
+    let keyless: Vec<usize> = input
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(i, line)| !line.trim_ascii().is_empty() && !with_keys.contains(&(*i as u64 + 1)))
+        .map(|(i, _)| i + 1)
+        .collect();
+    for n in keyless.iter().take(diag::MAX_PER_REASON) {
+        eprintln!(
+            "keyhound: warning: line {n} of standard input holds no key keyhound knows: not checked"
+        );
+    }
+    if keyless.len() > diag::MAX_PER_REASON {
+        let more = keyless.len() - diag::MAX_PER_REASON;
+        eprintln!("keyhound: … and {more} more lines without a key");
+    }
+}
+
+/// Sorts what a scan gathered, verifies its keys when asked, writes the report and picks the
+/// exit code.
 fn finish(
     common: &Common,
     rules: &RuleSet,
@@ -217,10 +355,17 @@ fn finish(
     done.skipped
         .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
     let complete = !done.skipped.iter().any(|s| s.incomplete);
+    let verified = common
+        .verify
+        .as_ref()
+        .map(|cfg| verify::verify_findings(&done.findings, rules, cfg));
+    let gate_hit = fails_gate(&done.findings, verified.as_ref(), common.gate.fail_on);
+    let verified = verified.map(|v| hide_dead(&mut done.findings, v, common.gate.only_live));
     let stats = Stats {
         findings: done.findings.len() as u64,
         skipped: done.skipped.len() as u64,
         elapsed_ms: done.started.elapsed().as_millis() as u64,
+        verification: verified.as_ref().map(|v| v.stats.clone()),
         ..done.stats
     };
     let report = ScanReport {
@@ -232,19 +377,60 @@ fn finish(
         ignored_env: done.ignored_env,
         show_secrets: common.show_secrets,
         color: common.color && common.format == Format::Human,
+        verdicts: verified.map(|v| v.verdicts),
     };
-    ignore_broken_pipe(
-        report
-            .write(common.format, &mut out)
-            .and_then(|()| out.flush()),
-    )?;
-    Ok(exit_for(&report, common.allow_incomplete))
+    ignore_broken_pipe(write_report(common, &report, &mut out))?;
+    Ok(exit_for(gate_hit, complete, common.allow_incomplete))
 }
 
-fn exit_for(report: &ScanReport<'_>, allow_incomplete: bool) -> Exit {
-    if !report.findings.is_empty() {
+/// Writes the report; with verification, JSON lines findings (held back until verified) first.
+fn write_report(common: &Common, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    if common.format == Format::Jsonl && common.verify.is_some() {
+        report::json::write_lines(
+            &report.findings,
+            &report.skipped,
+            report.rules,
+            common.show_secrets,
+            report.verdicts.as_ref(),
+            out,
+        )?;
+    }
+    report.write(common.format, out)?;
+    out.flush()
+}
+
+/// Whether the findings make the exit code 1: any finding, or with `--fail-on live` a key not
+/// proven dead (a blocked network must not pass a gate).
+fn fails_gate(findings: &[Finding], verified: Option<&Verified>, fail_on: FailOn) -> bool {
+    match (fail_on, verified) {
+        (FailOn::Live, Some(v)) => findings.iter().any(|f| {
+            v.verdicts
+                .get(&f.fingerprint)
+                .is_none_or(|v| v.status.may_work())
+        }),
+        _ => !findings.is_empty(),
+    }
+}
+
+/// With `--only-live`, drops the findings of keys proven dead and counts them.
+fn hide_dead(findings: &mut Vec<Finding>, mut verified: Verified, only_live: bool) -> Verified {
+    if only_live {
+        let before = findings.len();
+        let verdicts: &Verdicts = &verified.verdicts;
+        findings.retain(|f| {
+            verdicts
+                .get(&f.fingerprint)
+                .is_none_or(|v| v.status.may_work())
+        });
+        verified.stats.hidden = (before - findings.len()) as u64;
+    }
+    verified
+}
+
+fn exit_for(gate_hit: bool, complete: bool, allow_incomplete: bool) -> Exit {
+    if gate_hit {
         Exit::Findings
-    } else if !report.complete && !allow_incomplete {
+    } else if !complete && !allow_incomplete {
         Exit::Error
     } else {
         Exit::Clean
@@ -270,7 +456,7 @@ fn stream_lines(
     out: &Mutex<Box<dyn Write + Send>>,
 ) {
     let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
-    let result = report::json::write_lines(findings, skipped, rules, show, &mut *out);
+    let result = report::json::write_lines(findings, skipped, rules, show, None, &mut *out);
     if let Err(e) = ignore_broken_pipe(result) {
         eprintln!("keyhound: error: writing the report: {e}");
     }

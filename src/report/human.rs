@@ -2,7 +2,9 @@
 //! Colour only when asked for or on a terminal.
 
 use super::{ScanReport, plural};
-use crate::finding::{Finding, GitInfo};
+use crate::finding::{Finding, GitInfo, Suppressed};
+use crate::verify::clock::unix_now;
+use crate::verify::{Status, Verification, VerifyStats};
 use std::io::{self, Write};
 
 struct Paint(bool);
@@ -26,6 +28,15 @@ impl Paint {
     }
     fn pos(&self, t: &str) -> String {
         self.wrap("32", t)
+    }
+    /// A verdict: live in bold red, unknown in yellow, dead and not checked dimmed.
+    fn verdict(&self, v: &Verification) -> String {
+        let code = match v.status {
+            Status::Live => "1;31",
+            Status::Unknown => "33",
+            Status::Dead | Status::NotChecked => "2",
+        };
+        self.wrap(code, &v.label(unix_now()))
     }
 }
 
@@ -68,9 +79,13 @@ fn write_finding(
     } else {
         format!(" (in {})", f.decoded.join(" in "))
     };
+    let verdict = match report.verdict(f) {
+        Some(v) => format!("{} · ", paint.verdict(v)),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "  {:<9} {}  {}{}",
+        "  {:<9} {verdict}{}  {}{}",
         paint.pos(&pos),
         rule.spec.description,
         paint.key(&f.secret.display(report.show_secrets)),
@@ -121,6 +136,29 @@ fn history_line(g: &GitInfo) -> String {
     parts.join("; ")
 }
 
+/// For a pre-commit or commit-msg hook: the key has not been committed yet.
+fn write_hook_advice(n: u64, urls: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    let keys = plural(n, "leaked key", "leaked keys");
+    writeln!(
+        out,
+        "Commit stopped: {keys} in what is being committed. For each, one of:"
+    )?;
+    writeln!(
+        out,
+        "  1. Remove it, load it from an environment variable or a secret store, and stage again."
+    )?;
+    writeln!(
+        out,
+        "  2. If it ever left this machine (pushed, pasted, shared), revoke it at {}.",
+        urls.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  3. If it is a test fixture and not a real key, end its line with a `keyhound:allow` comment."
+    )?;
+    writeln!(out)
+}
+
 fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let keys: std::collections::HashSet<&str> = report
         .findings
@@ -134,11 +172,27 @@ fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> 
         .collect();
     urls.sort_unstable();
     urls.dedup();
+    let not_committed = report
+        .findings
+        .iter()
+        .all(|f| f.git.as_ref().is_some_and(|g| g.reached_by == "index"));
+    if not_committed {
+        return write_hook_advice(report.findings.len() as u64, &urls, out);
+    }
+    let verdicts = match &report.stats.verification {
+        Some(v) => format!(": {}", verdict_counts(v)),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "{} found ({}). What to do, for each key:",
+        "{} found ({}{verdicts}). What to do, for each key{}:",
         plural(report.findings.len() as u64, "leaked key", "leaked keys"),
         plural(keys.len() as u64, "distinct key", "distinct keys"),
+        if verdicts.is_empty() {
+            ""
+        } else {
+            ", live ones first"
+        },
     )?;
     writeln!(
         out,
@@ -154,6 +208,43 @@ fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> 
         "  3. If it was ever committed, purge it from git history after revoking it."
     )?;
     writeln!(out)
+}
+
+/// "1 live, 2 dead, 1 unknown": the verdicts there are.
+fn verdict_counts(v: &VerifyStats) -> String {
+    let counts = [
+        (v.live, "live"),
+        (v.dead, "dead"),
+        (v.unknown, "unknown"),
+        (v.not_checked, "not checked"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    parts.join(", ")
+}
+
+/// "Verified 3 distinct keys: 1 live, 2 dead (2 from the cache, 1 request); …".
+fn write_verification(v: &VerifyStats, out: &mut dyn Write) -> io::Result<()> {
+    let mut line = format!(
+        "Verified {}",
+        plural(v.keys, "distinct key", "distinct keys")
+    );
+    if v.keys > 0 {
+        line.push_str(&format!(": {}", verdict_counts(v)));
+    }
+    line.push_str(&format!(
+        " ({} from the cache, {})",
+        v.cached,
+        plural(v.requests, "request", "requests")
+    ));
+    if v.hidden > 0 {
+        let n = plural(v.hidden, "finding", "findings");
+        line.push_str(&format!("; {n} of dead keys not shown (--only-live)"));
+    }
+    writeln!(out, "{line}.")
 }
 
 /// Skipped inputs shown in the summary; the rest are counted (all are in `--format json`).
@@ -173,6 +264,23 @@ fn write_skipped(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
         writeln!(out, "  … and {more} more (--format json lists them all)")?;
     }
     Ok(())
+}
+
+/// "3 suppressed (2 by allow comments, 1 by the baseline)", or None when nothing was.
+fn suppressed(s: &Suppressed) -> Option<String> {
+    let reasons = [
+        (s.inline, "by allow comments"),
+        (s.path, "at allowed paths"),
+        (s.fingerprint, "by .keyhoundignore"),
+        (s.baseline, "by the baseline"),
+    ];
+    let total: u64 = reasons.iter().map(|(n, _)| n).sum();
+    let why: Vec<String> = reasons
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, why)| format!("{n} {why}"))
+        .collect();
+    (total > 0).then(|| format!("{total} suppressed ({})", why.join(", ")))
 }
 
 fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -202,10 +310,16 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
             plural(s.placeholders, "placeholder", "placeholders")
         ));
     }
+    if let Some(text) = suppressed(&s.suppressed) {
+        parts.push(text);
+    }
     if s.skipped > 0 {
         parts.push(plural(s.skipped, "input skipped", "inputs skipped"));
     }
     writeln!(out, "{}.", parts.join("; "))?;
+    if let Some(v) = &s.verification {
+        write_verification(v, out)?;
+    }
     write_skipped(report, out)?;
     if s.ignored > 0 {
         let env = match report.ignored_env.first() {

@@ -5,6 +5,7 @@ use super::ScanReport;
 use crate::finding::GitInfo;
 use crate::finding::{Finding, Skipped, Stats};
 use crate::rules::{Rule, RuleSet};
+use crate::verify::{Verdicts, Verification};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -56,10 +57,18 @@ pub struct JsonFinding<'a> {
     /// Where in history, for `keyhound git` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a GitInfo>,
+    /// The verdict on the key, with `--verify` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
 }
 
 impl<'a> JsonFinding<'a> {
-    pub fn new(f: &'a Finding, rule: &'a Rule, show_secrets: bool) -> Self {
+    pub fn new(
+        f: &'a Finding,
+        rule: &'a Rule,
+        show_secrets: bool,
+        verification: Option<&'a Verification>,
+    ) -> Self {
         JsonFinding {
             rule: &rule.spec.id,
             provider: &rule.spec.provider,
@@ -78,6 +87,7 @@ impl<'a> JsonFinding<'a> {
             remediation: rule.spec.remediation.trim(),
             revoke_url: rule.spec.revoke_url.as_deref(),
             git: f.git.as_deref(),
+            verification,
         }
     }
 }
@@ -93,7 +103,7 @@ pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         findings: report
             .findings
             .iter()
-            .map(|f| JsonFinding::new(f, report.rule(f), report.show_secrets))
+            .map(|f| JsonFinding::new(f, report.rule(f), report.show_secrets, report.verdict(f)))
             .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -119,25 +129,29 @@ pub fn write_finding_line(
     f: &Finding,
     rule: &Rule,
     show_secrets: bool,
+    verification: Option<&Verification>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     serde_json::to_writer(
         &mut *out,
-        &Line::Finding(JsonFinding::new(f, rule, show_secrets)),
+        &Line::Finding(JsonFinding::new(f, rule, show_secrets, verification)),
     )?;
     writeln!(out)
 }
 
-/// A `finding` line for each finding, then a `skipped` line for each skipped input.
+/// A `finding` line for each finding (with its verdict, if verified), then a `skipped` line
+/// for each skipped input.
 pub fn write_lines(
     findings: &[Finding],
     skipped: &[Skipped],
     rules: &RuleSet,
     show_secrets: bool,
+    verdicts: Option<&Verdicts>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for f in findings {
-        write_finding_line(f, &rules.rules[f.rule], show_secrets, out)?;
+        let verdict = verdicts.and_then(|v| v.get(&f.fingerprint));
+        write_finding_line(f, &rules.rules[f.rule], show_secrets, verdict, out)?;
     }
     skipped.iter().try_for_each(|s| write_skipped_line(s, out))
 }

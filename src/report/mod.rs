@@ -8,6 +8,7 @@ mod sarif;
 use crate::config::Format;
 use crate::finding::{Finding, Skipped, Stats};
 use crate::rules::{Rule, RuleSet};
+use crate::verify::{Verdicts, Verification};
 use std::io::{self, Write};
 
 /// Everything a report shows about one scan.
@@ -24,11 +25,18 @@ pub struct ScanReport<'a> {
     pub ignored_env: Vec<String>,
     pub show_secrets: bool,
     pub color: bool,
+    /// Verdicts by fingerprint, with `--verify` only.
+    pub verdicts: Option<Verdicts>,
 }
 
 impl ScanReport<'_> {
     pub fn rule(&self, f: &Finding) -> &Rule {
         &self.rules.rules[f.rule]
+    }
+
+    /// The verdict on the finding's key, with `--verify` only.
+    pub fn verdict(&self, f: &Finding) -> Option<&Verification> {
+        self.verdicts.as_ref()?.get(&f.fingerprint)
     }
 
     /// Writes the report in `format`. `jsonl` findings were streamed already; this writes its summary.

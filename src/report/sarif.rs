@@ -5,6 +5,7 @@
 use super::ScanReport;
 use crate::finding::{Finding, GitInfo, sha256};
 use crate::rules::Rule;
+use crate::verify::{Status, Verification};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -26,8 +27,10 @@ pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     kept.sort_by(|(a, _), (b, _)| {
         let sev = |f: &Finding| report.rule(f).spec.severity;
-        sev(b)
-            .total_cmp(&sev(a))
+        let rank = |f: &Finding| level_rank(level(report.verdict(f)));
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| sev(b).total_cmp(&sev(a)))
             .then_with(|| a.sort_key().cmp(&b.sort_key()))
     });
     kept.truncate(MAX_RESULTS);
@@ -74,6 +77,25 @@ fn location_ids(findings: &[Finding]) -> Vec<String> {
             format!("{hex}:{n}")
         })
         .collect()
+}
+
+/// A result's level: `error` for a live key (and for every key when nothing was verified),
+/// `warning` for one that could not be verified, `note` for a dead one.
+fn level(verdict: Option<&Verification>) -> &'static str {
+    match verdict.map(|v| v.status) {
+        None | Some(Status::Live) => "error",
+        Some(Status::Unknown | Status::NotChecked) => "warning",
+        Some(Status::Dead) => "note",
+    }
+}
+
+/// Riskiest first, for truncation.
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    }
 }
 
 fn gzipped_len(bytes: &[u8]) -> io::Result<usize> {
@@ -206,8 +228,13 @@ fn result(
     if let Some(g) = &f.git {
         where_.push_str(&history_note(g));
     }
+    let verdict = report.verdict(f);
+    let checked = match verdict {
+        Some(v) => format!("Verified {}: ", v.label(crate::verify::clock::unix_now())),
+        None => String::new(),
+    };
     let message = format!(
-        "{} {redacted} found{where_}. Revoke it at {}, replace it, and purge it from history.",
+        "{checked}{} {redacted} found{where_}. Revoke it at {}, replace it, and purge it from history.",
         r.spec.description,
         r.spec.revoke_url.as_deref().unwrap_or("the provider"),
     );
@@ -234,10 +261,13 @@ fn result(
     if let Some(g) = &f.git {
         properties["git"] = json!(g);
     }
+    if let Some(v) = verdict {
+        properties["verification"] = json!(v);
+    }
     json!({
         "ruleId": r.spec.id,
         "ruleIndex": index,
-        "level": "error",
+        "level": level(verdict),
         "message": {"text": message},
         "locations": [{"physicalLocation": location}],
         "partialFingerprints": {"keyhoundLocation/v1": location_id},

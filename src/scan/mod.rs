@@ -40,6 +40,8 @@ impl Default for Limits {
 pub struct Scanner<'m> {
     pub matcher: &'m Matcher,
     pub limits: Limits,
+    /// Honour `keyhound:allow` (and peers' markers) on a key's line.
+    pub inline_allow: bool,
 }
 
 /// What scanning one blob produced.
@@ -50,6 +52,8 @@ pub struct BlobOutcome {
     pub findings: Vec<Finding>,
     pub bytes: u64,
     pub placeholders: u64,
+    /// Keys not reported because their line carries an allow marker.
+    pub suppressed_inline: u64,
     pub skipped: Vec<Skipped>,
 }
 

@@ -6,6 +6,7 @@ use super::{BlobOutcome, Scanner, archive};
 use crate::finding::{Finding, Origin, fingerprint};
 use crate::matcher::Found;
 use crate::secret::Secret;
+use crate::suppress;
 use std::cell::Cell;
 use std::io::{ErrorKind, Read};
 
@@ -176,6 +177,10 @@ impl Scanner<'_> {
             .enumerate()
             .filter(|(_, (m, _))| own.contains(&m.start))
         {
+            if self.inline_allow && suppress::inline::allowed(buf, m.start, m.end) {
+                out.suppressed_inline += 1;
+                continue;
+            }
             let (line, mut column, mut column_chars) = lines.position(buf, m.start, &mut cursor);
             if m.decoded.contains(&"utf-16") {
                 // Two bytes a character: count characters, as an editor showing the file does,

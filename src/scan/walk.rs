@@ -214,6 +214,11 @@ fn builder(roots: &[PathBuf], opts: &WalkOptions) -> WalkBuilder {
         .follow_links(opts.follow_links)
         .threads(opts.threads.clamp(1, 2))
         .filter_entry(|e| e.file_name() != ".git");
+    if honour {
+        // Path globs in `.keyhoundignore` skip files like `.gitignore` entries do (its
+        // fingerprint lines match no file name a repository holds).
+        b.add_custom_ignore_filename(crate::suppress::project::IGNORE_FILE);
+    }
     b
 }
 

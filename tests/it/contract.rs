@@ -156,6 +156,8 @@ fn property_names(schema: &Value) -> BTreeSet<String> {
 /// Every object schema in `v` (at `path`) closes its properties and describes each of them.
 /// Fields only `keyhound git` writes may be optional; their description says so.
 const GIT_ONLY: &str = "`keyhound git` only";
+/// Fields only verification writes may be optional too; their description says so.
+const VERIFY_ONLY: &str = "With `--verify` only";
 
 /// The description of `prop`, or of what its `$ref` points at within the schema.
 fn description_of<'a>(root: &'a Value, prop: &'a Value) -> Option<&'a str> {
@@ -185,8 +187,8 @@ fn check_closed_in(root: &Value, v: &Value, path: &str, problems: &mut Vec<Strin
                         .map(|r| r.iter().filter_map(Value::as_str).collect())
                         .unwrap_or_default();
                     for (name, prop) in props {
-                        let git_only =
-                            description_of(root, prop).is_some_and(|d| d.starts_with(GIT_ONLY));
+                        let git_only = description_of(root, prop)
+                            .is_some_and(|d| d.starts_with(GIT_ONLY) || d.starts_with(VERIFY_ONLY));
                         if !required.contains(name.as_str()) && !git_only {
                             problems.push(format!("{path}: {name} is not required"));
                         }

@@ -1913,3 +1913,179 @@ fn a_commit_message_in_a_range_has_no_history_fields() {
         (None, None, None)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hooks and suppression in history
+
+#[test]
+fn commit_msg_scans_the_message_without_comments_or_the_verbose_diff() {
+    let repo = Repo::new();
+    let (key, diff_key) = (project_key(9101), project_key(9102));
+    let msg = repo.beside("COMMIT_EDITMSG");
+    std::fs::write(
+        &msg,
+        format!(
+            "Add client\n\nkey: {key}\n# comment {diff_key}\n\
+             # ------------------------ >8 ------------------------\n+K={diff_key}\n"
+        ),
+    )
+    .unwrap();
+    let msg_arg = msg.to_str().unwrap();
+    let (code, report, _) = hound(repo.path(), &["--commit-msg", msg_arg]);
+    assert_eq!(code, 1);
+    assert_eq!(found(&report), [pair(msg_arg, &key)]);
+    assert_eq!(report.findings[0].line, 3);
+    assert_eq!(git_of(&report.findings[0]).object, "commit-message");
+    std::fs::write(&msg, "Clean message\n").unwrap();
+    assert_eq!(hound(repo.path(), &["--commit-msg", msg_arg]).0, 0);
+}
+
+#[test]
+fn pre_push_scans_what_the_push_sends_from_stdin_or_pre_commit_env() {
+    let repo = Repo::new();
+    repo.write("a.txt", "clean\n");
+    let base = repo.commit("base");
+    let key = project_key(9103);
+    repo.write("b.env", env_line(&key));
+    let tip = repo.commit("add key");
+    let stdin = |line: String| {
+        let out = kh()
+            .current_dir(repo.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env_remove("PRE_COMMIT_FROM_REF")
+            .env_remove("PRE_COMMIT_TO_REF")
+            .args(["git", "--pre-push", "--format", "json", "--show-secrets"])
+            .write_stdin(line)
+            .output()
+            .unwrap();
+        let report: Report = serde_json::from_slice(&out.stdout).expect("JSON");
+        (out.status.code(), report)
+    };
+    let zero = "0".repeat(40);
+    // An update of an existing remote branch: only base..tip.
+    let (code, report) = stdin(format!("refs/heads/main {tip} refs/heads/main {base}\n"));
+    assert_eq!(code, Some(1));
+    assert_eq!(found(&report), [pair("b.env", &key)]);
+    // Pushing what the remote has already: nothing new.
+    let (code, _) = stdin(format!("refs/heads/main {tip} refs/heads/main {tip}\n"));
+    assert_eq!(code, Some(0));
+    // A deleted branch sends nothing.
+    let (code, _) = stdin(format!("(delete) {zero} refs/heads/old {base}\n"));
+    assert_eq!(code, Some(0));
+    // A new branch with no remote-tracking refs: all its commits.
+    let (code, report) = stdin(format!("refs/heads/main {tip} refs/heads/main {zero}\n"));
+    assert_eq!(code, Some(1));
+    assert_eq!(report.findings.len(), 1);
+    // The pre-commit framework's variables.
+    let out = kh()
+        .current_dir(repo.path())
+        .env("PRE_COMMIT_FROM_REF", &base)
+        .env("PRE_COMMIT_TO_REF", &tip)
+        .args(["git", "--pre-push"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn keyhoundignore_paths_and_fingerprints_suppress_history_findings() {
+    let repo = Repo::new();
+    let (fixture, allowed, real) = (project_key(9104), project_key(9105), project_key(9106));
+    repo.write("tests/fixtures/keys.env", env_line(&fixture));
+    repo.write(
+        "app.env",
+        format!("{}{}", env_line(&allowed), env_line(&real)),
+    );
+    repo.commit("keys");
+    let (_, before, _) = hound(repo.path(), &[]);
+    let fp = before
+        .findings
+        .iter()
+        .find(|f| f.secret == allowed)
+        .expect("found")
+        .fingerprint
+        .clone();
+    repo.write(
+        ".keyhoundignore",
+        format!("# test data\ntests/fixtures/\n{fp}  # rotated 2024-05\n"),
+    );
+    let (code, report, _) = hound(repo.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(found(&report), [pair("app.env", &real)]);
+    assert_eq!(report.stats.suppressed.path, 1);
+    assert_eq!(report.stats.suppressed.fingerprint, 1);
+}
+
+#[test]
+fn a_baseline_suppresses_known_keys_after_a_rebase_and_move() {
+    let repo = Repo::new();
+    let (old, new) = (project_key(9107), project_key(9108));
+    repo.write("a.env", env_line(&old));
+    repo.commit("old key");
+    let baseline = repo.beside("baseline.json");
+    let out = hound_out(
+        repo.path(),
+        &["--format", "json", "-o", baseline.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code_of(&out), 1);
+    // The key moves to another file and line, and a new key arrives.
+    repo.write("a.env", "");
+    repo.write(
+        "b/config.env",
+        format!("\n\n{}{}", env_line(&old), env_line(&new)),
+    );
+    repo.commit("move");
+    let (code, report, _) = hound(repo.path(), &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(found(&report), [pair("b/config.env", &new)]);
+    assert_eq!(
+        report.stats.suppressed.baseline, 2,
+        "a.env and b/config.env"
+    );
+    let bad = repo.beside("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let out = hound_out(repo.path(), &["--baseline", bad.to_str().unwrap()], &[]);
+    assert_eq!(code_of(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a keyhound JSON"));
+}
+
+#[test]
+fn keyhound_toml_allows_paths_and_never_sets_the_endpoint() {
+    let repo = Repo::new();
+    let key = project_key(9109);
+    repo.write("docs/example.md", env_line(&key));
+    repo.write("keyhound.toml", "[allow]\npaths = [\"docs/**\"]\n");
+    repo.commit("docs");
+    let (code, report, _) = hound(repo.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(report.stats.suppressed.path, 1);
+    repo.write(
+        "keyhound.toml",
+        "[verify]\nbase_url = \"https://collector.example\"\n",
+    );
+    let out = hound_out(repo.path(), &[], &[]);
+    assert_eq!(code_of(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot choose where keys are sent"));
+}
+
+#[test]
+fn staged_works_without_the_git_command_too() {
+    // keyhound asks `git diff --cached` first (fast, with git's own rename detection) and
+    // compares the index with HEAD itself when git cannot be run.
+    let repo = Repo::new();
+    let (kept, added) = (project_key(9110), project_key(9111));
+    repo.write("old.env", env_line(&kept));
+    repo.commit("base");
+    repo.git(&["mv", "old.env", "renamed.env"]);
+    repo.write("new.env", env_line(&added));
+    repo.git(&["add", "-A"]);
+    let with_git = hound(repo.path(), &["--staged"]);
+    let empty = repo.beside("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let without = hound_env(repo.path(), &["--staged"], &[("PATH", &empty)]);
+    for (code, report, stderr) in [with_git, without] {
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(found(&report), [pair("new.env", &added)]);
+    }
+}

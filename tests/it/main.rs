@@ -14,4 +14,6 @@ mod keys;
 mod properties;
 mod rules_cmd;
 mod sarif;
+mod suppress;
+mod verify;
 mod walk;

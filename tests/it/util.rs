@@ -68,6 +68,7 @@ pub struct Stats {
     pub bytes: u64,
     pub findings: u64,
     pub placeholders: u64,
+    pub suppressed: Suppressed,
     pub skipped: u64,
     pub ignored: u64,
     pub symlinks_not_followed: u64,
@@ -84,6 +85,32 @@ pub struct Stats {
     /// Git reports only: blobs that could not be read (missing, corrupt, too large to stream).
     #[serde(default)]
     pub blobs_skipped: Option<u64>,
+    /// With --verify only: verdict counters.
+    #[serde(default)]
+    pub verification: Option<VerifyStats>,
+}
+
+/// `stats.verification` of a report made with --verify.
+#[derive(Debug, Deserialize, Default, PartialEq, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyStats {
+    pub keys: u64,
+    pub live: u64,
+    pub dead: u64,
+    pub unknown: u64,
+    pub not_checked: u64,
+    pub cached: u64,
+    pub requests: u64,
+    pub hidden: u64,
+}
+
+#[derive(Debug, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Suppressed {
+    pub inline: u64,
+    pub path: u64,
+    pub fingerprint: u64,
+    pub baseline: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +143,25 @@ pub struct Finding {
     /// Git reports only: where in the repository the key was found.
     #[serde(default)]
     pub git: Option<GitInfo>,
+    /// With --verify only: the verdict on the key.
+    #[serde(default)]
+    pub verification: Option<Verification>,
+}
+
+/// The `verification` object of a finding in a report made with --verify.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    /// `live`, `dead`, `unknown` or `not_checked`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub request_id: Option<String>,
+    pub organization: Option<String>,
+    /// RFC 3339 in UTC.
+    pub checked_at: Option<String>,
+    pub cached: bool,
 }
 
 /// The `git` object of a finding in a `keyhound git` report.

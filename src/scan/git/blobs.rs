@@ -31,6 +31,9 @@ pub(super) struct Done {
 /// producer reads a large tree, few enough to bound memory.
 const QUEUE_PER_WORKER: usize = 256;
 
+/// Jobs known up front per worker started for them.
+const JOBS_PER_WORKER: usize = 8;
+
 /// Runs `produce` on this thread, sending jobs to `ctx.opts.threads` workers that scan them and
 /// hand each result to `done`. Returns what `produce` returned once every job is done.
 pub(super) fn run<R>(
@@ -38,7 +41,16 @@ pub(super) fn run<R>(
     produce: impl FnOnce(&Sender<Job>) -> R,
     done: &(dyn Fn(Done) + Sync),
 ) -> anyhow::Result<R> {
-    let threads = ctx.opts.threads.max(1);
+    run_with(ctx, ctx.opts.threads, produce, done)
+}
+
+fn run_with<R>(
+    ctx: &Ctx<'_>,
+    threads: usize,
+    produce: impl FnOnce(&Sender<Job>) -> R,
+    done: &(dyn Fn(Done) + Sync),
+) -> anyhow::Result<R> {
+    let threads = threads.max(1);
     let (tx, rx) = bounded::<Job>(threads * QUEUE_PER_WORKER);
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
@@ -60,9 +72,15 @@ pub(super) fn run<R>(
 
 /// Scans every job given to `jobs` and returns what each produced, in no particular order.
 pub(super) fn scan_all(ctx: &Ctx<'_>, jobs: Vec<Job>) -> anyhow::Result<Vec<Done>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
     let results = std::sync::Mutex::new(Vec::new());
-    run(
+    // A pre-commit hook stages a file or two: a worker each would cost more than the scan.
+    let threads = ctx.opts.threads.min(jobs.len().div_ceil(JOBS_PER_WORKER));
+    run_with(
         ctx,
+        threads,
         |tx| {
             for job in jobs {
                 if tx.send(job).is_err() {

@@ -45,17 +45,11 @@ pub(super) fn scan_range(
 }
 
 pub(super) fn scan_staged(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcome> {
-    let index = repo.index().context("cannot read the index")?;
-    let head = match repo.head() {
-        Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
-        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
-        Err(e) => return Err(anyhow!("cannot read HEAD: {}", e.message())),
+    let changes = match staged_by_git(ctx, repo) {
+        Some(changes) => changes,
+        None => staged_by_libgit2(repo)?,
     };
-    let mut diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
-        .context("cannot compare the index with HEAD")?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-    let candidates = changes(&diff)
+    let candidates = changes
         .into_iter()
         .map(|(path, new, old)| Candidate {
             commit: None,
@@ -67,9 +61,82 @@ pub(super) fn scan_staged(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<Gi
     resolve(ctx, repo, &candidates, Vec::new(), &[], "index")
 }
 
-/// The commits of `A..B`, oldest first.
-fn range_commits(repo: &Repository, range: &str) -> anyhow::Result<Vec<Oid>> {
-    let (a, b) = range.split_once("..").expect("validated as A..B");
+/// What the index changes, as `git diff --cached` says it: git reads the index's cache-tree, so
+/// in a hook it answers in a few milliseconds where comparing whole trees takes several times
+/// that, and its rename detection is the user's own. None when git cannot be run; the caller
+/// then asks libgit2. The environment (GIT_DIR, GIT_INDEX_FILE) is passed on as git gave it.
+fn staged_by_git(ctx: &Ctx<'_>, repo: &Repository) -> Option<Vec<(String, Oid, Option<Oid>)>> {
+    let dir = ctx
+        .opts
+        .repo
+        .as_deref()
+        .map(|_| repo.workdir().unwrap_or(repo.path()));
+    let mut cmd = std::process::Command::new("git");
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd
+        .args([
+            "diff",
+            "--cached",
+            "--raw",
+            "-z",
+            "-M",
+            "--no-abbrev",
+            "--no-ext-diff",
+        ])
+        .args(["--no-textconv", "--ignore-submodules=all", "--no-color"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    parse_raw_diff(&out.stdout)
+}
+
+/// Parses `git diff --raw -z`: `:oldmode newmode old new STATUS\0path\0` (`\0new path\0` more
+/// for renames and copies). None if the text is not that.
+fn parse_raw_diff(raw: &[u8]) -> Option<Vec<(String, Oid, Option<Oid>)>> {
+    let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
+    let mut out = Vec::new();
+    while let Some(head) = fields.next() {
+        let head = std::str::from_utf8(head.strip_prefix(b":")?).ok()?;
+        let parts: Vec<&str> = head.split(' ').collect();
+        let [_, new_mode, old, new, status] = parts[..] else {
+            return None;
+        };
+        let mut path = fields.next()?;
+        if status.starts_with(['R', 'C']) {
+            path = fields.next()?;
+        }
+        let (old, new) = (Oid::from_str(old).ok()?, Oid::from_str(new).ok()?);
+        let kept = matches!(status.as_bytes()[0], b'A' | b'M' | b'R' | b'C' | b'T');
+        if kept && !new.is_zero() && new_mode != "160000" {
+            let old = Some(old).filter(|o| !o.is_zero() && !status.starts_with('A'));
+            out.push((String::from_utf8_lossy(path).into_owned(), new, old));
+        }
+    }
+    Some(out)
+}
+
+fn staged_by_libgit2(repo: &Repository) -> anyhow::Result<Vec<(String, Oid, Option<Oid>)>> {
+    let index = repo.index().context("cannot read the index")?;
+    let head = match repo.head() {
+        Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+        Err(e) => return Err(anyhow!("cannot read HEAD: {}", e.message())),
+    };
+    let mut diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
+        .context("cannot compare the index with HEAD")?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    Ok(changes(&diff))
+}
+
+/// The commits a range names, oldest first: `A..B` (B's commits not in A), and any number of
+/// further `A..B`, `B` and `^A` tokens separated by spaces, as `git rev-list` takes them.
+pub(super) fn range_commits(repo: &Repository, range: &str) -> anyhow::Result<Vec<Oid>> {
     let resolve = |side: &str| {
         let spec = if side.is_empty() { "HEAD" } else { side };
         repo.revparse_single(spec)
@@ -84,11 +151,18 @@ fn range_commits(repo: &Repository, range: &str) -> anyhow::Result<Vec<Oid>> {
                 anyhow!("--range {range}: {spec:?} is not a commit in this repository ({}).{hint}", e.message())
             })
     };
-    let (a, b) = (resolve(a)?, resolve(b)?);
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)?;
-    walk.push(b)?;
-    walk.hide(a)?;
+    for token in range.split_whitespace() {
+        if let Some((a, b)) = token.split_once("..") {
+            walk.hide(resolve(a)?)?;
+            walk.push(resolve(b)?)?;
+        } else if let Some(a) = token.strip_prefix('^') {
+            walk.hide(resolve(a)?)?;
+        } else {
+            walk.push(resolve(token)?)?;
+        }
+    }
     walk.collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!("--range {range}: cannot walk the commits: {}", e.message()))
 }
@@ -232,6 +306,7 @@ fn resolve(
         stats: hits.stats.clone(),
         placeholders: hits.placeholders,
         bytes: hits.bytes,
+        suppressed_inline: hits.suppressed_inline,
     })
 }
 
@@ -265,4 +340,32 @@ fn changed(
         ..GitInfo::default()
     }));
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_raw_diff;
+
+    #[test]
+    fn raw_diffs_parse() {
+        let (z, a, b) = ("0".repeat(40), "a".repeat(40), "b".repeat(40));
+        let raw = format!(
+            ":000000 100644 {z} {a} A\0new.txt\0:100644 100644 {a} {b} R090\0old name\0new name\0\
+             :100644 000000 {a} {z} D\0gone\0:000000 160000 {z} {b} A\0sub\0"
+        );
+        let got = parse_raw_diff(raw.as_bytes()).expect("parses");
+        let ids: Vec<(&str, String, Option<String>)> = got
+            .iter()
+            .map(|(p, n, o)| (p.as_str(), n.to_string(), o.map(|o| o.to_string())))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("new.txt", a.clone(), None),
+                ("new name", b.clone(), Some(a.clone()))
+            ]
+        );
+        assert!(parse_raw_diff(b"garbage\0").is_none());
+        assert_eq!(parse_raw_diff(b"").map(|v| v.len()), Some(0));
+    }
 }

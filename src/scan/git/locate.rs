@@ -19,6 +19,7 @@ pub(super) struct Hits {
     pub stats: GitStats,
     pub bytes: u64,
     pub placeholders: u64,
+    pub suppressed_inline: u64,
 }
 
 impl Hits {
@@ -34,6 +35,7 @@ impl Hits {
         }
         self.bytes += o.bytes;
         self.placeholders += o.placeholders;
+        self.suppressed_inline += o.suppressed_inline;
         self.skipped.extend(o.skipped);
         if !o.findings.is_empty() {
             let map = if d.is_blob {
@@ -166,6 +168,7 @@ pub(super) fn group(
         stats: hits.stats,
         placeholders: hits.placeholders,
         bytes: hits.bytes,
+        suppressed_inline: hits.suppressed_inline,
     }
 }
 

@@ -7,11 +7,14 @@ mod blobs;
 mod diff;
 mod history;
 mod locate;
+mod message;
 mod meta;
 mod open;
+mod push;
 
 use crate::finding::{Finding, GitStats, Skipped};
 use crate::scan::Scanner;
+use crate::suppress::project::{CONFIG_FILE, IGNORE_FILE, RootFiles};
 use std::path::PathBuf;
 
 /// Which objects of the repository to scan.
@@ -23,6 +26,10 @@ pub enum GitMode {
     Range(String),
     /// What the index adds to HEAD.
     Staged,
+    /// The message file a commit-msg hook is given.
+    CommitMsg(PathBuf),
+    /// What a push sends, as a pre-push hook is told.
+    PrePush,
 }
 
 /// What `keyhound git` was asked to do.
@@ -46,6 +53,7 @@ pub struct GitOutcome {
     pub placeholders: u64,
     /// Every byte scanned: blobs and commit messages.
     pub bytes: u64,
+    pub suppressed_inline: u64,
 }
 
 /// How a scan reports each skipped object as soon as it is met (a warning on standard error).
@@ -66,6 +74,9 @@ pub fn scan(
     scanner: &Scanner<'_>,
     on_skip: OnSkip<'_>,
 ) -> anyhow::Result<GitOutcome> {
+    if let GitMode::CommitMsg(file) = &opts.mode {
+        return commit_msg(opts, scanner, on_skip, file);
+    }
     let opened = open::open(opts)?;
     let repo = opened.handle()?;
     let notes = open::notes(&repo);
@@ -80,7 +91,69 @@ pub fn scan(
         GitMode::History => history::scan(&ctx, &repo)?,
         GitMode::Range(range) => diff::scan_range(&ctx, &repo, range)?,
         GitMode::Staged => diff::scan_staged(&ctx, &repo)?,
+        GitMode::CommitMsg(_) => unreachable!("handled above"),
+        GitMode::PrePush => match push::range(&repo)? {
+            Some(range) => diff::scan_range(&ctx, &repo, &range)?,
+            None => GitOutcome::default(),
+        },
     };
     outcome.skipped.extend(notes);
     Ok(outcome)
+}
+
+/// The commit-msg hook: the message file, with the repository's comment character when there
+/// is a repository (the hook may also be run on a file alone).
+fn commit_msg(
+    opts: &GitOptions,
+    scanner: &Scanner<'_>,
+    on_skip: OnSkip<'_>,
+    file: &std::path::Path,
+) -> anyhow::Result<GitOutcome> {
+    let opened = open::open(opts).ok();
+    let comment = opened
+        .as_ref()
+        .and_then(|o| o.handle().ok())
+        .and_then(|r| r.config().ok()?.get_string("core.commentChar").ok())
+        .and_then(|c| c.chars().next())
+        .filter(|c| *c != 'a') // "auto": git picks a character not in the message; '#' first
+        .unwrap_or('#');
+    let ctx = Ctx {
+        scanner,
+        opts,
+        repo: opened.unwrap_or_else(open::Opened::none),
+        on_skip,
+    };
+    message::scan(&ctx, file, comment)
+}
+
+/// The repository's root files (`.keyhoundignore`, `keyhound.toml`): from commit `at` when
+/// given (a pull request's base, so a PR cannot allow its own keys), else from the work tree,
+/// else (a bare repository) from HEAD. Also returns the work tree, which rule folders need.
+pub fn root_files(
+    opts: &GitOptions,
+    at: Option<&str>,
+) -> anyhow::Result<(RootFiles, Option<PathBuf>)> {
+    let repo = open::open(opts)?.handle()?;
+    if at.is_none()
+        && let Some(w) = repo.workdir()
+    {
+        return Ok((RootFiles::from_dir(w)?, Some(w.to_path_buf())));
+    }
+    let spec = at.unwrap_or("HEAD");
+    let tree = match repo.revparse_single(spec).and_then(|o| o.peel_to_tree()) {
+        Ok(t) => t,
+        Err(_) if at.is_none() => return Ok((RootFiles::default(), None)),
+        Err(e) => anyhow::bail!("{spec}: not a commit in this repository ({})", e.message()),
+    };
+    let read = |name: &str| -> Option<String> {
+        let entry = tree.get_name(name)?;
+        let blob = repo.find_blob(entry.id()).ok()?;
+        Some(String::from_utf8_lossy(blob.content()).into_owned())
+    };
+    let files = RootFiles {
+        origin: format!("{spec}:"),
+        ignore: read(IGNORE_FILE),
+        config: read(CONFIG_FILE),
+    };
+    Ok((files, None))
 }

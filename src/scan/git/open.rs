@@ -29,6 +29,14 @@ impl Opened {
             .with_context(|| format!("{}: cannot open the repository", self.git_dir.display()))
     }
 
+    /// No repository (a commit message file scanned on its own); workers are never started.
+    pub fn none() -> Opened {
+        Opened {
+            git_dir: PathBuf::new(),
+            from_env: false,
+        }
+    }
+
     /// The `.git` directory (the repository itself when bare).
     pub fn git_dir(&self) -> &Path {
         &self.git_dir

@@ -1,0 +1,202 @@
+//! The repository's own settings, read from its root: `.keyhoundignore` (path globs in
+//! `.gitignore` syntax, and `kh1:` fingerprints) and `keyhound.toml` (allowed paths and
+//! fingerprints, extra rule folders, verification defaults — never the verification endpoint).
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file names read at the repository root.
+pub const IGNORE_FILE: &str = ".keyhoundignore";
+pub const CONFIG_FILE: &str = "keyhound.toml";
+
+/// The root files as text, wherever they came from (the work tree, or a commit's tree).
+#[derive(Debug, Clone, Default)]
+pub struct RootFiles {
+    /// Where they were read, for messages: a directory, or `<commit>:`.
+    pub origin: String,
+    pub ignore: Option<String>,
+    pub config: Option<String>,
+}
+
+impl RootFiles {
+    /// Reads the root files of the directory `root`.
+    pub fn from_dir(root: &Path) -> anyhow::Result<RootFiles> {
+        let read = |name: &str| -> anyhow::Result<Option<String>> {
+            let path = root.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("{}: cannot read it", path.display())),
+            }
+        };
+        Ok(RootFiles {
+            origin: root.display().to_string(),
+            ignore: read(IGNORE_FILE)?,
+            config: read(CONFIG_FILE)?,
+        })
+    }
+}
+
+/// The directory whose root files apply to a scan of `start`: the top of the git work tree
+/// holding it, else `start` itself (its directory, for a file).
+pub fn find_root(start: &Path) -> PathBuf {
+    let abs = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let dir = if abs.is_dir() {
+        abs
+    } else {
+        abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+    };
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir)
+        .to_path_buf()
+}
+
+/// What the root files say.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// Path globs (`.gitignore` syntax) whose keys are not reported.
+    pub allow_paths: Vec<String>,
+    /// Fingerprints (`kh1:…`) not reported anywhere.
+    pub allow_fingerprints: Vec<String>,
+    /// Extra rule files or folders, resolved against the root.
+    pub rule_paths: Vec<PathBuf>,
+    pub verify: VerifyDefaults,
+}
+
+/// `[verify]` in keyhound.toml: defaults a command line overrides.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyDefaults {
+    pub enabled: Option<bool>,
+    pub fail_on: Option<String>,
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    allow: AllowSection,
+    #[serde(default)]
+    rules: RulesSection,
+    #[serde(default)]
+    verify: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowSection {
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    fingerprints: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesSection {
+    #[serde(default)]
+    paths: Vec<PathBuf>,
+}
+
+/// Keys of `[verify]` that would send keys elsewhere: a repository must never choose them.
+const ENDPOINT_KEYS: [&str; 3] = ["base_url", "openai_base_url", "endpoint"];
+
+impl Project {
+    /// Parses the root files; `root` resolves rule folders (None: they cannot be used, as when
+    /// the files come from a commit rather than a directory).
+    pub fn parse(files: &RootFiles, root: Option<&Path>) -> anyhow::Result<Project> {
+        let mut p = Project::default();
+        if let Some(text) = &files.ignore {
+            parse_ignore(text, &mut p);
+        }
+        if let Some(text) = &files.config {
+            let at = format!("{}/{CONFIG_FILE}", files.origin.trim_end_matches('/'));
+            p.merge_config(text, root).with_context(|| at)?;
+        }
+        Ok(p)
+    }
+
+    fn merge_config(&mut self, text: &str, root: Option<&Path>) -> anyhow::Result<()> {
+        let file: ConfigFile = toml::from_str(text)?;
+        self.allow_paths.extend(file.allow.paths);
+        self.allow_fingerprints.extend(file.allow.fingerprints);
+        if let Some(verify) = file.verify {
+            if let Some(k) = ENDPOINT_KEYS.iter().find(|k| verify.contains_key(**k)) {
+                bail!(
+                    "[verify] {k}: a repository cannot choose where keys are sent; \
+                     use --openai-base-url on the command line"
+                );
+            }
+            self.verify = verify.try_into()?;
+        }
+        for rel in file.rules.paths {
+            match root {
+                Some(r) => self.rule_paths.push(r.join(rel)),
+                None => bail!("[rules] paths: rule folders are read from a work tree only"),
+            }
+        }
+        Ok(())
+    }
+
+    /// True when nothing is configured.
+    pub fn is_empty(&self) -> bool {
+        self.allow_paths.is_empty() && self.allow_fingerprints.is_empty()
+    }
+}
+
+/// `.keyhoundignore`: a `kh1:` line (optionally followed by a `#` comment) is a fingerprint;
+/// any other line that is not blank or a comment is a path glob.
+fn parse_ignore(text: &str, p: &mut Project) {
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if t.starts_with("kh1:") {
+            let fp = t
+                .split(|c: char| c.is_whitespace() || c == '#')
+                .next()
+                .unwrap_or(t);
+            p.allow_fingerprints.push(fp.to_string());
+        } else {
+            p.allow_paths.push(line.trim_end().to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(ignore: Option<&str>, config: Option<&str>) -> RootFiles {
+        RootFiles {
+            origin: "repo".into(),
+            ignore: ignore.map(str::to_string),
+            config: config.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn ignore_lines_are_globs_or_fingerprints() {
+        let text = "# fixtures\ntests/fixtures/\n\nkh1:0123abcd  # a test key\n*.snap\n";
+        let p = Project::parse(&files(Some(text), None), None).unwrap();
+        assert_eq!(p.allow_paths, ["tests/fixtures/", "*.snap"]);
+        assert_eq!(p.allow_fingerprints, ["kh1:0123abcd"]);
+    }
+
+    #[test]
+    fn config_allows_paths_and_rules_but_never_an_endpoint() {
+        let text = "[allow]\npaths = [\"docs/**\"]\n[rules]\npaths = [\"rules\"]\n[verify]\nenabled = true\n";
+        let p = Project::parse(&files(None, Some(text)), Some(Path::new("/r"))).unwrap();
+        assert_eq!(p.allow_paths, ["docs/**"]);
+        assert_eq!(p.rule_paths, [PathBuf::from("/r/rules")]);
+        assert_eq!(p.verify.enabled, Some(true));
+        let evil = "[verify]\nbase_url = \"https://evil.example\"\n";
+        let err = Project::parse(&files(None, Some(evil)), None).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot choose where keys are sent"));
+        assert!(Project::parse(&files(None, Some("[allow]\nbogus = 1\n")), None).is_err());
+    }
+}

@@ -1,0 +1,281 @@
+//! The verification cache, which survives runs so that re-running an audit does not ask the API
+//! again about keys found dead an hour ago. Entries are keyed by the SHA-256 of the key (never
+//! the key) and hold the verdict and its time only, in one file per API base URL in the user's
+//! cache directory. `dead` is trusted for the TTL (24 h by default), `live` for at most an hour
+//! (a user who just revoked a key must not be told it still works), `unknown` is never kept.
+
+use super::endpoint::BaseUrl;
+use super::{Status, Verification};
+use crate::finding::sha256;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The longest a `live` verdict is trusted, whatever the TTL.
+pub const LIVE_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Entries older than this (or the TTL, if longer) are dropped when the file is written.
+const KEEP: Duration = Duration::from_secs(7 * 86_400);
+
+const VERSION: u32 = 1;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    /// SHA-256 of the key, in hex → verdict.
+    entries: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    status: Status,
+    reason: Option<String>,
+    /// Seconds since the Unix epoch.
+    checked_at: i64,
+}
+
+/// The verdicts of earlier runs against one base URL, and those of this run to add.
+#[derive(Debug)]
+pub struct Cache {
+    path: PathBuf,
+    entries: BTreeMap<String, Entry>,
+    added: BTreeMap<String, Entry>,
+}
+
+impl Cache {
+    /// The cache for `base` under `dir`. A missing or unreadable file is an empty cache.
+    pub fn open(dir: &Path, base: &BaseUrl) -> Cache {
+        let digest = hex(&sha256(base.as_str().as_bytes()));
+        let path = dir.join(format!("verdicts-{}.json", &digest[..16]));
+        Cache {
+            entries: read(&path).entries,
+            path,
+            added: BTreeMap::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cached verdict on `key`, if it is still to be trusted at `now`.
+    pub fn get(&self, key: &Secret, now: i64, ttl: Duration) -> Option<Verification> {
+        let entry = self.entries.get(&key_id(key))?;
+        let age = now.checked_sub(entry.checked_at).filter(|a| *a >= 0)?;
+        let max_age = match entry.status {
+            Status::Dead => ttl,
+            Status::Live => ttl.min(LIVE_MAX_AGE),
+            Status::Unknown | Status::NotChecked => return None,
+        };
+        ((age as u64) < max_age.as_secs()).then(|| Verification {
+            status: entry.status,
+            reason: entry.reason.clone(),
+            checked_at: Some(entry.checked_at),
+            cached: true,
+            ..Verification::default()
+        })
+    }
+
+    /// Keeps a fresh `live` or `dead` verdict on `key`; others are not cached.
+    pub fn put(&mut self, key: &Secret, v: &Verification) {
+        let (Status::Live | Status::Dead, Some(checked_at)) = (v.status, v.checked_at) else {
+            return;
+        };
+        let entry = Entry {
+            status: v.status,
+            reason: v.reason.clone(),
+            checked_at,
+        };
+        self.added.insert(key_id(key), entry);
+    }
+
+    /// Writes this run's verdicts, merged into what the file holds now (another run may have
+    /// written since), dropping entries too old to be used.
+    pub fn save(&self, now: i64, ttl: Duration) -> io::Result<()> {
+        if self.added.is_empty() {
+            return Ok(());
+        }
+        let mut file = read(&self.path);
+        file.version = VERSION;
+        file.entries.extend(self.added.clone());
+        let keep = ttl.max(KEEP).as_secs() as i64;
+        file.entries
+            .retain(|_, e| now.saturating_sub(e.checked_at) < keep && e.checked_at <= now);
+        write_atomically(&self.path, &serde_json::to_vec(&file)?)
+    }
+}
+
+/// The cache file, or an empty one when it is missing, unreadable or of another version.
+fn read(path: &Path) -> CacheFile {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+        .filter(|f| f.version == VERSION)
+        .unwrap_or_default()
+}
+
+/// Writes `data` to a temporary file beside `path` (readable by the user only), then renames it.
+fn write_atomically(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let context =
+        |e: io::Error, what: &Path| io::Error::new(e.kind(), format!("{}: {e}", what.display()));
+    create_private_dir(dir).map_err(|e| context(e, dir))?;
+    let tmp = dir.join(format!(".verdicts-{}.tmp", std::process::id()));
+    let mut f = private_file(&tmp).map_err(|e| context(e, &tmp))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| context(e, &tmp))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        context(e, path)
+    })
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}
+
+/// The entry key of a secret: SHA-256 of the key, in hex.
+fn key_id(key: &Secret) -> String {
+    hex(&sha256(key.expose().as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+    const T0: i64 = 1_700_000_000;
+
+    fn verdict(status: Status, reason: Option<&str>) -> Verification {
+        Verification {
+            status,
+            reason: reason.map(String::from),
+            http_status: Some(401),
+            request_id: Some("req_x".into()),
+            checked_at: Some(T0),
+            ..Verification::default()
+        }
+    }
+
+    fn key(s: &str) -> Secret {
+        Secret::new(s.to_string(), 3)
+    }
+
+    fn saved(dir: &Path, puts: &[(&str, Verification)]) -> Cache {
+        let mut c = Cache::open(dir, &BaseUrl::openai());
+        for (k, v) in puts {
+            c.put(&key(k), v);
+        }
+        c.save(T0, DAY).unwrap();
+        Cache::open(dir, &BaseUrl::openai())
+    }
+
+    #[test]
+    fn dead_is_kept_for_the_ttl_live_for_an_hour_unknown_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = saved(
+            dir.path(),
+            &[
+                (
+                    "sk-dead",
+                    verdict(Status::Dead, Some("revoked or never valid")),
+                ),
+                ("sk-live", verdict(Status::Live, None)),
+                ("sk-unknown", verdict(Status::Unknown, Some("timed out"))),
+            ],
+        );
+        let dead = c.get(&key("sk-dead"), T0 + 3 * 3600, DAY).unwrap();
+        assert_eq!(dead.status, Status::Dead);
+        assert_eq!(dead.reason.as_deref(), Some("revoked or never valid"));
+        assert!(dead.cached);
+        assert_eq!(dead.checked_at, Some(T0));
+        assert_eq!(
+            dead.http_status, None,
+            "only the verdict and its time are kept"
+        );
+        assert!(c.get(&key("sk-dead"), T0 + 86_400, DAY).is_none());
+        assert!(c.get(&key("sk-live"), T0 + 3599, DAY).is_some());
+        assert!(c.get(&key("sk-live"), T0 + 3600, DAY).is_none());
+        assert!(
+            c.get(&key("sk-live"), T0 + 60, Duration::from_secs(30))
+                .is_none()
+        );
+        assert!(c.get(&key("sk-unknown"), T0, DAY).is_none());
+        assert!(c.get(&key("sk-other"), T0, DAY).is_none());
+    }
+
+    #[test]
+    fn the_file_holds_hashes_and_verdicts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = saved(
+            dir.path(),
+            &[("sk-secret-value", verdict(Status::Dead, None))],
+        );
+        let text = std::fs::read_to_string(c.path()).unwrap();
+        assert!(!text.contains("sk-secret-value"));
+        assert!(text.contains(&key_id(&key("sk-secret-value"))));
+        assert!(!text.contains("req_x") && !text.contains("401"));
+    }
+
+    #[test]
+    fn each_base_url_has_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        saved(dir.path(), &[("sk-a", verdict(Status::Dead, None))]);
+        let other = BaseUrl::parse("http://127.0.0.1:9/v1").unwrap();
+        let c = Cache::open(dir.path(), &other);
+        assert!(c.get(&key("sk-a"), T0, DAY).is_none());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_an_empty_cache_and_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::open(dir.path(), &BaseUrl::openai());
+        std::fs::write(c.path(), b"{not json").unwrap();
+        let c = saved(dir.path(), &[("sk-a", verdict(Status::Dead, None))]);
+        assert!(c.get(&key("sk-a"), T0, DAY).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let c = saved(dir.path(), &[("sk-a", verdict(Status::Dead, None))]);
+        let mode = std::fs::metadata(c.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

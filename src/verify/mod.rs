@@ -1,0 +1,480 @@
+//! Verification: asking the provider whether each distinct key found still works, opt-in with
+//! `--verify` (or `keyhound verify`). It owns the verdict types the reports show, the settings,
+//! and `verify_findings`, which checks each distinct key once — from the cache when a recent
+//! verdict is there, else through a `Verifier` — with a bounded number of keys in flight.
+
+pub mod cache;
+pub mod classify;
+pub mod clock;
+pub mod endpoint;
+pub mod http;
+pub mod openai;
+pub mod retry;
+
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+use crate::secret::Secret;
+use cache::Cache;
+use clock::{Clock, SystemClock};
+use endpoint::BaseUrl;
+use http::{HttpTransport, Timeouts};
+use openai::{Checked, OpenAi, Verifier};
+use retry::RetryPolicy;
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// What is known about a key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The provider accepted it: anyone holding it can use the account.
+    Live,
+    /// The provider rejected it: revoked, never valid, or its account deactivated.
+    Dead,
+    /// Checked, but no answer settled it (network, rate limits, server errors, odd answers).
+    Unknown,
+    /// Not checked: keyhound has no verifier for this provider.
+    #[default]
+    NotChecked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Dead => "dead",
+            Status::Unknown => "unknown",
+            Status::NotChecked => "not_checked",
+        }
+    }
+
+    /// Whether the key might still work: everything but a proven `dead`.
+    pub fn may_work(self) -> bool {
+        self != Status::Dead
+    }
+}
+
+/// The verdict on one key, as every report shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub status: Status,
+    /// Why: `restricted key`, `no credit`, `revoked or never valid`, `account deactivated`, or
+    /// what kept the verdict open; null for a plainly live key.
+    pub reason: Option<String>,
+    /// The last answer's HTTP status (null when none came, or when cached).
+    pub http_status: Option<u16>,
+    /// The last answer's `error.code`.
+    pub error_code: Option<String>,
+    /// The last answer's `x-request-id`.
+    pub request_id: Option<String>,
+    /// The last answer's `openai-organization`.
+    pub organization: Option<String>,
+    /// When the verdict was made, in seconds since the epoch (RFC 3339 on the wire).
+    #[serde(serialize_with = "serialize_time")]
+    pub checked_at: Option<i64>,
+    /// True when the verdict comes from the cache of an earlier run.
+    pub cached: bool,
+}
+
+fn serialize_time<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(secs) => s.serialize_str(&clock::rfc3339(*secs)),
+        None => s.serialize_none(),
+    }
+}
+
+impl Verification {
+    fn not_checked(reason: String) -> Self {
+        Verification {
+            reason: Some(reason),
+            ..Verification::default()
+        }
+    }
+
+    fn unknown(reason: String, now: i64) -> Self {
+        Verification {
+            status: Status::Unknown,
+            reason: Some(reason),
+            checked_at: Some(now),
+            ..Verification::default()
+        }
+    }
+
+    /// For people: "live — no credit", "dead — revoked or never valid (cached 3 h ago)".
+    pub fn label(&self, now: i64) -> String {
+        let mut text = self.status.as_str().replace('_', " ");
+        if let Some(reason) = &self.reason {
+            text.push_str(" — ");
+            text.push_str(reason);
+        }
+        if let (true, Some(at)) = (self.cached, self.checked_at) {
+            text.push_str(&format!(" (cached {} ago)", clock::age(now - at)));
+        }
+        text
+    }
+}
+
+/// Verdicts by key fingerprint.
+pub type Verdicts = HashMap<String, Verification>;
+
+/// Counters of a verification run (`stats.verification` in JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyStats {
+    /// Distinct keys.
+    pub keys: u64,
+    pub live: u64,
+    pub dead: u64,
+    pub unknown: u64,
+    pub not_checked: u64,
+    /// Verdicts taken from the cache.
+    pub cached: u64,
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Findings left out of the report by `--only-live`.
+    pub hidden: u64,
+}
+
+/// Where verdicts are kept between runs, and for how long.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// None: no cache directory could be found; nothing is cached.
+    pub dir: Option<PathBuf>,
+    /// Use cached verdicts (not in `keyhound verify`, which always asks afresh).
+    pub read: bool,
+    /// Keep this run's verdicts.
+    pub write: bool,
+    /// How long a `dead` verdict is trusted (`live`: at most `cache::LIVE_MAX_AGE`).
+    pub ttl: Duration,
+}
+
+impl CacheConfig {
+    /// `KEYHOUND_CACHE_DIR`, else `keyhound` in the user's cache directory.
+    pub fn default_dir() -> Option<PathBuf> {
+        match std::env::var_os("KEYHOUND_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+            _ => dirs::cache_dir().map(|d| d.join("keyhound")),
+        }
+    }
+}
+
+/// How to verify.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    pub base_url: BaseUrl,
+    /// Most keys checked at once.
+    pub concurrency: usize,
+    pub cache: CacheConfig,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+}
+
+/// The default number of keys checked at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The default time a `dead` verdict is trusted.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// One distinct key to check.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub fingerprint: &'a str,
+    pub secret: &'a Secret,
+    pub provider: &'a str,
+    /// An admin key (checked at the admin endpoint).
+    pub admin: bool,
+}
+
+/// What verifying a scan's keys found.
+#[derive(Debug, Clone, Default)]
+pub struct Verified {
+    pub verdicts: Verdicts,
+    pub stats: VerifyStats,
+}
+
+/// Verifies each distinct key of `findings` once, over the network with the real clock.
+pub fn verify_findings(findings: &[Finding], rules: &RuleSet, cfg: &VerifyConfig) -> Verified {
+    let keys = candidates(findings, rules);
+    let clock = SystemClock;
+    match HttpTransport::new(&cfg.base_url, cfg.timeouts) {
+        Ok(transport) => {
+            let verifier =
+                OpenAi::new(cfg.base_url.clone(), Box::new(transport), &clock, cfg.retry);
+            verify_keys(&keys, cfg, &verifier, &clock)
+        }
+        Err(e) => {
+            eprintln!("keyhound: error: {e}");
+            let now = clock.now();
+            let verdicts = keys
+                .iter()
+                .map(|k| {
+                    (
+                        k.fingerprint.to_string(),
+                        Verification::unknown(e.clone(), now),
+                    )
+                })
+                .collect();
+            Verified {
+                stats: count(&verdicts, 0, 0),
+                verdicts,
+            }
+        }
+    }
+}
+
+/// The distinct keys of `findings`, in report order.
+pub fn candidates<'a>(findings: &'a [Finding], rules: &'a RuleSet) -> Vec<Candidate<'a>> {
+    let mut seen = std::collections::HashSet::new();
+    findings
+        .iter()
+        .filter(|f| seen.insert(f.fingerprint.as_str()))
+        .map(|f| {
+            let spec = &rules.rules[f.rule].spec;
+            Candidate {
+                fingerprint: &f.fingerprint,
+                secret: &f.secret,
+                provider: &spec.provider,
+                admin: spec.kind == "admin" || f.secret.expose().starts_with("sk-admin-"),
+            }
+        })
+        .collect()
+}
+
+/// Verifies `keys`: from the cache where it has a recent verdict, else with `verifier`, at
+/// most `cfg.concurrency` at once; fresh verdicts go into the cache.
+pub fn verify_keys(
+    keys: &[Candidate<'_>],
+    cfg: &VerifyConfig,
+    verifier: &dyn Verifier,
+    clock: &dyn Clock,
+) -> Verified {
+    let mut cache = cfg
+        .cache
+        .dir
+        .as_deref()
+        .map(|d| Cache::open(d, &cfg.base_url));
+    let now = clock.now();
+    let mut verdicts = Verdicts::new();
+    let mut todo = Vec::new();
+    let mut cached = 0;
+    for key in keys {
+        if key.provider != verifier.provider() {
+            let why = format!("keyhound cannot verify {} keys", key.provider);
+            verdicts.insert(key.fingerprint.to_string(), Verification::not_checked(why));
+            continue;
+        }
+        let hit = cache
+            .as_ref()
+            .filter(|_| cfg.cache.read)
+            .and_then(|c| c.get(key.secret, now, cfg.cache.ttl));
+        match hit {
+            Some(v) => {
+                cached += 1;
+                verdicts.insert(key.fingerprint.to_string(), v);
+            }
+            None => todo.push(*key),
+        }
+    }
+    let checked = check_all(&todo, cfg.concurrency, verifier);
+    let requests = checked.iter().map(|c| u64::from(c.requests)).sum();
+    for (key, c) in todo.iter().zip(checked) {
+        if let Some(cache) = cache.as_mut().filter(|_| cfg.cache.write) {
+            cache.put(key.secret, &c.verification);
+        }
+        verdicts.insert(key.fingerprint.to_string(), c.verification);
+    }
+    let saved = match cache.as_ref().filter(|_| cfg.cache.write) {
+        Some(cache) => cache.save(clock.now(), cfg.cache.ttl),
+        None => Ok(()),
+    };
+    if let Err(e) = saved {
+        eprintln!("keyhound: warning: cannot write the verification cache: {e}");
+    }
+    Verified {
+        stats: count(&verdicts, cached, requests),
+        verdicts,
+    }
+}
+
+/// Checks `keys` with at most `concurrency` in flight; results in the order of `keys`.
+fn check_all(keys: &[Candidate<'_>], concurrency: usize, verifier: &dyn Verifier) -> Vec<Checked> {
+    let results: Mutex<Vec<Option<Checked>>> = Mutex::new(vec![None; keys.len()]);
+    let next = AtomicUsize::new(0);
+    let workers = concurrency.clamp(1, keys.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(key) = keys.get(i) else { break };
+                    let checked = verifier.check(key.secret, key.admin);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(checked);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|c| c.expect("every key was checked"))
+        .collect()
+}
+
+fn count(verdicts: &Verdicts, cached: u64, requests: u64) -> VerifyStats {
+    let n = |s: Status| verdicts.values().filter(|v| v.status == s).count() as u64;
+    VerifyStats {
+        keys: verdicts.len() as u64,
+        live: n(Status::Live),
+        dead: n(Status::Dead),
+        unknown: n(Status::Unknown),
+        not_checked: n(Status::NotChecked),
+        cached,
+        requests,
+        hidden: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    /// Says `live` to every key after `pause`, counting calls and the most in flight at once.
+    #[derive(Default)]
+    struct Counting {
+        pause: Duration,
+        calls: AtomicU32,
+        in_flight: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    impl Verifier for Counting {
+        fn provider(&self) -> &str {
+            "openai"
+        }
+        fn check(&self, _key: &Secret, _admin: bool) -> Checked {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(self.pause);
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let verification = Verification {
+                status: Status::Live,
+                checked_at: Some(100),
+                ..Verification::default()
+            };
+            Checked {
+                verification,
+                requests: 1,
+            }
+        }
+    }
+
+    struct Fixed;
+    impl Clock for Fixed {
+        fn now(&self) -> i64 {
+            100
+        }
+        fn sleep(&self, _: Duration) {}
+    }
+
+    fn config(concurrency: usize, cache: Option<&std::path::Path>) -> VerifyConfig {
+        VerifyConfig {
+            base_url: BaseUrl::openai(),
+            concurrency,
+            cache: CacheConfig {
+                dir: cache.map(|d| d.to_path_buf()),
+                read: true,
+                write: true,
+                ttl: DEFAULT_CACHE_TTL,
+            },
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    fn secrets(n: usize) -> Vec<(String, Secret)> {
+        (0..n)
+            .map(|i| (format!("kh1:{i}"), Secret::new(format!("sk-{i}"), 3)))
+            .collect()
+    }
+
+    fn candidates<'a>(keys: &'a [(String, Secret)], provider: &'a str) -> Vec<Candidate<'a>> {
+        keys.iter()
+            .map(|(fp, s)| Candidate {
+                fingerprint: fp,
+                secret: s,
+                provider,
+                admin: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_of_other_providers_are_not_checked() {
+        let keys = secrets(2);
+        let v = Counting::default();
+        let out = verify_keys(&candidates(&keys, "acme"), &config(2, None), &v, &Fixed);
+        assert_eq!(v.calls.load(Ordering::SeqCst), 0);
+        let verdict = &out.verdicts["kh1:0"];
+        assert_eq!(verdict.status, Status::NotChecked);
+        assert_eq!(
+            verdict.label(0),
+            "not checked — keyhound cannot verify acme keys"
+        );
+        assert_eq!((out.stats.keys, out.stats.not_checked), (2, 2));
+    }
+
+    #[test]
+    fn at_most_concurrency_keys_are_in_flight() {
+        let keys = secrets(9);
+        let v = Counting {
+            pause: Duration::from_millis(20),
+            ..Counting::default()
+        };
+        let out = verify_keys(&candidates(&keys, "openai"), &config(3, None), &v, &Fixed);
+        assert_eq!(v.calls.load(Ordering::SeqCst), 9);
+        assert!(v.most.load(Ordering::SeqCst) <= 3);
+        assert_eq!((out.stats.live, out.stats.requests), (9, 9));
+    }
+
+    #[test]
+    fn a_second_run_reads_the_cache_unless_told_not_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = secrets(2);
+        let keys = candidates(&keys, "openai");
+        let v = Counting::default();
+        let mut cfg = config(1, Some(dir.path()));
+        verify_keys(&keys, &cfg, &v, &Fixed);
+        let again = verify_keys(&keys, &cfg, &v, &Fixed);
+        assert_eq!(v.calls.load(Ordering::SeqCst), 2);
+        assert_eq!((again.stats.cached, again.stats.requests), (2, 0));
+        assert!(again.verdicts["kh1:1"].cached);
+        cfg.cache.read = false;
+        verify_keys(&keys, &cfg, &v, &Fixed);
+        assert_eq!(v.calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn labels_put_the_status_first() {
+        let v = Verification {
+            status: Status::Dead,
+            reason: Some("revoked or never valid".into()),
+            checked_at: Some(0),
+            cached: true,
+            ..Verification::default()
+        };
+        assert_eq!(
+            v.label(3 * 3600),
+            "dead — revoked or never valid (cached 3 h ago)"
+        );
+        let live = Verification {
+            status: Status::Live,
+            ..Verification::default()
+        };
+        assert_eq!(live.label(0), "live");
+    }
+}
