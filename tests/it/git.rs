@@ -241,26 +241,6 @@ fn code_of(out: &Output) -> i32 {
         .unwrap_or_else(|| panic!("killed (a hang?); stderr: {stderr}"))
 }
 
-/// Fails unless `doc` matches `schema/report.schema.json`: the whole report, or the `$defs`
-/// entry `def`.
-fn check_schema(doc: &Value, def: Option<&str>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
-    let text = std::fs::read_to_string(path).expect("the schema exists");
-    let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
-    let id = schema["$id"].as_str().expect("$id").to_string();
-    let mut compiler = boon::Compiler::new();
-    compiler.enable_format_assertions();
-    compiler.add_resource(&id, schema).expect("schema added");
-    let mut schemas = boon::Schemas::new();
-    let at = def.map_or(id.clone(), |d| format!("{id}#/$defs/{d}"));
-    let index = compiler
-        .compile(&at, &mut schemas)
-        .expect("the schema compiles");
-    if let Err(e) = schemas.validate(doc, index) {
-        panic!("the report breaks the schema: {e:#}\n{doc:#}");
-    }
-}
-
 /// `keyhound git --format json --show-secrets ARGS` in `dir` with `envs`: (exit code, report,
 /// stderr). The report must match the schema.
 fn hound_env(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> (i32, Report, String) {

@@ -343,3 +343,23 @@ pub fn tree_owned(files: &[(String, Vec<u8>)]) -> tempfile::TempDir {
         .collect();
     tree(&refs)
 }
+
+/// Fails unless `doc` matches `schema/report.schema.json`: the whole report, or the `$defs`
+/// entry `def`.
+pub fn check_schema(doc: &serde_json::Value, def: Option<&str>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+    let text = std::fs::read_to_string(path).expect("the schema exists");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let id = schema["$id"].as_str().expect("$id").to_string();
+    let mut compiler = boon::Compiler::new();
+    compiler.enable_format_assertions();
+    compiler.add_resource(&id, schema).expect("schema added");
+    let mut schemas = boon::Schemas::new();
+    let at = def.map_or(id.clone(), |d| format!("{id}#/$defs/{d}"));
+    let index = compiler
+        .compile(&at, &mut schemas)
+        .expect("the schema compiles");
+    if let Err(e) = schemas.validate(doc, index) {
+        panic!("the report breaks the schema: {e:#}\n{doc:#}");
+    }
+}

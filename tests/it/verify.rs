@@ -5,7 +5,7 @@
 
 mod server;
 
-use crate::util::{Report, kh, make, project_key, tree};
+use crate::util::{Report, check_schema, kh, make, project_key, tree};
 use assert_cmd::Command;
 use keyhound::secret::Secret;
 use keyhound::verify::clock::Clock;
@@ -115,23 +115,6 @@ fn verdicts(report: &Report) -> BTreeMap<String, (String, Option<String>)> {
 
 fn verdict(status: &str, reason: Option<&str>) -> (String, Option<String>) {
     (status.to_string(), reason.map(String::from))
-}
-
-/// Fails unless `doc` matches `schema/report.schema.json` (or its `$defs` entry `def`).
-fn check_schema(doc: &Value, def: Option<&str>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
-    let text = std::fs::read_to_string(path).expect("the schema exists");
-    let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
-    let id = schema["$id"].as_str().expect("$id").to_string();
-    let mut compiler = boon::Compiler::new();
-    compiler.enable_format_assertions();
-    compiler.add_resource(&id, schema).expect("schema added");
-    let mut schemas = boon::Schemas::new();
-    let at = def.map_or(id.clone(), |d| format!("{id}#/$defs/{d}"));
-    let index = compiler.compile(&at, &mut schemas).expect("compiles");
-    if let Err(e) = schemas.validate(doc, index) {
-        panic!("the report breaks the schema: {e:#}\n{doc:#}");
-    }
 }
 
 const MISSING_SCOPES: &str = "You have insufficient permissions for this operation. Missing \
