@@ -19,6 +19,9 @@ pub enum Command {
     Git(GitArgs),
     /// Ask OpenAI whether the keys on standard input (one a line) still work.
     Verify(VerifyCmdArgs),
+    /// Gate a GitHub Actions run on the commits of its event (pull request, merge queue, push);
+    /// writes annotations, the job summary, step outputs and, with --sarif, code scanning's SARIF.
+    Ci(CiArgs),
     /// Install git hooks (pre-commit, commit-msg, pre-push) that run keyhound; a hook already
     /// there keeps running after it.
     InstallHook {
@@ -97,6 +100,23 @@ pub struct GitArgs {
     /// Also scan reflogs, stash entries and unreachable objects.
     #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg", "pre_push"])]
     pub all_objects: bool,
+    /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
+    #[arg(long, value_name = "SIZE", default_value = "64M")]
+    pub max_blob_size: String,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Scan these commits instead of the event's (`A..B`); needed for events keyhound does not know.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Write SARIF for code scanning here: every key in the checked-out tree (the whole history
+    /// on schedule and workflow_dispatch).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
     #[arg(long, value_name = "SIZE", default_value = "64M")]
     pub max_blob_size: String,

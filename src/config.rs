@@ -21,6 +21,7 @@ pub enum Config {
     Verify(Common),
     RulesList(RuleSource),
     RulesCheck(RuleSource),
+    Ci(CiConfig),
     /// `keyhound install-hook [REPO]`.
     InstallHook(Option<PathBuf>),
 }
@@ -82,6 +83,15 @@ pub struct GitConfig {
     pub common: Common,
 }
 
+/// Everything `keyhound ci` needs besides GitHub's environment.
+#[derive(Debug, Clone)]
+pub struct CiConfig {
+    pub range: Option<String>,
+    pub sarif: Option<PathBuf>,
+    pub max_blob_size: u64,
+    pub common: Common,
+}
+
 /// A command line that parsed but does not make sense.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -94,6 +104,12 @@ impl Config {
             Command::Git(args) => Config::Git(git_config(args)?),
             Command::Verify(args) => Config::Verify(verify_command(args)?),
             Command::InstallHook { repo } => Config::InstallHook(repo),
+            Command::Ci(args) => Config::Ci(CiConfig {
+                range: args.range,
+                sarif: args.sarif,
+                max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,
+                common: common(args.common)?,
+            }),
             Command::Rules {
                 command: RulesCommand::List,
                 rules,

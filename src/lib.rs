@@ -1,6 +1,7 @@
 //! keyhound finds leaked API keys. Data flows one way: sources (`scan::walk`) → blobs
 //! (`scan`) → matcher → findings → report; `run` is the only place that wires them together.
 
+pub mod ci;
 pub mod cli;
 pub mod config;
 mod diag;
@@ -49,6 +50,7 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
         Config::RulesList(src) => rules_list(&src),
         Config::RulesCheck(src) => rules_check(&src),
         Config::InstallHook(repo) => install_hook(repo.as_deref()),
+        Config::Ci(cfg) => ci::run(&cfg),
     }
 }
 
@@ -213,7 +215,6 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
 }
 
 fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
-    let started = Instant::now();
     let common = &cfg.common;
     let opts = scan::git::GitOptions {
         repo: cfg.repo.clone(),
@@ -222,34 +223,14 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         max_blob_size: cfg.max_blob_size,
         threads: common.threads,
     };
-    let (files, workdir) = match scan::git::root_files(&opts, None) {
-        Err(_) if matches!(cfg.mode, config::GitMode::CommitMsg(_)) => Default::default(),
-        r => r?,
-    };
-    let project = Project::parse(&files, workdir.as_deref())?;
-    let rules = load_project_rules(&common.rules, &project)?;
-    let suppressions = Suppressions::new(&project, load_baseline(common)?, Path::new(""))?;
-    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = Scanner {
-        matcher: &matcher,
-        limits: common.limits.clone(),
-        inline_allow: common.inline_allow,
-    };
     let mut out = open_output(common)?;
-    let diag = diag::Diagnostics::default();
-    let mut outcome = scan::git::scan(&opts, &scanner, &|s| diag.skipped(s))?;
-    let mut suppressed = Suppressed {
-        inline: outcome.suppressed_inline,
-        ..Suppressed::default()
-    };
-    outcome.findings = suppressions.apply(outcome.findings, Path::new(""), &mut suppressed);
-    diag.finish();
+    let (rules, done) = git_outcome(common, &opts, None)?;
     if common.format == Format::Jsonl && common.verify.is_none() {
-        let mut findings = outcome.findings.clone();
+        let mut findings = done.findings.clone();
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let lines = report::json::write_lines(
             &findings,
-            &outcome.skipped,
+            &done.skipped,
             &rules,
             common.show_secrets,
             None,
@@ -257,6 +238,42 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         );
         ignore_broken_pipe(lines)?;
     }
+    finish(common, &rules, done, out)
+}
+
+/// Scans a repository as `opts` says, with the rules and suppressions of its root files (read
+/// from commit `config_at` when given, so a pull request cannot allow its own keys).
+pub(crate) fn git_outcome(
+    common: &Common,
+    opts: &scan::git::GitOptions,
+    config_at: Option<&str>,
+) -> anyhow::Result<(Arc<RuleSet>, Done)> {
+    let started = Instant::now();
+    let (files, workdir) = match scan::git::root_files(opts, config_at) {
+        Err(_) if matches!(opts.mode, config::GitMode::CommitMsg(_)) => Default::default(),
+        r => r?,
+    };
+    let project = Project::parse(&files, workdir.as_deref())?;
+    let rules = load_project_rules(&common.rules, &project)?;
+    let baseline = match (config_at, &common.baseline) {
+        (Some(at), Some(path)) => git_baseline(opts, at, path)?,
+        _ => load_baseline(common)?,
+    };
+    let suppressions = Suppressions::new(&project, baseline, Path::new(""))?;
+    let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
+    let scanner = Scanner {
+        matcher: &matcher,
+        limits: common.limits.clone(),
+        inline_allow: common.inline_allow,
+    };
+    let diag = diag::Diagnostics::default();
+    let mut outcome = scan::git::scan(opts, &scanner, &|s| diag.skipped(s))?;
+    diag.finish();
+    let mut suppressed = Suppressed {
+        inline: outcome.suppressed_inline,
+        ..Suppressed::default()
+    };
+    outcome.findings = suppressions.apply(outcome.findings, Path::new(""), &mut suppressed);
     let stats = Stats {
         files: outcome.stats.blobs_scanned,
         bytes: outcome.bytes,
@@ -272,11 +289,26 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         ignored_env: Vec::new(),
         started,
     };
-    finish(common, &rules, done, out)
+    Ok((rules, done))
+}
+
+/// The baseline as commit `at` has it (a relative path is read from that commit's tree).
+fn git_baseline(
+    opts: &scan::git::GitOptions,
+    at: &str,
+    path: &Path,
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    let rel = path.to_string_lossy().replace('\\', "/");
+    match scan::git::file_at(opts, at, &rel)? {
+        Some(text) => suppress::baseline::parse(&text).with_context(|| {
+            format!("--baseline {rel} at {at}: not a keyhound JSON or JSON lines report")
+        }),
+        None => Ok(Default::default()),
+    }
 }
 
 /// What a scan gathered, before sorting and reporting.
-struct Done {
+pub(crate) struct Done {
     findings: Vec<Finding>,
     skipped: Vec<Skipped>,
     stats: Stats,
@@ -347,9 +379,20 @@ fn warn_keyless_lines(input: &[u8], findings: &[Finding]) {
 fn finish(
     common: &Common,
     rules: &RuleSet,
-    mut done: Done,
+    done: Done,
     mut out: Box<dyn Write + Send>,
 ) -> anyhow::Result<Exit> {
+    let (report, gate_hit) = build_report(common, rules, done);
+    ignore_broken_pipe(write_report(common, &report, &mut out))?;
+    Ok(exit_for(gate_hit, report.complete, common.allow_incomplete))
+}
+
+/// Sorts what a scan gathered, verifies it when asked, and says whether it fails the gate.
+pub(crate) fn build_report<'r>(
+    common: &Common,
+    rules: &'r RuleSet,
+    mut done: Done,
+) -> (ScanReport<'r>, bool) {
     done.findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     done.skipped
@@ -378,13 +421,17 @@ fn finish(
         show_secrets: common.show_secrets,
         color: common.color && common.format == Format::Human,
         verdicts: verified.map(|v| v.verdicts),
+        automation_id: None,
     };
-    ignore_broken_pipe(write_report(common, &report, &mut out))?;
-    Ok(exit_for(gate_hit, complete, common.allow_incomplete))
+    (report, gate_hit)
 }
 
 /// Writes the report; with verification, JSON lines findings (held back until verified) first.
-fn write_report(common: &Common, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_report(
+    common: &Common,
+    report: &ScanReport<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if common.format == Format::Jsonl && common.verify.is_some() {
         report::json::write_lines(
             &report.findings,
@@ -427,7 +474,7 @@ fn hide_dead(findings: &mut Vec<Finding>, mut verified: Verified, only_live: boo
     verified
 }
 
-fn exit_for(gate_hit: bool, complete: bool, allow_incomplete: bool) -> Exit {
+pub(crate) fn exit_for(gate_hit: bool, complete: bool, allow_incomplete: bool) -> Exit {
     if gate_hit {
         Exit::Findings
     } else if !complete && !allow_incomplete {
@@ -437,7 +484,7 @@ fn exit_for(gate_hit: bool, complete: bool, allow_incomplete: bool) -> Exit {
     }
 }
 
-fn open_output(cfg: &Common) -> anyhow::Result<Box<dyn Write + Send>> {
+pub(crate) fn open_output(cfg: &Common) -> anyhow::Result<Box<dyn Write + Send>> {
     Ok(match &cfg.output {
         Some(path) => {
             let file = std::fs::File::create(path)

@@ -27,6 +27,8 @@ pub struct ScanReport<'a> {
     pub color: bool,
     /// Verdicts by fingerprint, with `--verify` only.
     pub verdicts: Option<Verdicts>,
+    /// SARIF `automationDetails.id`: the category code scanning keeps this upload's results under.
+    pub automation_id: Option<String>,
 }
 
 impl ScanReport<'_> {

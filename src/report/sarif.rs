@@ -129,6 +129,9 @@ fn document(report: &ScanReport<'_>, kept: &[(&Finding, &str)]) -> Value {
     if let Some(root) = src_root() {
         run["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": root}});
     }
+    if let Some(id) = &report.automation_id {
+        run["automationDetails"] = json!({"id": id});
+    }
     if kept.len() < report.findings.len() {
         run["properties"] = json!({
             "truncated": true,

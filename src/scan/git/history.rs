@@ -62,6 +62,12 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
         hidden: Vec::new(),
         reach: REFS,
     };
+    if ctx.opts.mode == super::GitMode::Tree {
+        if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
+            w.commit(head.id());
+        }
+        return w.walked;
+    }
     let tips = ref_tips(repo, &mut w);
     w.walk_commits(&tips, REFS);
     if ctx.opts.all_objects {

@@ -30,6 +30,8 @@ pub enum GitMode {
     CommitMsg(PathBuf),
     /// What a push sends, as a pre-push hook is told.
     PrePush,
+    /// Only the tree HEAD has checked out: the state code scanning shows.
+    Tree,
 }
 
 /// What `keyhound git` was asked to do.
@@ -88,7 +90,7 @@ pub fn scan(
         on_skip,
     };
     let mut outcome = match &opts.mode {
-        GitMode::History => history::scan(&ctx, &repo)?,
+        GitMode::History | GitMode::Tree => history::scan(&ctx, &repo)?,
         GitMode::Range(range) => diff::scan_range(&ctx, &repo, range)?,
         GitMode::Staged => diff::scan_staged(&ctx, &repo)?,
         GitMode::CommitMsg(_) => unreachable!("handled above"),
@@ -124,6 +126,20 @@ fn commit_msg(
         on_skip,
     };
     message::scan(&ctx, file, comment)
+}
+
+/// The text of the file at `path` in commit `at`; None when there is none.
+pub fn file_at(opts: &GitOptions, at: &str, path: &str) -> anyhow::Result<Option<String>> {
+    let repo = open::open(opts)?.handle()?;
+    let tree = repo
+        .revparse_single(at)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|e| anyhow::anyhow!("{at}: not a commit in this repository ({})", e.message()))?;
+    let Ok(entry) = tree.get_path(std::path::Path::new(path)) else {
+        return Ok(None);
+    };
+    let blob = repo.find_blob(entry.id())?;
+    Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
 }
 
 /// The repository's root files (`.keyhoundignore`, `keyhound.toml`): from commit `at` when
