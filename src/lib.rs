@@ -316,6 +316,19 @@ pub(crate) struct Done {
     started: Instant,
 }
 
+impl Done {
+    /// Nothing scanned.
+    pub(crate) fn empty() -> Done {
+        Done {
+            findings: Vec::new(),
+            skipped: Vec::new(),
+            stats: Stats::default(),
+            ignored_env: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+}
+
 /// `keyhound verify`: the keys on standard input, one a line, found by the rules and verified.
 fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     let started = Instant::now();

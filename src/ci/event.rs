@@ -70,12 +70,16 @@ pub struct Plan {
     pub fetch: Option<String>,
     /// The commit the gate needs that must be in the clone (else: fetch-depth 0).
     pub needs: Vec<String>,
+    /// The pull request's head, whose allow entries the summary compares with the base's.
+    pub head: Option<String>,
     pub warnings: Vec<String>,
 }
 
 /// How the plan asks about the clone: whether a commit or ref exists.
 pub trait CommitLookup {
     fn has_commit(&self, rev: &str) -> bool;
+    /// True for a shallow clone, where a missing commit may simply not have been fetched.
+    fn is_shallow(&self) -> bool;
 }
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
@@ -91,6 +95,7 @@ pub fn plan(
         config_at: None,
         fetch: None,
         needs: Vec::new(),
+        head: None,
         warnings: Vec::new(),
     };
     if let Some(r) = range {
@@ -135,6 +140,7 @@ fn pull_request(e: &Value, name: &str, plan: &mut Plan) -> anyhow::Result<()> {
     }
     plan.scope = Scope::Range(format!("{base}..{head}"));
     plan.config_at = Some(base.clone());
+    plan.head = Some(head.clone());
     plan.needs = vec![base, head];
     Ok(())
 }
@@ -151,16 +157,32 @@ fn push(e: &Value, clone: &dyn CommitLookup, plan: &mut Plan) -> anyhow::Result<
         plan.needs = vec![after];
         return Ok(());
     }
+    if before != ZERO && clone.is_shallow() {
+        bail!(
+            "the commit before the push ({before}) is not in this shallow clone, so the pushed commits \
+             cannot be told apart: check out with actions/checkout and `fetch-depth: 0`"
+        );
+    }
+    let default = e
+        .pointer("/repository/default_branch")
+        .and_then(Value::as_str)
+        .unwrap_or("main");
+    if e.get("ref").and_then(Value::as_str) == Some(&format!("refs/heads/{default}")) {
+        // A new or force-pushed default branch has no other branch to compare with.
+        plan.warnings.push(format!(
+            "the push replaced the default branch {default:?} and its old tip is not in this clone: \
+             scanning the branch's whole history"
+        ));
+        plan.scope = Scope::Range(after.clone());
+        plan.needs = vec![after];
+        return Ok(());
+    }
     if before != ZERO {
         plan.warnings.push(format!(
             "the commit before the push ({before}) is not in this clone (a force-push?): \
              scanning the branch's commits that are not on the default branch"
         ));
     }
-    let default = e
-        .pointer("/repository/default_branch")
-        .and_then(Value::as_str)
-        .unwrap_or("main");
     let candidates = [
         format!("refs/remotes/origin/{default}"),
         format!("refs/heads/{default}"),
@@ -200,6 +222,9 @@ mod tests {
     impl CommitLookup for Has {
         fn has_commit(&self, rev: &str) -> bool {
             self.0.contains(&rev)
+        }
+        fn is_shallow(&self) -> bool {
+            false
         }
     }
 

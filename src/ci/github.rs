@@ -4,6 +4,7 @@
 use crate::finding::Finding;
 use crate::report::ScanReport;
 use std::fmt::Write as _;
+use std::hash::BuildHasher as _;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -12,6 +13,38 @@ pub const MAX_ANNOTATIONS: usize = 10;
 
 /// The job summary's limit is 1 MiB; keep well below it.
 const MAX_SUMMARY: usize = 1000 * 1024;
+
+/// Workflow commands turned off (`::stop-commands::TOKEN`) until `resume` prints `::TOKEN::`.
+/// The token is unguessable, so text printed meanwhile cannot turn them back on.
+pub struct Paused {
+    /// None when commands were not stopped (a JSON report on standard output stays pure JSON,
+    /// and its strings are escaped so no line of it can start a command).
+    token: Option<String>,
+}
+
+impl Paused {
+    pub fn start(stop: bool) -> io::Result<Paused> {
+        if !stop {
+            return Ok(Paused { token: None });
+        }
+        // RandomState is keyed from the operating system's random source.
+        let random = || std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+        let token = format!("{:016x}{:016x}", random(), random());
+        let mut out = io::stdout().lock();
+        writeln!(out, "::stop-commands::keyhound-{token}")?;
+        out.flush()?;
+        Ok(Paused { token: Some(token) })
+    }
+
+    pub fn resume(self) -> io::Result<()> {
+        let Some(token) = self.token else {
+            return Ok(());
+        };
+        let mut out = io::stdout().lock();
+        writeln!(out, "::keyhound-{token}::")?;
+        out.flush()
+    }
+}
 
 /// Escapes workflow-command data (the message).
 pub fn escape_data(s: &str) -> String {

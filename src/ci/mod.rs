@@ -46,7 +46,7 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
         );
     }
     let (what, mode) = match &plan.scope {
-        Scope::Nothing(why) => return nothing(&env, why),
+        Scope::Nothing(why) => return nothing(cfg, &env, why),
         Scope::Range(r) => (format!("the commits of `{r}`"), GitMode::Range(r.clone())),
         Scope::History => (
             "the whole history (every branch and tag)".to_string(),
@@ -55,13 +55,19 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     };
     let opts = options(cfg, &env.workspace, mode);
     let common = &cfg.common;
+    // What the scan and the report print holds file names and file content that a pull request
+    // controls: the runner must not read workflow commands in it.
+    let to_stdout = common.output.is_none();
+    let paused = github::Paused::start(to_stdout && common.format == Format::Human)?;
     let (rules, done) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
     let (mut report, gate_hit) = crate::build_report(common, &rules, done);
+    let mut out = crate::open_output(common)?;
+    crate::write_report(common, &report, &mut out).and_then(|()| out.flush())?;
+    drop(out);
+    paused.resume()?;
     if common.format == Format::Human || common.output.is_some() {
         github::annotations(&report, &mut std::io::stdout().lock())?;
     }
-    let mut out = crate::open_output(common)?;
-    crate::write_report(common, &report, &mut out).and_then(|()| out.flush())?;
     let added = allows_added(cfg, &env.workspace, &plan)?;
     publish(&env, &report, &what, &added)?;
     if let Some(path) = &cfg.sarif {
@@ -82,6 +88,10 @@ impl CommitLookup for Lookup {
             .revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
             .is_ok()
+    }
+
+    fn is_shallow(&self) -> bool {
+        self.0.is_shallow()
     }
 }
 
@@ -109,8 +119,22 @@ fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn nothing(env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
+fn nothing(cfg: &CiConfig, env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
     println!("keyhound: {why}");
+    if let Some(path) = &cfg.sarif {
+        // An upload step that always runs still finds a (result-free) file.
+        let rules =
+            crate::rules::load_rule_files(&cfg.common.rules.extra, &cfg.common.rules.disabled)?;
+        let done = crate::Done::empty();
+        let (mut report, _) = crate::build_report(&cfg.common, &rules, done);
+        report.automation_id = Some("keyhound/tree/".into());
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("{}: cannot write the SARIF there", path.display()))?,
+        );
+        report.write(Format::Sarif, &mut file)?;
+        file.flush()?;
+    }
     if let Some(p) = &env.step_summary {
         github::append(p, &format!("## keyhound\n\n{why}.\n"))?;
     }
@@ -155,7 +179,7 @@ fn allows_added(cfg: &CiConfig, workspace: &Path, plan: &Plan) -> anyhow::Result
             .collect())
     };
     let before = entries(Some(base))?;
-    Ok(entries(None)?
+    Ok(entries(plan.head.as_deref())?
         .into_iter()
         .filter(|e| !before.contains(e))
         .collect())

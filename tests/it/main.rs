@@ -5,6 +5,7 @@ mod util;
 
 mod archives;
 mod chunks;
+mod ci;
 mod contract;
 mod decoys;
 mod encodings;
