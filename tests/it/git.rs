@@ -2069,3 +2069,35 @@ fn staged_works_without_the_git_command_too() {
         assert_eq!(found(&report), [pair("new.env", &added)]);
     }
 }
+
+#[test]
+fn history_without_the_git_command_finds_the_same() {
+    // With git, keyhound streams the object store through `git cat-file`; without it, libgit2
+    // walks the trees. Both must report the same findings and counts.
+    let repo = Repo::new();
+    let (a, b) = (project_key(9120), project_key(9121));
+    repo.write("a.env", env_line(&a));
+    repo.commit("a");
+    repo.write("a.env", "gone\n");
+    repo.write("dir/b.env", env_line(&b));
+    repo.commit("b");
+    repo.git(&["commit", "-q", "--allow-empty", "-m", &format!("note {a}")]);
+    let empty = repo.beside("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (c1, with_git, _) = hound(repo.path(), &[]);
+    let (c2, without, _) = hound_env(repo.path(), &[], &[("PATH", &empty)]);
+    assert_eq!((c1, c2), (1, 1));
+    let summary = |r: &Report| {
+        let mut v: Vec<String> = r
+            .findings
+            .iter()
+            .map(|f| format!("{} {} {:?}", f.path, f.secret, f.git))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(summary(&with_git), summary(&without));
+    assert_eq!(with_git.findings.len(), 3);
+    assert_eq!(with_git.stats.blobs_scanned, without.stats.blobs_scanned);
+    assert_eq!(with_git.stats.commits, without.stats.commits);
+}

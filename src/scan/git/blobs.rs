@@ -15,6 +15,8 @@ pub(super) enum Job {
     Blob { oid: Oid, path: String },
     /// Text that is no blob, a commit message: `key` is the commit.
     Text { key: Oid, text: Vec<u8> },
+    /// A blob read already, named by its id until its path is known.
+    Data { oid: Oid, data: Vec<u8> },
 }
 
 /// What scanning a job produced.
@@ -29,7 +31,7 @@ pub(super) struct Done {
 
 /// Jobs waiting per worker before the producer blocks: enough to keep workers busy while the
 /// producer reads a large tree, few enough to bound memory.
-const QUEUE_PER_WORKER: usize = 256;
+const QUEUE_PER_WORKER: usize = 64;
 
 /// Jobs known up front per worker started for them.
 const JOBS_PER_WORKER: usize = 8;
@@ -44,7 +46,7 @@ pub(super) fn run<R>(
     run_with(ctx, ctx.opts.threads, produce, done)
 }
 
-fn run_with<R>(
+pub(super) fn run_with<R>(
     ctx: &Ctx<'_>,
     threads: usize,
     produce: impl FnOnce(&Sender<Job>) -> R,
@@ -102,6 +104,17 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
     for job in rx {
         done(match job {
             Job::Blob { oid, path } => reader.scan(ctx, oid, &path),
+            Job::Data { oid, data } => {
+                let mut outcome = BlobOutcome::default();
+                scan_data(ctx, oid, &oid.to_string(), &data, &mut outcome);
+                outcome.files = 1;
+                Done {
+                    oid,
+                    is_blob: true,
+                    read: true,
+                    outcome,
+                }
+            }
             Job::Text { key, text } => {
                 let mut outcome = BlobOutcome::default();
                 let origin = Origin::file(key.to_string());
@@ -121,6 +134,20 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
 
 /// The start of every Git LFS pointer file.
 const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
+
+/// Scans the content of blob `oid`, named `path`; a Git LFS pointer is named as such.
+pub(super) fn scan_data(ctx: &Ctx<'_>, oid: Oid, path: &str, data: &[u8], out: &mut BlobOutcome) {
+    if data.len() < 1024 && data.starts_with(LFS_POINTER) {
+        out.skip(
+            format!("{path} (blob {oid})"),
+            "Git LFS pointer: the content is stored on the LFS server, not in git; \
+             run `git lfs pull` and `keyhound scan` to scan it",
+            false,
+        );
+    }
+    ctx.scanner
+        .scan_reader(&mut &data[..], &Origin::file(path), 0, out);
+}
 
 /// One worker's way into the object database.
 struct BlobReader {
@@ -176,16 +203,7 @@ impl BlobReader {
         }
         match odb.read(oid) {
             Ok(obj) => {
-                let data = obj.data();
-                if data.len() < 1024 && data.starts_with(LFS_POINTER) {
-                    out.skip(
-                        shown(),
-                        "Git LFS pointer: the content is stored on the LFS server, not in git; \
-                         run `git lfs pull` and `keyhound scan` to scan it",
-                        false,
-                    );
-                }
-                ctx.scanner.scan_reader(&mut &data[..], &origin, 0, out);
+                scan_data(ctx, oid, path, obj.data(), out);
                 true
             }
             Err(e) => {

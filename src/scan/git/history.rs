@@ -4,6 +4,7 @@
 
 use super::blobs::{self, Done, Job};
 use super::locate::{self, Hits};
+use super::oidmap::OidSet;
 use super::{Ctx, GitOutcome};
 use crate::finding::Skipped;
 use crossbeam_channel::Sender;
@@ -54,9 +55,9 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
         repo,
         tx,
         on_skip: ctx.on_skip,
-        trees: HashSet::new(),
-        blobs: HashSet::new(),
-        commit_set: HashSet::new(),
+        trees: OidSet::default(),
+        blobs: OidSet::default(),
+        commit_set: OidSet::default(),
         submodules: HashSet::new(),
         walked: Walked::default(),
         hidden: Vec::new(),
@@ -77,6 +78,25 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
         w.unreachable();
     }
     w.walked
+}
+
+/// Every commit the refs (the stash aside) and HEAD reach, oldest first in topological order.
+pub(super) fn commit_order(repo: &Repository) -> Vec<(Oid, &'static str)> {
+    let Ok(mut walk) = repo.revwalk() else {
+        return Vec::new();
+    };
+    let _ = walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE);
+    if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
+        let _ = walk.push(head.id());
+    }
+    if let Ok(refs) = repo.references() {
+        for r in refs.flatten().filter(|r| r.name_bytes() != b"refs/stash") {
+            if let Ok(c) = r.peel_to_commit() {
+                let _ = walk.push(c.id());
+            }
+        }
+    }
+    walk.flatten().map(|oid| (oid, REFS)).collect()
 }
 
 /// The commits every ref and HEAD point at; refs at trees or blobs are walked or sent directly.
@@ -149,9 +169,9 @@ struct Walker<'r> {
     repo: &'r Repository,
     tx: &'r Sender<Job>,
     on_skip: super::OnSkip<'r>,
-    trees: HashSet<Oid>,
-    blobs: HashSet<Oid>,
-    commit_set: HashSet<Oid>,
+    trees: OidSet,
+    blobs: OidSet,
+    commit_set: OidSet,
     submodules: HashSet<String>,
     walked: Walked,
     /// Tips walked already, hidden from later walks.
@@ -248,19 +268,24 @@ impl Walker<'_> {
                 }
             };
             for entry in tree.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes());
-                let path = if prefix.is_empty() {
-                    name.into_owned()
-                } else {
-                    format!("{prefix}/{name}")
+                // Most entries of a tree are met before: their paths are never built.
+                let path = || {
+                    let name = String::from_utf8_lossy(entry.name_bytes());
+                    if prefix.is_empty() {
+                        name.into_owned()
+                    } else {
+                        format!("{prefix}/{name}")
+                    }
                 };
                 match entry.kind() {
-                    Some(ObjectType::Blob) => self.blob(entry.id(), path),
+                    Some(ObjectType::Blob) if !self.blobs.contains(&entry.id()) => {
+                        self.blob(entry.id(), path());
+                    }
                     Some(ObjectType::Tree) if self.trees.insert(entry.id()) => {
-                        stack.push((entry.id(), path));
+                        stack.push((entry.id(), path()));
                     }
                     Some(ObjectType::Commit) if entry.filemode() == GITLINK => {
-                        self.submodule(path, entry.id());
+                        self.submodule(path(), entry.id());
                     }
                     _ => {}
                 }

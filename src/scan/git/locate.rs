@@ -4,6 +4,7 @@
 
 use super::blobs::Done;
 use super::meta::MetaCache;
+use super::oidmap::{OidMap, OidSet};
 use super::{GitOutcome, history};
 use crate::finding::{Finding, GitInfo, GitStats, Skipped};
 use git2::{ObjectType, Oid, Repository};
@@ -75,7 +76,7 @@ pub(super) fn group(
     head: Option<Oid>,
     blob_reach: &HashMap<Oid, &'static str>,
 ) -> GitOutcome {
-    let wanted: HashSet<Oid> = hits.blobs.keys().copied().collect();
+    let wanted: OidSet = hits.blobs.keys().copied().collect();
     let mut memo = TreeMemo::new(repo, &wanted);
     let mut groups: HashMap<(String, String), Group> = HashMap::new();
     let mut located = HashSet::new();
@@ -194,17 +195,17 @@ pub(super) fn message_info(
 /// For each tree, the (path, blob) pairs under it whose blob is wanted; empty for most trees.
 struct TreeMemo<'r> {
     repo: &'r Repository,
-    wanted: &'r HashSet<Oid>,
-    memo: HashMap<Oid, Rc<Vec<(String, Oid)>>>,
+    wanted: &'r OidSet,
+    memo: OidMap<Rc<Vec<(String, Oid)>>>,
     empty: Rc<Vec<(String, Oid)>>,
 }
 
 impl<'r> TreeMemo<'r> {
-    fn new(repo: &'r Repository, wanted: &'r HashSet<Oid>) -> Self {
+    fn new(repo: &'r Repository, wanted: &'r OidSet) -> Self {
         TreeMemo {
             repo,
             wanted,
-            memo: HashMap::new(),
+            memo: OidMap::default(),
             empty: Rc::new(Vec::new()),
         }
     }
@@ -217,14 +218,14 @@ impl<'r> TreeMemo<'r> {
         let repo = self.repo;
         if let Ok(t) = repo.find_tree(tree) {
             for e in t.iter() {
-                let name = String::from_utf8_lossy(e.name_bytes());
+                let name = || String::from_utf8_lossy(e.name_bytes());
                 match e.kind() {
                     Some(ObjectType::Blob) if self.wanted.contains(&e.id()) => {
-                        out.push((name.into_owned(), e.id()));
+                        out.push((name().into_owned(), e.id()));
                     }
                     Some(ObjectType::Tree) => {
                         for (p, b) in self.entries(e.id()).iter() {
-                            out.push((format!("{name}/{p}"), *b));
+                            out.push((format!("{}/{p}", name()), *b));
                         }
                     }
                     _ => {}

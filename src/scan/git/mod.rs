@@ -5,10 +5,12 @@
 
 mod blobs;
 mod diff;
+mod fast;
 mod history;
 mod locate;
 mod message;
 mod meta;
+mod oidmap;
 mod open;
 mod push;
 
@@ -90,6 +92,12 @@ pub fn scan(
         on_skip,
     };
     let mut outcome = match &opts.mode {
+        GitMode::History if !opts.all_objects && !repo.is_shallow() => {
+            match fast::scan(&ctx, &repo) {
+                Some(result) => result?,
+                None => history::scan(&ctx, &repo)?,
+            }
+        }
         GitMode::History | GitMode::Tree => history::scan(&ctx, &repo)?,
         GitMode::Range(range) => diff::scan_range(&ctx, &repo, range)?,
         GitMode::Staged => diff::scan_staged(&ctx, &repo)?,
