@@ -7,7 +7,7 @@ use super::meta::MetaCache;
 use super::oidmap::{OidMap, OidSet};
 use super::{GitOutcome, history};
 use crate::finding::{Finding, GitInfo, GitStats, Skipped};
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -77,44 +77,58 @@ pub(super) fn group(
     blob_reach: &HashMap<Oid, &'static str>,
 ) -> GitOutcome {
     let wanted: OidSet = hits.blobs.keys().copied().collect();
-    let mut memo = TreeMemo::new(repo, &wanted);
-    let mut groups: HashMap<(String, String), Group> = HashMap::new();
+    let odb = repo.odb().ok();
+    let mut memo = TreeMemo::new(odb.as_ref(), &wanted);
+    // Per path, per key: the path is allocated once, not once a commit.
+    let mut groups: HashMap<String, HashMap<String, Group>> = HashMap::new();
     let mut located = HashSet::new();
     if !wanted.is_empty() {
         for (i, (oid, _)) in commits.iter().enumerate() {
             let Ok(tree) = repo.find_commit(*oid).map(|c| c.tree_id()) else {
                 continue;
             };
-            for (path, blob) in memo.entries(tree).iter() {
-                located.insert(*blob);
-                for f in first_per_key(&hits.blobs[blob]) {
-                    groups
-                        .entry((f.fingerprint.clone(), path.clone()))
-                        .and_modify(|g| {
+            let Some(node) = memo.node(tree) else {
+                continue;
+            };
+            node.visit(&mut String::new(), &mut |path, blob| {
+                located.insert(blob);
+                let by_key = match groups.get_mut(path) {
+                    Some(g) => g,
+                    None => groups.entry(path.to_string()).or_default(),
+                };
+                for f in first_per_key(&hits.blobs[&blob]) {
+                    match by_key.get_mut(&f.fingerprint) {
+                        Some(g) => {
                             g.last = i;
                             g.count += 1;
-                        })
-                        .or_insert(Group {
-                            first: i,
-                            blob: *blob,
-                            last: i,
-                            count: 1,
-                        });
+                        }
+                        None => {
+                            let g = Group {
+                                first: i,
+                                blob,
+                                last: i,
+                                count: 1,
+                            };
+                            by_key.insert(f.fingerprint.clone(), g);
+                        }
+                    }
                 }
-            }
+            });
         }
     }
-    let at_head: HashSet<(String, String)> = head
-        .map(|t| memo.entries(t))
-        .into_iter()
-        .flat_map(|e| e.iter().cloned().collect::<Vec<_>>())
-        .flat_map(|(path, blob)| {
-            first_per_key(&hits.blobs[&blob])
-                .into_iter()
-                .map(move |f| (f.fingerprint.clone(), path.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let mut at_head: HashSet<(String, String)> = HashSet::new();
+    if let Some(node) = head.and_then(|t| memo.node(t)) {
+        node.visit(&mut String::new(), &mut |path, blob| {
+            for f in first_per_key(&hits.blobs[&blob]) {
+                at_head.insert((f.fingerprint.clone(), path.to_string()));
+            }
+        });
+    }
+    let groups = groups.into_iter().flat_map(|(path, by_key)| {
+        by_key
+            .into_iter()
+            .map(move |(fp, g)| ((fp, path.clone()), g))
+    });
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
     for ((fp, path), g) in groups {
@@ -192,52 +206,118 @@ pub(super) fn message_info(
     }
 }
 
-/// For each tree, the (path, blob) pairs under it whose blob is wanted; empty for most trees.
+/// A tree reduced to what leads to wanted blobs, shared by every tree that holds it.
+struct Node {
+    entries: Vec<(Box<str>, Child)>,
+}
+
+enum Child {
+    Blob(Oid),
+    Tree(Rc<Node>),
+}
+
+impl Node {
+    /// Calls `f` with each wanted blob under this node and its path (`prefix` + name).
+    fn visit(&self, prefix: &mut String, f: &mut dyn FnMut(&str, Oid)) {
+        for (name, child) in &self.entries {
+            let len = prefix.len();
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(name);
+            match child {
+                Child::Blob(oid) => f(prefix, *oid),
+                Child::Tree(node) => node.visit(prefix, f),
+            }
+            prefix.truncate(len);
+        }
+    }
+}
+
+/// For each tree, the node of what under it is wanted (None for most trees), each tree read once.
 struct TreeMemo<'r> {
-    repo: &'r Repository,
+    odb: Option<&'r git2::Odb<'r>>,
     wanted: &'r OidSet,
-    memo: OidMap<Rc<Vec<(String, Oid)>>>,
-    empty: Rc<Vec<(String, Oid)>>,
+    memo: OidMap<Option<Rc<Node>>>,
 }
 
 impl<'r> TreeMemo<'r> {
-    fn new(repo: &'r Repository, wanted: &'r OidSet) -> Self {
+    fn new(odb: Option<&'r git2::Odb<'r>>, wanted: &'r OidSet) -> Self {
         TreeMemo {
-            repo,
+            odb,
             wanted,
             memo: OidMap::default(),
-            empty: Rc::new(Vec::new()),
         }
     }
 
-    fn entries(&mut self, tree: Oid) -> Rc<Vec<(String, Oid)>> {
+    fn node(&mut self, tree: Oid) -> Option<Rc<Node>> {
         if let Some(found) = self.memo.get(&tree) {
             return found.clone();
         }
-        let mut out = Vec::new();
-        let repo = self.repo;
-        if let Ok(t) = repo.find_tree(tree) {
-            for e in t.iter() {
-                let name = || String::from_utf8_lossy(e.name_bytes());
-                match e.kind() {
-                    Some(ObjectType::Blob) if self.wanted.contains(&e.id()) => {
-                        out.push((name().into_owned(), e.id()));
-                    }
-                    Some(ObjectType::Tree) => {
-                        for (p, b) in self.entries(e.id()).iter() {
-                            out.push((format!("{}/{p}", name()), *b));
-                        }
-                    }
-                    _ => {}
+        let mut entries = Vec::new();
+        // The raw tree, parsed here: libgit2's tree objects allocate for every entry, and this
+        // pass reads every tree of the history.
+        let odb = self.odb;
+        if let Some(raw) = odb.and_then(|odb| odb.read(tree).ok()) {
+            for (mode, name, id) in RawTree(raw.data()) {
+                let child = if mode == b"40000" {
+                    self.node(id).map(Child::Tree)
+                } else if mode != b"160000" && self.wanted.contains(&id) {
+                    Some(Child::Blob(id))
+                } else {
+                    None
+                };
+                if let Some(child) = child {
+                    entries.push((String::from_utf8_lossy(name).into(), child));
                 }
             }
         }
-        let rc = if out.is_empty() {
-            self.empty.clone()
-        } else {
-            Rc::new(out)
-        };
-        self.memo.insert(tree, rc.clone());
-        rc
+        let node = (!entries.is_empty()).then(|| Rc::new(Node { entries }));
+        self.memo.insert(tree, node.clone());
+        node
+    }
+}
+
+/// The entries of a raw tree object: `<mode> <name>\0<20-byte id>`, repeated.
+struct RawTree<'a>(&'a [u8]);
+
+impl<'a> Iterator for RawTree<'a> {
+    type Item = (&'a [u8], &'a [u8], Oid);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.0;
+        let space = memchr::memchr(b' ', data)?;
+        let nul = space + 1 + memchr::memchr(0, &data[space + 1..])?;
+        let id = data.get(nul + 1..nul + 21)?;
+        self.0 = &data[nul + 21..];
+        Some((
+            &data[..space],
+            &data[space + 1..nul],
+            Oid::from_bytes(id).ok()?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RawTree;
+
+    #[test]
+    fn raw_trees_parse() {
+        let mut raw = b"100644 a.txt\0".to_vec();
+        raw.extend([1u8; 20]);
+        raw.extend(b"40000 dir\0");
+        raw.extend([2u8; 20]);
+        let entries: Vec<_> = RawTree(&raw)
+            .map(|(m, n, _)| (m.to_vec(), n.to_vec()))
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                (b"100644".to_vec(), b"a.txt".to_vec()),
+                (b"40000".to_vec(), b"dir".to_vec())
+            ]
+        );
+        assert_eq!(RawTree(&raw[..30]).count(), 0, "a cut entry ends the walk");
     }
 }
