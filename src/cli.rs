@@ -205,9 +205,9 @@ pub struct VerifyArgs {
     /// Report only keys not proven dead (live, unknown, not checked).
     #[arg(long)]
     pub only_live: bool,
-    /// What makes the exit code 1: any finding, or a key not proven dead.
-    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
+    /// What makes the exit code 1: any finding, or a key not proven dead [default: any].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
 }
 
 /// `keyhound verify`: always asks afresh, so the cache's TTL means nothing there.

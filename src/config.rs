@@ -62,6 +62,8 @@ pub struct Gate {
     pub only_live: bool,
     /// What makes the exit code 1.
     pub fail_on: FailOn,
+    /// Whether `--fail-on` was given (else keyhound.toml's `[verify] fail_on` may set it).
+    pub fail_on_given: bool,
 }
 
 /// Everything `keyhound scan` needs.
@@ -180,7 +182,8 @@ fn verification(
 ) -> Result<(Option<VerifyConfig>, Gate), UsageError> {
     let gate = Gate {
         only_live: args.only_live,
-        fail_on: args.fail_on,
+        fail_on: args.fail_on.unwrap_or(FailOn::Any),
+        fail_on_given: args.fail_on.is_some(),
     };
     if on {
         return Ok((Some(verify_config(&args, true)?), gate));
@@ -191,7 +194,7 @@ fn verification(
         (args.verify_cache_ttl.is_some(), "--verify-cache-ttl"),
         (args.no_verify_cache, "--no-verify-cache"),
         (args.only_live, "--only-live"),
-        (args.fail_on == FailOn::Live, "--fail-on live"),
+        (args.fail_on == Some(FailOn::Live), "--fail-on live"),
     ];
     match needs_verify.iter().find(|(given, _)| *given) {
         Some((_, flag)) => Err(UsageError(format!(
@@ -237,6 +240,20 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
     })
 }
 
+/// Verification settings when the command line gave none but keyhound.toml's `[verify]` asks
+/// for it: the defaults, with the file's concurrency.
+pub fn verify_defaults(concurrency: Option<usize>) -> Result<VerifyConfig, UsageError> {
+    let args = cli::VerifyArgs {
+        openai_base_url: None,
+        verify_concurrency: concurrency,
+        verify_cache_ttl: None,
+        no_verify_cache: false,
+        only_live: false,
+        fail_on: None,
+    };
+    verify_config(&args, true)
+}
+
 /// `keyhound verify`: the built-in rules and limits, verification always on and never from the
 /// cache, and every key on standard input checked (allow comments do not apply).
 fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
@@ -261,7 +278,8 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
         verify: Some(verify),
         gate: Gate {
             only_live: args.verification.only_live,
-            fail_on: args.verification.fail_on,
+            fail_on: args.verification.fail_on.unwrap_or(FailOn::Any),
+            fail_on_given: args.verification.fail_on.is_some(),
         },
     })
 }

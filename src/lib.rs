@@ -154,6 +154,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         // --no-ignore reads every path, allowed ones included.
         project.allow_paths.clear();
     }
+    let common = &with_project_verify(common, &project.verify)?;
     let rules = load_project_rules(&common.rules, &project)?;
     let suppressions = Suppressions::new(&project, load_baseline(common)?, &root)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -224,7 +225,8 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         threads: common.threads,
     };
     let mut out = open_output(common)?;
-    let (rules, done) = git_outcome(common, &opts, None)?;
+    let (rules, done, common) = git_outcome(common, &opts, None)?;
+    let common = &common;
     if common.format == Format::Jsonl && common.verify.is_none() {
         let mut findings = done.findings.clone();
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -247,13 +249,14 @@ pub(crate) fn git_outcome(
     common: &Common,
     opts: &scan::git::GitOptions,
     config_at: Option<&str>,
-) -> anyhow::Result<(Arc<RuleSet>, Done)> {
+) -> anyhow::Result<(Arc<RuleSet>, Done, Common)> {
     let started = Instant::now();
     let (files, workdir) = match scan::git::root_files(opts, config_at) {
         Err(_) if matches!(opts.mode, config::GitMode::CommitMsg(_)) => Default::default(),
         r => r?,
     };
     let project = Project::parse(&files, workdir.as_deref())?;
+    let common = &with_project_verify(common, &project.verify)?;
     let rules = load_project_rules(&common.rules, &project)?;
     let baseline = match (config_at, &common.baseline) {
         (Some(at), Some(path)) => git_baseline(opts, at, path)?,
@@ -289,7 +292,32 @@ pub(crate) fn git_outcome(
         ignored_env: Vec::new(),
         started,
     };
-    Ok((rules, done))
+    Ok((rules, done, common.clone()))
+}
+
+/// keyhound.toml's `[verify]` defaults, under what the command line says: `enabled = true`
+/// turns verification on, `fail_on` applies unless `--fail-on` was given.
+fn with_project_verify(
+    common: &Common,
+    d: &suppress::project::VerifyDefaults,
+) -> anyhow::Result<Common> {
+    let mut c = common.clone();
+    if c.verify.is_none() && d.enabled == Some(true) {
+        c.verify = Some(config::verify_defaults(d.concurrency)?);
+    }
+    if let Some(fail_on) = d.fail_on.as_deref().filter(|_| !c.gate.fail_on_given) {
+        c.gate.fail_on = match fail_on {
+            "any" => config::FailOn::Any,
+            "live" if c.verify.is_some() => config::FailOn::Live,
+            "live" => anyhow::bail!(
+                "keyhound.toml: [verify] fail_on = \"live\" needs verification: set enabled = true there or pass --verify"
+            ),
+            other => anyhow::bail!(
+                "keyhound.toml: [verify] fail_on = {other:?}: expected \"any\" or \"live\""
+            ),
+        };
+    }
+    Ok(c)
 }
 
 /// The baseline as commit `at` has it (a relative path is read from that commit's tree).

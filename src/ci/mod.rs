@@ -59,7 +59,8 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     // controls: the runner must not read workflow commands in it.
     let to_stdout = common.output.is_none();
     let paused = github::Paused::start(to_stdout && common.format == Format::Human)?;
-    let (rules, done) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
+    let (rules, done, common) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
+    let common = &common;
     let (mut report, gate_hit) = crate::build_report(common, &rules, done);
     let mut out = crate::open_output(common)?;
     crate::write_report(common, &report, &mut out).and_then(|()| out.flush())?;
@@ -206,8 +207,8 @@ fn write_state(
         return Ok(file.flush()?);
     }
     let opts = options(cfg, &env.workspace, GitMode::Tree);
-    let (rules, done) = crate::git_outcome(&cfg.common, &opts, plan.config_at.as_deref())?;
-    let (mut state, _) = crate::build_report(&cfg.common, &rules, done);
+    let (rules, done, common) = crate::git_outcome(&cfg.common, &opts, plan.config_at.as_deref())?;
+    let (mut state, _) = crate::build_report(&common, &rules, done);
     state.automation_id = Some("keyhound/tree/".into());
     state.write(Format::Sarif, &mut file)?;
     Ok(file.flush()?)

@@ -103,3 +103,38 @@ fn a_jsonl_baseline_works_like_a_json_one() {
     assert_eq!(code, 0);
     assert_eq!(report.stats.suppressed.baseline, 1);
 }
+
+#[test]
+fn keyhound_toml_verify_defaults_are_checked() {
+    let key = project_key(10);
+    let dir = tree(&[
+        ("a.env", format!("K={key}\n").as_bytes()),
+        ("keyhound.toml", b"[verify]\nfail_on = \"live\"\n"),
+    ]);
+    let out = kh()
+        .current_dir(dir.path())
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs verification"), "{stderr}");
+    std::fs::write(
+        dir.path().join("keyhound.toml"),
+        "[verify]\nfail_on = \"any\"\n",
+    )
+    .unwrap();
+    let (code, report) = scan_json(dir.path(), &["."]);
+    assert_eq!((code, report.findings.len()), (1, 1));
+    std::fs::write(
+        dir.path().join("keyhound.toml"),
+        "[verify]\nfail_on = \"sometimes\"\n",
+    )
+    .unwrap();
+    let out = kh()
+        .current_dir(dir.path())
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
