@@ -4,28 +4,12 @@
 //! environment: which commits each event gates on, the allow-lists a pull request cannot change
 //! for itself, the annotations, job summary, step outputs and the SARIF state, and `action.yml`.
 
-use crate::util::{Report, check_schema, kh, project_key};
+use crate::util::{EPOCH, GIT_ENV, Report, check_schema, git_in, kh, ok, project_key};
 use serde_json::{Value, json};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Output};
 use std::time::Duration;
-
-/// Variables that would point git or keyhound at another repository, index or configuration.
-const GIT_ENV: &[&str] = &[
-    "GIT_DIR",
-    "GIT_INDEX_FILE",
-    "GIT_WORK_TREE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_CEILING_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_CONFIG",
-    "GIT_CONFIG_PARAMETERS",
-    "GIT_CONFIG_COUNT",
-];
 
 /// What GitHub Actions tells a step: cleared, so a workflow running these tests does not leak in.
 const GITHUB_ENV: &[&str] = &[
@@ -44,50 +28,8 @@ const GITHUB_ENV: &[&str] = &[
     "GITHUB_HEAD_REF",
 ];
 
-/// The first command's author date: 2024-01-02T03:04:05Z.
-const EPOCH: u64 = 1_704_164_645;
-
 /// A push event's `before` for a new branch, and `after` for a deleted one.
 const ZERO: &str = "0000000000000000000000000000000000000000";
-
-/// `git` in `dir`, away from the user's configuration and any repository named by the caller's
-/// environment.
-fn git_in(dir: &Path) -> Std {
-    let mut cmd = Std::new("git");
-    for var in GIT_ENV {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ada Author")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Cy Committer")
-        .env("GIT_COMMITTER_EMAIL", "cy@example.com")
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(["-c", "tag.gpgsign=false", "-c", "core.autocrlf=false"])
-        .args(["-c", "gc.auto=0", "-c", "advice.detachedHead=false"]);
-    cmd
-}
-
-/// Runs `cmd`, asserting success; returns its standard output, trimmed.
-fn ok(mut cmd: Std) -> String {
-    let out = cmd.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_string()
-}
 
 /// A `file://` URL, so clones and fetches go through git's transport (a plain path would copy
 /// every object, unreachable ones too).

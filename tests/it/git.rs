@@ -12,66 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Output, Stdio};
 use std::time::Duration;
 
-/// Variables that would point git or keyhound at another repository, index or configuration.
-const GIT_ENV: &[&str] = &[
-    "GIT_DIR",
-    "GIT_INDEX_FILE",
-    "GIT_WORK_TREE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_CEILING_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_CONFIG",
-    "GIT_CONFIG_PARAMETERS",
-    "GIT_CONFIG_COUNT",
-];
-
 /// Every commit's author, as reports name it (the committer is someone else).
 const AUTHOR: &str = "Ada Author <ada@example.com>";
-
-/// The first command's author date: 2024-01-02T03:04:05Z.
-const EPOCH: u64 = 1_704_164_645;
-
-/// `git` in `dir`, away from the user's configuration and any repository named by the caller's
-/// environment.
-fn git_in(dir: &Path) -> Std {
-    let mut cmd = Std::new("git");
-    for var in GIT_ENV {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ada Author")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Cy Committer")
-        .env("GIT_COMMITTER_EMAIL", "cy@example.com")
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(["-c", "tag.gpgsign=false", "-c", "core.autocrlf=false"])
-        .args(["-c", "gc.auto=0", "-c", "protocol.file.allow=always"]);
-    cmd
-}
-
-/// Runs `cmd`, asserting success; returns its standard output, trimmed.
-fn ok(mut cmd: Std) -> String {
-    let out = cmd.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_string()
-}
 
 /// `git ARGS` in `dir`, asserting success.
 fn git_at(dir: &Path, args: &[&str]) -> String {

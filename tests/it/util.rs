@@ -363,3 +363,62 @@ pub fn check_schema(doc: &serde_json::Value, def: Option<&str>) {
         panic!("the report breaks the schema: {e:#}\n{doc:#}");
     }
 }
+
+/// Variables that would point git or keyhound at another repository, index or configuration.
+pub const GIT_ENV: &[&str] = &[
+    "GIT_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_WORK_TREE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_PREFIX",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+];
+
+/// The first git command's author date in the history tests: 2024-01-02T03:04:05Z.
+pub const EPOCH: u64 = 1_704_164_645;
+
+/// `git` in `dir`, away from the user's configuration and any repository named by the caller's
+/// environment.
+pub fn git_in(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    for var in GIT_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Ada Author")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Cy Committer")
+        .env("GIT_COMMITTER_EMAIL", "cy@example.com")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(["-c", "tag.gpgsign=false", "-c", "core.autocrlf=false"])
+        .args(["-c", "gc.auto=0", "-c", "protocol.file.allow=always"])
+        .args(["-c", "advice.detachedHead=false"]);
+    cmd
+}
+
+/// Runs `cmd`, asserting success; returns its standard output, trimmed.
+pub fn ok(mut cmd: std::process::Command) -> String {
+    let out = cmd.output().expect("git runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_string()
+}
