@@ -70,7 +70,16 @@ fn install_hook(repo: Option<&Path>) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
-fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
+/// The scanner the common settings describe, over `matcher`.
+fn scanner<'m>(matcher: &'m Matcher, common: &Common) -> Scanner<'m> {
+    Scanner {
+        matcher,
+        limits: common.limits.clone(),
+        inline_allow: common.inline_allow,
+    }
+}
+
+pub(crate) fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
     Ok(Arc::new(rules::load_rule_files(&src.extra, &src.disabled)?))
 }
 
@@ -159,11 +168,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let suppressions = Suppressions::new(&project, load_baseline(common)?, &root)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = Scanner {
-        matcher: &matcher,
-        limits: common.limits.clone(),
-        inline_allow: common.inline_allow,
-    };
+    let scanner = scanner(&matcher, common);
     let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(common)?);
     let diag = diag::Diagnostics::default();
     let collected = Mutex::new(Collected::default());
@@ -264,11 +269,7 @@ pub(crate) fn git_outcome(
     };
     let suppressions = Suppressions::new(&project, baseline, Path::new(""))?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = Scanner {
-        matcher: &matcher,
-        limits: common.limits.clone(),
-        inline_allow: common.inline_allow,
-    };
+    let scanner = scanner(&matcher, common);
     let diag = diag::Diagnostics::default();
     let mut outcome = scan::git::scan(opts, &scanner, &|s| diag.skipped(s))?;
     diag.finish();
@@ -362,11 +363,7 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let rules = load_rules(&common.rules)?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = Scanner {
-        matcher: &matcher,
-        limits: common.limits.clone(),
-        inline_allow: common.inline_allow,
-    };
+    let scanner = scanner(&matcher, common);
     if io::stdin().is_terminal() {
         eprintln!("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
     }

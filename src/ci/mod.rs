@@ -14,7 +14,7 @@ use crate::{Exit, report::ScanReport};
 use anyhow::{Context as _, bail};
 use event::{CommitLookup, GithubEnv, Plan, Scope};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Runs `keyhound ci`.
 pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
@@ -124,17 +124,9 @@ fn nothing(cfg: &CiConfig, env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
     println!("keyhound: {why}");
     if let Some(path) = &cfg.sarif {
         // An upload step that always runs still finds a (result-free) file.
-        let rules =
-            crate::rules::load_rule_files(&cfg.common.rules.extra, &cfg.common.rules.disabled)?;
-        let done = crate::Done::empty();
-        let (mut report, _) = crate::build_report(&cfg.common, &rules, done);
-        report.automation_id = Some("keyhound/tree/".into());
-        let mut file = std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("{}: cannot write the SARIF there", path.display()))?,
-        );
-        report.write(Format::Sarif, &mut file)?;
-        file.flush()?;
+        let rules = crate::load_rules(&cfg.common.rules)?;
+        let (mut report, _) = crate::build_report(&cfg.common, &rules, crate::Done::empty());
+        write_sarif(&mut report, TREE, path)?;
     }
     if let Some(p) = &env.step_summary {
         github::append(p, &format!("## keyhound\n\n{why}.\n"))?;
@@ -195,21 +187,27 @@ fn write_state(
     env: &GithubEnv,
     plan: &Plan,
     gate: &mut ScanReport<'_>,
-    path: &PathBuf,
+    path: &Path,
 ) -> anyhow::Result<()> {
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(path)
-            .with_context(|| format!("{}: cannot write the SARIF there", path.display()))?,
-    );
     if plan.scope == Scope::History {
-        gate.automation_id = Some("keyhound/history/".into());
-        gate.write(Format::Sarif, &mut file)?;
-        return Ok(file.flush()?);
+        return write_sarif(gate, "keyhound/history/", path);
     }
     let opts = options(cfg, &env.workspace, GitMode::Tree);
     let (rules, done, common) = crate::git_outcome(&cfg.common, &opts, plan.config_at.as_deref())?;
     let (mut state, _) = crate::build_report(&common, &rules, done);
-    state.automation_id = Some("keyhound/tree/".into());
-    state.write(Format::Sarif, &mut file)?;
+    write_sarif(&mut state, TREE, path)
+}
+
+/// The category of the checked-out tree's state in code scanning.
+const TREE: &str = "keyhound/tree/";
+
+/// Writes `report` as SARIF to `path` under code scanning category `id`.
+fn write_sarif(report: &mut ScanReport<'_>, id: &str, path: &Path) -> anyhow::Result<()> {
+    report.automation_id = Some(id.into());
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(path)
+            .with_context(|| format!("{}: cannot write the SARIF there", path.display()))?,
+    );
+    report.write(Format::Sarif, &mut file)?;
     Ok(file.flush()?)
 }
