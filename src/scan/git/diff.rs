@@ -3,7 +3,7 @@
 //! it and the blob at that path (or its rename source) in every parent does not.
 
 use super::blobs::{self, Job};
-use super::locate::{Hits, first_per_key, message_info};
+use super::locate::{Hits, first_per_key};
 use super::meta::MetaCache;
 use super::{Ctx, GitOutcome};
 use crate::finding::{Finding, GitInfo};
@@ -292,22 +292,8 @@ fn resolve(
             }
         }
     }
-    for (commit, list) in &hits.messages {
-        let m = meta.get(repo, *commit);
-        for f in first_per_key(list) {
-            let mut f = f.clone();
-            f.git = Some(Box::new(message_info(*commit, reached_by, m.clone(), None)));
-            findings.push(f);
-        }
-    }
-    Ok(GitOutcome {
-        findings,
-        skipped: std::mem::take(&mut hits.skipped),
-        stats: hits.stats.clone(),
-        placeholders: hits.placeholders,
-        bytes: hits.bytes,
-        suppressed_inline: hits.suppressed_inline,
-    })
+    findings.extend(hits.message_findings(repo, &mut meta, &|_| reached_by, None));
+    Ok(hits.into_outcome(findings))
 }
 
 fn scan_into(ctx: &Ctx<'_>, jobs: Vec<Job>, hits: &mut Hits) -> anyhow::Result<()> {

@@ -51,6 +51,49 @@ impl Hits {
     }
 }
 
+impl Hits {
+    /// One finding per key in each commit message, located at its commit. `commits` is 1 in a
+    /// history scan (one commit carries a message) and unknown (None) in a range.
+    pub fn message_findings(
+        &self,
+        repo: &Repository,
+        meta: &mut MetaCache,
+        reached_by: &dyn Fn(Oid) -> &'static str,
+        commits: Option<u64>,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (commit, list) in &self.messages {
+            let m = meta.get(repo, *commit);
+            for f in first_per_key(list) {
+                let mut f = f.clone();
+                f.git = Some(Box::new(GitInfo {
+                    object: "commit-message",
+                    reached_by: reached_by(*commit),
+                    commit: Some(commit.to_string()),
+                    author: m.author.clone(),
+                    date: m.date.clone(),
+                    commits,
+                    ..GitInfo::default()
+                }));
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// What a scan reports: `findings`, with these hits' notes and counters.
+    pub fn into_outcome(self, findings: Vec<Finding>) -> GitOutcome {
+        GitOutcome {
+            findings,
+            skipped: self.skipped,
+            stats: self.stats,
+            placeholders: self.placeholders,
+            bytes: self.bytes,
+            suppressed_inline: self.suppressed_inline,
+        }
+    }
+}
+
 /// The first finding of each distinct key in `findings` (sorted by offset).
 pub(super) fn first_per_key(findings: &[Finding]) -> Vec<&Finding> {
     let mut seen = HashSet::new();
@@ -234,46 +277,9 @@ pub(super) fn group(
         }
     }
     let reach: HashMap<Oid, &'static str> = commits.iter().copied().collect();
-    for (commit, list) in &hits.messages {
-        let m = meta.get(repo, *commit);
-        for f in first_per_key(list) {
-            let mut f = f.clone();
-            f.git = Some(Box::new(message_info(
-                *commit,
-                reach.get(commit).copied().unwrap_or(history::REFS),
-                m.clone(),
-                Some(1),
-            )));
-            findings.push(f);
-        }
-    }
-    GitOutcome {
-        findings,
-        skipped: hits.skipped,
-        stats: hits.stats,
-        placeholders: hits.placeholders,
-        bytes: hits.bytes,
-        suppressed_inline: hits.suppressed_inline,
-    }
-}
-
-/// Where a key in the message of `commit` is.
-/// `commits` is 1 in a history scan (one commit carries a message) and unknown (null) in a range.
-pub(super) fn message_info(
-    commit: Oid,
-    reached_by: &'static str,
-    m: super::meta::CommitMeta,
-    commits: Option<u64>,
-) -> GitInfo {
-    GitInfo {
-        object: "commit-message",
-        reached_by,
-        commit: Some(commit.to_string()),
-        author: m.author,
-        date: m.date,
-        commits,
-        ..GitInfo::default()
-    }
+    let reached_by = |c: Oid| reach.get(&c).copied().unwrap_or(history::REFS);
+    findings.extend(hits.message_findings(repo, &mut meta, &reached_by, Some(1)));
+    hits.into_outcome(findings)
 }
 
 /// A tree reduced to what leads to wanted blobs, shared by every tree that holds it.
