@@ -81,8 +81,7 @@ pub fn scan(
     if let GitMode::CommitMsg(file) = &opts.mode {
         return commit_msg(opts, scanner, on_skip, file);
     }
-    let opened = open::open(opts)?;
-    let repo = opened.handle()?;
+    let (opened, repo) = open::open(opts)?;
     let notes = open::notes(&repo);
     notes.iter().for_each(on_skip);
     let ctx = Ctx {
@@ -119,10 +118,8 @@ fn commit_msg(
     on_skip: OnSkip<'_>,
     file: &std::path::Path,
 ) -> anyhow::Result<GitOutcome> {
-    let opened = open::open(opts).ok();
-    let comment = opened
-        .as_ref()
-        .and_then(|o| o.handle().ok())
+    let (opened, repo) = open::open(opts).ok().unzip();
+    let comment = repo
         .and_then(|r| r.config().ok()?.get_string("core.commentChar").ok())
         .and_then(|c| c.chars().next())
         .filter(|c| *c != 'a') // "auto": git picks a character not in the message; '#' first
@@ -138,7 +135,7 @@ fn commit_msg(
 
 /// The text of the file at `path` in commit `at`; None when there is none.
 pub fn file_at(opts: &GitOptions, at: &str, path: &str) -> anyhow::Result<Option<String>> {
-    let repo = open::open(opts)?.handle()?;
+    let (_, repo) = open::open(opts)?;
     let tree = repo
         .revparse_single(at)
         .and_then(|o| o.peel_to_tree())
@@ -157,7 +154,7 @@ pub fn root_files(
     opts: &GitOptions,
     at: Option<&str>,
 ) -> anyhow::Result<(RootFiles, Option<PathBuf>)> {
-    let repo = open::open(opts)?.handle()?;
+    let (_, repo) = open::open(opts)?;
     if at.is_none()
         && let Some(w) = repo.workdir()
     {

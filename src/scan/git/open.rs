@@ -70,8 +70,9 @@ fn tune_libgit2() {
     });
 }
 
-/// Finds the repository and refuses one that cannot be scanned.
-pub(super) fn open(opts: &GitOptions) -> anyhow::Result<Opened> {
+/// Finds the repository and refuses one that cannot be scanned; returns the handle it opened
+/// and how worker threads open their own.
+pub(super) fn open(opts: &GitOptions) -> anyhow::Result<(Opened, Repository)> {
     tune_libgit2();
     // Hooks run with GIT_DIR and GIT_INDEX_FILE set; `--staged` must read that index.
     let from_env = opts.repo.is_none() || opts.mode == GitMode::Staged;
@@ -94,10 +95,11 @@ pub(super) fn open(opts: &GitOptions) -> anyhow::Result<Opened> {
     };
     let repo = repo.map_err(|e| open_error(&shown, opts.repo.as_deref(), e))?;
     refuse_partial_clone(&repo, &shown)?;
-    Ok(Opened {
+    let opened = Opened {
         git_dir: repo.path().to_path_buf(),
         from_env,
-    })
+    };
+    Ok((opened, repo))
 }
 
 fn open_error(shown: &str, path: Option<&Path>, e: git2::Error) -> anyhow::Error {
