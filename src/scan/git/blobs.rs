@@ -284,7 +284,7 @@ impl CatFile {
         self.stdin.flush()?;
         let mut header = String::new();
         self.stdout.read_line(&mut header)?;
-        let size = parse_header(&header).ok_or_else(|| {
+        let size = blob_size(&header).ok_or_else(|| {
             std::io::Error::other(format!("unexpected answer {:?}", header.trim_end()))
         })?;
         let mut body = (&mut self.stdout).take(size);
@@ -303,21 +303,33 @@ impl Drop for CatFile {
 }
 
 /// The size in `<oid> blob <size>\n`; None for `<oid> missing` or another type.
-fn parse_header(line: &str) -> Option<u64> {
-    let mut parts = line.split_ascii_whitespace();
-    let (_, kind, size) = (parts.next()?, parts.next()?, parts.next()?);
-    (kind == "blob").then(|| size.parse().ok()).flatten()
+fn blob_size(line: &str) -> Option<u64> {
+    match parse_header(line.as_bytes())? {
+        (_, "blob", size) => Some(size),
+        _ => None,
+    }
+}
+
+/// `<oid> <type> <size>\n`, the header `git cat-file --batch` puts before each object; None
+/// for anything else (`<oid> missing`).
+pub(super) fn parse_header(line: &[u8]) -> Option<(Oid, &str, u64)> {
+    let text = std::str::from_utf8(line).ok()?.trim_end();
+    let mut parts = text.split(' ');
+    let oid = Oid::from_str(parts.next()?).ok()?;
+    let kind = parts.next()?;
+    let size = parts.next()?.parse().ok()?;
+    Some((oid, kind, size))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_header;
+    use super::blob_size;
 
     #[test]
     fn cat_file_headers_parse() {
         let oid = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
-        assert_eq!(parse_header(&format!("{oid} blob 12\n")), Some(12));
-        assert_eq!(parse_header(&format!("{oid} missing\n")), None);
-        assert_eq!(parse_header(&format!("{oid} tree 3\n")), None);
+        assert_eq!(blob_size(&format!("{oid} blob 12\n")), Some(12));
+        assert_eq!(blob_size(&format!("{oid} missing\n")), None);
+        assert_eq!(blob_size(&format!("{oid} tree 3\n")), None);
     }
 }

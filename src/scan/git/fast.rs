@@ -5,7 +5,7 @@
 //! core, which objects the refs reach and at which path. Blobs the refs do not reach are scanned
 //! but not reported. Used when git can be run; `history` with libgit2 is the fallback.
 
-use super::blobs::{self, Done, Job};
+use super::blobs::{self, Done, Job, parse_header};
 use super::locate::{self, Hits};
 use super::oidmap::OidMap;
 use super::{Ctx, GitOutcome, history};
@@ -216,16 +216,6 @@ fn read_exact(r: &mut impl Read, size: u64) -> Option<Vec<u8>> {
     let mut data = vec![0; usize::try_from(size).ok()?];
     r.read_exact(&mut data).ok()?;
     Some(data)
-}
-
-/// `<oid> <type> <size>\n`.
-fn parse_header(line: &[u8]) -> Option<(Oid, &str, u64)> {
-    let text = std::str::from_utf8(line).ok()?.trim_end();
-    let mut parts = text.split(' ');
-    let oid = Oid::from_str(parts.next()?).ok()?;
-    let kind = parts.next()?;
-    let size = parts.next()?.parse().ok()?;
-    Some((oid, kind, size))
 }
 
 /// The message of a raw commit object: what follows the first blank line.
