@@ -1,6 +1,7 @@
 //! keyhound finds leaked API keys. Data flows one way: sources (`scan::walk`) → blobs
 //! (`scan`) → matcher → findings → report; `run` is the only place that wires them together.
 
+pub mod audit;
 pub mod ci;
 pub mod cli;
 pub mod config;
