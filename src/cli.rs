@@ -182,6 +182,9 @@ pub struct ReportArgs {
     /// When to use colour in the human report (NO_COLOR is honoured).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// No progress bar (there is none either when standard error is not a terminal).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// How keys are verified, and what verdicts do to the report and the exit code. `scan` and

@@ -53,6 +53,8 @@ pub struct Common {
     pub verify: Option<VerifyConfig>,
     /// What verdicts do to the report and the exit code.
     pub gate: Gate,
+    /// Show a progress bar on a terminal (not with `--quiet`).
+    pub progress: bool,
 }
 
 /// What verdicts do to the report and the exit code.
@@ -160,6 +162,7 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
         baseline: args.baseline,
         threads,
         rules: rule_source(args.rules),
+        progress: !args.report.quiet,
     })
 }
 
@@ -281,6 +284,7 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
             fail_on: args.verification.fail_on.unwrap_or(FailOn::Any),
             fail_on_given: args.verification.fail_on.is_some(),
         },
+        progress: !args.report.quiet,
     })
 }
 
