@@ -229,6 +229,7 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         all_objects: cfg.all_objects,
         max_blob_size: cfg.max_blob_size,
         threads: common.threads,
+        audit: false,
     };
     let mut out = open_output(common)?;
     let (rules, done, common) = git_outcome(common, &opts, None)?;

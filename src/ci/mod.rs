@@ -103,6 +103,7 @@ fn options(cfg: &CiConfig, workspace: &Path, mode: GitMode) -> GitOptions {
         all_objects: false,
         max_blob_size: cfg.max_blob_size,
         threads: cfg.common.threads,
+        audit: false,
     }
 }
 

@@ -410,6 +410,7 @@ mod tests {
             fingerprint: "kh1:00".into(),
             context: String::new(),
             git: None,
+            allowed: false,
         };
         let ids = location_ids(&[at("a", 1), at("a", 9), at("b", 1)]);
         assert_ne!(ids[0], ids[1]);

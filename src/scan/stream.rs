@@ -177,7 +177,8 @@ impl Scanner<'_> {
             .enumerate()
             .filter(|(_, (m, _))| own.contains(&m.start))
         {
-            if self.inline_allow && suppress::inline::allowed(buf, m.start, m.end) {
+            let allowed = suppress::inline::allowed(buf, m.start, m.end);
+            if self.inline_allow && allowed {
                 out.suppressed_inline += 1;
                 continue;
             }
@@ -203,6 +204,7 @@ impl Scanner<'_> {
                 secret: secret.clone(),
                 context: context(buf, &keys, i),
                 git: None,
+                allowed,
             });
         }
     }

@@ -8,7 +8,7 @@
 use super::blobs::{self, Done, Job, parse_header};
 use super::locate::{self, Hits};
 use super::oidmap::OidMap;
-use super::{Ctx, GitOutcome, history};
+use super::{Ctx, GitOutcome, history, tips};
 use crate::finding::{Origin, Skipped};
 use crate::scan::BlobOutcome;
 use crossbeam_channel::Sender;
@@ -61,12 +61,8 @@ fn finish(ctx: &Ctx<'_>, repo: &Repository, done: Vec<Done>, reached: &Reached) 
         hits.add(d);
     }
     let commits = history::commit_order(repo);
-    let head = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_tree().ok())
-        .map(|t| t.id());
-    let mut outcome = locate::group(repo, &commits, hits, head, &Default::default());
+    let tips = tips::tips(repo, ctx.opts.audit);
+    let mut outcome = locate::group(repo, &commits, hits, &tips, &Default::default());
     outcome.stats.commits = commits.len() as u64;
     let notes = submodules(repo, reached);
     notes.iter().for_each(ctx.on_skip);

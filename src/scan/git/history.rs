@@ -5,7 +5,7 @@
 use super::blobs::{self, Done, Job};
 use super::locate::{self, Hits};
 use super::oidmap::OidSet;
-use super::{Ctx, GitOutcome};
+use super::{Ctx, GitOutcome, tips};
 use crate::finding::Skipped;
 use crossbeam_channel::Sender;
 use git2::{ObjectType, Oid, Repository, Sort};
@@ -29,12 +29,8 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcom
     };
     let walked = blobs::run(ctx, |tx| walk_all(ctx, repo, tx), &done)?;
     let hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
-    let head = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_tree().ok())
-        .map(|t| t.id());
-    let mut outcome = locate::group(repo, &walked.commits, hits, head, &walked.blob_reach);
+    let tips = tips::tips(repo, ctx.opts.audit);
+    let mut outcome = locate::group(repo, &walked.commits, hits, &tips, &walked.blob_reach);
     outcome.stats.commits = walked.commits.len() as u64;
     outcome.skipped.extend(walked.notes);
     Ok(outcome)

@@ -5,6 +5,7 @@
 use super::blobs::Done;
 use super::meta::MetaCache;
 use super::oidmap::{OidMap, OidSet};
+use super::tips::Tips;
 use super::{GitOutcome, history};
 use crate::finding::{Finding, GitInfo, GitStats, Skipped};
 use git2::{Oid, Repository};
@@ -90,6 +91,7 @@ impl Hits {
             placeholders: self.placeholders,
             bytes: self.bytes,
             suppressed_inline: self.suppressed_inline,
+            ..GitOutcome::default()
         }
     }
 }
@@ -108,30 +110,42 @@ struct Group {
     first: usize,
     blob: Oid,
     last: usize,
+    last_blob: Oid,
     count: u64,
 }
 
 /// Threads of the second pass.
 const PASS_THREADS: usize = 2;
 
-/// Per path, per key: a path is allocated once, not once a commit.
-struct Groups(HashMap<String, HashMap<String, Group>>);
+/// Per path, per key: a path is allocated once, not once a commit. Also, per key, the commits
+/// carrying it at any path.
+#[derive(Default)]
+struct Groups {
+    by_path: HashMap<String, HashMap<String, Group>>,
+    key_commits: HashMap<String, u64>,
+}
 
 impl Groups {
-    fn new() -> Self {
-        Groups(HashMap::new())
-    }
-
-    /// Counts `blob`'s keys as present at `path` in commit `i` (commits come in order).
-    fn add(&mut self, path: &str, blob: Oid, i: usize, hits: &Hits) {
-        let by_key = match self.0.get_mut(path) {
+    /// Counts `blob`'s keys as present at `path` in commit `i` (commits come in order), and
+    /// notes them in `keys`, the keys of commit `i` so far.
+    fn add<'h>(
+        &mut self,
+        path: &str,
+        blob: Oid,
+        i: usize,
+        hits: &'h Hits,
+        keys: &mut Vec<&'h str>,
+    ) {
+        let by_key = match self.by_path.get_mut(path) {
             Some(g) => g,
-            None => self.0.entry(path.to_string()).or_default(),
+            None => self.by_path.entry(path.to_string()).or_default(),
         };
         for f in first_per_key(&hits.blobs[&blob]) {
+            keys.push(&f.fingerprint);
             match by_key.get_mut(&f.fingerprint) {
                 Some(g) => {
                     g.last = i;
+                    g.last_blob = blob;
                     g.count += 1;
                 }
                 None => {
@@ -139,6 +153,7 @@ impl Groups {
                         first: i,
                         blob,
                         last: i,
+                        last_blob: blob,
                         count: 1,
                     };
                     by_key.insert(f.fingerprint.clone(), g);
@@ -147,14 +162,29 @@ impl Groups {
         }
     }
 
+    /// Counts each key of one commit once.
+    fn commit_done(&mut self, keys: &mut Vec<&str>) {
+        keys.sort_unstable();
+        keys.dedup();
+        for fp in keys.drain(..) {
+            match self.key_commits.get_mut(fp) {
+                Some(n) => *n += 1,
+                None => {
+                    self.key_commits.insert(fp.to_string(), 1);
+                }
+            }
+        }
+    }
+
     /// Adds the groups of a later part of the history.
     fn merge(&mut self, later: Groups) {
-        for (path, by_key) in later.0 {
-            let mine = self.0.entry(path).or_default();
+        for (path, by_key) in later.by_path {
+            let mine = self.by_path.entry(path).or_default();
             for (fp, g) in by_key {
                 match mine.get_mut(&fp) {
                     Some(m) => {
                         m.last = g.last;
+                        m.last_blob = g.last_blob;
                         m.count += g.count;
                     }
                     None => {
@@ -162,6 +192,9 @@ impl Groups {
                     }
                 }
             }
+        }
+        for (fp, n) in later.key_commits {
+            *self.key_commits.entry(fp).or_default() += n;
         }
     }
 }
@@ -174,13 +207,14 @@ fn walk_part(
     hits: &Hits,
     wanted: &OidSet,
 ) -> (Groups, Vec<Oid>) {
-    let mut groups = Groups::new();
+    let mut groups = Groups::default();
     let mut located = Vec::new();
     let Ok(repo) = Repository::open(git_dir) else {
         return (groups, located);
     };
     let odb = repo.odb().ok();
     let mut memo = TreeMemo::new(odb.as_ref(), wanted);
+    let mut keys = Vec::new();
     for (k, (oid, _)) in part.iter().enumerate() {
         let Ok(tree) = repo.find_commit(*oid).map(|c| c.tree_id()) else {
             continue;
@@ -188,80 +222,33 @@ fn walk_part(
         if let Some(node) = memo.node(tree) {
             node.visit(&mut String::new(), &mut |path, blob| {
                 located.push(blob);
-                groups.add(path, blob, first + k, hits);
+                groups.add(path, blob, first + k, hits, &mut keys);
             });
+            groups.commit_done(&mut keys);
         }
     }
     (groups, located)
 }
 
-/// Groups the findings of `hits` per key and path across `commits` (oldest first).
+/// Groups the findings of `hits` per key and path across `commits` (oldest first), with
+/// presence at the `tips`.
 pub(super) fn group(
     repo: &Repository,
     commits: &[(Oid, &'static str)],
     hits: Hits,
-    head: Option<Oid>,
+    tips: &Tips,
     blob_reach: &HashMap<Oid, &'static str>,
 ) -> GitOutcome {
     let wanted: OidSet = hits.blobs.keys().copied().collect();
-    let mut groups = Groups::new();
-    let mut located = HashSet::new();
-    if !wanted.is_empty() {
-        // Two halves of the history on two threads, each with its own handle and tree memo:
-        // the trees they share are read twice, the pass takes about two thirds of the time.
-        let half = commits.len().div_ceil(PASS_THREADS).max(1);
-        let git_dir = repo.path().to_path_buf();
-        let parts: Vec<_> = std::thread::scope(|s| {
-            let handles: Vec<_> = commits
-                .chunks(half)
-                .enumerate()
-                .map(|(n, part)| {
-                    let (hits, wanted, git_dir) = (&hits, &wanted, &git_dir);
-                    s.spawn(move || walk_part(git_dir, part, n * half, hits, wanted))
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
-        for (part, seen) in parts {
-            groups.merge(part);
-            located.extend(seen);
-        }
-    }
-    let odb = repo.odb().ok();
-    let mut memo = TreeMemo::new(odb.as_ref(), &wanted);
-    let mut at_head: HashSet<(String, String)> = HashSet::new();
-    if let Some(node) = head.and_then(|t| memo.node(t)) {
-        node.visit(&mut String::new(), &mut |path, blob| {
-            for f in first_per_key(&hits.blobs[&blob]) {
-                at_head.insert((f.fingerprint.clone(), path.to_string()));
-            }
-        });
-    }
-    let groups = groups.0.into_iter().flat_map(|(path, by_key)| {
-        by_key
-            .into_iter()
-            .map(move |(fp, g)| ((fp, path.clone()), g))
-    });
+    let (groups, located) = walk(repo, commits, &hits, &wanted);
+    let present = Present::at(repo, &wanted, &hits, tips);
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
-    for ((fp, path), g) in groups {
-        let base = hits.blobs[&g.blob].iter().find(|f| f.fingerprint == fp);
-        let (commit, reach) = commits[g.first];
-        let m = meta.get(repo, commit);
-        let mut f = base.expect("grouped from this blob").clone();
-        f.origin.path = path.clone();
-        f.git = Some(Box::new(GitInfo {
-            object: "blob",
-            reached_by: reach,
-            commit: Some(commit.to_string()),
-            author: m.author,
-            date: m.date,
-            blob: Some(g.blob.to_string()),
-            last_seen: Some(commits[g.last].0.to_string()),
-            commits: Some(g.count),
-            at_head: Some(at_head.contains(&(fp, path))),
-        }));
-        findings.push(f);
+    for (path, by_key) in groups.by_path {
+        for (fp, g) in by_key {
+            let f = grouped(repo, commits, &hits, &mut meta, (&fp, &path), &g);
+            findings.push(with_presence(f, &groups.key_commits, &present));
+        }
     }
     // Blobs no commit holds: reached from a ref or found unreachable by `--all-objects`.
     for (blob, list) in hits.blobs.iter().filter(|(b, _)| !located.contains(*b)) {
@@ -277,9 +264,138 @@ pub(super) fn group(
         }
     }
     let reach: HashMap<Oid, &'static str> = commits.iter().copied().collect();
+    let order: HashMap<Oid, u64> = (commits.iter().enumerate())
+        .map(|(i, (c, _))| (*c, i as u64))
+        .collect();
     let reached_by = |c: Oid| reach.get(&c).copied().unwrap_or(history::REFS);
-    findings.extend(hits.message_findings(repo, &mut meta, &reached_by, Some(1)));
-    hits.into_outcome(findings)
+    let mut messages = hits.message_findings(repo, &mut meta, &reached_by, Some(1));
+    for f in &mut messages {
+        if let Some(g) = f.git.as_mut() {
+            let at = g.commit.as_deref().and_then(|c| Oid::from_str(c).ok());
+            g.order = at.and_then(|c| order.get(&c)).map(|&i| (i, i));
+            g.last_seen = g.commit.clone();
+            g.last_line = Some(f.line);
+            g.key_commits = Some(1);
+        }
+    }
+    findings.extend(messages);
+    let mut outcome = hits.into_outcome(findings);
+    outcome.default_branch = tips.head_name.clone();
+    outcome.head_commit = tips.head_commit.map(|c| c.to_string());
+    outcome
+}
+
+/// The groups of every commit, on `PASS_THREADS` threads, and the blobs some commit holds.
+fn walk(
+    repo: &Repository,
+    commits: &[(Oid, &'static str)],
+    hits: &Hits,
+    wanted: &OidSet,
+) -> (Groups, HashSet<Oid>) {
+    let mut groups = Groups::default();
+    let mut located = HashSet::new();
+    if wanted.is_empty() {
+        return (groups, located);
+    }
+    // Two halves of the history on two threads, each with its own handle and tree memo: the
+    // trees they share are read twice, the pass takes about two thirds of the time.
+    let half = commits.len().div_ceil(PASS_THREADS).max(1);
+    let git_dir = repo.path().to_path_buf();
+    let parts: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = commits
+            .chunks(half)
+            .enumerate()
+            .map(|(n, part)| {
+                let git_dir = &git_dir;
+                s.spawn(move || walk_part(git_dir, part, n * half, hits, wanted))
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (part, seen) in parts {
+        groups.merge(part);
+        located.extend(seen);
+    }
+    (groups, located)
+}
+
+/// Which (key, path) pairs the tips hold: HEAD's and each branch's.
+#[derive(Default)]
+struct Present {
+    head: HashSet<(String, String)>,
+    branches: HashMap<(String, String), Vec<String>>,
+}
+
+impl Present {
+    fn at(repo: &Repository, wanted: &OidSet, hits: &Hits, tips: &Tips) -> Present {
+        let mut present = Present::default();
+        if wanted.is_empty() {
+            return present;
+        }
+        let odb = repo.odb().ok();
+        let mut memo = TreeMemo::new(odb.as_ref(), wanted);
+        let mut pairs = |tree: Oid, f: &mut dyn FnMut((String, String))| {
+            if let Some(node) = memo.node(tree) {
+                node.visit(&mut String::new(), &mut |path, blob| {
+                    for k in first_per_key(&hits.blobs[&blob]) {
+                        f((k.fingerprint.clone(), path.to_string()));
+                    }
+                });
+            }
+        };
+        if let Some(head) = tips.head {
+            pairs(head, &mut |p| {
+                present.head.insert(p);
+            });
+        }
+        for (name, tree) in &tips.branches {
+            pairs(*tree, &mut |p| {
+                present.branches.entry(p).or_default().push(name.clone())
+            });
+        }
+        present
+    }
+}
+
+/// The finding of key `fp` at `path` as group `g` has it: introduced, last seen, how often.
+fn grouped(
+    repo: &Repository,
+    commits: &[(Oid, &'static str)],
+    hits: &Hits,
+    meta: &mut MetaCache,
+    (fp, path): (&str, &str),
+    g: &Group,
+) -> Finding {
+    let line_in = |blob: Oid| hits.blobs[&blob].iter().find(|f| f.fingerprint == fp);
+    let (commit, reach) = commits[g.first];
+    let m = meta.get(repo, commit);
+    let mut f = line_in(g.blob).expect("grouped from this blob").clone();
+    f.origin.path = path.to_string();
+    f.git = Some(Box::new(GitInfo {
+        object: "blob",
+        reached_by: reach,
+        commit: Some(commit.to_string()),
+        author: m.author,
+        date: m.date,
+        blob: Some(g.blob.to_string()),
+        last_seen: Some(commits[g.last].0.to_string()),
+        commits: Some(g.count),
+        order: Some((g.first as u64, g.last as u64)),
+        last_line: line_in(g.last_blob).map(|l| l.line),
+        ..GitInfo::default()
+    }));
+    f
+}
+
+/// `f` with whether HEAD and which branches hold it, and its key's commit count.
+fn with_presence(mut f: Finding, key_commits: &HashMap<String, u64>, p: &Present) -> Finding {
+    let pair = (f.fingerprint.clone(), f.origin.path.clone());
+    if let Some(g) = f.git.as_mut() {
+        g.at_head = Some(p.head.contains(&pair));
+        g.on_branches = p.branches.get(&pair).cloned().unwrap_or_default();
+        g.key_commits = key_commits.get(&pair.0).copied();
+    }
+    f
 }
 
 /// A tree reduced to what leads to wanted blobs, shared by every tree that holds it.

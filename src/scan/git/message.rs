@@ -36,6 +36,7 @@ pub(super) fn scan(ctx: &Ctx<'_>, file: &Path, comment: char) -> anyhow::Result<
         placeholders: out.placeholders,
         bytes: out.bytes,
         suppressed_inline: out.suppressed_inline,
+        ..GitOutcome::default()
     })
 }
 

@@ -13,6 +13,7 @@ mod meta;
 mod oidmap;
 mod open;
 mod push;
+mod tips;
 
 use crate::finding::{Finding, GitStats, Skipped};
 use crate::scan::Scanner;
@@ -46,6 +47,8 @@ pub struct GitOptions {
     /// Blobs above this many bytes are streamed through `git cat-file --batch`.
     pub max_blob_size: u64,
     pub threads: usize,
+    /// For audits: presence at the default branch (not HEAD), branch tips, per-key counts.
+    pub audit: bool,
 }
 
 /// What a repository scan produced, findings grouped per key and path.
@@ -58,6 +61,10 @@ pub struct GitOutcome {
     /// Every byte scanned: blobs and commit messages.
     pub bytes: u64,
     pub suppressed_inline: u64,
+    /// The branch `at_head` is about (history scans).
+    pub default_branch: Option<String>,
+    /// Its tip commit.
+    pub head_commit: Option<String>,
 }
 
 /// How a scan reports each skipped object as soon as it is met (a warning on standard error).
