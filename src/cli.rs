@@ -22,6 +22,9 @@ pub enum Command {
     /// Gate a GitHub Actions run on the commits of its event (pull request, merge queue, push);
     /// writes annotations, the job summary, step outputs and, with --sarif, code scanning's SARIF.
     Ci(CiArgs),
+    /// Audit repositories (or folders of clones): every key in their histories and work trees,
+    /// one entry per key with since when, where, whether still at HEAD and live, what to do.
+    Audit(AuditArgs),
     /// Install git hooks (pre-commit, commit-msg, pre-push) that run keyhound; a hook already
     /// there keeps running after it.
     InstallHook {
@@ -245,4 +248,101 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+
+    /// Repositories (work trees, bare or mirror clones), or folders holding clones.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Audit only the repositories of shard I of N (I from 1, as in a GitHub Actions matrix).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Print the repositories (or, with --repos, the clone URLs) of the shard instead of auditing.
+    #[arg(long)]
+    pub list: bool,
+    /// With --list: a file of clone URLs, one a line, to pick the shard's from.
+    #[arg(long, value_name = "FILE", requires = "list")]
+    pub repos: Option<PathBuf>,
+    /// Write a `git filter-repo --replace-text` file for the keys with these fingerprints
+    /// (whole keys: handle it as a secret) instead of the report.
+    #[arg(long, value_name = "FP", num_args = 1.., value_delimiter = ',')]
+    pub emit_replacements: Vec<String>,
+    /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
+    #[arg(long, value_name = "SIZE", default_value = "64M")]
+    pub max_blob_size: String,
+
+    #[command(flatten)]
+    pub report: AuditReportArgs,
+
+    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_archive_depth: usize,
+    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_decode_depth: usize,
+    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    /// Ask each key's provider whether it still works (one read-only call per distinct key).
+    /// Without it the verdicts are `not_checked` and nothing is sent.
+    #[arg(long, help_heading = "Verification")]
+    pub verify: bool,
+    #[command(flatten)]
+    pub verification: VerifyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Merge the JSON reports of every shard of a sharded audit into the report one machine
+    /// would have written.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard reports (`keyhound audit --shard I/N --format json`).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub report: AuditReportArgs,
+}
+
+/// How an audit report looks and where it goes.
+#[derive(Debug, Args)]
+pub struct AuditReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets whole instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// When to use colour in the human report (NO_COLOR is honoured).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No progress bar (there is none either when standard error is not a terminal).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Markdown,
+    Html,
 }

@@ -10,6 +10,8 @@ use crate::verify::{self, CacheConfig, VerifyConfig};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+pub use crate::audit::AuditFormat;
+use crate::audit::shard::ShardSpec;
 pub use crate::cli::{FailOn, Format};
 
 /// What to run.
@@ -24,6 +26,35 @@ pub enum Config {
     Ci(CiConfig),
     /// `keyhound install-hook [REPO]`.
     InstallHook(Option<PathBuf>),
+    Audit(AuditConfig),
+    /// `keyhound audit merge FILE…`.
+    AuditMerge(MergeConfig),
+}
+
+/// Everything `keyhound audit` needs.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub paths: Vec<PathBuf>,
+    pub shard: Option<ShardSpec>,
+    /// `--list`: print the shard's repositories (or `repos`' URLs) instead of auditing.
+    pub list: bool,
+    pub repos: Option<PathBuf>,
+    /// Fingerprints whose keys go into a `git filter-repo --replace-text` file.
+    pub emit_replacements: Vec<String>,
+    pub max_blob_size: u64,
+    pub format: AuditFormat,
+    /// Format, colour and output of `common` are this command's; its format field is unused.
+    pub common: Common,
+}
+
+/// Everything `keyhound audit merge` needs.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub files: Vec<PathBuf>,
+    pub format: AuditFormat,
+    pub output: Option<PathBuf>,
+    pub show_secrets: bool,
+    pub color: bool,
 }
 
 /// Which rules to load.
@@ -108,6 +139,7 @@ impl Config {
             Command::Git(args) => Config::Git(git_config(args)?),
             Command::Verify(args) => Config::Verify(verify_command(args)?),
             Command::InstallHook { repo } => Config::InstallHook(repo),
+            Command::Audit(args) => audit_config(args)?,
             Command::Ci(args) => Config::Ci(CiConfig {
                 range: args.range,
                 sarif: args.sarif,
@@ -167,8 +199,13 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
 }
 
 fn use_color(args: &cli::ReportArgs) -> bool {
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    match args.color {
+    color_for(args.color, args.output.is_none())
+}
+
+/// Whether to colour a report going to standard output (`to_stdout`) or a file.
+fn color_for(choice: ColorChoice, to_stdout: bool) -> bool {
+    let to_terminal = to_stdout && std::io::stdout().is_terminal();
+    match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
@@ -359,6 +396,72 @@ pub fn parse_size(flag: &str, s: &str) -> Result<u64, UsageError> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(bad)
+}
+
+/// `keyhound audit`, or `keyhound audit merge`.
+fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
+    if let Some(cli::AuditCommand::Merge(m)) = args.command {
+        return Ok(Config::AuditMerge(MergeConfig {
+            files: m.files,
+            format: audit_format(m.report.format),
+            color: color_for(m.report.color, m.report.output.is_none()),
+            output: m.report.output,
+            show_secrets: m.report.show_secrets,
+        }));
+    }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| {
+            s.parse::<ShardSpec>()
+                .map_err(|e| UsageError(format!("{e}")))
+        })
+        .transpose()?;
+    let threads = match args.threads {
+        Some(0) => return Err(UsageError("-j/--threads must be at least 1".into())),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let (verify, gate) = verification(args.verify, args.verification)?;
+    let r = args.report;
+    let common = Common {
+        format: Format::Json,
+        color: color_for(r.color, r.output.is_none()),
+        output: r.output,
+        show_secrets: r.show_secrets,
+        limits: Limits {
+            max_archive_depth: args.max_archive_depth,
+            ..Limits::default()
+        },
+        max_decode_depth: args.max_decode_depth,
+        allow_incomplete: args.allow_incomplete,
+        threads,
+        rules: rule_source(args.rules),
+        inline_allow: false,
+        baseline: None,
+        verify,
+        gate,
+        progress: !r.quiet,
+    };
+    Ok(Config::Audit(AuditConfig {
+        paths: args.paths,
+        shard,
+        list: args.list,
+        repos: args.repos,
+        emit_replacements: args.emit_replacements,
+        max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,
+        format: audit_format(r.format),
+        common,
+    }))
+}
+
+fn audit_format(f: cli::AuditFormat) -> AuditFormat {
+    match f {
+        cli::AuditFormat::Human => AuditFormat::Human,
+        cli::AuditFormat::Json => AuditFormat::Json,
+        cli::AuditFormat::Markdown => AuditFormat::Markdown,
+        cli::AuditFormat::Html => AuditFormat::Html,
+    }
 }
 
 #[cfg(test)]

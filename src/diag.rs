@@ -2,6 +2,7 @@
 //! reason, then a count of the rest, so a tree of 10,000 unreadable files stays readable.
 
 use crate::finding::Skipped;
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -11,9 +12,19 @@ pub const MAX_PER_REASON: usize = 20;
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     counts: Mutex<BTreeMap<String, usize>>,
+    /// The bar the warnings are written around.
+    progress: Progress,
 }
 
 impl Diagnostics {
+    /// Diagnostics written around the progress bar `progress`.
+    pub fn new(progress: Progress) -> Diagnostics {
+        Diagnostics {
+            progress,
+            ..Diagnostics::default()
+        }
+    }
+
     /// Prints the warning for `s`, unless 20 of its kind were shown already.
     pub fn skipped(&self, s: &Skipped) {
         let kind = reason_kind(&s.reason);
@@ -22,7 +33,8 @@ impl Diagnostics {
         *n += 1;
         if *n <= MAX_PER_REASON {
             let label = if s.incomplete { "error" } else { "warning" };
-            eprintln!("keyhound: {label}: {}: {}", s.path, s.reason);
+            self.progress
+                .suspend(|| eprintln!("keyhound: {label}: {}: {}", s.path, s.reason));
         }
     }
 

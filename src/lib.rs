@@ -9,6 +9,7 @@ mod diag;
 pub mod finding;
 pub mod hooks;
 pub mod matcher;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -20,6 +21,7 @@ use anyhow::Context as _;
 use config::{Common, Config, FailOn, Format, GitConfig, RuleSource, ScanConfig};
 use finding::{Finding, Skipped, Stats, Suppressed};
 use matcher::Matcher;
+use progress::Progress;
 use report::ScanReport;
 use rules::RuleSet;
 use scan::{BlobOutcome, Scanner};
@@ -52,6 +54,8 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
         Config::RulesCheck(src) => rules_check(&src),
         Config::InstallHook(repo) => install_hook(repo.as_deref()),
         Config::Ci(cfg) => ci::run(&cfg),
+        Config::Audit(cfg) => audit::run(&cfg),
+        Config::AuditMerge(cfg) => audit::merge::run(&cfg),
     }
 }
 
@@ -71,12 +75,17 @@ fn install_hook(repo: Option<&Path>) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
-/// The scanner the common settings describe, over `matcher`.
-fn scanner<'m>(matcher: &'m Matcher, common: &Common) -> Scanner<'m> {
+/// The scanner the common settings describe, over `matcher`, counting on `progress`.
+pub(crate) fn scanner<'m>(
+    matcher: &'m Matcher,
+    common: &Common,
+    progress: Progress,
+) -> Scanner<'m> {
     Scanner {
         matcher,
         limits: common.limits.clone(),
         inline_allow: common.inline_allow,
+        progress,
     }
 }
 
@@ -169,9 +178,9 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let suppressions = Suppressions::new(&project, load_baseline(common)?, &root)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = scanner(&matcher, common);
+    let scanner = scanner(&matcher, common, Progress::new(common.progress));
     let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(common)?);
-    let diag = diag::Diagnostics::default();
+    let diag = diag::Diagnostics::new(scanner.progress.clone());
     let collected = Mutex::new(Collected::default());
     let sink = |mut outcome: BlobOutcome| {
         outcome.skipped.iter().for_each(|s| diag.skipped(s));
@@ -217,6 +226,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         stats,
         ignored_env: walked.ignored_env,
         started,
+        progress: scanner.progress.clone(),
     };
     finish(common, &rules, done, out)
 }
@@ -235,6 +245,7 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
     let (rules, done, common) = git_outcome(common, &opts, None)?;
     let common = &common;
     if common.format == Format::Jsonl && common.verify.is_none() {
+        done.progress.finish();
         let mut findings = done.findings.clone();
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let lines = report::json::write_lines(
@@ -257,6 +268,16 @@ pub(crate) fn git_outcome(
     opts: &scan::git::GitOptions,
     config_at: Option<&str>,
 ) -> anyhow::Result<(Arc<RuleSet>, Done, Common)> {
+    git_outcome_with(common, opts, config_at, Progress::new(common.progress))
+}
+
+/// `git_outcome`, counting on `progress` (a bar an audit shares between its repositories).
+pub(crate) fn git_outcome_with(
+    common: &Common,
+    opts: &scan::git::GitOptions,
+    config_at: Option<&str>,
+    progress: Progress,
+) -> anyhow::Result<(Arc<RuleSet>, Done, Common)> {
     let started = Instant::now();
     let (files, workdir) = match scan::git::root_files(opts, config_at) {
         Err(_) if matches!(opts.mode, config::GitMode::CommitMsg(_)) => Default::default(),
@@ -271,8 +292,8 @@ pub(crate) fn git_outcome(
     };
     let suppressions = Suppressions::new(&project, baseline, Path::new(""))?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = scanner(&matcher, common);
-    let diag = diag::Diagnostics::default();
+    let scanner = scanner(&matcher, common, progress);
+    let diag = diag::Diagnostics::new(scanner.progress.clone());
     let mut outcome = scan::git::scan(opts, &scanner, &|s| diag.skipped(s))?;
     diag.finish();
     let mut suppressed = Suppressed {
@@ -294,6 +315,7 @@ pub(crate) fn git_outcome(
         stats,
         ignored_env: Vec::new(),
         started,
+        progress: scanner.progress.clone(),
     };
     Ok((rules, done, common.clone()))
 }
@@ -345,6 +367,8 @@ pub(crate) struct Done {
     stats: Stats,
     ignored_env: Vec<String>,
     started: Instant,
+    /// The command's bar: the last handle, dropped once verified, clears it.
+    progress: Progress,
 }
 
 impl Done {
@@ -356,6 +380,7 @@ impl Done {
             stats: Stats::default(),
             ignored_env: Vec::new(),
             started: Instant::now(),
+            progress: Progress::hidden(),
         }
     }
 }
@@ -365,7 +390,8 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let rules = load_rules(&common.rules)?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    let scanner = scanner(&matcher, common);
+    // No bar while keys are typed or read: one for verifying them, below.
+    let scanner = scanner(&matcher, common, Progress::hidden());
     if io::stdin().is_terminal() {
         eprintln!("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
     }
@@ -390,6 +416,7 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
         stats,
         ignored_env: Vec::new(),
         started,
+        progress: Progress::new(common.progress),
     };
     finish(common, &rules, done, open_output(common)?)
 }
@@ -438,10 +465,12 @@ pub(crate) fn build_report<'r>(
     done.skipped
         .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
     let complete = !done.skipped.iter().any(|s| s.incomplete);
-    let verified = common
-        .verify
-        .as_ref()
-        .map(|cfg| verify::verify_findings(&done.findings, rules, cfg));
+    let verified = common.verify.as_ref().map(|cfg| {
+        done.progress.set_phase(&verifying(&done.findings));
+        verify::verify_findings(&done.findings, rules, cfg)
+    });
+    // The command's bar is cleared before its report is written; an audit's shared one goes on.
+    drop(std::mem::take(&mut done.progress));
     let gate_hit = fails_gate(&done.findings, verified.as_ref(), common.gate.fail_on);
     let verified = verified.map(|v| hide_dead(&mut done.findings, v, common.gate.only_live));
     let stats = Stats {
@@ -464,6 +493,16 @@ pub(crate) fn build_report<'r>(
         automation_id: None,
     };
     (report, gate_hit)
+}
+
+/// What the bar says while the keys of `findings` are verified.
+fn verifying(findings: &[Finding]) -> String {
+    let keys: std::collections::HashSet<&str> =
+        findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    match keys.len() {
+        1 => "verifying 1 key".to_string(),
+        n => format!("verifying {n} keys"),
+    }
 }
 
 /// Writes the report; with verification, JSON lines findings (held back until verified) first.

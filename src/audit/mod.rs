@@ -3,9 +3,25 @@
 //! finds repositories, `collect` scans one, `aggregate` joins them per key, `render` writes the
 //! formats, `shard` splits an organisation's audit over machines and `merge` joins the parts.
 
+pub mod aggregate;
+pub mod collect;
+pub mod discover;
+pub mod merge;
 pub mod model;
+mod remedy;
 pub mod render;
 pub mod shard;
+
+use crate::config::AuditConfig;
+use crate::finding::Finding;
+use crate::progress::Progress;
+use crate::{Exit, diag};
+use aggregate::ReportHead;
+use anyhow::Context as _;
+use discover::Found;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::io::Write;
 
 /// The formats of an audit report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,4 +34,197 @@ pub enum AuditFormat {
     Markdown,
     /// One self-contained page.
     Html,
+}
+
+/// Runs `keyhound audit`.
+pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
+    if let Some(file) = cfg.repos.as_deref() {
+        return list_urls(cfg, file);
+    }
+    let (found, notes) = discover::discover(&cfg.paths);
+    for n in &notes {
+        eprintln!("keyhound: warning: {n}");
+    }
+    if found.is_empty() {
+        anyhow::bail!("no git repositories to audit in {}", shown(&cfg.paths));
+    }
+    let found = in_shard(found, cfg);
+    if cfg.list {
+        let mut out = crate::open_output(&cfg.common)?;
+        for f in &found {
+            writeln!(out, "{}", f.rel)?;
+        }
+        out.flush()?;
+        return Ok(Exit::Clean);
+    }
+    audit(cfg, &found)
+}
+
+fn shown(paths: &[std::path::PathBuf]) -> String {
+    let p: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
+    p.join(", ")
+}
+
+/// `--list --repos FILE`: the clone URLs of the shard.
+fn list_urls(cfg: &AuditConfig, file: &std::path::Path) -> anyhow::Result<Exit> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read the list of repositories", file.display()))?;
+    let spec = cfg.shard.unwrap_or(shard::ShardSpec { index: 1, count: 1 });
+    let mut out = crate::open_output(&cfg.common)?;
+    for url in shard::select_urls(&text, spec) {
+        writeln!(out, "{url}")?;
+    }
+    out.flush()?;
+    Ok(Exit::Clean)
+}
+
+/// The repositories of `--shard`, all without it.
+fn in_shard(found: Vec<Found>, cfg: &AuditConfig) -> Vec<Found> {
+    let Some(spec) = cfg.shard else {
+        return found;
+    };
+    found
+        .into_iter()
+        .filter(|f| {
+            let remote = git2::Repository::open(&f.dir)
+                .ok()
+                .and_then(|r| r.find_remote("origin").ok()?.url().ok().map(String::from));
+            spec.contains(&shard::shard_key(remote.as_deref(), &f.rel))
+        })
+        .collect()
+}
+
+/// Audits `found` and writes the report.
+fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
+    let common = &cfg.common;
+    let rules = crate::load_rules(&common.rules)?;
+    let matcher = crate::matcher::Matcher::new(rules.clone(), common.max_decode_depth);
+    let progress = Progress::new(common.progress);
+    progress.set_repositories(found.len() as u64);
+    let scanner = crate::scanner(&matcher, common, progress.clone());
+    let diag = diag::Diagnostics::new(progress.clone());
+    let on_skip = |s: &crate::finding::Skipped| diag.skipped(s);
+    let parallel = found.len().clamp(1, common.threads);
+    let tools = collect::Tools {
+        scanner: &scanner,
+        rules: &rules,
+        show_secrets: common.show_secrets,
+        max_blob_size: cfg.max_blob_size,
+        threads: common.threads.div_ceil(parallel).max(1),
+        on_skip: &on_skip,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(parallel)
+        .build()?;
+    let collected: Vec<collect::Collected> = pool.install(|| {
+        found
+            .par_iter()
+            .map(|f| {
+                let c = collect::collect(f, &tools);
+                progress.repository_done();
+                c
+            })
+            .collect()
+    });
+    diag.finish();
+    let keys = representatives(&collected);
+    if !cfg.emit_replacements.is_empty() {
+        progress.finish();
+        return emit_replacements(cfg, &keys);
+    }
+    let verdicts = common.verify.as_ref().map(|v| {
+        progress.set_phase(&format!("verifying {} keys", keys.len()));
+        crate::verify::verify_findings(&keys, &rules, v).verdicts
+    });
+    progress.finish();
+    let mut gathered = Vec::new();
+    let mut repos = Vec::new();
+    for c in collected {
+        gathered.extend(aggregate::per_repo(&c.repo, c.obs));
+        repos.push(c.repo);
+    }
+    let entries = aggregate::join(gathered)
+        .into_iter()
+        .map(|g| {
+            let v = verdicts.as_ref().and_then(|v| v.get(&g.core.fingerprint));
+            aggregate::entry(g, v.map_or_else(aggregate::not_checked, aggregate::verdict))
+        })
+        .filter(|e| !(common.gate.only_live && e.verification.status == "dead"))
+        .collect();
+    let head = ReportHead {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        shard: cfg.shard.map(|s| s.to_string()),
+        generated_at: crate::verify::clock::rfc3339(crate::verify::clock::unix_now()),
+        secrets_shown: common.show_secrets,
+        verified: verdicts.is_some(),
+    };
+    let report = aggregate::report(entries, repos, head);
+    write(&report, cfg.format, common, common.gate.fail_on)
+}
+
+/// Writes `report` where `common` says and picks the exit code.
+fn write(
+    report: &model::AuditReport,
+    format: AuditFormat,
+    common: &crate::config::Common,
+    fail_on: crate::config::FailOn,
+) -> anyhow::Result<Exit> {
+    let mut out = crate::open_output(common)?;
+    match render::write(report, format, common.color, &mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(e).context("writing the audit report");
+        }
+        _ => {}
+    }
+    Ok(exit_for(report, fail_on, common.allow_incomplete))
+}
+
+/// 1 when a key fails the gate, else 2 when a repository was not read in full, else 0.
+pub(crate) fn exit_for(
+    report: &model::AuditReport,
+    fail_on: crate::config::FailOn,
+    allow_incomplete: bool,
+) -> Exit {
+    let gate_hit = match fail_on {
+        crate::config::FailOn::Live => report.keys.iter().any(|k| k.verification.status != "dead"),
+        crate::config::FailOn::Any => !report.keys.is_empty(),
+    };
+    let complete = report.repositories.iter().all(|r| r.complete);
+    crate::exit_for(gate_hit, complete, allow_incomplete)
+}
+
+/// One finding per distinct key, from the first repository that has it.
+fn representatives(collected: &[collect::Collected]) -> Vec<Finding> {
+    let mut seen = HashMap::new();
+    for c in collected {
+        for k in &c.keys {
+            seen.entry(k.fingerprint.clone())
+                .or_insert_with(|| k.clone());
+        }
+    }
+    let mut keys: Vec<Finding> = seen.into_values().collect();
+    keys.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+    keys
+}
+
+/// `--emit-replacements`: `KEY==>***REMOVED***` lines for `git filter-repo --replace-text`.
+fn emit_replacements(cfg: &AuditConfig, keys: &[Finding]) -> anyhow::Result<Exit> {
+    let by_fp: HashMap<&str, &Finding> = keys.iter().map(|k| (k.fingerprint.as_str(), k)).collect();
+    let missing: Vec<&str> = (cfg.emit_replacements.iter())
+        .map(String::as_str)
+        .filter(|fp| !by_fp.contains_key(fp))
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "--emit-replacements: no key with fingerprint {} in these repositories (fingerprints are in the audit report)",
+            missing.join(", ")
+        );
+    }
+    let mut out = crate::open_output(&cfg.common)?;
+    for fp in &cfg.emit_replacements {
+        let secret = by_fp[fp.as_str()].secret.expose();
+        writeln!(out, "{secret}==>***REMOVED-BY-KEYHOUND***")?;
+    }
+    out.flush()?;
+    Ok(Exit::Clean)
 }

@@ -190,7 +190,10 @@ pub const RISKS: [&str; 5] = ["critical", "high", "medium", "low", "none"];
 impl KeyEntry {
     /// The rank `keys` are sorted by: risk, then most recently seen, then fingerprint.
     pub fn risk_rank(&self) -> usize {
-        RISKS.iter().position(|r| *r == self.risk).unwrap_or(RISKS.len())
+        RISKS
+            .iter()
+            .position(|r| *r == self.risk)
+            .unwrap_or(RISKS.len())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod walk;
 
 use crate::finding::{Finding, Skipped};
 use crate::matcher::Matcher;
+use crate::progress::Progress;
 
 /// Bounds on what one blob may cost.
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct Scanner<'m> {
     pub limits: Limits,
     /// Honour `keyhound:allow` (and peers' markers) on a key's line.
     pub inline_allow: bool,
+    /// Counts every blob and byte scanned (`Progress::hidden()` counts nothing).
+    pub progress: Progress,
 }
 
 /// What scanning one blob produced.

@@ -29,8 +29,29 @@ thread_local! {
 const SNIFF_BYTES: usize = 512;
 
 impl Scanner<'_> {
-    /// Scans everything `reader` yields; archives below the depth limit are opened.
+    /// Scans everything `reader` yields; archives below the depth limit are opened. At depth 0
+    /// it is one more blob (or file) on the progress bar.
     pub fn scan_reader(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        if depth == 0 {
+            // Its bytes are counted chunk by chunk, so a large blob moves the bar too.
+            self.progress.add_blob(0);
+        }
+        self.scan_any(reader, origin, depth, out);
+    }
+
+    /// A commit message: one more commit on the progress bar, not a blob.
+    pub fn scan_message(&self, text: &[u8], origin: &Origin, out: &mut BlobOutcome) {
+        self.progress.add_commits(1);
+        self.scan_any(&mut &text[..], origin, 0, out);
+    }
+
+    fn scan_any(
         &self,
         reader: &mut dyn Read,
         origin: &Origin,
@@ -110,6 +131,7 @@ impl Scanner<'_> {
                 out,
             );
             out.bytes += (filled - carried) as u64;
+            self.progress.add_bytes((filled - carried) as u64);
             if eof {
                 break;
             }

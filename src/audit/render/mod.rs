@@ -1,7 +1,12 @@
-//! Writes an `AuditReport` in each format: JSON here, the others in their own modules.
+//! Writes an `AuditReport` in each format: JSON here, the others in their own modules, and the
+//! few labels they share (dates, short commit ids, verdicts, sizes) so the formats agree.
+
+mod html;
+mod human;
+mod markdown;
 
 use super::AuditFormat;
-use super::model::AuditReport;
+use super::model::{AuditReport, KeyEntry, Sighting, Verdict};
 use std::io::{self, Write};
 
 /// Writes `report` as `format`; `color` only matters to the human table.
@@ -11,12 +16,334 @@ pub fn write(
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let _ = color;
     match format {
         AuditFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
         }
-        _ => todo!("human, markdown and html renderers"),
+        AuditFormat::Human => human::write(report, color, out),
+        AuditFormat::Markdown => markdown::write(report, out),
+        AuditFormat::Html => html::write(report, out),
+    }
+}
+
+/// What to tell a reader of an unverified report.
+const NOT_VERIFIED: &str = "Verdicts were not checked: run keyhound audit --verify to ask each \
+                            provider whether the keys still work.";
+
+/// Commit ids as people read them: the first 12 hex digits.
+fn short_sha(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+/// The day of an RFC 3339 date (`2024-01-02`), or the text as it is when it has no such prefix.
+fn day(date: &str) -> &str {
+    date.get(..10).unwrap_or(date)
+}
+
+/// The day of a sighting, when its date is known.
+fn sighting_day(s: &Sighting) -> Option<&str> {
+    s.date.as_deref().map(day)
+}
+
+/// `not_checked` as people say it.
+fn status_label(status: &str) -> String {
+    status.replace('_', " ")
+}
+
+/// "live", "dead: revoked (HTTP 401)", "unknown: timed out".
+fn verdict_label(v: &Verdict) -> String {
+    let mut label = status_label(&v.status);
+    let detail = match (&v.reason, v.http_status) {
+        (Some(r), Some(code)) => Some(format!("{r} (HTTP {code})")),
+        (Some(r), None) => Some(r.clone()),
+        (None, Some(code)) => Some(format!("HTTP {code}")),
+        (None, None) => None,
+    };
+    if let Some(d) = detail {
+        label.push_str(": ");
+        label.push_str(&d);
+    }
+    label
+}
+
+/// "openai project".
+fn kind_label(key: &KeyEntry) -> String {
+    format!("{} {}", key.provider, key.kind)
+}
+
+/// "yes (origin/main)", "yes", "no".
+fn at_head_label(key: &KeyEntry) -> String {
+    match (key.at_head, &key.default_branch) {
+        (true, Some(b)) => format!("yes ({b})"),
+        (true, None) => "yes".to_string(),
+        (false, _) => "no".to_string(),
+    }
+}
+
+/// "1.2 MB".
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// "keyhound 0.1.0, 2024-05-01T10:00:00Z, shard 2/4".
+fn provenance(report: &AuditReport) -> String {
+    let mut text = format!("keyhound {}, {}", report.keyhound, report.generated_at);
+    if let Some(shard) = &report.shard {
+        text.push_str(&format!(", shard {shard}"));
+    }
+    if report.secrets_shown {
+        text.push_str(", whole keys shown");
+    }
+    text
+}
+
+/// A remediation step cut at its backticks: `(false, text)` and `(true, code)` in order. An
+/// unmatched backtick stays text.
+fn code_parts(step: &str) -> Vec<(bool, String)> {
+    let pieces: Vec<&str> = step.split('`').collect();
+    let closed = if pieces.len() % 2 == 0 {
+        pieces.len() - 1
+    } else {
+        pieces.len()
+    };
+    let mut parts: Vec<(bool, String)> = pieces[..closed]
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(i, p)| (i % 2 == 1, p.to_string()))
+        .collect();
+    if closed < pieces.len() {
+        parts.push((false, format!("`{}", pieces[closed])));
+    }
+    parts
+}
+
+/// A report to test the renderers with: two keys (one live at HEAD in two repositories, one dead
+/// and only in history), one on an allow-marked line, and hostile text from repositories.
+#[cfg(test)]
+mod fixture {
+    use crate::audit::model::*;
+
+    pub const AUTHOR: &str = "<script>alert(1)</script>";
+    pub const PATH: &str = "conf|ig/a|b.env";
+    pub const BRANCH: &str = "feat/<x>";
+    pub const SHA_A: &str = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
+    pub const SHA_B: &str = "ffeeddccbbaa99887766554433221100ffeeddcc";
+
+    fn sighting(repo: &str, commit: &str, date: &str, path: &str, order: u64) -> Sighting {
+        Sighting {
+            repository: repo.into(),
+            commit: commit.into(),
+            author: Some(AUTHOR.into()),
+            date: Some(date.into()),
+            path: path.into(),
+            line: 3,
+            order,
+        }
+    }
+
+    fn repo_key(path: &str, at_head: bool, introduced: &Sighting) -> RepoKey {
+        RepoKey {
+            name: path.into(),
+            path: path.into(),
+            remote: Some(format!("https://git.example/acme/{path}.git")),
+            introduced: Some(introduced.clone()),
+            last_seen: Some(introduced.clone()),
+            at_head,
+            default_branch: Some("main".into()),
+            on_branches: if at_head { vec!["main".into()] } else { vec![] },
+            commits: 2,
+            in_worktree: false,
+        }
+    }
+
+    fn verdict(status: &str, reason: Option<&str>) -> Verdict {
+        Verdict {
+            status: status.into(),
+            reason: reason.map(Into::into),
+            http_status: None,
+            error_code: None,
+            organization: None,
+            checked_at: None,
+            cached: false,
+        }
+    }
+
+    fn live_key() -> KeyEntry {
+        let intro = sighting("api", SHA_A, "2023-03-01T09:00:00Z", PATH, 1);
+        let last = sighting("web", SHA_B, "2024-02-10T12:00:00Z", "app/.env", 9);
+        KeyEntry {
+            fingerprint: "fp-live-0001".into(),
+            kind: "project".into(),
+            provider: "openai".into(),
+            rule: "openai-project-key".into(),
+            secret: "sk-proj-…AbCd".into(),
+            risk: "critical".into(),
+            introduced: Some(intro.clone()),
+            last_seen: Some(last.clone()),
+            at_head: true,
+            default_branch: Some("main".into()),
+            on_branches: vec!["api:main".into(), format!("web:{BRANCH}")],
+            repositories: vec![repo_key("api", true, &intro), repo_key("web", true, &last)],
+            locations: vec![],
+            commits: 4,
+            verification: verdict("live", Some("the key works | <b>")),
+            remediation: vec![
+                "Revoke the key at the provider's page.".into(),
+                "Replace it; load it with `export OPENAI_API_KEY=…`.".into(),
+                "Purge it: `git filter-repo --replace-text secrets.txt`.".into(),
+            ],
+        }
+    }
+
+    fn dead_key() -> KeyEntry {
+        let intro = sighting("api", SHA_B, "2022-06-15T08:00:00Z", "old/key.txt", 0);
+        KeyEntry {
+            fingerprint: "fp-dead-0002".into(),
+            kind: "admin".into(),
+            provider: "openai".into(),
+            rule: "openai-admin-key".into(),
+            secret: "sk-admin-…WxYz".into(),
+            risk: "none".into(),
+            introduced: Some(intro.clone()),
+            last_seen: Some(intro.clone()),
+            at_head: false,
+            default_branch: Some("main".into()),
+            on_branches: vec![],
+            repositories: vec![repo_key("api", false, &intro)],
+            locations: vec![],
+            commits: 1,
+            verification: verdict("dead", Some("revoked")),
+            remediation: vec!["Nothing to revoke: the key is dead.".into()],
+        }
+    }
+
+    fn allowed_key() -> KeyEntry {
+        KeyEntry {
+            fingerprint: "fp-allowed-0003".into(),
+            risk: "medium".into(),
+            secret: "sk-proj-…Test".into(),
+            introduced: None,
+            last_seen: None,
+            at_head: false,
+            repositories: vec![],
+            commits: 0,
+            verification: verdict("not_checked", None),
+            ..live_key()
+        }
+    }
+
+    fn repo(path: &str, keys: u64, complete: bool) -> RepoAudit {
+        RepoAudit {
+            name: path.into(),
+            path: path.into(),
+            remote: None,
+            default_branch: Some("main".into()),
+            head: Some(SHA_A.into()),
+            commits: 10,
+            blobs_scanned: 200,
+            bytes_scanned: 1_500_000,
+            worktree_files: 5,
+            keys,
+            complete,
+            notes: if complete {
+                vec![]
+            } else {
+                vec!["shallow clone | <history> cut".into()]
+            },
+        }
+    }
+
+    /// The report, verified.
+    pub fn report() -> AuditReport {
+        let keys = vec![live_key(), dead_key()];
+        let suppressed = vec![allowed_key()];
+        let repositories = vec![
+            repo("api", 2, true),
+            repo("web", 1, false),
+            repo("docs", 0, true),
+        ];
+        AuditReport {
+            keyhound: "0.1.0".into(),
+            shard: None,
+            generated_at: "2024-05-01T10:00:00Z".into(),
+            secrets_shown: false,
+            verified: true,
+            summary: Summary::of(&keys, &suppressed, &repositories),
+            keys,
+            suppressed,
+            repositories,
+        }
+    }
+
+    /// The report as an audit without `--verify` writes it.
+    pub fn unverified() -> AuditReport {
+        let mut r = report();
+        r.verified = false;
+        for k in &mut r.keys {
+            k.verification = verdict("not_checked", None);
+        }
+        r.summary = Summary::of(&r.keys, &r.suppressed, &r.repositories);
+        r
+    }
+
+    /// An audit that found nothing.
+    pub fn empty() -> AuditReport {
+        let mut r = report();
+        r.keys.clear();
+        r.suppressed.clear();
+        for repo in &mut r.repositories {
+            repo.keys = 0;
+        }
+        r.summary = Summary::of(&r.keys, &r.suppressed, &r.repositories);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remediation_steps_split_at_backticks() {
+        let parts = code_parts("run `git gc` now");
+        assert_eq!(
+            parts,
+            vec![
+                (false, "run ".to_string()),
+                (true, "git gc".to_string()),
+                (false, " now".to_string())
+            ]
+        );
+        assert_eq!(
+            code_parts("a `b"),
+            vec![(false, "a ".into()), (false, "`b".into())]
+        );
+        assert!(code_parts("").is_empty());
+    }
+
+    #[test]
+    fn labels_read_as_people_say_them() {
+        assert_eq!(short_sha(fixture::SHA_A), "1a2b3c4d5e6f");
+        assert_eq!(short_sha("abc"), "abc");
+        assert_eq!(day("2024-01-02T03:04:05Z"), "2024-01-02");
+        assert_eq!(status_label("not_checked"), "not checked");
+        assert_eq!(megabytes(1_500_000), "1.5 MB");
+    }
+
+    #[test]
+    fn every_format_writes() {
+        let report = fixture::report();
+        for format in [
+            AuditFormat::Human,
+            AuditFormat::Json,
+            AuditFormat::Markdown,
+            AuditFormat::Html,
+        ] {
+            let mut out = Vec::new();
+            write(&report, format, false, &mut out).expect("written");
+            assert!(!out.is_empty(), "{format:?}");
+        }
     }
 }

@@ -118,8 +118,7 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
             Job::Text { key, text } => {
                 let mut outcome = BlobOutcome::default();
                 let origin = Origin::file(key.to_string());
-                ctx.scanner
-                    .scan_reader(&mut text.as_slice(), &origin, 0, &mut outcome);
+                ctx.scanner.scan_message(&text, &origin, &mut outcome);
                 Done {
                     oid: key,
                     is_blob: false,

@@ -1,0 +1,307 @@
+//! Audits one repository: its whole history (every ref) through the history scan, plus the
+//! work tree's uncommitted, untracked and ignored files, as observations of keys.
+
+use super::aggregate::{Core, Obs};
+use super::discover::Found;
+use super::model::{Location, RepoAudit, Sighting};
+use crate::finding::{Finding, Skipped};
+use crate::rules::RuleSet;
+use crate::scan::git::{GitMode, GitOptions};
+use crate::scan::walk::WalkOptions;
+use crate::scan::{BlobOutcome, Scanner};
+use git2::{Repository, Status, StatusOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What the audit needs to scan a repository.
+pub struct Tools<'a> {
+    pub scanner: &'a Scanner<'a>,
+    pub rules: &'a RuleSet,
+    pub show_secrets: bool,
+    pub max_blob_size: u64,
+    pub threads: usize,
+    pub on_skip: crate::scan::git::OnSkip<'a>,
+}
+
+/// What auditing one repository gave.
+pub struct Collected {
+    pub repo: RepoAudit,
+    pub obs: Vec<Obs>,
+    pub skipped: Vec<Skipped>,
+    /// One finding per distinct key (for verification and `--emit-replacements`).
+    pub keys: Vec<Finding>,
+}
+
+/// Audits the repository `found`. Nothing here fails the audit: a repository that cannot be
+/// read is reported incomplete, with the reason.
+pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
+    let mut c = Collected {
+        repo: RepoAudit {
+            name: found.name.clone(),
+            path: found.rel.clone(),
+            remote: None,
+            default_branch: None,
+            head: None,
+            commits: 0,
+            blobs_scanned: 0,
+            bytes_scanned: 0,
+            worktree_files: 0,
+            keys: 0,
+            complete: true,
+            notes: Vec::new(),
+        },
+        obs: Vec::new(),
+        skipped: Vec::new(),
+        keys: Vec::new(),
+    };
+    let opts = GitOptions {
+        repo: Some(found.dir.clone()),
+        mode: GitMode::History,
+        all_objects: false,
+        max_blob_size: tools.max_blob_size,
+        threads: tools.threads,
+        audit: true,
+    };
+    match crate::scan::git::scan(&opts, tools.scanner, tools.on_skip) {
+        Ok(outcome) => {
+            let repo = Repository::open(&found.dir).ok();
+            c.repo.remote = repo.as_ref().and_then(remote);
+            c.repo.default_branch = outcome.default_branch.clone();
+            c.repo.head = outcome.head_commit.clone();
+            c.repo.commits = outcome.stats.commits;
+            c.repo.blobs_scanned = outcome.stats.blobs_scanned;
+            c.repo.bytes_scanned = outcome.stats.bytes_scanned;
+            for f in &outcome.findings {
+                c.obs.push(history_obs(f, &c.repo, repo.as_ref(), tools));
+            }
+            c.keys.extend(outcome.findings);
+            c.skipped.extend(outcome.skipped);
+            if let Some(repo) = &repo {
+                worktree(repo, tools, &mut c);
+            }
+        }
+        Err(e) => {
+            let msg = format!("{}: cannot be audited: {e:#}", found.rel);
+            c.skipped.push(Skipped {
+                path: found.rel.clone(),
+                reason: msg,
+                incomplete: true,
+            });
+        }
+    }
+    c.repo.complete = !c.skipped.iter().any(|s| s.incomplete);
+    c.repo.notes = c.skipped.iter().map(note).collect();
+    c.repo.notes.sort();
+    c.repo.notes.dedup();
+    let mut seen = std::collections::HashSet::new();
+    c.keys.retain(|k| seen.insert(k.fingerprint.clone()));
+    c
+}
+
+fn note(s: &Skipped) -> String {
+    if s.reason.starts_with(&s.path) {
+        s.reason.clone()
+    } else {
+        format!("{}: {}", s.path, s.reason)
+    }
+}
+
+/// `origin`'s URL, without credentials.
+fn remote(repo: &Repository) -> Option<String> {
+    let r = repo.find_remote("origin").ok()?;
+    let url = r.url().ok()?.to_string();
+    Some(super::shard::strip_credentials(&url))
+}
+
+fn core(f: &Finding, tools: &Tools<'_>) -> Core {
+    let spec = &tools.rules.rules[f.rule].spec;
+    Core {
+        fingerprint: f.fingerprint.clone(),
+        kind: spec.kind.clone(),
+        provider: spec.provider.clone(),
+        rule: spec.id.clone(),
+        secret: f.secret.display(tools.show_secrets),
+    }
+}
+
+/// A history finding (a blob's key at a path, or a commit message's) as an observation.
+fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &Tools<'_>) -> Obs {
+    let g = f.git.as_deref().cloned().unwrap_or_default();
+    let message = g.object == "commit-message";
+    let path = if message {
+        "(commit message)".to_string()
+    } else {
+        f.origin.display()
+    };
+    let (first_order, last_order) = g.order.unzip();
+    let sighting = |commit: Option<&String>, order: Option<u64>, line: u64| {
+        let commit = commit?.clone();
+        let (author, date) = match (commit.as_str() == g.commit.as_deref().unwrap_or(""), repo) {
+            (true, _) => (g.author.clone(), g.date.clone()),
+            (false, Some(repo)) => meta(repo, &commit),
+            (false, None) => (None, None),
+        };
+        Some(Sighting {
+            repository: r.path.clone(),
+            commit,
+            author,
+            date,
+            path: path.clone(),
+            line,
+            order: order?,
+        })
+    };
+    Obs {
+        core: core(f, tools),
+        location: Location {
+            repository: r.path.clone(),
+            source: if message { "commit-message" } else { "history" }.into(),
+            path: if message {
+                g.commit.clone().unwrap_or_default()
+            } else {
+                path.clone()
+            },
+            line: f.line,
+            column: f.column,
+            commit: g.commit.clone(),
+            commits: g.commits,
+            at_head: if message { None } else { g.at_head },
+            allowed: f.allowed,
+        },
+        first: sighting(g.commit.as_ref(), first_order, f.line),
+        last: sighting(
+            g.last_seen.as_ref(),
+            last_order,
+            g.last_line.unwrap_or(f.line),
+        ),
+        at_head: g.at_head.unwrap_or(false),
+        on_branches: g.on_branches.clone(),
+        key_commits: g.key_commits.unwrap_or(0),
+    }
+}
+
+/// A commit's author and author date.
+fn meta(repo: &Repository, commit: &str) -> (Option<String>, Option<String>) {
+    let Some(c) = git2::Oid::from_str(commit)
+        .ok()
+        .and_then(|o| repo.find_commit(o).ok())
+    else {
+        return (None, None);
+    };
+    let a = c.author();
+    let who = format!(
+        "{} <{}>",
+        String::from_utf8_lossy(a.name_bytes()),
+        String::from_utf8_lossy(a.email_bytes())
+    );
+    let when = crate::verify::clock::rfc3339(a.when().seconds());
+    (Some(who), Some(when))
+}
+
+/// Scans what the work tree has and HEAD does not: modified, untracked and ignored files (an
+/// ignored `.env` is still an exposure on that disk), whole ignored folders included.
+fn worktree(repo: &Repository, tools: &Tools<'_>, c: &mut Collected) {
+    let Some(workdir) = repo.workdir() else {
+        return;
+    };
+    let paths = match changed_paths(repo, workdir) {
+        Ok(p) => p,
+        Err(e) => {
+            c.skipped.push(Skipped {
+                path: c.repo.path.clone(),
+                reason: format!("cannot list the work tree's changes ({e}); scanning all of it"),
+                incomplete: false,
+            });
+            vec![workdir.to_path_buf()]
+        }
+    };
+    if paths.is_empty() {
+        return;
+    }
+    let walk = WalkOptions {
+        no_ignore: true,
+        follow_links: false,
+        threads: tools.threads,
+        max_filesize: None,
+    };
+    let outcomes = Mutex::new(Vec::new());
+    let sink = |o: BlobOutcome| outcomes.lock().unwrap_or_else(|p| p.into_inner()).push(o);
+    crate::scan::walk::scan_paths(&paths, &walk, tools.scanner, &sink);
+    for o in outcomes.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        c.repo.worktree_files += o.files;
+        for s in o.skipped {
+            (tools.on_skip)(&s);
+            c.skipped.push(relative(s, workdir));
+        }
+        for f in o.findings {
+            let rel = rel_path(&f.origin.path, workdir);
+            c.obs.push(worktree_obs(&f, rel, &c.repo, tools));
+            c.keys.push(f);
+        }
+    }
+}
+
+fn worktree_obs(f: &Finding, path: String, r: &RepoAudit, tools: &Tools<'_>) -> Obs {
+    let mut origin = f.origin.clone();
+    origin.path = path;
+    Obs {
+        core: core(f, tools),
+        location: Location {
+            repository: r.path.clone(),
+            source: "worktree".into(),
+            path: origin.display(),
+            line: f.line,
+            column: f.column,
+            commit: None,
+            commits: None,
+            at_head: None,
+            allowed: f.allowed,
+        },
+        first: None,
+        last: None,
+        at_head: false,
+        on_branches: Vec::new(),
+        key_commits: 0,
+    }
+}
+
+fn relative(mut s: Skipped, workdir: &Path) -> Skipped {
+    s.path = rel_path(&s.path, workdir);
+    s
+}
+
+fn rel_path(path: &str, workdir: &Path) -> String {
+    Path::new(path)
+        .strip_prefix(workdir)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| path.to_string())
+}
+
+/// Files and folders of the work tree that differ from HEAD: modified, new, untracked, ignored.
+fn changed_paths(repo: &Repository, workdir: &Path) -> Result<Vec<PathBuf>, git2::Error> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .include_ignored(true)
+        .recurse_untracked_dirs(false)
+        .recurse_ignored_dirs(false)
+        .exclude_submodules(true);
+    let statuses = repo.statuses(Some(&mut opts))?;
+    let wanted = Status::WT_NEW
+        | Status::WT_MODIFIED
+        | Status::WT_TYPECHANGE
+        | Status::WT_RENAMED
+        | Status::IGNORED
+        | Status::INDEX_NEW
+        | Status::INDEX_MODIFIED
+        | Status::INDEX_RENAMED
+        | Status::INDEX_TYPECHANGE;
+    let mut paths: Vec<PathBuf> = statuses
+        .iter()
+        .filter(|e| e.status().intersects(wanted))
+        .filter_map(|e| e.path().ok().map(|p| workdir.join(p.trim_end_matches('/'))))
+        .filter(|p| p.exists())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}

@@ -1,0 +1,159 @@
+//! Finds the repositories an audit covers: each PATH that is a repository, and every
+//! repository under a PATH that is a folder of clones (not descending into repositories,
+//! never following symbolic links).
+
+use std::path::{Path, PathBuf};
+
+/// How deep under a folder repositories are looked for (`org/team/repo` is 3).
+const MAX_DEPTH: usize = 4;
+
+/// One repository to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The directory to open: a work tree or a bare repository.
+    pub dir: PathBuf,
+    /// Relative to the audit root, `/`-separated (see `model::RepoAudit::path`).
+    pub rel: String,
+    /// The directory's name without `.git`.
+    pub name: String,
+}
+
+/// The repositories under `paths`, sorted by `rel`, and a note for each path that held none
+/// or could not be read.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut notes = Vec::new();
+    for path in paths {
+        if is_repository(path) {
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let base = file_name(&canonical);
+            found.push(Found {
+                dir: path.clone(),
+                name: repo_name(&base),
+                rel: base,
+            });
+            continue;
+        }
+        if !path.is_dir() {
+            notes.push(format!(
+                "{}: not a repository or a folder of repositories; give a work tree, a bare clone or a folder holding clones",
+                path.display()
+            ));
+            continue;
+        }
+        let before = found.len();
+        search(path, "", 1, &mut found, &mut notes);
+        if found.len() == before {
+            notes.push(format!(
+                "{}: no git repositories found in it (looked {MAX_DEPTH} levels deep)",
+                path.display()
+            ));
+        }
+    }
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    (found, notes)
+}
+
+/// Looks for repositories in `dir` (`rel` from the root), `depth` levels down.
+fn search(dir: &Path, rel: &str, depth: usize, found: &mut Vec<Found>, notes: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            notes.push(format!("{}: cannot read the folder ({e})", dir.display()));
+            return;
+        }
+    };
+    let mut children: Vec<_> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    children.sort();
+    for child in children {
+        let name = file_name(&child);
+        if name == ".git" {
+            continue;
+        }
+        let child_rel = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if is_repository(&child) {
+            found.push(Found {
+                dir: child,
+                name: repo_name(&name),
+                rel: child_rel,
+            });
+        } else if depth < MAX_DEPTH && !name.starts_with('.') {
+            search(&child, &child_rel, depth + 1, found, notes);
+        }
+    }
+}
+
+/// A work tree (with `.git`, a folder or a file) or a bare repository (`HEAD`, `objects`, `refs`).
+pub fn is_repository(dir: &Path) -> bool {
+    if !dir.is_dir() {
+        return false;
+    }
+    dir.join(".git").exists()
+        || (dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.to_string_lossy().into_owned())
+}
+
+/// `cargo` for `cargo` and `cargo.git`.
+fn repo_name(dir_name: &str) -> String {
+    dir_name
+        .strip_suffix(".git")
+        .filter(|n| !n.is_empty())
+        .unwrap_or(dir_name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bare(at: &Path) {
+        std::fs::create_dir_all(at.join("objects")).unwrap();
+        std::fs::create_dir_all(at.join("refs")).unwrap();
+        std::fs::write(at.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    }
+
+    #[test]
+    fn finds_work_trees_and_bare_clones_without_descending_into_them() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("a/.git")).unwrap();
+        std::fs::create_dir_all(root.path().join("a/vendor/inner/.git")).unwrap();
+        bare(&root.path().join("team/b.git"));
+        std::fs::create_dir_all(root.path().join("empty")).unwrap();
+        let (found, notes) = discover(&[root.path().to_path_buf()]);
+        let rels: Vec<_> = found
+            .iter()
+            .map(|f| (f.rel.as_str(), f.name.as_str()))
+            .collect();
+        assert_eq!(rels, [("a", "a"), ("team/b.git", "b")]);
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_repository_given_itself_is_named_by_its_folder() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("proj/.git")).unwrap();
+        let (found, _) = discover(&[root.path().join("proj")]);
+        assert_eq!(found[0].rel, "proj");
+    }
+
+    #[test]
+    fn paths_without_repositories_are_noted() {
+        let root = tempfile::tempdir().unwrap();
+        let (found, notes) = discover(&[root.path().to_path_buf(), root.path().join("nope")]);
+        assert!(found.is_empty());
+        assert_eq!(notes.len(), 2, "{notes:?}");
+    }
+}

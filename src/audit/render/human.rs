@@ -1,0 +1,340 @@
+//! The audit for a terminal: the summary, a compact table of keys, each key's details with its
+//! checklist, keys on allow-marked lines, and incomplete repositories. Colour only when asked for.
+
+use super::{
+    NOT_VERIFIED, at_head_label, kind_label, megabytes, provenance, short_sha, sighting_day,
+    status_label, verdict_label,
+};
+use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Sighting};
+use crate::report::plural;
+use std::io::{self, Write};
+
+const HEADERS: [&str; 8] = [
+    "RISK",
+    "KIND",
+    "KEY",
+    "VERDICT",
+    "AT HEAD",
+    "INTRODUCED",
+    "LAST SEEN",
+    "REPOS",
+];
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 && !code.is_empty() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+    /// Critical and high in red, medium in yellow, the rest plain.
+    fn risk(&self, risk: &str, t: &str) -> String {
+        let code = match risk {
+            "critical" => "1;31",
+            "high" => "31",
+            "medium" => "33",
+            _ => "",
+        };
+        self.wrap(code, t)
+    }
+}
+
+/// Writes `report` for people; ANSI colour only when `color`.
+pub fn write(report: &AuditReport, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint(color);
+    write_summary(report, &paint, out)?;
+    if !report.keys.is_empty() {
+        writeln!(out)?;
+        write_keys(&report.keys, &paint, out)?;
+    }
+    if !report.suppressed.is_empty() {
+        writeln!(out)?;
+        let title = "Keys on allow-marked lines (listed, not hidden)";
+        writeln!(out, "{}", paint.bold(title))?;
+        writeln!(out)?;
+        write_keys(&report.suppressed, &paint, out)?;
+    }
+    write_incomplete(report, &paint, out)
+}
+
+fn write_summary(report: &AuditReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{} ({})",
+        paint.bold("keyhound audit"),
+        clean(&provenance(report))
+    )?;
+    let repos = plural(s.repositories, "repository", "repositories");
+    if s.keys == 0 {
+        writeln!(out, "No keys found in {repos}.")?;
+    } else {
+        writeln!(
+            out,
+            "Audited {repos} ({} with keys): {}: {} live, {} dead, {} unknown, {} not checked; {} at HEAD.",
+            s.repositories_with_keys,
+            plural(s.keys, "key", "keys"),
+            s.live,
+            s.dead,
+            s.unknown,
+            s.not_checked,
+            s.at_head,
+        )?;
+    }
+    let mut scanned = format!(
+        "Scanned {} and {} ({})",
+        plural(s.commits_scanned, "commit", "commits"),
+        plural(s.blobs_scanned, "blob", "blobs"),
+        megabytes(s.bytes_scanned)
+    );
+    if s.suppressed > 0 {
+        let n = plural(s.suppressed, "key", "keys");
+        scanned.push_str(&format!("; {n} on allow-marked lines, listed apart"));
+    }
+    if s.incomplete > 0 {
+        let n = plural(s.incomplete, "repository", "repositories");
+        scanned.push_str(&format!("; {n} not read in full (see the end)"));
+    }
+    writeln!(out, "{scanned}.")?;
+    if !report.verified && !(report.keys.is_empty() && report.suppressed.is_empty()) {
+        writeln!(out, "{NOT_VERIFIED}")?;
+    }
+    Ok(())
+}
+
+/// The table, then each key's details.
+fn write_keys(keys: &[KeyEntry], paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    write_table(keys, paint, out)?;
+    for (i, key) in keys.iter().enumerate() {
+        writeln!(out)?;
+        write_details(i + 1, key, paint, out)?;
+    }
+    Ok(())
+}
+
+/// A key's cells, in `HEADERS` order.
+fn row(key: &KeyEntry) -> [String; 8] {
+    let date = |s: &Option<Sighting>| s.as_ref().and_then(sighting_day).unwrap_or("-").to_string();
+    [
+        key.risk.clone(),
+        kind_label(key),
+        key.secret.clone(),
+        status_label(&key.verification.status),
+        at_head_label(key),
+        date(&key.introduced),
+        date(&key.last_seen),
+        key.repositories.len().to_string(),
+    ]
+    .map(|cell| clean(&cell))
+}
+
+fn write_table(keys: &[KeyEntry], paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let rows: Vec<[String; 8]> = keys.iter().map(row).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
+    writeln!(out, "{}", paint.bold(&join_padded(&header, &widths)))?;
+    for (key, r) in keys.iter().zip(&rows) {
+        let risk = pad(&r[0], widths[0]);
+        let rest = join_padded(&r[1..], &widths[1..]);
+        writeln!(out, "{}  {rest}", paint.risk(&key.risk, &risk))?;
+    }
+    Ok(())
+}
+
+/// Cells padded to their widths, two spaces apart, the last one unpadded.
+fn join_padded(cells: &[String], widths: &[usize]) -> String {
+    let last = cells.len().saturating_sub(1);
+    let padded: Vec<String> = cells
+        .iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (c, w))| if i == last { c.clone() } else { pad(c, *w) })
+        .collect();
+    padded.join("  ")
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(text.chars().count());
+    format!("{text}{}", " ".repeat(fill))
+}
+
+fn write_details(n: usize, key: &KeyEntry, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!("{n}. {} · {} · {}", key.risk, kind_label(key), key.secret);
+    writeln!(out, "{}", paint.risk(&key.risk, &clean(&title)))?;
+    for (label, value) in details(key) {
+        writeln!(out, "   {label:<13} {}", clean(&value))?;
+    }
+    if key.remediation.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "   what to do")?;
+    for (i, step) in key.remediation.iter().enumerate() {
+        writeln!(out, "     {}. {}", i + 1, clean(step))?;
+    }
+    Ok(())
+}
+
+/// The labelled lines of a key's details.
+fn details(key: &KeyEntry) -> Vec<(&'static str, String)> {
+    let mut lines = vec![
+        (
+            "fingerprint",
+            format!("{} (rule {})", key.fingerprint, key.rule),
+        ),
+        ("verdict", verdict_label(&key.verification)),
+        ("introduced", sighting(&key.introduced)),
+        ("last seen", sighting(&key.last_seen)),
+        ("at HEAD", at_head_label(key)),
+    ];
+    if !key.on_branches.is_empty() {
+        lines.push(("on branches", key.on_branches.join(", ")));
+    }
+    if !key.repositories.is_empty() {
+        let repos: Vec<String> = key.repositories.iter().map(repository).collect();
+        lines.push(("repositories", repos.join(", ")));
+    }
+    lines.push(("commits", key.commits.to_string()));
+    lines
+}
+
+/// "2024-01-02  1a2b3c4d5e6f  Ann <ann@x>  api:src/a.env:3".
+fn sighting(s: &Option<Sighting>) -> String {
+    let Some(s) = s else {
+        return "- (in no commit: only in a work tree)".to_string();
+    };
+    let mut parts = vec![
+        sighting_day(s).unwrap_or("date unknown").to_string(),
+        short_sha(&s.commit).to_string(),
+    ];
+    if let Some(a) = &s.author {
+        parts.push(a.clone());
+    }
+    parts.push(format!("{}:{}:{}", s.repository, s.path, s.line));
+    parts.join("  ")
+}
+
+/// "api", "web (also in the work tree)".
+fn repository(r: &RepoKey) -> String {
+    if r.in_worktree {
+        format!("{} (also in the work tree)", r.path)
+    } else {
+        r.path.clone()
+    }
+}
+
+fn write_incomplete(report: &AuditReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let incomplete: Vec<_> = report.repositories.iter().filter(|r| !r.complete).collect();
+    if incomplete.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        paint.bold("Repositories not read in full (keys may be missing)")
+    )?;
+    for r in incomplete {
+        let notes = if r.notes.is_empty() {
+            "no reason given".to_string()
+        } else {
+            r.notes.join("; ")
+        };
+        writeln!(out, "  {}: {}", clean(&r.path), clean(&notes))?;
+    }
+    Ok(())
+}
+
+/// Repository text made safe for a terminal: line breaks and tabs become spaces, other control
+/// characters (escape sequences among them) `?`.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+    use super::*;
+
+    fn render(report: &AuditReport, color: bool) -> String {
+        let mut out = Vec::new();
+        write(report, color, &mut out).expect("written");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn no_colour_codes_without_colour() {
+        let mut report = fixture::report();
+        if let Some(s) = report.keys[0].introduced.as_mut() {
+            s.author = Some("evil\x1b[2J name".into());
+        }
+        let text = render(&report, false);
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(text.contains("evil?[2J name"), "{text}");
+    }
+
+    #[test]
+    fn colours_risks_when_asked() {
+        let text = render(&fixture::report(), true);
+        assert!(text.contains("\x1b[1;31mcritical"), "{text}");
+        assert!(text.contains("\x1b[33m3. medium") || text.contains("\x1b[33mmedium"));
+    }
+
+    #[test]
+    fn shows_the_table_details_and_checklist() {
+        let text = render(&fixture::report(), false);
+        let header = text
+            .lines()
+            .find(|l| l.starts_with("RISK"))
+            .expect("header");
+        for h in HEADERS {
+            assert!(header.contains(h), "{header}");
+        }
+        assert!(text.contains("Audited 3 repositories (2 with keys): 2 keys: 1 live, 1 dead"));
+        assert!(text.contains("1a2b3c4d5e6f  <script>alert(1)</script>  api:conf|ig/a|b.env:3"));
+        assert!(!text.contains(fixture::SHA_A), "short commit ids only");
+        assert!(text.contains("on branches   api:main, web:feat/<x>"));
+        assert!(text.contains("     2. Replace it; load it with `export OPENAI_API_KEY=…`."));
+        assert!(text.contains("Keys on allow-marked lines (listed, not hidden)"));
+        assert!(text.contains("(in no commit: only in a work tree)"));
+        assert!(text.contains("  web: shallow clone | <history> cut"));
+        assert!(!text.contains("--verify"));
+        let critical = text.find("critical").expect("critical");
+        assert!(
+            critical < text.find("sk-admin").expect("dead key"),
+            "order kept"
+        );
+    }
+
+    #[test]
+    fn says_when_verdicts_were_not_checked() {
+        let text = render(&fixture::unverified(), false);
+        assert!(text.contains(
+            "run keyhound audit --verify to ask each provider whether the keys still work"
+        ));
+        assert!(text.contains("2 not checked"));
+    }
+
+    #[test]
+    fn says_plainly_when_there_are_no_keys() {
+        let text = render(&fixture::empty(), false);
+        assert!(text.contains("No keys found in 3 repositories."), "{text}");
+        assert!(!text.contains("RISK"));
+    }
+}
