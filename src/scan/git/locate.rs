@@ -10,7 +10,7 @@ use super::{GitOutcome, history};
 use crate::finding::{Finding, GitInfo, GitStats, Skipped};
 use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// Findings per blob and per commit message, gathered from the workers.
 #[derive(Default)]
@@ -206,6 +206,7 @@ fn walk_part(
     first: usize,
     hits: &Hits,
     wanted: &OidSet,
+    shared: &Shared,
 ) -> (Groups, Vec<Oid>) {
     let mut groups = Groups::default();
     let mut located = Vec::new();
@@ -213,7 +214,7 @@ fn walk_part(
         return (groups, located);
     };
     let odb = repo.odb().ok();
-    let mut memo = TreeMemo::new(odb.as_ref(), wanted);
+    let mut memo = TreeMemo::new(odb.as_ref(), wanted, shared);
     let mut keys = Vec::new();
     for (k, (oid, _)) in part.iter().enumerate() {
         let Ok(tree) = repo.find_commit(*oid).map(|c| c.tree_id()) else {
@@ -240,8 +241,9 @@ pub(super) fn group(
     blob_reach: &HashMap<Oid, &'static str>,
 ) -> GitOutcome {
     let wanted: OidSet = hits.blobs.keys().copied().collect();
-    let (groups, located) = walk(repo, commits, &hits, &wanted);
-    let present = Present::at(repo, &wanted, &hits, tips);
+    let shared = Shared::default();
+    let (groups, located) = walk(repo, commits, &hits, &wanted, &shared);
+    let present = Present::at(repo, (&wanted, &shared), &hits, tips);
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
     for (path, by_key) in groups.by_path {
@@ -291,14 +293,15 @@ fn walk(
     commits: &[(Oid, &'static str)],
     hits: &Hits,
     wanted: &OidSet,
+    shared: &Shared,
 ) -> (Groups, HashSet<Oid>) {
     let mut groups = Groups::default();
     let mut located = HashSet::new();
     if wanted.is_empty() {
         return (groups, located);
     }
-    // Two halves of the history on two threads, each with its own handle and tree memo: the
-    // trees they share are read twice, the pass takes about two thirds of the time.
+    // Two halves of the history on two threads, each with its own handle, sharing one tree
+    // memo: a tree both halves hold is read once.
     let half = commits.len().div_ceil(PASS_THREADS).max(1);
     let git_dir = repo.path().to_path_buf();
     let parts: Vec<_> = std::thread::scope(|s| {
@@ -307,7 +310,7 @@ fn walk(
             .enumerate()
             .map(|(n, part)| {
                 let git_dir = &git_dir;
-                s.spawn(move || walk_part(git_dir, part, n * half, hits, wanted))
+                s.spawn(move || walk_part(git_dir, part, n * half, hits, wanted, shared))
             })
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
@@ -327,13 +330,18 @@ struct Present {
 }
 
 impl Present {
-    fn at(repo: &Repository, wanted: &OidSet, hits: &Hits, tips: &Tips) -> Present {
+    fn at(
+        repo: &Repository,
+        (wanted, shared): (&OidSet, &Shared),
+        hits: &Hits,
+        tips: &Tips,
+    ) -> Present {
         let mut present = Present::default();
         if wanted.is_empty() {
             return present;
         }
         let odb = repo.odb().ok();
-        let mut memo = TreeMemo::new(odb.as_ref(), wanted);
+        let mut memo = TreeMemo::new(odb.as_ref(), wanted, shared);
         let mut pairs = |tree: Oid, f: &mut dyn FnMut((String, String))| {
             if let Some(node) = memo.node(tree) {
                 node.visit(&mut String::new(), &mut |path, blob| {
@@ -405,7 +413,7 @@ struct Node {
 
 enum Child {
     Blob(Oid),
-    Tree(Rc<Node>),
+    Tree(Arc<Node>),
 }
 
 impl Node {
@@ -426,24 +434,48 @@ impl Node {
     }
 }
 
-/// For each tree, the node of what under it is wanted (None for most trees), each tree read once.
+/// Shards of the memo the threads of the second pass share.
+const MEMO_SHARDS: usize = 64;
+
+/// For each tree read so far, the node of what under it is wanted (None for most trees),
+/// shared by the threads of the pass so that a tree two parts of history hold is read once.
+struct Shared {
+    shards: Vec<Mutex<OidMap<Option<Arc<Node>>>>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            shards: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl Shared {
+    fn shard(&self, tree: Oid) -> std::sync::MutexGuard<'_, OidMap<Option<Arc<Node>>>> {
+        let i = usize::from(tree.as_bytes()[0]) % MEMO_SHARDS;
+        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One thread's view of the shared memo, reading trees through its own object database.
 struct TreeMemo<'r> {
     odb: Option<&'r git2::Odb<'r>>,
     wanted: &'r OidSet,
-    memo: OidMap<Option<Rc<Node>>>,
+    shared: &'r Shared,
 }
 
 impl<'r> TreeMemo<'r> {
-    fn new(odb: Option<&'r git2::Odb<'r>>, wanted: &'r OidSet) -> Self {
+    fn new(odb: Option<&'r git2::Odb<'r>>, wanted: &'r OidSet, shared: &'r Shared) -> Self {
         TreeMemo {
             odb,
             wanted,
-            memo: OidMap::default(),
+            shared,
         }
     }
 
-    fn node(&mut self, tree: Oid) -> Option<Rc<Node>> {
-        if let Some(found) = self.memo.get(&tree) {
+    fn node(&mut self, tree: Oid) -> Option<Arc<Node>> {
+        if let Some(found) = self.shared.shard(tree).get(&tree) {
             return found.clone();
         }
         let mut entries = Vec::new();
@@ -464,8 +496,8 @@ impl<'r> TreeMemo<'r> {
                 }
             }
         }
-        let node = (!entries.is_empty()).then(|| Rc::new(Node { entries }));
-        self.memo.insert(tree, node.clone());
+        let node = (!entries.is_empty()).then(|| Arc::new(Node { entries }));
+        self.shared.shard(tree).insert(tree, node.clone());
         node
     }
 }
