@@ -4,7 +4,7 @@
 
 use super::{
     NOT_VERIFIED, at_head_label, code_parts, day, kind_label, megabytes, provenance, short_sha,
-    sighting_day, status_label, verdict_label,
+    sighting_day, status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, Location, RISKS, Sighting, Summary};
 use crate::report::plural;
@@ -119,7 +119,7 @@ fn write_header(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
         )
     };
     writeln!(out, "<p class=\"lead\">{}</p>", escape_html(&lead))?;
-    if !report.verified && !(report.keys.is_empty() && report.suppressed.is_empty()) {
+    if unverified(report) {
         writeln!(
             out,
             "<p class=\"notice\" id=\"not-verified\">{}</p>",
@@ -155,7 +155,7 @@ fn write_cards(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
         ),
         ("commits", s.commits_scanned.to_string(), "commits scanned"),
         ("blobs", s.blobs_scanned.to_string(), "blobs scanned"),
-        ("bytes", megabytes(s.bytes_scanned), "scanned"),
+        ("", megabytes(s.bytes_scanned), "scanned"),
         (
             "incomplete",
             s.incomplete.to_string(),
@@ -165,9 +165,14 @@ fn write_cards(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<div class=\"cards\">")?;
     for (id, n, label) in cards {
         let alert = matches!(id, "live" | "at-head" | "incomplete") && n != "0";
+        let id = if id.is_empty() {
+            String::new()
+        } else {
+            format!(" id=\"summary-{id}\"")
+        };
         writeln!(
             out,
-            "<div class=\"card{}\"><span class=\"n\" id=\"summary-{id}\">{}</span><span class=\"l\">{label}</span></div>",
+            "<div class=\"card{}\"><span class=\"n\"{id}>{}</span><span class=\"l\">{label}</span></div>",
             if alert { " alert" } else { "" },
             escape_html(&n),
         )?;
@@ -427,7 +432,7 @@ fn repository(r: &crate::audit::model::RepoKey) -> String {
     text
 }
 
-/// "2024-01-02 · <full commit> · author · api:src/a.env:3".
+/// "2024-01-02 · 1a2b3c4d5e6f (the full id as its title) · author · api:src/a.env:3".
 fn sighting(s: &Option<Sighting>) -> String {
     let Some(s) = s else {
         return "in no commit (only in a work tree)".to_string();
@@ -436,8 +441,8 @@ fn sighting(s: &Option<Sighting>) -> String {
         escape_html(sighting_day(s).unwrap_or("date unknown")),
         format!(
             "<code title=\"{}\">{}</code>",
-            escape_html(short_sha(&s.commit)),
-            escape_html(&s.commit)
+            escape_html(&s.commit),
+            escape_html(short_sha(&s.commit))
         ),
     ];
     if let Some(a) = &s.author {
@@ -480,7 +485,7 @@ fn write_locations(locations: &[Location], out: &mut dyn Write) -> io::Result<()
         let more = (locations.len() - LOCATIONS_SHOWN) as u64;
         writeln!(
             out,
-            "<p class=\"hint\">… and {} more (the JSON report lists them all).</p>",
+            "<p class=\"hint\">… and {} not shown (the JSON report lists them all).</p>",
             plural(more, "place", "places")
         )?;
     }
@@ -660,7 +665,8 @@ mod tests {
         ));
         assert!(html.contains("<tr class=\"suppressed-key\" data-fingerprint=\"fp-allowed-0003\""));
         assert_eq!(html.matches("<tr class=\"key\"").count(), 2);
-        assert!(html.contains(fixture::SHA_A), "full commit ids");
+        let full = format!("<code title=\"{}\">1a2b3c4d5e6f</code>", fixture::SHA_A);
+        assert!(html.contains(&full), "full commit ids as titles");
     }
 
     #[test]
@@ -693,6 +699,29 @@ mod tests {
         report.keys[1].introduced = fixture::report().keys[1].introduced.clone();
         let html = render(&report);
         assert!(html.contains("no commit date (work tree only)"));
+    }
+
+    #[test]
+    fn locations_are_listed_up_to_a_cap() {
+        let mut report = fixture::report();
+        let place = Location {
+            repository: "api".into(),
+            source: "history".into(),
+            path: "<p>.env".into(),
+            line: 3,
+            column: 1,
+            commit: Some(fixture::SHA_A.into()),
+            commits: Some(2),
+            at_head: Some(true),
+            allowed: false,
+        };
+        report.keys[0].locations = vec![place; LOCATIONS_SHOWN + 2];
+        let html = render(&report);
+        assert_eq!(
+            html.matches("<code>&lt;p&gt;.env:3:1</code>").count(),
+            LOCATIONS_SHOWN
+        );
+        assert!(html.contains("… and 2 places not shown"));
     }
 
     #[test]

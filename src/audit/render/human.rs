@@ -3,7 +3,7 @@
 
 use super::{
     NOT_VERIFIED, at_head_label, kind_label, megabytes, provenance, short_sha, sighting_day,
-    status_label, verdict_label,
+    status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Sighting};
 use crate::report::plural;
@@ -77,7 +77,7 @@ fn write_summary(report: &AuditReport, paint: &Paint, out: &mut dyn Write) -> io
     } else {
         writeln!(
             out,
-            "Audited {repos} ({} with keys): {}: {} live, {} dead, {} unknown, {} not checked; {} at HEAD.",
+            "Audited {repos} ({} with keys) and found {}: {} live, {} dead, {} unknown, {} not checked; {} at HEAD.",
             s.repositories_with_keys,
             plural(s.keys, "key", "keys"),
             s.live,
@@ -102,7 +102,7 @@ fn write_summary(report: &AuditReport, paint: &Paint, out: &mut dyn Write) -> io
         scanned.push_str(&format!("; {n} not read in full (see the end)"));
     }
     writeln!(out, "{scanned}.")?;
-    if !report.verified && !(report.keys.is_empty() && report.suppressed.is_empty()) {
+    if unverified(report) {
         writeln!(out, "{NOT_VERIFIED}")?;
     }
     Ok(())
@@ -211,7 +211,7 @@ fn details(key: &KeyEntry) -> Vec<(&'static str, String)> {
 /// "2024-01-02  1a2b3c4d5e6f  Ann <ann@x>  api:src/a.env:3".
 fn sighting(s: &Option<Sighting>) -> String {
     let Some(s) = s else {
-        return "- (in no commit: only in a work tree)".to_string();
+        return "in no commit (only in a work tree)".to_string();
     };
     let mut parts = vec![
         sighting_day(s).unwrap_or("date unknown").to_string(),
@@ -306,13 +306,15 @@ mod tests {
         for h in HEADERS {
             assert!(header.contains(h), "{header}");
         }
-        assert!(text.contains("Audited 3 repositories (2 with keys): 2 keys: 1 live, 1 dead"));
+        assert!(
+            text.contains("Audited 3 repositories (2 with keys) and found 2 keys: 1 live, 1 dead")
+        );
         assert!(text.contains("1a2b3c4d5e6f  <script>alert(1)</script>  api:conf|ig/a|b.env:3"));
         assert!(!text.contains(fixture::SHA_A), "short commit ids only");
         assert!(text.contains("on branches   api:main, web:feat/<x>"));
         assert!(text.contains("     2. Replace it; load it with `export OPENAI_API_KEY=…`."));
         assert!(text.contains("Keys on allow-marked lines (listed, not hidden)"));
-        assert!(text.contains("(in no commit: only in a work tree)"));
+        assert!(text.contains("introduced    in no commit (only in a work tree)"));
         assert!(text.contains("  web: shallow clone | <history> cut"));
         assert!(!text.contains("--verify"));
         let critical = text.find("critical").expect("critical");

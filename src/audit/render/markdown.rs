@@ -4,7 +4,7 @@
 
 use super::{
     NOT_VERIFIED, at_head_label, code_parts, kind_label, megabytes, provenance, short_sha,
-    sighting_day, status_label, verdict_label,
+    sighting_day, status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, Sighting, Summary};
 use crate::report::plural;
@@ -14,7 +14,7 @@ use std::io::{self, Write};
 pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## keyhound audit")?;
     writeln!(out)?;
-    writeln!(out, "{}", escape_md(&provenance(report)))?;
+    writeln!(out, "Written by {}.", escape_md(&provenance(report)))?;
     writeln!(out)?;
     write_lead(report, out)?;
     write_summary(&report.summary, out)?;
@@ -47,7 +47,7 @@ fn write_lead(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     writeln!(out)?;
-    if !report.verified && !(report.keys.is_empty() && report.suppressed.is_empty()) {
+    if unverified(report) {
         writeln!(out, "> **{NOT_VERIFIED}**")?;
         writeln!(out)?;
     }

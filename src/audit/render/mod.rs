@@ -31,6 +31,11 @@ pub fn write(
 const NOT_VERIFIED: &str = "Verdicts were not checked: run keyhound audit --verify to ask each \
                             provider whether the keys still work.";
 
+/// Whether to print `NOT_VERIFIED`: keys were listed, and none was verified.
+fn unverified(report: &AuditReport) -> bool {
+    !report.verified && (!report.keys.is_empty() || !report.suppressed.is_empty())
+}
+
 /// Commit ids as people read them: the first 12 hex digits.
 fn short_sha(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
@@ -102,7 +107,7 @@ fn provenance(report: &AuditReport) -> String {
 /// unmatched backtick stays text.
 fn code_parts(step: &str) -> Vec<(bool, String)> {
     let pieces: Vec<&str> = step.split('`').collect();
-    let closed = if pieces.len() % 2 == 0 {
+    let closed = if pieces.len().is_multiple_of(2) {
         pieces.len() - 1
     } else {
         pieces.len()
