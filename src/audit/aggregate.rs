@@ -246,7 +246,7 @@ fn order(a: &KeyEntry, b: &KeyEntry) -> std::cmp::Ordering {
 pub fn not_checked() -> Verdict {
     Verdict {
         status: "not_checked".into(),
-        reason: Some("not verified: run keyhound audit --verify to ask the provider".into()),
+        reason: None,
         http_status: None,
         error_code: None,
         organization: None,
