@@ -110,7 +110,9 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
         rules: &rules,
         show_secrets: common.show_secrets,
         max_blob_size: cfg.max_blob_size,
-        threads: common.threads.div_ceil(parallel).max(1),
+        // Each repository gets every worker: a large one audited last is not left with one,
+        // and the OS shares the cores while several run.
+        threads: common.threads,
         on_skip: &on_skip,
     };
     let pool = rayon::ThreadPoolBuilder::new()
