@@ -271,7 +271,8 @@ pub struct AuditArgs {
     pub repos: Option<PathBuf>,
     /// Write a `git filter-repo --replace-text` file for the keys with these fingerprints
     /// (whole keys: handle it as a secret) instead of the report.
-    #[arg(long, value_name = "FP", num_args = 1.., value_delimiter = ',')]
+    /// Repeat it or separate fingerprints with commas.
+    #[arg(long, value_name = "FP", value_delimiter = ',')]
     pub emit_replacements: Vec<String>,
     /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
     #[arg(long, value_name = "SIZE", default_value = "64M")]

@@ -18,16 +18,26 @@ pub struct Found {
     pub name: String,
 }
 
-/// The repositories under `paths`, sorted by `rel`, and a note for each path that held none
-/// or could not be read.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<String>) {
-    let mut found = Vec::new();
-    let mut notes = Vec::new();
+/// What the paths given hold.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Each repository once, sorted by `rel`.
+    pub found: Vec<Found>,
+    /// Folders that hold no repository (an empty shard's folder may be one).
+    pub notes: Vec<String>,
+    /// Paths that are neither a repository nor a folder, or cannot be read: errors.
+    pub errors: Vec<String>,
+}
+
+/// The repositories under `paths`: each once (by canonical path), with `rel`s made unique by
+/// taking in more of their parent folders when two would be the same.
+pub fn discover(paths: &[PathBuf]) -> Discovered {
+    let mut d = Discovered::default();
     for path in paths {
         if is_repository(path) {
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
             let base = file_name(&canonical);
-            found.push(Found {
+            d.found.push(Found {
                 dir: path.clone(),
                 name: repo_name(&base),
                 rel: base,
@@ -35,23 +45,69 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<String>) {
             continue;
         }
         if !path.is_dir() {
-            notes.push(format!(
+            d.errors.push(format!(
                 "{}: not a repository or a folder of repositories; give a work tree, a bare clone or a folder holding clones",
                 path.display()
             ));
             continue;
         }
-        let before = found.len();
-        search(path, "", 1, &mut found, &mut notes);
-        if found.len() == before {
-            notes.push(format!(
-                "{}: no git repositories found in it (looked {MAX_DEPTH} levels deep)",
+        let before = d.found.len();
+        search(path, "", 1, &mut d.found, &mut d.errors);
+        if d.found.len() == before {
+            d.notes.push(format!(
+                "{}: no git repositories in it (looked {MAX_DEPTH} levels deep)",
                 path.display()
             ));
         }
     }
+    d.found = unique(std::mem::take(&mut d.found));
+    d
+}
+
+/// Drops repositories found twice (`audit ROOT ROOT/api`) and lengthens equal `rel`s
+/// (`a/api` and `b/api` given as `a` and `b`) with their parent folders until they differ.
+fn unique(found: Vec<Found>) -> Vec<Found> {
+    let mut seen = std::collections::HashSet::new();
+    let mut found: Vec<(Found, PathBuf)> = found
+        .into_iter()
+        .filter_map(|f| {
+            let canonical = std::fs::canonicalize(&f.dir).unwrap_or_else(|_| f.dir.clone());
+            seen.insert(canonical.clone()).then_some((f, canonical))
+        })
+        .collect();
+    for _ in 0..64 {
+        let mut count = std::collections::HashMap::new();
+        for (f, _) in &found {
+            *count.entry(f.rel.clone()).or_insert(0) += 1;
+        }
+        if count.values().all(|n| *n == 1) {
+            break;
+        }
+        for (f, canonical) in &mut found {
+            if count[&f.rel] > 1 {
+                f.rel = longer(&f.rel, canonical);
+            }
+        }
+    }
+    let mut found: Vec<Found> = found.into_iter().map(|(f, _)| f).collect();
     found.sort_by(|a, b| a.rel.cmp(&b.rel));
-    (found, notes)
+    found
+}
+
+/// `rel` with one more folder of `canonical` in front (`api` -> `a/api` for `/x/a/api`).
+fn longer(rel: &str, canonical: &Path) -> String {
+    let depth = rel.split('/').count();
+    let parts: Vec<String> = canonical
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    match parts.len().checked_sub(depth + 1) {
+        Some(start) => parts[start..].join("/"),
+        None => rel.to_string(),
+    }
 }
 
 /// Looks for repositories in `dir` (`rel` from the root), `depth` levels down.
@@ -132,28 +188,39 @@ mod tests {
         std::fs::create_dir_all(root.path().join("a/vendor/inner/.git")).unwrap();
         bare(&root.path().join("team/b.git"));
         std::fs::create_dir_all(root.path().join("empty")).unwrap();
-        let (found, notes) = discover(&[root.path().to_path_buf()]);
-        let rels: Vec<_> = found
-            .iter()
+        let d = discover(&[root.path().to_path_buf()]);
+        let rels: Vec<_> = (d.found.iter())
             .map(|f| (f.rel.as_str(), f.name.as_str()))
             .collect();
         assert_eq!(rels, [("a", "a"), ("team/b.git", "b")]);
-        assert!(notes.is_empty(), "{notes:?}");
+        assert!(d.notes.is_empty() && d.errors.is_empty(), "{d:?}");
     }
 
     #[test]
     fn a_repository_given_itself_is_named_by_its_folder() {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("proj/.git")).unwrap();
-        let (found, _) = discover(&[root.path().join("proj")]);
-        assert_eq!(found[0].rel, "proj");
+        let d = discover(&[root.path().join("proj")]);
+        assert_eq!(d.found[0].rel, "proj");
     }
 
     #[test]
     fn paths_without_repositories_are_noted() {
         let root = tempfile::tempdir().unwrap();
-        let (found, notes) = discover(&[root.path().to_path_buf(), root.path().join("nope")]);
-        assert!(found.is_empty());
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        let d = discover(&[root.path().to_path_buf(), root.path().join("nope")]);
+        assert!(d.found.is_empty());
+        assert_eq!((d.notes.len(), d.errors.len()), (1, 1), "{d:?}");
+    }
+
+    #[test]
+    fn a_repository_named_twice_is_found_once_and_equal_names_are_told_apart() {
+        let root = tempfile::tempdir().unwrap();
+        for dir in ["a/api/.git", "b/api/.git"] {
+            std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        }
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        let d = discover(&[a.clone(), b, a.join("api")]);
+        let rels: Vec<_> = d.found.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(rels, ["a/api", "b/api"]);
     }
 }

@@ -41,23 +41,32 @@ pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
     if let Some(file) = cfg.repos.as_deref() {
         return list_urls(cfg, file);
     }
-    let (found, notes) = discover::discover(&cfg.paths);
-    for n in &notes {
+    let d = discover::discover(&cfg.paths);
+    for n in &d.notes {
         eprintln!("keyhound: warning: {n}");
     }
-    if found.is_empty() {
+    for e in &d.errors {
+        eprintln!("keyhound: error: {e}");
+    }
+    if d.found.is_empty() && !d.errors.is_empty() {
         anyhow::bail!("no git repositories to audit in {}", shown(&cfg.paths));
     }
-    let found = in_shard(found, cfg);
+    let missing = !d.errors.is_empty();
+    let found = in_shard(d.found, cfg);
     if cfg.list {
         let mut out = crate::open_output(&cfg.common)?;
         for f in &found {
             writeln!(out, "{}", f.rel)?;
         }
         out.flush()?;
-        return Ok(Exit::Clean);
+        return Ok(if missing { Exit::Error } else { Exit::Clean });
     }
-    audit(cfg, &found)
+    let exit = audit(cfg, &found)?;
+    // A path that is not there fails the audit as an unreadable file fails a scan.
+    Ok(match exit {
+        Exit::Clean if missing && !cfg.common.allow_incomplete => Exit::Error,
+        exit => exit,
+    })
 }
 
 fn shown(paths: &[std::path::PathBuf]) -> String {

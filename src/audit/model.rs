@@ -115,7 +115,7 @@ pub struct Location {
     pub column: u64,
     /// The commit that introduced it at this path (history and commit messages).
     pub commit: Option<String>,
-    /// Commits carrying it at this path (history).
+    /// Commits carrying it at this path (history; 1 for a commit message).
     pub commits: Option<u64>,
     /// Whether the default branch's tip still has it at this path (history).
     pub at_head: Option<bool>,

@@ -4,6 +4,7 @@
 mod util;
 
 mod archives;
+mod audit;
 mod chunks;
 mod ci;
 mod contract;
@@ -12,6 +13,7 @@ mod encodings;
 mod exit_codes;
 mod git;
 mod keys;
+mod progress;
 mod properties;
 mod rules_cmd;
 mod sarif;
