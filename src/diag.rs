@@ -41,12 +41,14 @@ impl Diagnostics {
     /// Prints how many warnings of each kind were not shown.
     pub fn finish(&self) {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        for (kind, n) in counts.iter().filter(|(_, n)| **n > MAX_PER_REASON) {
-            eprintln!(
-                "keyhound: … and {} more like \"{kind}\" not shown",
-                n - MAX_PER_REASON
-            );
-        }
+        self.progress.suspend(|| {
+            for (kind, n) in counts.iter().filter(|(_, n)| **n > MAX_PER_REASON) {
+                eprintln!(
+                    "keyhound: … and {} more like \"{kind}\" not shown",
+                    n - MAX_PER_REASON
+                );
+            }
+        });
     }
 }
 

@@ -390,8 +390,6 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let rules = load_rules(&common.rules)?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
-    // No bar while keys are typed or read: one for verifying them, below.
-    let scanner = scanner(&matcher, common, Progress::hidden());
     if io::stdin().is_terminal() {
         eprintln!("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
     }
@@ -400,10 +398,14 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
         .lock()
         .read_to_end(&mut input)
         .context("reading keys from standard input")?;
+    // No bar while keys are typed or read: one for scanning and verifying them.
+    let scanner = scanner(&matcher, common, Progress::new(common.progress));
     let mut outcome = BlobOutcome::default();
     let origin = finding::Origin::file("-");
     scanner.scan_reader(&mut input.as_slice(), &origin, 0, &mut outcome);
-    warn_keyless_lines(&input, &outcome.findings);
+    scanner
+        .progress
+        .suspend(|| warn_keyless_lines(&input, &outcome.findings));
     let stats = Stats {
         files: 1,
         bytes: outcome.bytes,
@@ -416,7 +418,7 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
         stats,
         ignored_env: Vec::new(),
         started,
-        progress: Progress::new(common.progress),
+        progress: scanner.progress.clone(),
     };
     finish(common, &rules, done, open_output(common)?)
 }

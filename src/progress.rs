@@ -14,6 +14,9 @@ use std::time::Duration;
 /// How often the bar is redrawn.
 const TICK: Duration = Duration::from_millis(100);
 
+/// The most drawings a second, enforced by the draw target.
+const DRAWS_PER_SECOND: u8 = 10;
+
 /// A scan done within this shows no bar at all, not even a flash of one.
 const FIRST_DRAW: Duration = Duration::from_millis(250);
 
@@ -50,7 +53,7 @@ impl Progress {
     pub fn new(enabled: bool) -> Progress {
         let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
         if enabled && !dumb && std::io::stderr().is_terminal() {
-            Progress::with_target(ProgressDrawTarget::stderr())
+            Progress::with_target(ProgressDrawTarget::stderr_with_hz(DRAWS_PER_SECOND))
         } else {
             Progress::hidden()
         }
@@ -64,17 +67,22 @@ impl Progress {
     /// A bar drawn to `target`.
     fn with_target(target: ProgressDrawTarget) -> Progress {
         let counts = Arc::new(Counts::default());
-        let bar = ProgressBar::with_draw_target(None, target);
+        // Drawn nowhere until the first tick has styled it (a warning written around it
+        // before then must not bring up an unstyled bar).
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
         let ticker = std::thread::Builder::new()
             .name("keyhound-progress".into())
             .spawn({
                 let (bar, counts) = (bar.clone(), counts.clone());
                 move || {
-                    let mut shown = None;
+                    let mut drawn = Drawn {
+                        target: Some(target),
+                        ..Drawn::default()
+                    };
                     let mut wait = FIRST_DRAW;
                     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
-                        refresh(&bar, &counts, &mut shown);
+                        refresh(&bar, &counts, &mut drawn);
                         wait = TICK;
                     }
                 }
@@ -211,8 +219,17 @@ enum Shown {
     Spinner,
 }
 
-/// Copies the counters into the bar and draws it.
-fn refresh(bar: &ProgressBar, counts: &Arc<Counts>, shown: &mut Option<Shown>) {
+/// What the ticker last put on the bar.
+#[derive(Default)]
+struct Drawn {
+    shown: Option<Shown>,
+    message: String,
+    /// Where the bar goes, until the first refresh sends it there.
+    target: Option<ProgressDrawTarget>,
+}
+
+/// Copies the counters into the bar and draws it (once, unless the style or phase changed).
+fn refresh(bar: &ProgressBar, counts: &Arc<Counts>, drawn: &mut Drawn) {
     let want = match (
         counts.repositories.load(Relaxed),
         counts.total_bytes.load(Relaxed),
@@ -221,13 +238,24 @@ fn refresh(bar: &ProgressBar, counts: &Arc<Counts>, shown: &mut Option<Shown>) {
         (0, total) => Shown::Bytes(total),
         (total, _) => Shown::Repositories(total),
     };
-    if *shown != Some(want) {
+    if drawn.shown != Some(want) {
         bar.set_style(style(want, counts));
         match want {
             Shown::Repositories(len) | Shown::Bytes(len) => bar.set_length(len),
-            Shown::Spinner => bar.unset_length(),
+            Shown::Spinner if drawn.shown.is_some() => bar.unset_length(),
+            Shown::Spinner => {}
         }
-        *shown = Some(want);
+        drawn.shown = Some(want);
+    }
+    if let Some(target) = drawn.target.take() {
+        bar.set_draw_target(target);
+    }
+    // The counts and the phase are the message: cut to the terminal's width, so the line never
+    // wraps. The draw target's rate limit makes the two updates one drawing a tick.
+    let message = describe(counts);
+    if message != drawn.message {
+        bar.set_message(message.clone());
+        drawn.message = message;
     }
     let pos = match want {
         Shown::Repositories(_) => counts.repositories_done.load(Relaxed),
@@ -240,51 +268,40 @@ fn refresh(bar: &ProgressBar, counts: &Arc<Counts>, shown: &mut Option<Shown>) {
 fn style(shown: Shown, counts: &Arc<Counts>) -> ProgressStyle {
     let template = match shown {
         Shown::Spinner => {
-            "{spinner} {counts} · {binary_bytes} · {binary_bytes_per_sec} · {elapsed}"
+            "{spinner} {wide_msg} {binary_bytes} · {binary_bytes_per_sec} · {elapsed}"
         }
         Shown::Bytes(_) => {
-            "{spinner} {counts} [{bar:25}] {binary_bytes}/{binary_total_bytes} · {binary_bytes_per_sec} · ETA {eta}"
+            "{spinner} [{bar:20}] {wide_msg} {binary_bytes}/{binary_total_bytes} · {binary_bytes_per_sec} · ETA {eta}"
         }
+        // The position counts repositories: bytes and their mean rate come from the counters.
         Shown::Repositories(_) => {
-            "{spinner} [{bar:20}] {pos}/{len} repositories · {counts} · {scanned} · {mean_rate} · ETA {eta}"
+            "{spinner} [{bar:12}] {pos}/{len} repositories · {wide_msg} {scanned} · {mean_rate} · ETA {eta}"
         }
     };
-    let (c1, c2, c3) = (counts.clone(), counts.clone(), counts.clone());
+    let (c1, c2) = (counts.clone(), counts.clone());
     ProgressStyle::with_template(template)
         .expect("a valid template")
         .progress_chars("=> ")
         .with_key(
-            "counts",
-            move |_: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
-                let _ = w.write_str(&describe(&c1));
-            },
-        )
-        .with_key(
             "scanned",
             move |_: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
-                let _ = write!(w, "{}", BinaryBytes(c2.bytes.load(Relaxed)));
+                let _ = write!(w, "{}", BinaryBytes(c1.bytes.load(Relaxed)));
             },
         )
         .with_key(
             "mean_rate",
             move |s: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
                 let secs = s.elapsed().as_secs_f64().max(0.001);
-                let rate = c3.bytes.load(Relaxed) as f64 / secs;
+                let rate = c2.bytes.load(Relaxed) as f64 / secs;
                 let _ = write!(w, "{}/s", BinaryBytes(rate as u64));
             },
         )
 }
 
-/// The phase and the counts: "scanning history · 1,204 commits · 30,512 blobs". Files, not
+/// The counts and the phase: "1,204 commits · 30,512 blobs · scanning history". Files, not
 /// blobs, when nothing was a commit or a repository: the scan of a directory.
 fn describe(c: &Counts) -> String {
     let mut out = String::new();
-    let phase = c.phase.lock().unwrap_or_else(PoisonError::into_inner);
-    if !phase.is_empty() {
-        out.push_str(&phase);
-        out.push_str(" · ");
-    }
-    drop(phase);
     let commits = c.commits.load(Relaxed);
     if commits > 0 {
         let _ = write!(out, "{} commits · ", HumanCount(commits));
@@ -298,6 +315,10 @@ fn describe(c: &Counts) -> String {
         (false, false) => "files",
     };
     let _ = write!(out, "{} {noun}", HumanCount(blobs));
+    let phase = c.phase.lock().unwrap_or_else(PoisonError::into_inner);
+    if !phase.is_empty() {
+        let _ = write!(out, " · {phase}");
+    }
     out
 }
 
@@ -330,6 +351,12 @@ mod tests {
     }
 
     #[test]
+    fn one_handle_serves_every_thread() {
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        shared::<Progress>();
+    }
+
+    #[test]
     fn counts_add_up_across_threads() {
         let p = counting();
         p.set_repositories(4);
@@ -357,17 +384,22 @@ mod tests {
     }
 
     #[test]
-    fn the_bar_shows_phase_and_counts() {
+    fn the_bar_shows_counts_and_phase() {
         let p = counting();
-        let c = p.counts().expect("counting");
+        let inner = p.inner.as_ref().expect("counting");
+        let c = &*inner.counts;
         assert_eq!(describe(c), "0 files");
         p.add_blob(0);
         assert_eq!(describe(c), "1 file");
         p.add_commits(1234);
+        assert_eq!(describe(c), "1,234 commits · 1 blob");
         p.set_phase("locating 2 keys in history");
+        let mut drawn = Drawn::default();
+        refresh(&inner.bar, &inner.counts, &mut drawn);
+        let shown = "1,234 commits · 1 blob · locating 2 keys in history";
         assert_eq!(
-            describe(c),
-            "locating 2 keys in history · 1,234 commits · 1 blob"
+            (drawn.message.as_str(), inner.bar.message()),
+            (shown, shown.into())
         );
     }
 
@@ -375,18 +407,18 @@ mod tests {
     fn every_style_renders() {
         let p = counting();
         let inner = p.inner.as_ref().expect("counting");
-        let mut shown = None;
-        refresh(&inner.bar, &inner.counts, &mut shown);
-        assert_eq!(shown, Some(Shown::Spinner));
+        let mut drawn = Drawn::default();
+        refresh(&inner.bar, &inner.counts, &mut drawn);
+        assert_eq!(drawn.shown, Some(Shown::Spinner));
         p.set_total_bytes(1 << 20);
         p.add_blob(1 << 19);
-        refresh(&inner.bar, &inner.counts, &mut shown);
-        assert_eq!(shown, Some(Shown::Bytes(1 << 20)));
+        refresh(&inner.bar, &inner.counts, &mut drawn);
+        assert_eq!(drawn.shown, Some(Shown::Bytes(1 << 20)));
         assert_eq!(inner.bar.position(), 1 << 19);
         p.set_repositories(5);
         p.repository_done();
-        refresh(&inner.bar, &inner.counts, &mut shown);
-        assert_eq!(shown, Some(Shown::Repositories(5)));
+        refresh(&inner.bar, &inner.counts, &mut drawn);
+        assert_eq!(drawn.shown, Some(Shown::Repositories(5)));
         assert_eq!((inner.bar.position(), inner.bar.length()), (1, Some(5)));
     }
 }

@@ -60,6 +60,7 @@ fn finish(ctx: &Ctx<'_>, repo: &Repository, done: Vec<Done>, reached: &Reached) 
         d.outcome.skipped.iter().for_each(ctx.on_skip);
         hits.add(d);
     }
+    super::locating(ctx, &hits);
     let commits = history::commit_order(repo);
     let tips = tips::tips(repo, ctx.opts.audit);
     let mut outcome = locate::group(repo, &commits, hits, &tips, &Default::default());

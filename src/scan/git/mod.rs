@@ -97,6 +97,12 @@ pub fn scan(
         repo: opened,
         on_skip,
     };
+    scanner.progress.set_phase(match &opts.mode {
+        GitMode::History | GitMode::CommitMsg(_) => "scanning history",
+        GitMode::Tree => "scanning HEAD's tree",
+        GitMode::Range(_) | GitMode::PrePush => "scanning new commits",
+        GitMode::Staged => "scanning the index",
+    });
     let mut outcome = match &opts.mode {
         GitMode::History if !opts.all_objects && !repo.is_shallow() => {
             match fast::scan(&ctx, &repo) {
@@ -115,6 +121,21 @@ pub fn scan(
     };
     outcome.skipped.extend(notes);
     Ok(outcome)
+}
+
+/// Says on the progress bar that the second pass, from blobs back to commits, has begun.
+fn locating(ctx: &Ctx<'_>, hits: &locate::Hits) {
+    if !ctx.scanner.progress.is_shown() {
+        return;
+    }
+    let keys: std::collections::HashSet<&str> = (hits.blobs.values().flatten())
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    ctx.scanner.progress.set_phase(&match keys.len() {
+        0 => "reading the commit order".to_string(),
+        1 => "locating 1 key in history".to_string(),
+        n => format!("locating {n} keys in history"),
+    });
 }
 
 /// The commit-msg hook: the message file, with the repository's comment character when there
