@@ -117,33 +117,62 @@ struct Group {
 /// Threads of the second pass.
 const PASS_THREADS: usize = 2;
 
+/// The distinct keys of the hits, numbered, and each blob's keys by number: the pass meets a
+/// blob once per commit holding it, and looks its keys up by number, not by fingerprint.
+struct Keys {
+    fingerprints: Vec<String>,
+    of_blob: OidMap<Vec<u32>>,
+}
+
+impl Keys {
+    fn new(hits: &Hits) -> Keys {
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut fingerprints = Vec::new();
+        let mut of_blob = OidMap::default();
+        for (blob, list) in &hits.blobs {
+            let mut keys = Vec::new();
+            for f in first_per_key(list) {
+                let id = *ids.entry(&f.fingerprint).or_insert_with(|| {
+                    fingerprints.push(f.fingerprint.clone());
+                    (fingerprints.len() - 1) as u32
+                });
+                keys.push(id);
+            }
+            of_blob.insert(*blob, keys);
+        }
+        Keys {
+            fingerprints,
+            of_blob,
+        }
+    }
+}
+
 /// Per path, per key: a path is allocated once, not once a commit. Also, per key, the commits
 /// carrying it at any path.
-#[derive(Default)]
 struct Groups {
-    by_path: HashMap<String, HashMap<String, Group>>,
-    key_commits: HashMap<String, u64>,
+    by_path: HashMap<String, Vec<(u32, Group)>>,
+    key_commits: Vec<u64>,
 }
 
 impl Groups {
+    fn new(keys: &Keys) -> Groups {
+        Groups {
+            by_path: HashMap::new(),
+            key_commits: vec![0; keys.fingerprints.len()],
+        }
+    }
+
     /// Counts `blob`'s keys as present at `path` in commit `i` (commits come in order), and
-    /// notes them in `keys`, the keys of commit `i` so far.
-    fn add<'h>(
-        &mut self,
-        path: &str,
-        blob: Oid,
-        i: usize,
-        hits: &'h Hits,
-        keys: &mut Vec<&'h str>,
-    ) {
+    /// notes them in `seen`, the keys of commit `i` so far.
+    fn add(&mut self, path: &str, blob: Oid, i: usize, keys: &Keys, seen: &mut Vec<u32>) {
         let by_key = match self.by_path.get_mut(path) {
             Some(g) => g,
             None => self.by_path.entry(path.to_string()).or_default(),
         };
-        for f in first_per_key(&hits.blobs[&blob]) {
-            keys.push(&f.fingerprint);
-            match by_key.get_mut(&f.fingerprint) {
-                Some(g) => {
+        for &k in &keys.of_blob[&blob] {
+            seen.push(k);
+            match by_key.iter_mut().find(|(id, _)| *id == k) {
+                Some((_, g)) => {
                     g.last = i;
                     g.last_blob = blob;
                     g.count += 1;
@@ -156,23 +185,18 @@ impl Groups {
                         last_blob: blob,
                         count: 1,
                     };
-                    by_key.insert(f.fingerprint.clone(), g);
+                    by_key.push((k, g));
                 }
             }
         }
     }
 
     /// Counts each key of one commit once.
-    fn commit_done(&mut self, keys: &mut Vec<&str>) {
-        keys.sort_unstable();
-        keys.dedup();
-        for fp in keys.drain(..) {
-            match self.key_commits.get_mut(fp) {
-                Some(n) => *n += 1,
-                None => {
-                    self.key_commits.insert(fp.to_string(), 1);
-                }
-            }
+    fn commit_done(&mut self, seen: &mut Vec<u32>) {
+        seen.sort_unstable();
+        seen.dedup();
+        for k in seen.drain(..) {
+            self.key_commits[k as usize] += 1;
         }
     }
 
@@ -180,21 +204,19 @@ impl Groups {
     fn merge(&mut self, later: Groups) {
         for (path, by_key) in later.by_path {
             let mine = self.by_path.entry(path).or_default();
-            for (fp, g) in by_key {
-                match mine.get_mut(&fp) {
-                    Some(m) => {
+            for (k, g) in by_key {
+                match mine.iter_mut().find(|(id, _)| *id == k) {
+                    Some((_, m)) => {
                         m.last = g.last;
                         m.last_blob = g.last_blob;
                         m.count += g.count;
                     }
-                    None => {
-                        mine.insert(fp, g);
-                    }
+                    None => mine.push((k, g)),
                 }
             }
         }
-        for (fp, n) in later.key_commits {
-            *self.key_commits.entry(fp).or_default() += n;
+        for (mine, n) in self.key_commits.iter_mut().zip(later.key_commits) {
+            *mine += n;
         }
     }
 }
@@ -204,18 +226,18 @@ fn walk_part(
     git_dir: &std::path::Path,
     part: &[(Oid, &'static str)],
     first: usize,
-    hits: &Hits,
+    keys: &Keys,
     wanted: &OidSet,
     shared: &Shared,
 ) -> (Groups, Vec<Oid>) {
-    let mut groups = Groups::default();
+    let mut groups = Groups::new(keys);
     let mut located = Vec::new();
     let Ok(repo) = Repository::open(git_dir) else {
         return (groups, located);
     };
     let odb = repo.odb().ok();
     let mut memo = TreeMemo::new(odb.as_ref(), wanted, shared);
-    let mut keys = Vec::new();
+    let mut seen = Vec::new();
     for (k, (oid, _)) in part.iter().enumerate() {
         let Ok(tree) = repo.find_commit(*oid).map(|c| c.tree_id()) else {
             continue;
@@ -223,9 +245,9 @@ fn walk_part(
         if let Some(node) = memo.node(tree) {
             node.visit(&mut String::new(), &mut |path, blob| {
                 located.push(blob);
-                groups.add(path, blob, first + k, hits, &mut keys);
+                groups.add(path, blob, first + k, keys, &mut seen);
             });
-            groups.commit_done(&mut keys);
+            groups.commit_done(&mut seen);
         }
     }
     (groups, located)
@@ -241,15 +263,18 @@ pub(super) fn group(
     blob_reach: &HashMap<Oid, &'static str>,
 ) -> GitOutcome {
     let wanted: OidSet = hits.blobs.keys().copied().collect();
+    let keys = Keys::new(&hits);
     let shared = Shared::default();
-    let (groups, located) = walk(repo, commits, &hits, &wanted, &shared);
-    let present = Present::at(repo, (&wanted, &shared), &hits, tips);
+    let (groups, located) = walk(repo, commits, &keys, &wanted, &shared);
+    let present = Present::at(repo, (&wanted, &shared), &keys, tips);
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
     for (path, by_key) in groups.by_path {
-        for (fp, g) in by_key {
-            let f = grouped(repo, commits, &hits, &mut meta, (&fp, &path), &g);
-            findings.push(with_presence(f, &groups.key_commits, &present));
+        for (k, g) in by_key {
+            let fp = &keys.fingerprints[k as usize];
+            let f = grouped(repo, commits, &hits, &mut meta, (fp, &path), &g);
+            let commits = groups.key_commits[k as usize];
+            findings.push(with_presence(f, commits, &present));
         }
     }
     // Blobs no commit holds: reached from a ref or found unreachable by `--all-objects`.
@@ -291,11 +316,11 @@ pub(super) fn group(
 fn walk(
     repo: &Repository,
     commits: &[(Oid, &'static str)],
-    hits: &Hits,
+    keys: &Keys,
     wanted: &OidSet,
     shared: &Shared,
 ) -> (Groups, HashSet<Oid>) {
-    let mut groups = Groups::default();
+    let mut groups = Groups::new(keys);
     let mut located = HashSet::new();
     if wanted.is_empty() {
         return (groups, located);
@@ -310,7 +335,7 @@ fn walk(
             .enumerate()
             .map(|(n, part)| {
                 let git_dir = &git_dir;
-                s.spawn(move || walk_part(git_dir, part, n * half, hits, wanted, shared))
+                s.spawn(move || walk_part(git_dir, part, n * half, keys, wanted, shared))
             })
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
@@ -333,7 +358,7 @@ impl Present {
     fn at(
         repo: &Repository,
         (wanted, shared): (&OidSet, &Shared),
-        hits: &Hits,
+        keys: &Keys,
         tips: &Tips,
     ) -> Present {
         let mut present = Present::default();
@@ -345,8 +370,8 @@ impl Present {
         let mut pairs = |tree: Oid, f: &mut dyn FnMut((String, String))| {
             if let Some(node) = memo.node(tree) {
                 node.visit(&mut String::new(), &mut |path, blob| {
-                    for k in first_per_key(&hits.blobs[&blob]) {
-                        f((k.fingerprint.clone(), path.to_string()));
+                    for &k in &keys.of_blob[&blob] {
+                        f((keys.fingerprints[k as usize].clone(), path.to_string()));
                     }
                 });
             }
@@ -396,12 +421,12 @@ fn grouped(
 }
 
 /// `f` with whether HEAD and which branches hold it, and its key's commit count.
-fn with_presence(mut f: Finding, key_commits: &HashMap<String, u64>, p: &Present) -> Finding {
+fn with_presence(mut f: Finding, key_commits: u64, p: &Present) -> Finding {
     let pair = (f.fingerprint.clone(), f.origin.path.clone());
     if let Some(g) = f.git.as_mut() {
         g.at_head = Some(p.head.contains(&pair));
         g.on_branches = p.branches.get(&pair).cloned().unwrap_or_default();
-        g.key_commits = key_commits.get(&pair.0).copied();
+        g.key_commits = Some(key_commits);
     }
     f
 }
