@@ -170,12 +170,9 @@ pub struct CommonArgs {
     pub verification: VerifyArgs,
 }
 
-/// What a report looks like and where it goes.
+/// Where a report goes and what it shows, whatever its format.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+pub struct OutputArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -188,6 +185,16 @@ pub struct ReportArgs {
     /// No progress bar (there is none either when standard error is not a terminal).
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// What a report looks like and where it goes.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// How keys are verified, and what verdicts do to the report and the exit code. `scan` and
@@ -326,18 +333,8 @@ pub struct AuditReportArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
     pub format: AuditFormat,
-    /// Write the report to FILE instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Print secrets whole instead of redacted.
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// When to use colour in the human report (NO_COLOR is honoured).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// No progress bar (there is none either when standard error is not a terminal).
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

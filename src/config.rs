@@ -182,8 +182,8 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
     let color = use_color(&args.report);
     Ok(Common {
         format: args.report.format,
-        output: args.report.output,
-        show_secrets: args.report.show_secrets,
+        output: args.report.out.output,
+        show_secrets: args.report.out.show_secrets,
         color,
         verify,
         gate,
@@ -194,12 +194,12 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
         baseline: args.baseline,
         threads,
         rules: rule_source(args.rules),
-        progress: !args.report.quiet,
+        progress: !args.report.out.quiet,
     })
 }
 
 fn use_color(args: &cli::ReportArgs) -> bool {
-    color_for(args.color, args.output.is_none())
+    color_for(args.out.color, args.out.output.is_none())
 }
 
 /// Whether to colour a report going to standard output (`to_stdout`) or a file.
@@ -306,8 +306,8 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
     Ok(Common {
         format: args.report.format,
         color: use_color(&args.report),
-        output: args.report.output,
-        show_secrets: args.report.show_secrets,
+        output: args.report.out.output,
+        show_secrets: args.report.out.show_secrets,
         limits: Limits::default(),
         max_decode_depth: 1,
         allow_incomplete: false,
@@ -321,7 +321,7 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
             fail_on: args.verification.fail_on.unwrap_or(FailOn::Any),
             fail_on_given: args.verification.fail_on.is_some(),
         },
-        progress: !args.report.quiet,
+        progress: !args.report.out.quiet,
     })
 }
 
@@ -404,9 +404,9 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         return Ok(Config::AuditMerge(MergeConfig {
             files: m.files,
             format: audit_format(m.report.format),
-            color: color_for(m.report.color, m.report.output.is_none()),
-            output: m.report.output,
-            show_secrets: m.report.show_secrets,
+            color: color_for(m.report.out.color, m.report.out.output.is_none()),
+            output: m.report.out.output,
+            show_secrets: m.report.out.show_secrets,
         }));
     }
     let shard = args
@@ -426,9 +426,9 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
     let r = args.report;
     let common = Common {
         format: Format::Json,
-        color: color_for(r.color, r.output.is_none()),
-        output: r.output,
-        show_secrets: r.show_secrets,
+        color: color_for(r.out.color, r.out.output.is_none()),
+        output: r.out.output,
+        show_secrets: r.out.show_secrets,
         limits: Limits {
             max_archive_depth: args.max_archive_depth,
             ..Limits::default()
@@ -441,7 +441,7 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         baseline: None,
         verify,
         gate,
-        progress: !r.quiet,
+        progress: !r.out.quiet,
     };
     Ok(Config::Audit(AuditConfig {
         paths: args.paths,

@@ -3,8 +3,8 @@
 //! table and each key's details with its checklist. Every piece of text is escaped.
 
 use super::{
-    NOT_VERIFIED, at_head_label, code_parts, day, kind_label, megabytes, provenance, short_sha,
-    sighting_day, status_label, unverified, verdict_label,
+    NOT_VERIFIED, at_head_label, day, kind_label, megabytes, provenance, short_sha, sighting_day,
+    status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, Location, RISKS, Sighting, Summary};
 use crate::report::plural;
@@ -494,16 +494,11 @@ fn write_locations(locations: &[Location], out: &mut dyn Write) -> io::Result<()
 
 /// A remediation step: its backticked parts as `<code>`, all of it escaped.
 fn step_html(step: &str) -> String {
-    code_parts(step)
-        .iter()
-        .map(|(is_code, text)| {
-            if *is_code {
-                format!("<code>{}</code>", escape_html(text))
-            } else {
-                escape_html(text)
-            }
-        })
-        .collect()
+    super::step(
+        step,
+        |c| format!("<code>{}</code>", escape_html(c)),
+        escape_html,
+    )
 }
 
 fn write_incomplete(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {

@@ -3,8 +3,8 @@
 //! neither break a table nor inject HTML; keyhound's own remediation keeps its code spans.
 
 use super::{
-    NOT_VERIFIED, at_head_label, code_parts, kind_label, megabytes, provenance, short_sha,
-    sighting_day, status_label, unverified, verdict_label,
+    NOT_VERIFIED, at_head_label, kind_label, megabytes, provenance, short_sha, sighting_day,
+    status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, Sighting, Summary};
 use crate::report::plural;
@@ -188,16 +188,7 @@ fn sighting(s: &Option<Sighting>) -> String {
 
 /// A remediation step: its backticked parts stay code, the rest is escaped.
 fn step_md(step: &str) -> String {
-    code_parts(step)
-        .iter()
-        .map(|(is_code, text)| {
-            if *is_code {
-                code(text)
-            } else {
-                escape_md(text)
-            }
-        })
-        .collect()
+    super::step(step, code, escape_md)
 }
 
 fn write_incomplete(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {

@@ -103,6 +103,14 @@ fn provenance(report: &AuditReport) -> String {
     text
 }
 
+/// A remediation step in a format: its code parts through `code`, the rest through `text`.
+fn step(step: &str, code: fn(&str) -> String, text: fn(&str) -> String) -> String {
+    code_parts(step)
+        .iter()
+        .map(|(is_code, part)| if *is_code { code(part) } else { text(part) })
+        .collect()
+}
+
 /// A remediation step cut at its backticks: `(false, text)` and `(true, code)` in order. An
 /// unmatched backtick stays text.
 fn code_parts(step: &str) -> Vec<(bool, String)> {
