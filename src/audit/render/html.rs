@@ -511,11 +511,7 @@ fn write_incomplete(report: &AuditReport, out: &mut dyn Write) -> io::Result<()>
         "<section id=\"incomplete\">\n<h2>Repositories not read in full (keys may be missing)</h2>\n<ul>"
     )?;
     for r in incomplete {
-        let notes = if r.notes.is_empty() {
-            "no reason given".to_string()
-        } else {
-            r.notes.join("; ")
-        };
+        let notes = super::notes_of(r);
         writeln!(
             out,
             "<li><strong>{}</strong>: {}</li>",

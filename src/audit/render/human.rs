@@ -245,11 +245,7 @@ fn write_incomplete(report: &AuditReport, paint: &Paint, out: &mut dyn Write) ->
         paint.bold("Repositories not read in full (keys may be missing)")
     )?;
     for r in incomplete {
-        let notes = if r.notes.is_empty() {
-            "no reason given".to_string()
-        } else {
-            r.notes.join("; ")
-        };
+        let notes = super::notes_of(r);
         writeln!(out, "  {}: {}", clean(&r.path), clean(&notes))?;
     }
     Ok(())

@@ -103,6 +103,15 @@ fn provenance(report: &AuditReport) -> String {
     text
 }
 
+/// Why a repository was not read in full, for people.
+fn notes_of(r: &super::model::RepoAudit) -> String {
+    if r.notes.is_empty() {
+        "no reason given".to_string()
+    } else {
+        r.notes.join("; ")
+    }
+}
+
 /// A remediation step in a format: its code parts through `code`, the rest through `text`.
 fn step(step: &str, code: fn(&str) -> String, text: fn(&str) -> String) -> String {
     code_parts(step)
