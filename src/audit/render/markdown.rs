@@ -214,11 +214,13 @@ fn write_incomplete(report: &AuditReport, out: &mut dyn Write) -> io::Result<()>
 
 /// Text made inert for Markdown and HTML: line breaks and other control characters become
 /// spaces, and each character Markdown, GitHub's extensions or HTML act on is backslash-escaped
-/// (`|` among them, so the text is safe in a table cell too).
+/// (`|` among them, so the text is safe in a table cell too). An `@` gets a zero-width space
+/// after it, so an author named `@someone` does not notify that user when the report is posted.
 pub fn escape_md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '@' => out.push_str("@\u{200B}"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&' | '$' => {
                 out.push('\\');
                 out.push(c);
@@ -350,6 +352,7 @@ mod tests {
         assert_eq!(escape_md("<img src=x>"), "\\<img src=x\\>");
         assert_eq!(escape_md("\\` # ! ~ & $"), "\\\\\\` \\# \\! \\~ \\& \\$");
         assert_eq!(cell("  "), "—");
+        assert_eq!(escape_md("@team"), "@\u{200B}team", "no mention");
     }
 
     #[test]
