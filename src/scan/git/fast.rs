@@ -1,9 +1,11 @@
 //! The whole history at the speed of reading the object store once. `git cat-file
-//! --batch-all-objects --batch --unordered` streams every object in pack order, with git's delta
-//! base cache (libgit2, asked for one blob at a time, re-inflates delta chains: 4x slower on a
-//! 34,000-commit history), while `git rev-list --objects --all` says, at the same time on another
-//! core, which objects the refs reach and at which path. Blobs the refs do not reach are scanned
-//! but not reported. Used when git can be run; `history` with libgit2 is the fallback.
+//! --batch-all-objects --batch-check` lists every object in pack order and `git cat-file --batch`
+//! streams its blobs and commits in that order, with git's delta base cache (libgit2, asked for
+//! one blob at a time, re-inflates delta chains: 4x slower on a 34,000-commit history; trees are
+//! left out, the scan does not read them), while `git rev-list --objects --all` says, at the same
+//! time on another core, which objects the refs reach and at which path. Blobs the refs do not
+//! reach are scanned but not reported. Used when git can be run; `history` with libgit2 is the
+//! fallback.
 
 use super::blobs::{self, Done, Job, parse_header};
 use super::locate::{self, Hits};
@@ -115,15 +117,12 @@ fn rename(out: &mut BlobOutcome, id: &str, path: &str) {
 
 /// `git rev-list --objects --all` (the stash aside: `--all-objects` scans it, with libgit2).
 fn reached(git_dir: &Path) -> Option<Reached> {
-    let mut child = Command::new("git")
-        .arg("--git-dir")
-        .arg(git_dir)
+    let mut child = git(git_dir)
         // It runs beside the stream and finishes first: a small delta base cache keeps its
         // memory down (200 -> 113 MB on the benchmark history) at no cost to the whole.
         .args(["-c", "core.deltaBaseCacheLimit=16m"])
         .args(["rev-list", "--objects", "--exclude=refs/stash", "--all"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .ok()?;
     let stdout = child.stdout.take()?;
@@ -146,19 +145,72 @@ fn reached(git_dir: &Path) -> Option<Reached> {
     child.wait().ok()?.success().then_some(map)
 }
 
-/// Streams every object from `git cat-file`: blobs to the workers (large ones scanned here as
-/// they arrive), commit messages as text. None when git cannot be run or its output ends early.
+/// Streams every blob and commit from `git cat-file`: blobs to the workers (large ones scanned
+/// here as they arrive), commit messages as text. None when git cannot be run or its output
+/// ends early.
 fn stream(ctx: &Ctx<'_>, git_dir: &Path, tx: &Sender<Job>, done: &Mutex<Vec<Done>>) -> Option<()> {
-    let mut child = Command::new("git")
-        .arg("--git-dir")
-        .arg(git_dir)
-        // git's 96 MiB delta base cache costs resident memory, not speed, at half the size.
-        .args(["-c", "core.deltaBaseCacheLimit=48m"])
-        .args(["cat-file", "--batch-all-objects", "--batch", "--unordered"])
+    let mut lister = git(git_dir)
+        .args(["cat-file", "--batch-all-objects", "--unordered"])
+        .arg("--batch-check=%(objectname) %(objecttype)")
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .ok()?;
+    let mut child = git(git_dir)
+        // git's 96 MiB delta base cache costs resident memory, not speed, at half the size.
+        .args(["-c", "core.deltaBaseCacheLimit=48m"])
+        .args(["cat-file", "--batch", "--buffer"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let (list, stdin) = (lister.stdout.take()?, child.stdin.take()?);
+    let fed = std::thread::spawn(move || feed(list, stdin));
+    let streamed = read_stream(ctx, &mut child, tx, done);
+    if streamed.is_none() {
+        // The feeder may be blocked on a child nobody reads any more.
+        let _ = child.kill();
+        let _ = lister.kill();
+    }
+    let fed = fed.join().ok().flatten();
+    let listed = lister.wait().ok()?.success();
+    (streamed.is_some() && fed.is_some() && listed).then_some(())
+}
+
+/// A `git` command on `git_dir` whose errors are not shown (a failure hands over to libgit2,
+/// which says what is wrong).
+fn git(git_dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("--git-dir").arg(git_dir).stderr(Stdio::null());
+    cmd
+}
+
+/// Passes the blobs and commits of the listing, in pack order, to `git cat-file --batch`:
+/// leaving the trees out (a quarter of the bytes on a large history) spares inflating and
+/// piping what the scan does not read.
+fn feed(list: std::process::ChildStdout, stdin: std::process::ChildStdin) -> Option<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdin);
+    for line in BufReader::with_capacity(64 << 10, list).split(b'\n') {
+        let line = line.ok()?;
+        // Anything but a tree or a tag goes on: blobs, commits, and what git cannot read
+        // (`missing`), which then ends the stream so that libgit2 says what is wrong.
+        let wanted = !(line.ends_with(b" tree") || line.ends_with(b" tag"));
+        if let (true, Some(space)) = (wanted, memchr::memchr(b' ', &line)) {
+            out.write_all(&line[..space]).ok()?;
+            out.write_all(b"\n").ok()?;
+        }
+    }
+    out.flush().ok()
+}
+
+/// Reads the objects `child` (`git cat-file --batch`) writes until it ends.
+fn read_stream(
+    ctx: &Ctx<'_>,
+    child: &mut std::process::Child,
+    tx: &Sender<Job>,
+    done: &Mutex<Vec<Done>>,
+) -> Option<()> {
     let stdout = child.stdout.take()?;
     widen_pipe(&stdout);
     // A small buffer: blobs larger than it are read from the pipe straight into their own
