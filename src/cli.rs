@@ -134,15 +134,8 @@ pub struct CommonArgs {
     #[command(flatten)]
     pub report: ReportArgs,
 
-    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub max_archive_depth: usize,
-    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub max_decode_depth: usize,
-    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
-    #[arg(long)]
-    pub allow_incomplete: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Report keys on lines marked `keyhound:allow`, `gitleaks:allow` or `pragma: allowlist
     /// secret` too (for audits).
     #[arg(long)]
@@ -151,9 +144,6 @@ pub struct CommonArgs {
     /// report (they stay suppressed when lines move, commits are rebased or rules renamed).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
 
     /// Bytes per read chunk (for tests of keys across chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES")]
@@ -185,6 +175,23 @@ pub struct OutputArgs {
     /// No progress bar (there is none either when standard error is not a terminal).
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// How far and how wide a scan goes, for every scanning command.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_archive_depth: usize,
+    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_decode_depth: usize,
+    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// What a report looks like and where it goes.
@@ -288,18 +295,8 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub report: AuditReportArgs,
 
-    /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub max_archive_depth: usize,
-    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub max_decode_depth: usize,
-    /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
-    #[arg(long)]
-    pub allow_incomplete: bool,
-    /// Worker threads (default: the number of CPUs).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub rules: RuleArgs,
 

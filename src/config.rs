@@ -166,13 +166,9 @@ fn rule_source(args: cli::RuleArgs) -> RuleSource {
 }
 
 fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
-    let threads = match args.threads {
-        Some(0) => return Err(UsageError("-j/--threads must be at least 1".into())),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
-    };
+    let threads = threads(args.limits.threads)?;
     let mut limits = Limits {
-        max_archive_depth: args.max_archive_depth,
+        max_archive_depth: args.limits.max_archive_depth,
         ..Limits::default()
     };
     if let Some(chunk) = args.chunk_size {
@@ -188,14 +184,23 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
         verify,
         gate,
         limits,
-        max_decode_depth: args.max_decode_depth,
-        allow_incomplete: args.allow_incomplete,
+        max_decode_depth: args.limits.max_decode_depth,
+        allow_incomplete: args.limits.allow_incomplete,
         inline_allow: !args.no_inline_allow,
         baseline: args.baseline,
         threads,
         rules: rule_source(args.rules),
         progress: !args.report.out.quiet,
     })
+}
+
+/// `-j N`: at least 1; the number of CPUs when not given.
+fn threads(n: Option<usize>) -> Result<usize, UsageError> {
+    match n {
+        Some(0) => Err(UsageError("-j/--threads must be at least 1".into())),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get())),
+    }
 }
 
 fn use_color(args: &cli::ReportArgs) -> bool {
@@ -417,11 +422,7 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
                 .map_err(|e| UsageError(format!("{e}")))
         })
         .transpose()?;
-    let threads = match args.threads {
-        Some(0) => return Err(UsageError("-j/--threads must be at least 1".into())),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
-    };
+    let threads = threads(args.limits.threads)?;
     let (verify, gate) = verification(args.verify, args.verification)?;
     let r = args.report;
     let common = Common {
@@ -430,11 +431,11 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         output: r.out.output,
         show_secrets: r.out.show_secrets,
         limits: Limits {
-            max_archive_depth: args.max_archive_depth,
+            max_archive_depth: args.limits.max_archive_depth,
             ..Limits::default()
         },
-        max_decode_depth: args.max_decode_depth,
-        allow_incomplete: args.allow_incomplete,
+        max_decode_depth: args.limits.max_decode_depth,
+        allow_incomplete: args.limits.allow_incomplete,
         threads,
         rules: rule_source(args.rules),
         inline_allow: false,
