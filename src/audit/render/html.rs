@@ -590,9 +590,7 @@ mod tests {
     use super::*;
 
     fn render(report: &AuditReport) -> String {
-        let mut out = Vec::new();
-        write(report, &mut out).expect("written");
-        String::from_utf8(out).expect("utf-8")
+        fixture::render(report, crate::audit::AuditFormat::Html, false)
     }
 
     /// The text of the element with `id`.

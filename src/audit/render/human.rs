@@ -269,9 +269,7 @@ mod tests {
     use super::*;
 
     fn render(report: &AuditReport, color: bool) -> String {
-        let mut out = Vec::new();
-        write(report, color, &mut out).expect("written");
-        String::from_utf8(out).expect("utf-8")
+        fixture::render(report, crate::audit::AuditFormat::Human, color)
     }
 
     #[test]

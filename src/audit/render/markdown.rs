@@ -268,9 +268,7 @@ mod tests {
     use super::*;
 
     fn render(report: &AuditReport) -> String {
-        let mut out = Vec::new();
-        write(report, &mut out).expect("written");
-        String::from_utf8(out).expect("utf-8")
+        fixture::render(report, crate::audit::AuditFormat::Markdown, false)
     }
 
     /// The cells of a table row: split at `|` not escaped by a backslash.

@@ -145,7 +145,15 @@ fn code_parts(step: &str) -> Vec<(bool, String)> {
 /// and only in history), one on an allow-marked line, and hostile text from repositories.
 #[cfg(test)]
 mod fixture {
+    use crate::audit::AuditFormat;
     use crate::audit::model::*;
+
+    /// `report` written as `format`.
+    pub fn render(report: &AuditReport, format: AuditFormat, color: bool) -> String {
+        let mut out = Vec::new();
+        super::write(report, format, color, &mut out).expect("written");
+        String::from_utf8(out).expect("utf-8")
+    }
 
     pub const AUTHOR: &str = "<script>alert(1)</script>";
     pub const PATH: &str = "conf|ig/a|b.env";
