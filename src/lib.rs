@@ -566,7 +566,12 @@ pub(crate) fn exit_for(gate_hit: bool, complete: bool, allow_incomplete: bool) -
 }
 
 pub(crate) fn open_output(cfg: &Common) -> anyhow::Result<Box<dyn Write + Send>> {
-    Ok(match &cfg.output {
+    open_path(cfg.output.as_deref())
+}
+
+/// The file `path` names, or standard output.
+pub(crate) fn open_path(path: Option<&Path>) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match path {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("{}: cannot write the report there", path.display()))?;

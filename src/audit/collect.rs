@@ -6,7 +6,7 @@ use super::discover::Found;
 use super::model::{Location, RepoAudit, Sighting};
 use crate::finding::{Finding, Skipped};
 use crate::rules::RuleSet;
-use crate::scan::git::{GitMode, GitOptions};
+use crate::scan::git::{GitMode, GitOptions, commit_meta};
 use crate::scan::walk::WalkOptions;
 use crate::scan::{BlobOutcome, Scanner};
 use git2::{Repository, Status, StatusOptions};
@@ -39,7 +39,7 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
         repo: RepoAudit {
             name: found.name.clone(),
             path: found.rel.clone(),
-            remote: None,
+            remote: found.remote.clone(),
             default_branch: None,
             head: None,
             commits: 0,
@@ -65,7 +65,6 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
     match crate::scan::git::scan(&opts, tools.scanner, tools.on_skip) {
         Ok(outcome) => {
             let repo = Repository::open(&found.dir).ok();
-            c.repo.remote = repo.as_ref().and_then(remote);
             c.repo.default_branch = outcome.default_branch.clone();
             c.repo.head = outcome.head_commit.clone();
             c.repo.commits = outcome.stats.commits;
@@ -106,13 +105,6 @@ fn note(s: &Skipped) -> String {
     }
 }
 
-/// `origin`'s URL, without credentials.
-fn remote(repo: &Repository) -> Option<String> {
-    let r = repo.find_remote("origin").ok()?;
-    let url = r.url().ok()?.to_string();
-    Some(super::shard::strip_credentials(&url))
-}
-
 fn core(f: &Finding, tools: &Tools<'_>) -> Core {
     let spec = &tools.rules.rules[f.rule].spec;
     Core {
@@ -138,7 +130,13 @@ fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &To
         let commit = commit?.clone();
         let (author, date) = match (commit.as_str() == g.commit.as_deref().unwrap_or(""), repo) {
             (true, _) => (g.author.clone(), g.date.clone()),
-            (false, Some(repo)) => meta(repo, &commit),
+            (false, Some(repo)) => match git2::Oid::from_str(&commit) {
+                Ok(oid) => {
+                    let m = commit_meta(repo, oid);
+                    (m.author, m.date)
+                }
+                Err(_) => (None, None),
+            },
             (false, None) => (None, None),
         };
         Some(Sighting {
@@ -178,24 +176,6 @@ fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &To
         on_branches: g.on_branches.clone(),
         key_commits: g.key_commits.unwrap_or(0),
     }
-}
-
-/// A commit's author and author date.
-fn meta(repo: &Repository, commit: &str) -> (Option<String>, Option<String>) {
-    let Some(c) = git2::Oid::from_str(commit)
-        .ok()
-        .and_then(|o| repo.find_commit(o).ok())
-    else {
-        return (None, None);
-    };
-    let a = c.author();
-    let who = format!(
-        "{} <{}>",
-        String::from_utf8_lossy(a.name_bytes()),
-        String::from_utf8_lossy(a.email_bytes())
-    );
-    let when = crate::verify::clock::rfc3339(a.when().seconds());
-    (Some(who), Some(when))
 }
 
 /// Scans what the work tree has and HEAD does not: modified, untracked and ignored files (an

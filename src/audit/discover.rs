@@ -16,6 +16,8 @@ pub struct Found {
     pub rel: String,
     /// The directory's name without `.git`.
     pub name: String,
+    /// `origin`'s URL without credentials: what reports show and what the shard key is made of.
+    pub remote: Option<String>,
 }
 
 /// What the paths given hold.
@@ -41,6 +43,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
                 dir: path.clone(),
                 name: repo_name(&base),
                 rel: base,
+                remote: None,
             });
             continue;
         }
@@ -89,9 +92,23 @@ fn unique(found: Vec<Found>) -> Vec<Found> {
             }
         }
     }
-    let mut found: Vec<Found> = found.into_iter().map(|(f, _)| f).collect();
+    let mut found: Vec<Found> = found
+        .into_iter()
+        .map(|(f, _)| Found {
+            remote: remote(&f.dir),
+            ..f
+        })
+        .collect();
     found.sort_by(|a, b| a.rel.cmp(&b.rel));
     found
+}
+
+/// `origin`'s URL of the repository at `dir`, without credentials.
+fn remote(dir: &Path) -> Option<String> {
+    let repo = git2::Repository::open(dir).ok()?;
+    let r = repo.find_remote("origin").ok()?;
+    let url = r.url().ok()?.to_string();
+    Some(super::shard::strip_credentials(&url))
 }
 
 /// `rel` with one more folder of `canonical` in front (`api` -> `a/api` for `/x/a/api`).
@@ -140,6 +157,7 @@ fn search(dir: &Path, rel: &str, depth: usize, found: &mut Vec<Found>, notes: &m
                 dir: child,
                 name: repo_name(&name),
                 rel: child_rel,
+                remote: None,
             });
         } else if depth < MAX_DEPTH && !name.starts_with('.') {
             search(&child, &child_rel, depth + 1, found, notes);

@@ -22,36 +22,13 @@ pub fn run(cfg: &MergeConfig) -> anyhow::Result<Exit> {
     }
     let redact = shown && !cfg.show_secrets;
     let report = merge(parts.into_iter().map(|(_, r)| r).collect(), redact)?;
-    let common = crate::config::Common {
-        output: cfg.output.clone(),
+    let sink = super::Sink {
+        output: cfg.output.as_deref(),
         color: cfg.color,
-        ..super_common()
-    };
-    super::write(&report, cfg.format, &common, crate::config::FailOn::Any)
-}
-
-/// The settings `write` needs; merge has no scanning options.
-fn super_common() -> crate::config::Common {
-    crate::config::Common {
-        format: crate::config::Format::Json,
-        output: None,
-        show_secrets: false,
-        color: false,
-        limits: Default::default(),
-        max_decode_depth: 1,
+        fail_on: crate::config::FailOn::Any,
         allow_incomplete: false,
-        threads: 1,
-        rules: Default::default(),
-        inline_allow: false,
-        baseline: None,
-        verify: None,
-        gate: crate::config::Gate {
-            only_live: false,
-            fail_on: crate::config::FailOn::Any,
-            fail_on_given: false,
-        },
-        progress: false,
-    }
+    };
+    super::write(&report, cfg.format, &sink)
 }
 
 fn read_parts(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, AuditReport)>> {

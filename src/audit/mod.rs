@@ -94,12 +94,7 @@ fn in_shard(found: Vec<Found>, cfg: &AuditConfig) -> Vec<Found> {
     };
     found
         .into_iter()
-        .filter(|f| {
-            let remote = git2::Repository::open(&f.dir)
-                .ok()
-                .and_then(|r| r.find_remote("origin").ok()?.url().ok().map(String::from));
-            spec.contains(&shard::shard_key(remote.as_deref(), &f.rel))
-        })
+        .filter(|f| spec.contains(&shard::shard_key(f.remote.as_deref(), &f.rel)))
         .collect()
 }
 
@@ -170,24 +165,37 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
         verified: verdicts.is_some(),
     };
     let report = aggregate::report(entries, repos, head);
-    write(&report, cfg.format, common, common.gate.fail_on)
+    let sink = Sink {
+        output: common.output.as_deref(),
+        color: common.color,
+        fail_on: common.gate.fail_on,
+        allow_incomplete: common.allow_incomplete,
+    };
+    write(&report, cfg.format, &sink)
 }
 
-/// Writes `report` where `common` says and picks the exit code.
+/// Where an audit report goes, and what decides its exit code.
+pub(crate) struct Sink<'a> {
+    pub output: Option<&'a std::path::Path>,
+    pub color: bool,
+    pub fail_on: crate::config::FailOn,
+    pub allow_incomplete: bool,
+}
+
+/// Writes `report` where `sink` says and picks the exit code.
 fn write(
     report: &model::AuditReport,
     format: AuditFormat,
-    common: &crate::config::Common,
-    fail_on: crate::config::FailOn,
+    sink: &Sink<'_>,
 ) -> anyhow::Result<Exit> {
-    let mut out = crate::open_output(common)?;
-    match render::write(report, format, common.color, &mut out).and_then(|()| out.flush()) {
+    let mut out = crate::open_path(sink.output)?;
+    match render::write(report, format, sink.color, &mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             return Err(e).context("writing the audit report");
         }
         _ => {}
     }
-    Ok(exit_for(report, fail_on, common.allow_incomplete))
+    Ok(exit_for(report, sink.fail_on, sink.allow_incomplete))
 }
 
 /// 1 when a key fails the gate, else 2 when a repository was not read in full, else 0.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 /// A commit's author and date, looked up once per commit.
 #[derive(Debug, Clone, Default)]
-pub(super) struct CommitMeta {
+pub struct CommitMeta {
     pub author: Option<String>,
     pub date: Option<String>,
 }
@@ -21,18 +21,21 @@ impl MetaCache {
     pub fn get(&mut self, repo: &Repository, oid: Oid) -> CommitMeta {
         self.seen
             .entry(oid)
-            .or_insert_with(|| match repo.find_commit(oid) {
-                Ok(c) => {
-                    let a = c.author();
-                    let name = String::from_utf8_lossy(a.name_bytes()).into_owned();
-                    let email = String::from_utf8_lossy(a.email_bytes()).into_owned();
-                    CommitMeta {
-                        author: Some(format!("{name} <{email}>")),
-                        date: Some(rfc3339(a.when().seconds())),
-                    }
-                }
-                Err(_) => CommitMeta::default(),
-            })
+            .or_insert_with(|| commit_meta(repo, oid))
             .clone()
+    }
+}
+
+/// The author and author date of commit `oid`; both None when it cannot be read.
+pub fn commit_meta(repo: &Repository, oid: Oid) -> CommitMeta {
+    let Ok(c) = repo.find_commit(oid) else {
+        return CommitMeta::default();
+    };
+    let a = c.author();
+    let name = String::from_utf8_lossy(a.name_bytes());
+    let email = String::from_utf8_lossy(a.email_bytes());
+    CommitMeta {
+        author: Some(format!("{name} <{email}>")),
+        date: Some(rfc3339(a.when().seconds())),
     }
 }

@@ -15,6 +15,8 @@ mod open;
 mod push;
 mod tips;
 
+pub use meta::{CommitMeta, commit_meta};
+
 use crate::finding::{Finding, GitStats, Skipped};
 use crate::scan::Scanner;
 use crate::suppress::project::{CONFIG_FILE, IGNORE_FILE, RootFiles};
