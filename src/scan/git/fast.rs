@@ -1,15 +1,15 @@
 //! The whole history at the speed of reading the object store once. `git cat-file
 //! --batch-all-objects --batch-check` lists every object in pack order and `git cat-file --batch`
 //! streams its blobs and commits in that order, with git's delta base cache (libgit2, asked for
-//! one blob at a time, re-inflates delta chains: 4x slower on a 34,000-commit history; trees are
-//! left out, the scan does not read them), while `git rev-list --objects --all` says, at the same
-//! time on another core, which objects the refs reach and at which path. Blobs the refs do not
-//! reach are scanned but not reported. Used when git can be run; `history` with libgit2 is the
-//! fallback.
+//! one blob at a time, re-inflates delta chains: 4x slower on a 34,000-commit history), then its
+//! trees, which `graph` keeps compactly: which objects the refs reach, and the trees the second
+//! pass walks, come from that one read. Blobs the refs do not reach are scanned but not
+//! reported. Used when git can be run; `history` with libgit2 is the fallback.
 
 use super::blobs::{self, Done, Job, parse_header};
-use super::locate::{self, Hits};
-use super::oidmap::OidMap;
+use super::graph::{self, Graph, Links};
+use super::locate::{self, Hits, TreeRead};
+use super::oidmap::{OidMap, OidSet};
 use super::{Ctx, GitOutcome, history, tips};
 use crate::finding::{Origin, Skipped};
 use crate::scan::BlobOutcome;
@@ -24,63 +24,96 @@ use std::sync::Mutex;
 /// so the queue holds at most a few megabytes a worker.
 const WHOLE: u64 = 1 << 20;
 
-/// What the refs reach: every object `git rev-list --objects` lists, with its path (None for
-/// commits and tags).
-type Reached = OidMap<Option<Box<str>>>;
+/// What the stream of blobs and commits leaves for the graph: every tree's id, in pack order,
+/// and every commit's links.
+#[derive(Default)]
+struct Streamed {
+    trees: Vec<Oid>,
+    commits: OidMap<Links>,
+}
 
-/// Scans the history through git; None when git cannot be run or read (libgit2 then does it).
+/// Scans the history through git; None when git cannot be run or read, or the repository
+/// misses an object the refs reach (libgit2 then does it, and says which).
 pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
     let git_dir = repo.path().to_path_buf();
     let done = Mutex::new(Vec::new());
-    let (streamed, reached) = std::thread::scope(|s| {
-        let reached = s.spawn(|| reached(&git_dir));
-        let streamed = blobs::run(ctx, |tx| stream(ctx, &git_dir, tx, &done), &|d| {
-            done.lock().unwrap_or_else(|p| p.into_inner()).push(d)
-        });
-        (streamed, reached.join().ok().flatten())
+    let streamed = blobs::run(ctx, |tx| stream(ctx, &git_dir, tx, &done), &|d| {
+        done.lock().unwrap_or_else(|p| p.into_inner()).push(d)
     });
-    match streamed {
-        Ok(Some(())) => {}
+    let streamed = match streamed {
+        Ok(Some(streamed)) => streamed,
         Ok(None) => return None,
         Err(e) => return Some(Err(e)),
-    }
-    let reached = reached?;
+    };
     let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    Some(Ok(finish(ctx, repo, done, &reached)))
+    finish(ctx, repo, done, streamed).map(Ok)
 }
 
-/// Keeps what the refs reach, names blobs by their paths, and groups the findings by history.
-fn finish(ctx: &Ctx<'_>, repo: &Repository, done: Vec<Done>, reached: &Reached) -> GitOutcome {
+/// Reads the trees into the graph, keeps what the refs reach, and groups the findings by
+/// history.
+fn finish(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    done: Vec<Done>,
+    streamed: Streamed,
+) -> Option<GitOutcome> {
+    let blobs: OidSet = done.iter().filter(|d| d.is_blob).map(|d| d.oid).collect();
+    // Blobs with findings, and blobs with notes, which need a path.
+    let wanted: OidSet = (done.iter())
+        .filter(|d| d.is_blob && !(d.outcome.findings.is_empty() && d.outcome.skipped.is_empty()))
+        .map(|d| d.oid)
+        .collect();
+    let mut graph = Graph::new(&wanted);
+    graph.reach_refs(repo, &streamed.commits)?;
+    drop(streamed.commits);
+    ctx.scanner.progress.set_phase("reading trees");
+    graph::read_trees(repo.path(), streamed.trees, &mut graph)?;
+    graph.complete(&blobs)?;
     let mut hits = Hits::default();
-    for mut d in done {
-        let Some(path) = reached.get(&d.oid) else {
-            continue;
+    for d in done {
+        let reached = match d.is_blob {
+            true => graph.reaches_blob(&d.oid),
+            false => graph.reaches_commit(&d.oid),
         };
-        if let Some(path) = path.as_deref().filter(|_| d.is_blob) {
-            rename(&mut d.outcome, &d.oid.to_string(), path);
+        if reached {
+            if d.is_blob && d.outcome.findings.is_empty() && !d.outcome.skipped.is_empty() {
+                hits.noted.insert(d.oid);
+            }
+            hits.add(d);
         }
-        d.outcome.skipped.iter().for_each(ctx.on_skip);
-        hits.add(d);
     }
     super::locating(ctx, &hits);
     let commits = history::commit_order(repo);
     let tips = tips::tips(repo, ctx.opts.audit);
-    let mut outcome = locate::group(repo, &commits, hits, &tips, &Default::default());
+    let open = || Some(Box::new(&graph) as Box<dyn TreeRead + '_>);
+    let (mut outcome, paths) =
+        locate::group(repo, &commits, hits, (&tips, &open), &Default::default());
     outcome.stats.commits = commits.len() as u64;
-    let notes = submodules(repo, reached);
-    notes.iter().for_each(ctx.on_skip);
-    outcome.skipped.extend(notes);
+    for s in &mut outcome.skipped {
+        rename_note(s, &paths);
+    }
     outcome
+        .skipped
+        .extend(submodules(repo, &graph.gitmodules()));
+    outcome.skipped.iter().for_each(ctx.on_skip);
+    Some(outcome)
+}
+
+/// A blob's note names it by its id: name it by its first path instead.
+fn rename_note(s: &mut Skipped, paths: &OidMap<String>) {
+    let Some(id) = s.path.get(..40) else {
+        return;
+    };
+    let Some(path) = Oid::from_str(id).ok().and_then(|oid| paths.get(&oid)) else {
+        return;
+    };
+    s.path = format!("{path}{}", &s.path[40..]);
 }
 
 /// Submodules are not followed: each path any `.gitmodules` in history names is said once.
-fn submodules(repo: &Repository, reached: &Reached) -> Vec<Skipped> {
+fn submodules(repo: &Repository, files: &[Oid]) -> Vec<Skipped> {
     let mut paths = std::collections::BTreeSet::new();
-    let files = reached.iter().filter(|(_, p)| {
-        p.as_deref()
-            .is_some_and(|p| p == ".gitmodules" || p.ends_with("/.gitmodules"))
-    });
-    for (oid, _) in files {
+    for oid in files {
         let Ok(blob) = repo.find_blob(*oid) else {
             continue;
         };
@@ -103,52 +136,15 @@ fn submodules(repo: &Repository, reached: &Reached) -> Vec<Skipped> {
         .collect()
 }
 
-/// A blob was scanned under its id: give its findings and notes its path.
-fn rename(out: &mut BlobOutcome, id: &str, path: &str) {
-    for f in &mut out.findings {
-        f.origin.path = path.to_string();
-    }
-    for s in &mut out.skipped {
-        if let Some(rest) = s.path.strip_prefix(id) {
-            s.path = format!("{path}{rest}");
-        }
-    }
-}
-
-/// `git rev-list --objects --all` (the stash aside: `--all-objects` scans it, with libgit2).
-fn reached(git_dir: &Path) -> Option<Reached> {
-    let mut child = git(git_dir)
-        // It runs beside the stream and finishes first: a small delta base cache keeps its
-        // memory down (200 -> 113 MB on the benchmark history) at no cost to the whole.
-        .args(["-c", "core.deltaBaseCacheLimit=16m"])
-        .args(["rev-list", "--objects", "--exclude=refs/stash", "--all"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let stdout = child.stdout.take()?;
-    widen_pipe(&stdout);
-    let out = BufReader::with_capacity(1 << 20, stdout);
-    let mut map = Reached::default();
-    for line in out.split(b'\n') {
-        let line = line.ok()?;
-        let (id, path) = match line.iter().position(|b| *b == b' ') {
-            Some(i) => (
-                &line[..i],
-                Some(String::from_utf8_lossy(&line[i + 1..]).into()),
-            ),
-            None => (&line[..], None),
-        };
-        let oid = Oid::from_str(std::str::from_utf8(id).ok()?).ok()?;
-        map.entry(oid).or_insert(path);
-    }
-    // A failed walk (a missing object) leaves the scan to libgit2, which says what is missing.
-    child.wait().ok()?.success().then_some(map)
-}
-
 /// Streams every blob and commit from `git cat-file`: blobs to the workers (large ones scanned
-/// here as they arrive), commit messages as text. None when git cannot be run or its output
-/// ends early.
-fn stream(ctx: &Ctx<'_>, git_dir: &Path, tx: &Sender<Job>, done: &Mutex<Vec<Done>>) -> Option<()> {
+/// here as they arrive), commit messages as text; the trees are listed for later. None when
+/// git cannot be run or its output ends early.
+fn stream(
+    ctx: &Ctx<'_>,
+    git_dir: &Path,
+    tx: &Sender<Job>,
+    done: &Mutex<Vec<Done>>,
+) -> Option<Streamed> {
     let mut lister = git(git_dir)
         .args(["cat-file", "--batch-all-objects", "--unordered"])
         .arg("--batch-check=%(objectname) %(objecttype)")
@@ -174,43 +170,55 @@ fn stream(ctx: &Ctx<'_>, git_dir: &Path, tx: &Sender<Job>, done: &Mutex<Vec<Done
     }
     let fed = fed.join().ok().flatten();
     let listed = lister.wait().ok()?.success();
-    (streamed.is_some() && fed.is_some() && listed).then_some(())
+    let (commits, trees) = (streamed?, fed?);
+    listed.then_some(Streamed { trees, commits })
 }
 
 /// A `git` command on `git_dir` whose errors are not shown (a failure hands over to libgit2,
 /// which says what is wrong).
-fn git(git_dir: &Path) -> Command {
+pub(super) fn git(git_dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.arg("--git-dir").arg(git_dir).stderr(Stdio::null());
     cmd
 }
 
-/// Passes the blobs and commits of the listing, in pack order, to `git cat-file --batch`:
-/// leaving the trees out (a quarter of the bytes on a large history) spares inflating and
-/// piping what the scan does not read.
-fn feed(list: std::process::ChildStdout, stdin: std::process::ChildStdin) -> Option<()> {
+/// Passes the blobs and commits of the listing, in pack order, to `git cat-file --batch`, and
+/// returns the trees: they are read once every blob is scanned, when the graph knows which
+/// blobs it wants (trees and blobs are delta-compressed apart, so reading them later costs
+/// git nothing).
+fn feed(list: std::process::ChildStdout, stdin: std::process::ChildStdin) -> Option<Vec<Oid>> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::with_capacity(64 << 10, stdin);
+    let mut trees = Vec::new();
     for line in BufReader::with_capacity(64 << 10, list).split(b'\n') {
         let line = line.ok()?;
-        // Anything but a tree or a tag goes on: blobs, commits, and what git cannot read
-        // (`missing`), which then ends the stream so that libgit2 says what is wrong.
-        let wanted = !(line.ends_with(b" tree") || line.ends_with(b" tag"));
-        if let (true, Some(space)) = (wanted, memchr::memchr(b' ', &line)) {
-            out.write_all(&line[..space]).ok()?;
-            out.write_all(b"\n").ok()?;
+        let Some(space) = memchr::memchr(b' ', &line) else {
+            continue;
+        };
+        match &line[space + 1..] {
+            b"tree" => trees.push(Oid::from_str(std::str::from_utf8(&line[..space]).ok()?).ok()?),
+            b"tag" => {}
+            // Blobs, commits, and what git cannot read (`missing`), which then ends the stream
+            // so that libgit2 says what is wrong.
+            _ => {
+                out.write_all(&line[..space]).ok()?;
+                out.write_all(b"\n").ok()?;
+            }
         }
     }
-    out.flush().ok()
+    out.flush().ok()?;
+    Some(trees)
 }
 
-/// Reads the objects `child` (`git cat-file --batch`) writes until it ends.
+/// Reads the objects `child` (`git cat-file --batch`) writes until it ends; returns the
+/// commits' links.
 fn read_stream(
     ctx: &Ctx<'_>,
     child: &mut std::process::Child,
     tx: &Sender<Job>,
     done: &Mutex<Vec<Done>>,
-) -> Option<()> {
+) -> Option<OidMap<Links>> {
+    let mut commits = OidMap::default();
     let stdout = child.stdout.take()?;
     widen_pipe(&stdout);
     // A small buffer: blobs larger than it are read from the pipe straight into their own
@@ -234,6 +242,7 @@ fn read_stream(
             }
             "commit" => {
                 let data = read_exact(&mut r, size)?;
+                commits.insert(oid, Links::parse(&data)?);
                 tx.send(Job::Text {
                     key: oid,
                     text: message(&data).to_vec(),
@@ -247,13 +256,13 @@ fn read_stream(
         let mut newline = [0u8];
         r.read_exact(&mut newline).ok()?;
     }
-    child.wait().ok()?.success().then_some(())
+    child.wait().ok()?.success().then_some(commits)
 }
 
 /// Asks for a 1 MiB pipe (Linux's default ceiling) instead of 64 KiB: 2 GB through a small
 /// pipe cost 300,000 context switches, a tenth of the scan's CPU time.
 #[cfg(target_os = "linux")]
-fn widen_pipe(pipe: &std::process::ChildStdout) {
+pub(super) fn widen_pipe(pipe: &std::process::ChildStdout) {
     use std::os::fd::AsRawFd as _;
     // SAFETY: F_SETPIPE_SZ on a pipe this process owns; a refusal leaves the pipe as it was.
     unsafe {
@@ -262,7 +271,7 @@ fn widen_pipe(pipe: &std::process::ChildStdout) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn widen_pipe(_: &std::process::ChildStdout) {}
+pub(super) fn widen_pipe(_: &std::process::ChildStdout) {}
 
 /// A large blob, scanned from the stream without holding it.
 fn scan_streaming(ctx: &Ctx<'_>, oid: Oid, size: u64, r: &mut impl Read) -> Option<Done> {

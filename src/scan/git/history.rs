@@ -31,7 +31,15 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcom
     let hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
     super::locating(ctx, &hits);
     let tips = tips::tips(repo, ctx.opts.audit);
-    let mut outcome = locate::group(repo, &walked.commits, hits, &tips, &walked.blob_reach);
+    let git_dir = repo.path();
+    let open = || locate::OdbTrees::open(git_dir);
+    let (mut outcome, _) = locate::group(
+        repo,
+        &walked.commits,
+        hits,
+        (&tips, &open),
+        &walked.blob_reach,
+    );
     outcome.stats.commits = walked.commits.len() as u64;
     outcome.skipped.extend(walked.notes);
     Ok(outcome)

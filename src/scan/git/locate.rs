@@ -3,6 +3,7 @@
 //! commit that introduced it, the last that still had it, how many had it, and HEAD.
 
 use super::blobs::Done;
+use super::graph::RawTree;
 use super::meta::MetaCache;
 use super::oidmap::{OidMap, OidSet};
 use super::tips::Tips;
@@ -17,6 +18,8 @@ use std::sync::{Arc, Mutex};
 pub(super) struct Hits {
     pub blobs: HashMap<Oid, Vec<Finding>>,
     pub messages: HashMap<Oid, Vec<Finding>>,
+    /// Blobs without findings whose notes need their path.
+    pub noted: OidSet,
     pub skipped: Vec<Skipped>,
     pub stats: GitStats,
     pub bytes: u64,
@@ -125,6 +128,11 @@ struct Keys {
 }
 
 impl Keys {
+    /// The keys of `blob`: none for a blob wanted only for its path.
+    fn of(&self, blob: Oid) -> &[u32] {
+        self.of_blob.get(&blob).map_or(&[], Vec::as_slice)
+    }
+
     fn new(hits: &Hits) -> Keys {
         let mut ids: HashMap<&str, u32> = HashMap::new();
         let mut fingerprints = Vec::new();
@@ -165,11 +173,14 @@ impl Groups {
     /// Counts `blob`'s keys as present at `path` in commit `i` (commits come in order), and
     /// notes them in `seen`, the keys of commit `i` so far.
     fn add(&mut self, path: &str, blob: Oid, i: usize, keys: &Keys, seen: &mut Vec<u32>) {
+        if keys.of(blob).is_empty() {
+            return;
+        }
         let by_key = match self.by_path.get_mut(path) {
             Some(g) => g,
             None => self.by_path.entry(path.to_string()).or_default(),
         };
-        for &k in &keys.of_blob[&blob] {
+        for &k in keys.of(blob) {
             seen.push(k);
             match by_key.iter_mut().find(|(id, _)| *id == k) {
                 Some((_, g)) => {
@@ -221,52 +232,54 @@ impl Groups {
     }
 }
 
-/// The groups of the commits `part`, the first of which is commit number `first`.
+/// The groups of the commits `part`, the first of which is commit number `first`, and the
+/// first path of each wanted blob met.
 fn walk_part(
-    git_dir: &std::path::Path,
+    open: OpenTrees<'_>,
     part: &[(Oid, &'static str)],
     first: usize,
     keys: &Keys,
-    wanted: &OidSet,
-    shared: &Shared,
-) -> (Groups, Vec<Oid>) {
+    (wanted, shared): (&OidSet, &Shared),
+) -> (Groups, OidMap<String>) {
     let mut groups = Groups::new(keys);
-    let mut located = Vec::new();
-    let Ok(repo) = Repository::open(git_dir) else {
-        return (groups, located);
+    let mut paths = OidMap::default();
+    let Some(trees) = open() else {
+        return (groups, paths);
     };
-    let odb = repo.odb().ok();
-    let mut memo = TreeMemo::new(odb.as_ref(), wanted, shared);
+    let mut memo = TreeMemo::new(trees, wanted, shared);
     let mut seen = Vec::new();
     for (k, (oid, _)) in part.iter().enumerate() {
-        let Ok(tree) = repo.find_commit(*oid).map(|c| c.tree_id()) else {
+        let Some(tree) = memo.trees.commit_tree(*oid) else {
             continue;
         };
         if let Some(node) = memo.node(tree) {
             node.visit(&mut String::new(), &mut |path, blob| {
-                located.push(blob);
+                if !paths.contains_key(&blob) {
+                    paths.insert(blob, path.to_string());
+                }
                 groups.add(path, blob, first + k, keys, &mut seen);
             });
             groups.commit_done(&mut seen);
         }
     }
-    (groups, located)
+    (groups, paths)
 }
 
 /// Groups the findings of `hits` per key and path across `commits` (oldest first), with
-/// presence at the `tips`.
+/// presence at the `tips`, reading trees through `open`. Also gives the first path of each
+/// blob with findings or notes that some commit holds.
 pub(super) fn group(
     repo: &Repository,
     commits: &[(Oid, &'static str)],
     hits: Hits,
-    tips: &Tips,
+    (tips, open): (&Tips, OpenTrees<'_>),
     blob_reach: &HashMap<Oid, &'static str>,
-) -> GitOutcome {
-    let wanted: OidSet = hits.blobs.keys().copied().collect();
+) -> (GitOutcome, OidMap<String>) {
+    let wanted: OidSet = hits.blobs.keys().chain(&hits.noted).copied().collect();
     let keys = Keys::new(&hits);
     let shared = Shared::default();
-    let (groups, located) = walk(repo, commits, &keys, &wanted, &shared);
-    let present = Present::at(repo, (&wanted, &shared), &keys, tips);
+    let (groups, paths) = walk(open, commits, &keys, (&wanted, &shared));
+    let present = Present::at(open, (&wanted, &shared), &keys, tips);
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
     for (path, by_key) in groups.by_path {
@@ -278,7 +291,7 @@ pub(super) fn group(
         }
     }
     // Blobs no commit holds: reached from a ref or found unreachable by `--all-objects`.
-    for (blob, list) in hits.blobs.iter().filter(|(b, _)| !located.contains(*b)) {
+    for (blob, list) in hits.blobs.iter().filter(|(b, _)| !paths.contains_key(*b)) {
         for f in first_per_key(list) {
             let mut f = f.clone();
             f.git = Some(Box::new(GitInfo {
@@ -309,42 +322,41 @@ pub(super) fn group(
     let mut outcome = hits.into_outcome(findings);
     outcome.default_branch = tips.head_name.clone();
     outcome.head_commit = tips.head_commit.map(|c| c.to_string());
-    outcome
+    (outcome, paths)
 }
 
-/// The groups of every commit, on `PASS_THREADS` threads, and the blobs some commit holds.
+/// The groups of every commit, on `PASS_THREADS` threads, and the first path of each wanted
+/// blob some commit holds.
 fn walk(
-    repo: &Repository,
+    open: OpenTrees<'_>,
     commits: &[(Oid, &'static str)],
     keys: &Keys,
-    wanted: &OidSet,
-    shared: &Shared,
-) -> (Groups, HashSet<Oid>) {
+    wanted: (&OidSet, &Shared),
+) -> (Groups, OidMap<String>) {
     let mut groups = Groups::new(keys);
-    let mut located = HashSet::new();
-    if wanted.is_empty() {
-        return (groups, located);
+    let mut paths = OidMap::default();
+    if wanted.0.is_empty() {
+        return (groups, paths);
     }
-    // Two halves of the history on two threads, each with its own handle, sharing one tree
+    // Two halves of the history on two threads, each with its own reader, sharing one tree
     // memo: a tree both halves hold is read once.
     let half = commits.len().div_ceil(PASS_THREADS).max(1);
-    let git_dir = repo.path().to_path_buf();
     let parts: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = commits
             .chunks(half)
             .enumerate()
-            .map(|(n, part)| {
-                let git_dir = &git_dir;
-                s.spawn(move || walk_part(git_dir, part, n * half, keys, wanted, shared))
-            })
+            .map(|(n, part)| s.spawn(move || walk_part(open, part, n * half, keys, wanted)))
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    for (part, seen) in parts {
+    // Parts come oldest first: a blob's first path is the earliest part's.
+    for (part, part_paths) in parts {
         groups.merge(part);
-        located.extend(seen);
+        for (blob, path) in part_paths {
+            paths.entry(blob).or_insert(path);
+        }
     }
-    (groups, located)
+    (groups, paths)
 }
 
 /// Which (key, path) pairs the tips hold: HEAD's and each branch's.
@@ -356,21 +368,20 @@ struct Present {
 
 impl Present {
     fn at(
-        repo: &Repository,
+        open: OpenTrees<'_>,
         (wanted, shared): (&OidSet, &Shared),
         keys: &Keys,
         tips: &Tips,
     ) -> Present {
         let mut present = Present::default();
-        if wanted.is_empty() {
+        let Some(trees) = open().filter(|_| !wanted.is_empty()) else {
             return present;
-        }
-        let odb = repo.odb().ok();
-        let mut memo = TreeMemo::new(odb.as_ref(), wanted, shared);
+        };
+        let mut memo = TreeMemo::new(trees, wanted, shared);
         let mut pairs = |tree: Oid, f: &mut dyn FnMut((String, String))| {
             if let Some(node) = memo.node(tree) {
                 node.visit(&mut String::new(), &mut |path, blob| {
-                    for &k in &keys.of_blob[&blob] {
+                    for &k in keys.of(blob) {
                         f((keys.fingerprints[k as usize].clone(), path.to_string()));
                     }
                 });
@@ -483,17 +494,60 @@ impl Shared {
     }
 }
 
-/// One thread's view of the shared memo, reading trees through its own object database.
+/// Where the second pass reads trees: the object database, or the graph the stream built.
+pub(super) trait TreeRead {
+    /// Calls `f` with each entry of `tree` that may lead to a wanted blob (every subtree, and
+    /// blobs): whether it is a tree, its name, its id.
+    fn entries(&mut self, tree: Oid, f: &mut dyn FnMut(bool, &str, Oid));
+
+    /// The tree of `commit`.
+    fn commit_tree(&mut self, commit: Oid) -> Option<Oid>;
+}
+
+/// Opens a tree reader for one thread of the pass.
+pub(super) type OpenTrees<'a> = &'a (dyn Fn() -> Option<Box<dyn TreeRead + 'a>> + Sync);
+
+/// Trees read from the object database, raw: libgit2's tree objects allocate for every entry,
+/// and this pass reads every tree of the history.
+pub(super) struct OdbTrees(Repository);
+
+impl OdbTrees {
+    pub fn open<'a>(git_dir: &std::path::Path) -> Option<Box<dyn TreeRead + 'a>> {
+        Some(Box::new(OdbTrees(Repository::open(git_dir).ok()?)))
+    }
+}
+
+impl TreeRead for OdbTrees {
+    fn entries(&mut self, tree: Oid, f: &mut dyn FnMut(bool, &str, Oid)) {
+        let Ok(odb) = self.0.odb() else {
+            return;
+        };
+        let Ok(raw) = odb.read(tree) else {
+            return;
+        };
+        for (mode, name, id) in RawTree(raw.data()) {
+            if mode != b"160000" {
+                f(mode == b"40000", &String::from_utf8_lossy(name), id);
+            }
+        }
+    }
+
+    fn commit_tree(&mut self, commit: Oid) -> Option<Oid> {
+        self.0.find_commit(commit).ok().map(|c| c.tree_id())
+    }
+}
+
+/// One thread's view of the shared memo, reading trees through its own reader.
 struct TreeMemo<'r> {
-    odb: Option<&'r git2::Odb<'r>>,
+    trees: Box<dyn TreeRead + 'r>,
     wanted: &'r OidSet,
     shared: &'r Shared,
 }
 
 impl<'r> TreeMemo<'r> {
-    fn new(odb: Option<&'r git2::Odb<'r>>, wanted: &'r OidSet, shared: &'r Shared) -> Self {
+    fn new(trees: Box<dyn TreeRead + 'r>, wanted: &'r OidSet, shared: &'r Shared) -> Self {
         TreeMemo {
-            odb,
+            trees,
             wanted,
             shared,
         }
@@ -503,70 +557,25 @@ impl<'r> TreeMemo<'r> {
         if let Some(found) = self.shared.shard(tree).get(&tree) {
             return found.clone();
         }
+        let mut listed = Vec::new();
+        let wanted = self.wanted;
+        self.trees.entries(tree, &mut |is_tree, name, id| {
+            if is_tree || wanted.contains(&id) {
+                listed.push((is_tree, Box::<str>::from(name), id));
+            }
+        });
         let mut entries = Vec::new();
-        // The raw tree, parsed here: libgit2's tree objects allocate for every entry, and this
-        // pass reads every tree of the history.
-        let odb = self.odb;
-        if let Some(raw) = odb.and_then(|odb| odb.read(tree).ok()) {
-            for (mode, name, id) in RawTree(raw.data()) {
-                let child = if mode == b"40000" {
-                    self.node(id).map(Child::Tree)
-                } else if mode != b"160000" && self.wanted.contains(&id) {
-                    Some(Child::Blob(id))
-                } else {
-                    None
-                };
-                if let Some(child) = child {
-                    entries.push((String::from_utf8_lossy(name).into(), child));
-                }
+        for (is_tree, name, id) in listed {
+            let child = match is_tree {
+                true => self.node(id).map(Child::Tree),
+                false => Some(Child::Blob(id)),
+            };
+            if let Some(child) = child {
+                entries.push((name, child));
             }
         }
         let node = (!entries.is_empty()).then(|| Arc::new(Node { entries }));
         self.shared.shard(tree).insert(tree, node.clone());
         node
-    }
-}
-
-/// The entries of a raw tree object: `<mode> <name>\0<20-byte id>`, repeated.
-struct RawTree<'a>(&'a [u8]);
-
-impl<'a> Iterator for RawTree<'a> {
-    type Item = (&'a [u8], &'a [u8], Oid);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let data = self.0;
-        let space = memchr::memchr(b' ', data)?;
-        let nul = space + 1 + memchr::memchr(0, &data[space + 1..])?;
-        let id = data.get(nul + 1..nul + 21)?;
-        self.0 = &data[nul + 21..];
-        Some((
-            &data[..space],
-            &data[space + 1..nul],
-            Oid::from_bytes(id).ok()?,
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RawTree;
-
-    #[test]
-    fn raw_trees_parse() {
-        let mut raw = b"100644 a.txt\0".to_vec();
-        raw.extend([1u8; 20]);
-        raw.extend(b"40000 dir\0");
-        raw.extend([2u8; 20]);
-        let entries: Vec<_> = RawTree(&raw)
-            .map(|(m, n, _)| (m.to_vec(), n.to_vec()))
-            .collect();
-        assert_eq!(
-            entries,
-            [
-                (b"100644".to_vec(), b"a.txt".to_vec()),
-                (b"40000".to_vec(), b"dir".to_vec())
-            ]
-        );
-        assert_eq!(RawTree(&raw[..30]).count(), 0, "a cut entry ends the walk");
     }
 }
