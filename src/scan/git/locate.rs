@@ -254,9 +254,7 @@ fn walk_part(
         };
         if let Some(node) = memo.node(tree) {
             node.visit(&mut String::new(), &mut |path, blob| {
-                if !paths.contains_key(&blob) {
-                    paths.insert(blob, path.to_string());
-                }
+                paths.entry(blob).or_insert_with(|| path.to_string());
                 groups.add(path, blob, first + k, keys, &mut seen);
             });
             groups.commit_done(&mut seen);
