@@ -10,14 +10,15 @@ use super::blobs::{self, Done, Job, parse_header};
 use super::graph::{self, Graph, Links};
 use super::locate::{self, Hits, TreeRead};
 use super::oidmap::{OidMap, OidSet};
-use super::{Ctx, GitOutcome, history, tips};
+use super::pipe::{Batched, git};
+use super::{Ctx, GitOutcome, tips};
 use crate::finding::{Origin, Skipped};
 use crate::scan::BlobOutcome;
 use crossbeam_channel::Sender;
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 
 /// Blobs up to this size go to the workers whole; larger ones are scanned as they stream in,
@@ -65,7 +66,6 @@ fn finish(
         .collect();
     let mut graph = Graph::new(&wanted);
     graph.reach_refs(repo, &streamed.commits)?;
-    drop(streamed.commits);
     ctx.scanner.progress.set_phase("reading trees");
     graph::read_trees(repo.path(), streamed.trees, &mut graph)?;
     graph.complete(&blobs)?;
@@ -83,7 +83,8 @@ fn finish(
         }
     }
     super::locating(ctx, &hits);
-    let commits = history::commit_order(repo);
+    let commits = graph::commit_order(&streamed.commits, graph.commits());
+    drop(streamed.commits);
     let tips = tips::tips(repo, ctx.opts.audit);
     let open = || Some(Box::new(&graph) as Box<dyn TreeRead + '_>);
     let (mut outcome, paths) =
@@ -174,14 +175,6 @@ fn stream(
     listed.then_some(Streamed { trees, commits })
 }
 
-/// A `git` command on `git_dir` whose errors are not shown (a failure hands over to libgit2,
-/// which says what is wrong).
-pub(super) fn git(git_dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("--git-dir").arg(git_dir).stderr(Stdio::null());
-    cmd
-}
-
 /// Passes the blobs and commits of the listing, in pack order, to `git cat-file --batch`, and
 /// returns the trees: they are read once every blob is scanned, when the graph knows which
 /// blobs it wants (trees and blobs are delta-compressed apart, so reading them later costs
@@ -219,8 +212,7 @@ fn read_stream(
     done: &Mutex<Vec<Done>>,
 ) -> Option<OidMap<Links>> {
     let mut commits = OidMap::default();
-    let stdout = child.stdout.take()?;
-    widen_pipe(&stdout);
+    let stdout = Batched::new(child.stdout.take()?);
     // A small buffer: blobs larger than it are read from the pipe straight into their own
     // buffer instead of being copied through this one (a twentieth of the scan's CPU time).
     let mut r = BufReader::with_capacity(64 << 10, stdout);
@@ -258,20 +250,6 @@ fn read_stream(
     }
     child.wait().ok()?.success().then_some(commits)
 }
-
-/// Asks for a 1 MiB pipe (Linux's default ceiling) instead of 64 KiB: 2 GB through a small
-/// pipe cost 300,000 context switches, a tenth of the scan's CPU time.
-#[cfg(target_os = "linux")]
-pub(super) fn widen_pipe(pipe: &std::process::ChildStdout) {
-    use std::os::fd::AsRawFd as _;
-    // SAFETY: F_SETPIPE_SZ on a pipe this process owns; a refusal leaves the pipe as it was.
-    unsafe {
-        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(super) fn widen_pipe(_: &std::process::ChildStdout) {}
 
 /// A large blob, scanned from the stream without holding it.
 fn scan_streaming(ctx: &Ctx<'_>, oid: Oid, size: u64, r: &mut impl Read) -> Option<Done> {

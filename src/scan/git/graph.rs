@@ -3,11 +3,12 @@
 //! numbers, names interned). It answers which objects the refs reach (what `git rev-list
 //! --objects --all` would list) and gives the second pass its trees without inflating any again.
 
-use super::fast::{git, widen_pipe};
 use super::locate::TreeRead;
-use super::oidmap::{OidMap, OidSet};
+use super::oidmap::{OidHasher, OidMap, OidSet};
+use super::pipe::{Batched, git};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::Stdio;
@@ -16,19 +17,75 @@ use std::process::Stdio;
 pub(super) struct Links {
     pub tree: Oid,
     pub parents: Vec<Oid>,
+    /// The committer's time, in seconds since the epoch (0 when unreadable).
+    pub time: i64,
 }
 
 impl Links {
-    /// The `tree` and `parent` lines that open a raw commit.
+    /// The `tree` and `parent` lines that open a raw commit, and the committer's time.
     pub fn parse(raw: &[u8]) -> Option<Links> {
-        let mut lines = raw.split(|b| *b == b'\n');
+        let head = memchr::memmem::find(raw, b"\n\n").map_or(raw, |end| &raw[..end]);
+        let mut lines = head.split(|b| *b == b'\n');
         let tree = hex_oid(lines.next()?.strip_prefix(b"tree ")?)?;
-        let parents = lines
-            .map_while(|l| l.strip_prefix(b"parent "))
-            .map(hex_oid)
-            .collect::<Option<_>>()?;
-        Some(Links { tree, parents })
+        let mut parents = Vec::new();
+        let mut time = 0;
+        for line in lines {
+            if let Some(p) = line.strip_prefix(b"parent ") {
+                parents.push(hex_oid(p)?);
+            } else if let Some(c) = line.strip_prefix(b"committer ") {
+                time = committer_time(c).unwrap_or(0);
+            }
+        }
+        Some(Links {
+            tree,
+            parents,
+            time,
+        })
     }
+}
+
+/// The time of a `Name <email> 1700000000 +0100` signature.
+fn committer_time(sig: &[u8]) -> Option<i64> {
+    let after = &sig[memchr::memrchr(b'>', sig)? + 1..];
+    let text = std::str::from_utf8(after).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Every commit `reached` from `tips`, oldest first: parents before children, and where the
+/// order is free, older committer time first (what libgit2's topological, time-sorted,
+/// reversed walk gives, here without reading a commit again).
+pub(super) fn commit_order(
+    links: &OidMap<Links>,
+    reached: &OidMap<Oid>,
+) -> Vec<(Oid, &'static str)> {
+    let mut children: OidMap<u32> = reached.keys().map(|c| (*c, 0)).collect();
+    for c in reached.keys() {
+        for p in links.get(c).map_or(&[][..], |l| &l.parents) {
+            if let Some(n) = children.get_mut(p) {
+                *n += 1;
+            }
+        }
+    }
+    let time = |c: &Oid| links.get(c).map_or(0, |l| l.time);
+    // Newest first from the tips down, then reversed.
+    let mut ready: std::collections::BinaryHeap<(i64, Oid)> = (children.iter())
+        .filter(|(_, n)| **n == 0)
+        .map(|(c, _)| (time(c), *c))
+        .collect();
+    let mut out = Vec::with_capacity(reached.len());
+    while let Some((_, c)) = ready.pop() {
+        out.push((c, super::history::REFS));
+        for p in links.get(&c).map_or(&[][..], |l| &l.parents) {
+            if let Some(n) = children.get_mut(p) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.push((time(p), *p));
+                }
+            }
+        }
+    }
+    out.reverse();
+    out
 }
 
 fn hex_oid(hex: &[u8]) -> Option<Oid> {
@@ -40,9 +97,15 @@ const REACHED: u8 = 1;
 const TREE: u8 = 2;
 const ARRIVED: u8 = 4;
 const BLOB: u8 = 8;
+const WANTED: u8 = 16;
+/// A tree that holds a wanted blob, here or below.
+const HOLDS: u8 = 32;
 
 /// No tree record (a tree not read yet, or no tree).
 const NONE: u32 = u32::MAX;
+
+/// Slots of the cache of recent lookups.
+const RECENT: usize = 1 << 14;
 
 /// Where a tree's edges lie in the graph's edge lists.
 struct Span {
@@ -51,9 +114,13 @@ struct Span {
 }
 
 /// The graph, built from the trees as they stream in.
-pub(super) struct Graph<'w> {
-    wanted: &'w OidSet,
-    numbers: OidMap<u32>,
+pub(super) struct Graph {
+    /// Object numbers by raw id: `Oid`'s equality is a call into libgit2, and a large history
+    /// has millions of tree entries to look up.
+    numbers: HashMap<RawId, u32, BuildHasherDefault<OidHasher>>,
+    /// The numbers looked up last, by the low bits of their ids: a tree shares most entries
+    /// with the version of it read just before, and this answers them from the cache.
+    recent: Vec<(RawId, u32)>,
     oids: Vec<Oid>,
     flags: Vec<u8>,
     /// Per object number: its tree's span, or NONE.
@@ -72,11 +139,12 @@ pub(super) struct Graph<'w> {
     commits: OidMap<Oid>,
 }
 
-impl<'w> Graph<'w> {
-    pub fn new(wanted: &'w OidSet) -> Graph<'w> {
-        Graph {
-            wanted,
-            numbers: OidMap::default(),
+impl Graph {
+    /// An empty graph that keeps the tree entries of the `wanted` blobs.
+    pub fn new(wanted: &OidSet) -> Graph {
+        let mut g = Graph {
+            numbers: HashMap::default(),
+            recent: vec![([0; 20], NONE); RECENT],
             oids: Vec::new(),
             flags: Vec::new(),
             tree_at: Vec::new(),
@@ -88,16 +156,33 @@ impl<'w> Graph<'w> {
             pending: HashMap::new(),
             gitmodules: Vec::new(),
             commits: OidMap::default(),
+        };
+        for oid in wanted {
+            let n = g.number(&raw(*oid));
+            g.flags[n as usize] |= WANTED;
         }
+        g
     }
 
-    fn number(&mut self, oid: Oid) -> u32 {
-        if let Some(&n) = self.numbers.get(&oid) {
+    fn number(&mut self, id: &RawId) -> u32 {
+        let slot = usize::from(u16::from_le_bytes([id[0], id[1]])) % RECENT;
+        let (recent, n) = &self.recent[slot];
+        if recent == id && *n != NONE {
+            return *n;
+        }
+        let n = self.lookup(id);
+        self.recent[slot] = (*id, n);
+        n
+    }
+
+    fn lookup(&mut self, id: &RawId) -> u32 {
+        if let Some(&n) = self.numbers.get(id) {
             return n;
         }
         let n = self.oids.len() as u32;
-        self.numbers.insert(oid, n);
-        self.oids.push(oid);
+        self.numbers.insert(*id, n);
+        self.oids
+            .push(Oid::from_bytes(id).unwrap_or(Oid::ZERO_SHA1));
         self.flags.push(0);
         self.tree_at.push(NONE);
         n
@@ -121,12 +206,12 @@ impl<'w> Graph<'w> {
             match kind {
                 ObjectType::Commit => stack.push(oid),
                 ObjectType::Tree => {
-                    let n = self.number(oid);
+                    let n = self.number(&raw(oid));
                     self.flags[n as usize] |= TREE;
                     self.reach(n);
                 }
                 ObjectType::Blob => {
-                    let n = self.number(oid);
+                    let n = self.number(&raw(oid));
                     self.flags[n as usize] |= BLOB | REACHED;
                 }
                 _ => {}
@@ -139,7 +224,7 @@ impl<'w> Graph<'w> {
             let links = commits.get(&c)?;
             self.commits.insert(c, links.tree);
             stack.extend(&links.parents);
-            let tree = self.number(links.tree);
+            let tree = self.number(&raw(links.tree));
             self.flags[tree as usize] |= TREE;
             self.reach(tree);
         }
@@ -173,15 +258,15 @@ impl<'w> Graph<'w> {
 
     /// Takes in one raw tree: its subtrees and wanted blobs are kept, its other blobs only
     /// counted as reached (now, or when a tree or commit above it is).
-    pub fn add_tree(&mut self, oid: Oid, raw: &[u8]) {
-        let t = self.number(oid);
+    pub fn add_tree(&mut self, oid: Oid, data: &[u8]) {
+        let t = self.number(&raw(oid));
         if self.flags[t as usize] & ARRIVED != 0 {
             return;
         }
         self.flags[t as usize] |= ARRIVED | TREE;
         let (s0, w0) = (self.subtrees.len() as u32, self.wanted_edges.len() as u32);
         let mut blobs = Vec::new();
-        for (mode, name, id) in RawTree(raw) {
+        for (mode, name, id) in RawTree(data) {
             if mode == b"160000" {
                 continue; // a submodule's commit, in another repository
             }
@@ -194,7 +279,7 @@ impl<'w> Graph<'w> {
             }
             self.flags[child as usize] |= BLOB;
             blobs.push(child);
-            if self.wanted.contains(&id) {
+            if self.flags[child as usize] & WANTED != 0 {
                 let name = self.name(name);
                 self.wanted_edges.push((name, child));
             }
@@ -228,14 +313,49 @@ impl<'w> Graph<'w> {
             f & REACHED != 0
                 && ((f & TREE != 0 && f & ARRIVED == 0) || (f & BLOB != 0 && !blobs.contains(oid)))
         });
+        self.mark_holders();
         (!missing).then_some(())
+    }
+
+    /// Flags every tree that holds a wanted blob, here or below, so that the second pass
+    /// skips the others without looking inside.
+    fn mark_holders(&mut self) {
+        const SEEN: u8 = 64;
+        let mut stack = Vec::new();
+        for root in 0..self.oids.len() as u32 {
+            stack.push((root, false));
+            while let Some((t, done)) = stack.pop() {
+                let Some(span) = self.spans.get(self.tree_at[t as usize] as usize) else {
+                    continue;
+                };
+                let (sub, wanted) = (span.subtrees, span.wanted);
+                let children = &self.subtrees[sub.0 as usize..sub.1 as usize];
+                if done {
+                    let below = children
+                        .iter()
+                        .any(|e| self.flags[e.1 as usize] & HOLDS != 0);
+                    if below || wanted.1 > wanted.0 {
+                        self.flags[t as usize] |= HOLDS;
+                    }
+                } else if self.flags[t as usize] & SEEN == 0 {
+                    self.flags[t as usize] |= SEEN;
+                    stack.push((t, true));
+                    stack.extend(children.iter().map(|e| (e.1, false)));
+                }
+            }
+        }
     }
 
     /// Whether the refs reach blob `oid`.
     pub fn reaches_blob(&self, oid: &Oid) -> bool {
         self.numbers
-            .get(oid)
+            .get(&raw(*oid))
             .is_some_and(|&n| self.flags[n as usize] & (REACHED | BLOB) == REACHED | BLOB)
+    }
+
+    /// The commits the refs reach, with their trees.
+    pub fn commits(&self) -> &OidMap<Oid> {
+        &self.commits
     }
 
     /// Whether the refs reach commit `oid`.
@@ -256,22 +376,25 @@ impl<'w> Graph<'w> {
 }
 
 /// The second pass reads trees from the graph: only subtrees and wanted blobs are there.
-impl TreeRead for &Graph<'_> {
+impl TreeRead for &Graph {
     fn entries(&mut self, tree: Oid, f: &mut dyn FnMut(bool, &str, Oid)) {
-        let Some(&n) = self.numbers.get(&tree) else {
+        let Some(&n) = self.numbers.get(&raw(tree)) else {
             return;
         };
-        let Some(span) = self.spans.get(self.tree_at[n as usize] as usize) else {
+        let g: &Graph = self;
+        let Some(span) = g.spans.get(g.tree_at[n as usize] as usize) else {
             return;
         };
-        let edges = |(start, end): (u32, u32), list: &[(u32, u32)]| {
-            list[start as usize..end as usize].to_vec()
-        };
-        for (name, child) in edges(span.subtrees, &self.subtrees) {
-            f(true, &self.names[name as usize], self.oids[child as usize]);
+        fn edges(list: &[(u32, u32)], (start, end): (u32, u32)) -> &[(u32, u32)] {
+            &list[start as usize..end as usize]
         }
-        for (name, child) in edges(span.wanted, &self.wanted_edges) {
-            f(false, &self.names[name as usize], self.oids[child as usize]);
+        for &(name, child) in edges(&g.subtrees, span.subtrees) {
+            if g.flags[child as usize] & HOLDS != 0 {
+                f(true, &g.names[name as usize], g.oids[child as usize]);
+            }
+        }
+        for &(name, child) in edges(&g.wanted_edges, span.wanted) {
+            f(false, &g.names[name as usize], g.oids[child as usize]);
         }
     }
 
@@ -299,7 +422,7 @@ fn ref_targets(repo: &Repository) -> Option<Vec<(Oid, ObjectType)>> {
 
 /// Reads `trees` through `git cat-file --batch` into `graph`. None when git fails or its
 /// output ends early.
-pub(super) fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph<'_>) -> Option<()> {
+pub(super) fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph) -> Option<()> {
     let mut child = git(git_dir)
         .args(["cat-file", "--batch", "--buffer"])
         .stdin(Stdio::piped())
@@ -324,10 +447,8 @@ pub(super) fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph<'_>)
     (read.is_some() && fed.is_some() && ok).then_some(())
 }
 
-fn read_tree_stream(child: &mut std::process::Child, graph: &mut Graph<'_>) -> Option<()> {
-    let stdout = child.stdout.take()?;
-    widen_pipe(&stdout);
-    let mut r = BufReader::with_capacity(1 << 20, stdout);
+fn read_tree_stream(child: &mut std::process::Child, graph: &mut Graph) -> Option<()> {
+    let mut r = BufReader::with_capacity(1 << 20, Batched::new(child.stdout.take()?));
     let (mut header, mut data) = (Vec::new(), Vec::new());
     loop {
         header.clear();
@@ -347,23 +468,26 @@ fn read_tree_stream(child: &mut std::process::Child, graph: &mut Graph<'_>) -> O
     }
 }
 
+/// An object id as a tree holds it.
+type RawId = [u8; 20];
+
+fn raw(oid: Oid) -> RawId {
+    oid.as_bytes().try_into().unwrap_or([0; 20])
+}
+
 /// The entries of a raw tree object: `<mode> <name>\0<20-byte id>`, repeated.
 pub(super) struct RawTree<'a>(pub &'a [u8]);
 
 impl<'a> Iterator for RawTree<'a> {
-    type Item = (&'a [u8], &'a [u8], Oid);
+    type Item = (&'a [u8], &'a [u8], &'a RawId);
 
     fn next(&mut self) -> Option<Self::Item> {
         let data = self.0;
         let space = memchr::memchr(b' ', data)?;
         let nul = space + 1 + memchr::memchr(0, &data[space + 1..])?;
-        let id = data.get(nul + 1..nul + 21)?;
+        let id = data.get(nul + 1..nul + 21)?.try_into().ok()?;
         self.0 = &data[nul + 21..];
-        Some((
-            &data[..space],
-            &data[space + 1..nul],
-            Oid::from_bytes(id).ok()?,
-        ))
+        Some((&data[..space], &data[space + 1..nul], id))
     }
 }
 
@@ -394,12 +518,41 @@ mod tests {
     fn commit_links_parse() {
         let t = "1".repeat(40);
         let (p, q) = ("2".repeat(40), "3".repeat(40));
-        let raw = format!("tree {t}\nparent {p}\nparent {q}\nauthor a <a> 1 +0000\n\nmsg\n");
+        let raw = format!(
+            "tree {t}\nparent {p}\nparent {q}\nauthor a <a> 1 +0000\n\
+             committer C <c@x> 1700000000 +0100\n\nparent {t}\n"
+        );
         let links = Links::parse(raw.as_bytes()).unwrap();
         assert_eq!(links.tree.to_string(), t);
+        assert_eq!(links.time, 1_700_000_000);
         let parents: Vec<String> = links.parents.iter().map(Oid::to_string).collect();
         assert_eq!(parents, [p, q]);
         assert!(Links::parse(b"author a\n").is_none());
+    }
+
+    #[test]
+    fn commits_come_parents_first_then_oldest_first() {
+        // root <- a (time 30) and root <- b (time 20), m merges both (time 40).
+        let link = |parents: &[Oid], time| Links {
+            tree: oid('f'),
+            parents: parents.to_vec(),
+            time,
+        };
+        let (root, a, b, m) = (oid('1'), oid('2'), oid('3'), oid('4'));
+        let links: OidMap<Links> = [
+            (root, link(&[], 50)), // a clock set wrong: still first, as the parent
+            (a, link(&[root], 30)),
+            (b, link(&[root], 20)),
+            (m, link(&[a, b], 40)),
+        ]
+        .into_iter()
+        .collect();
+        let reached: OidMap<Oid> = links.keys().map(|c| (*c, oid('f'))).collect();
+        let order: Vec<Oid> = commit_order(&links, &reached)
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(order, [root, b, a, m]);
     }
 
     fn oid(c: char) -> Oid {
@@ -422,7 +575,7 @@ mod tests {
         // The subtree arrives before the root that holds it, and before anything reaches it.
         g.add_tree(oid('2'), &tree(&[("100644", "key.env", oid('b'))]));
         g.add_tree(oid('3'), &tree(&[("100644", "other", oid('c'))]));
-        let root = g.number(oid('1'));
+        let root = g.number(&raw(oid('1')));
         g.reach(root);
         g.add_tree(oid('1'), &tree(&[("40000", "dir", oid('2'))]));
         let blobs: OidSet = [oid('b'), oid('c')].into_iter().collect();
@@ -442,7 +595,7 @@ mod tests {
         let wanted = OidSet::default();
         let mut g = Graph::new(&wanted);
         g.add_tree(oid('1'), &tree(&[("40000", "gone", oid('2'))]));
-        let root = g.number(oid('1'));
+        let root = g.number(&raw(oid('1')));
         g.reach(root);
         assert!(g.complete(&OidSet::default()).is_none());
     }

@@ -85,25 +85,6 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
     w.walked
 }
 
-/// Every commit the refs (the stash aside) and HEAD reach, oldest first in topological order.
-pub(super) fn commit_order(repo: &Repository) -> Vec<(Oid, &'static str)> {
-    let Ok(mut walk) = repo.revwalk() else {
-        return Vec::new();
-    };
-    let _ = walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE);
-    if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
-        let _ = walk.push(head.id());
-    }
-    if let Ok(refs) = repo.references() {
-        for r in refs.flatten().filter(|r| r.name_bytes() != b"refs/stash") {
-            if let Ok(c) = r.peel_to_commit() {
-                let _ = walk.push(c.id());
-            }
-        }
-    }
-    walk.flatten().map(|oid| (oid, REFS)).collect()
-}
-
 /// The commits every ref and HEAD point at; refs at trees or blobs are walked or sent directly.
 fn ref_tips(repo: &Repository, w: &mut Walker<'_>) -> Vec<Oid> {
     let mut tips = Vec::new();

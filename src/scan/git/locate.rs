@@ -524,7 +524,7 @@ impl TreeRead for OdbTrees {
             return;
         };
         for (mode, name, id) in RawTree(raw.data()) {
-            if mode != b"160000" {
+            if let (false, Ok(id)) = (mode == b"160000", Oid::from_bytes(id)) {
                 f(mode == b"40000", &String::from_utf8_lossy(name), id);
             }
         }

@@ -13,6 +13,7 @@ mod message;
 mod meta;
 mod oidmap;
 mod open;
+mod pipe;
 mod push;
 mod tips;
 
