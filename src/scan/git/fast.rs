@@ -7,8 +7,9 @@
 //! reported. Used when git can be run; `history` with libgit2 is the fallback.
 
 use super::blobs::{self, Done, Job, parse_header};
+use super::forest::Source;
 use super::graph::{self, Graph, Links};
-use super::locate::{self, Hits, TreeRead};
+use super::locate::{self, Hits};
 use super::oidmap::{OidMap, OidSet};
 use super::pipe::{Batched, git};
 use super::{Ctx, GitOutcome, tips};
@@ -86,9 +87,9 @@ fn finish(
     let commits = graph::commit_order(&streamed.commits, graph.commits());
     drop(streamed.commits);
     let tips = tips::tips(repo, ctx.opts.audit);
-    let open = || Some(Box::new(&graph) as Box<dyn TreeRead + '_>);
+    let source = Source::Graph(&graph);
     let (mut outcome, paths) =
-        locate::group(repo, &commits, hits, (&tips, &open), &Default::default());
+        locate::group(repo, &commits, hits, (&tips, source), &Default::default());
     outcome.stats.commits = commits.len() as u64;
     for s in &mut outcome.skipped {
         rename_note(s, &paths);

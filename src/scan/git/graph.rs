@@ -3,7 +3,7 @@
 //! numbers, names interned). It answers which objects the refs reach (what `git rev-list
 //! --objects --all` would list) and gives the second pass its trees without inflating any again.
 
-use super::locate::TreeRead;
+use super::forest::Forest;
 use super::oidmap::{OidHasher, OidMap, OidSet};
 use super::pipe::{Batched, git};
 use git2::{ObjectType, Oid, Repository};
@@ -375,32 +375,55 @@ impl Graph {
     }
 }
 
-/// The second pass reads trees from the graph: only subtrees and wanted blobs are there.
-impl TreeRead for &Graph {
-    fn entries(&mut self, tree: Oid, f: &mut dyn FnMut(bool, &str, Oid)) {
-        let Some(&n) = self.numbers.get(&raw(tree)) else {
-            return;
-        };
-        let g: &Graph = self;
-        let Some(span) = g.spans.get(g.tree_at[n as usize] as usize) else {
-            return;
-        };
-        fn edges(list: &[(u32, u32)], (start, end): (u32, u32)) -> &[(u32, u32)] {
-            &list[start as usize..end as usize]
-        }
-        for &(name, child) in edges(&g.subtrees, span.subtrees) {
-            if g.flags[child as usize] & HOLDS != 0 {
-                f(true, &g.names[name as usize], g.oids[child as usize]);
-            }
-        }
-        for &(name, child) in edges(&g.wanted_edges, span.wanted) {
-            f(false, &g.names[name as usize], g.oids[child as usize]);
+/// The second pass walks the graph: only the trees that hold wanted blobs, and those blobs.
+impl Forest for &Graph {
+    fn commit(&mut self, commit: Oid, f: &mut dyn FnMut(&str, Oid)) {
+        if let Some(tree) = self.commits.get(&commit) {
+            self.tree(*tree, f);
         }
     }
 
-    fn commit_tree(&mut self, commit: Oid) -> Option<Oid> {
-        self.commits.get(&commit).copied()
+    fn tree(&mut self, tree: Oid, f: &mut dyn FnMut(&str, Oid)) {
+        if let Some(&n) = self.numbers.get(&raw(tree)) {
+            self.visit(n, &mut String::new(), 0, f);
+        }
     }
+}
+
+/// Trees nested deeper are not followed (git itself refuses more than 2,048 by default).
+const MAX_DEPTH: usize = 4096;
+
+impl Graph {
+    /// Calls `f` with each wanted blob under tree `t`, and its path (`path` + its own).
+    fn visit(&self, t: u32, path: &mut String, depth: usize, f: &mut dyn FnMut(&str, Oid)) {
+        let Some(span) = self.spans.get(self.tree_at[t as usize] as usize) else {
+            return;
+        };
+        let (sub, wanted) = (span.subtrees, span.wanted);
+        let holders = self.subtrees[sub.0 as usize..sub.1 as usize]
+            .iter()
+            .filter(|e| self.flags[e.1 as usize] & HOLDS != 0 && depth < MAX_DEPTH);
+        for &(name, child) in holders {
+            let len = push_name(path, &self.names[name as usize]);
+            self.visit(child, path, depth + 1, f);
+            path.truncate(len);
+        }
+        for &(name, blob) in &self.wanted_edges[wanted.0 as usize..wanted.1 as usize] {
+            let len = push_name(path, &self.names[name as usize]);
+            f(path, self.oids[blob as usize]);
+            path.truncate(len);
+        }
+    }
+}
+
+/// Appends `/name` (or `name` to an empty path); returns the length to truncate back to.
+fn push_name(path: &mut String, name: &str) -> usize {
+    let len = path.len();
+    if len > 0 {
+        path.push('/');
+    }
+    path.push_str(name);
+    len
 }
 
 /// What every ref (the stash aside) and HEAD point at, peeled through tags. None when one
@@ -577,17 +600,38 @@ mod tests {
         g.add_tree(oid('3'), &tree(&[("100644", "other", oid('c'))]));
         let root = g.number(&raw(oid('1')));
         g.reach(root);
-        g.add_tree(oid('1'), &tree(&[("40000", "dir", oid('2'))]));
+        g.add_tree(
+            oid('1'),
+            &tree(&[("40000", "dir", oid('2')), ("40000", "x", oid('3'))]),
+        );
         let blobs: OidSet = [oid('b'), oid('c')].into_iter().collect();
         assert!(g.complete(&blobs).is_some());
         assert!(g.reaches_blob(&oid('b')));
-        assert!(!g.reaches_blob(&oid('c')), "tree 3 is reached by nothing");
+        assert!(
+            g.reaches_blob(&oid('c')),
+            "tree 3 came before tree 1 reached it"
+        );
+        assert!(!g.reaches_blob(&oid('d')), "never seen");
         let mut seen = Vec::new();
-        let mut read = &g;
-        read.entries(oid('2'), &mut |is_tree, name, id| {
-            seen.push((is_tree, name.to_string(), id))
-        });
-        assert_eq!(seen, [(false, "key.env".to_string(), oid('b'))]);
+        let mut forest = &g;
+        forest.tree(oid('1'), &mut |path, id| seen.push((path.to_string(), id)));
+        assert_eq!(
+            seen,
+            [("dir/key.env".to_string(), oid('b'))],
+            "x holds nothing wanted"
+        );
+    }
+
+    #[test]
+    fn trees_nothing_reaches_leave_their_blobs_unreached() {
+        let wanted = OidSet::default();
+        let mut g = Graph::new(&wanted);
+        g.add_tree(oid('3'), &tree(&[("100644", "other", oid('c'))]));
+        let root = g.number(&raw(oid('1')));
+        g.reach(root);
+        g.add_tree(oid('1'), &tree(&[]));
+        assert!(g.complete(&[oid('c')].into_iter().collect()).is_some());
+        assert!(!g.reaches_blob(&oid('c')));
     }
 
     #[test]

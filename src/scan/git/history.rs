@@ -3,6 +3,7 @@
 //! streamed to the workers while the walk goes on.
 
 use super::blobs::{self, Done, Job};
+use super::forest::Source;
 use super::locate::{self, Hits};
 use super::oidmap::OidSet;
 use super::{Ctx, GitOutcome, tips};
@@ -31,13 +32,12 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcom
     let hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
     super::locating(ctx, &hits);
     let tips = tips::tips(repo, ctx.opts.audit);
-    let git_dir = repo.path();
-    let open = || locate::OdbTrees::open(git_dir);
+    let source = Source::Odb(repo.path());
     let (mut outcome, _) = locate::group(
         repo,
         &walked.commits,
         hits,
-        (&tips, &open),
+        (&tips, source),
         &walked.blob_reach,
     );
     outcome.stats.commits = walked.commits.len() as u64;

@@ -3,7 +3,7 @@
 //! commit that introduced it, the last that still had it, how many had it, and HEAD.
 
 use super::blobs::Done;
-use super::graph::RawTree;
+use super::forest::{Forests, Source};
 use super::meta::MetaCache;
 use super::oidmap::{OidMap, OidSet};
 use super::tips::Tips;
@@ -11,7 +11,6 @@ use super::{GitOutcome, history};
 use crate::finding::{Finding, GitInfo, GitStats, Skipped};
 use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
 /// Findings per blob and per commit message, gathered from the workers.
 #[derive(Default)]
@@ -235,49 +234,42 @@ impl Groups {
 /// The groups of the commits `part`, the first of which is commit number `first`, and the
 /// first path of each wanted blob met.
 fn walk_part(
-    open: OpenTrees<'_>,
+    forests: &Forests<'_>,
     part: &[(Oid, &'static str)],
     first: usize,
     keys: &Keys,
-    (wanted, shared): (&OidSet, &Shared),
 ) -> (Groups, OidMap<String>) {
     let mut groups = Groups::new(keys);
     let mut paths = OidMap::default();
-    let Some(trees) = open() else {
+    let Some(mut forest) = forests.open() else {
         return (groups, paths);
     };
-    let mut memo = TreeMemo::new(trees, wanted, shared);
     let mut seen = Vec::new();
     for (k, (oid, _)) in part.iter().enumerate() {
-        let Some(tree) = memo.trees.commit_tree(*oid) else {
-            continue;
-        };
-        if let Some(node) = memo.node(tree) {
-            node.visit(&mut String::new(), &mut |path, blob| {
-                paths.entry(blob).or_insert_with(|| path.to_string());
-                groups.add(path, blob, first + k, keys, &mut seen);
-            });
-            groups.commit_done(&mut seen);
-        }
+        forest.commit(*oid, &mut |path, blob| {
+            paths.entry(blob).or_insert_with(|| path.to_string());
+            groups.add(path, blob, first + k, keys, &mut seen);
+        });
+        groups.commit_done(&mut seen);
     }
     (groups, paths)
 }
 
 /// Groups the findings of `hits` per key and path across `commits` (oldest first), with
-/// presence at the `tips`, reading trees through `open`. Also gives the first path of each
+/// presence at the `tips`, reading trees from `source`. Also gives the first path of each
 /// blob with findings or notes that some commit holds.
 pub(super) fn group(
     repo: &Repository,
     commits: &[(Oid, &'static str)],
     hits: Hits,
-    (tips, open): (&Tips, OpenTrees<'_>),
+    (tips, source): (&Tips, Source<'_>),
     blob_reach: &HashMap<Oid, &'static str>,
 ) -> (GitOutcome, OidMap<String>) {
     let wanted: OidSet = hits.blobs.keys().chain(&hits.noted).copied().collect();
     let keys = Keys::new(&hits);
-    let shared = Shared::default();
-    let (groups, paths) = walk(open, commits, &keys, (&wanted, &shared));
-    let present = Present::at(open, (&wanted, &shared), &keys, tips);
+    let forests = Forests::new(source, &wanted);
+    let (groups, paths) = walk(&forests, commits, &keys);
+    let present = Present::at(&forests, &keys, tips);
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
     for (path, by_key) in groups.by_path {
@@ -326,24 +318,23 @@ pub(super) fn group(
 /// The groups of every commit, on `PASS_THREADS` threads, and the first path of each wanted
 /// blob some commit holds.
 fn walk(
-    open: OpenTrees<'_>,
+    forests: &Forests<'_>,
     commits: &[(Oid, &'static str)],
     keys: &Keys,
-    wanted: (&OidSet, &Shared),
 ) -> (Groups, OidMap<String>) {
     let mut groups = Groups::new(keys);
     let mut paths = OidMap::default();
-    if wanted.0.is_empty() {
+    if forests.wants_nothing() {
         return (groups, paths);
     }
-    // Two halves of the history on two threads, each with its own reader, sharing one tree
-    // memo: a tree both halves hold is read once.
+    // Two halves of the history on two threads, each with its own reader (sharing what they
+    // read: a tree both halves hold is read once).
     let half = commits.len().div_ceil(PASS_THREADS).max(1);
     let parts: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = commits
             .chunks(half)
             .enumerate()
-            .map(|(n, part)| s.spawn(move || walk_part(open, part, n * half, keys, wanted)))
+            .map(|(n, part)| s.spawn(move || walk_part(forests, part, n * half, keys)))
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
@@ -365,25 +356,17 @@ struct Present {
 }
 
 impl Present {
-    fn at(
-        open: OpenTrees<'_>,
-        (wanted, shared): (&OidSet, &Shared),
-        keys: &Keys,
-        tips: &Tips,
-    ) -> Present {
+    fn at(forests: &Forests<'_>, keys: &Keys, tips: &Tips) -> Present {
         let mut present = Present::default();
-        let Some(trees) = open().filter(|_| !wanted.is_empty()) else {
+        let Some(mut forest) = forests.open().filter(|_| !forests.wants_nothing()) else {
             return present;
         };
-        let mut memo = TreeMemo::new(trees, wanted, shared);
         let mut pairs = |tree: Oid, f: &mut dyn FnMut((String, String))| {
-            if let Some(node) = memo.node(tree) {
-                node.visit(&mut String::new(), &mut |path, blob| {
-                    for &k in keys.of(blob) {
-                        f((keys.fingerprints[k as usize].clone(), path.to_string()));
-                    }
-                });
-            }
+            forest.tree(tree, &mut |path, blob| {
+                for &k in keys.of(blob) {
+                    f((keys.fingerprints[k as usize].clone(), path.to_string()));
+                }
+            });
         };
         if let Some(head) = tips.head {
             pairs(head, &mut |p| {
@@ -438,142 +421,4 @@ fn with_presence(mut f: Finding, key_commits: u64, p: &Present) -> Finding {
         g.key_commits = Some(key_commits);
     }
     f
-}
-
-/// A tree reduced to what leads to wanted blobs, shared by every tree that holds it.
-struct Node {
-    entries: Vec<(Box<str>, Child)>,
-}
-
-enum Child {
-    Blob(Oid),
-    Tree(Arc<Node>),
-}
-
-impl Node {
-    /// Calls `f` with each wanted blob under this node and its path (`prefix` + name).
-    fn visit(&self, prefix: &mut String, f: &mut dyn FnMut(&str, Oid)) {
-        for (name, child) in &self.entries {
-            let len = prefix.len();
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(name);
-            match child {
-                Child::Blob(oid) => f(prefix, *oid),
-                Child::Tree(node) => node.visit(prefix, f),
-            }
-            prefix.truncate(len);
-        }
-    }
-}
-
-/// Shards of the memo the threads of the second pass share.
-const MEMO_SHARDS: usize = 64;
-
-/// For each tree read so far, the node of what under it is wanted (None for most trees),
-/// shared by the threads of the pass so that a tree two parts of history hold is read once.
-struct Shared {
-    shards: Vec<Mutex<OidMap<Option<Arc<Node>>>>>,
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        Shared {
-            shards: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
-        }
-    }
-}
-
-impl Shared {
-    fn shard(&self, tree: Oid) -> std::sync::MutexGuard<'_, OidMap<Option<Arc<Node>>>> {
-        let i = usize::from(tree.as_bytes()[0]) % MEMO_SHARDS;
-        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Where the second pass reads trees: the object database, or the graph the stream built.
-pub(super) trait TreeRead {
-    /// Calls `f` with each entry of `tree` that may lead to a wanted blob (every subtree, and
-    /// blobs): whether it is a tree, its name, its id.
-    fn entries(&mut self, tree: Oid, f: &mut dyn FnMut(bool, &str, Oid));
-
-    /// The tree of `commit`.
-    fn commit_tree(&mut self, commit: Oid) -> Option<Oid>;
-}
-
-/// Opens a tree reader for one thread of the pass.
-pub(super) type OpenTrees<'a> = &'a (dyn Fn() -> Option<Box<dyn TreeRead + 'a>> + Sync);
-
-/// Trees read from the object database, raw: libgit2's tree objects allocate for every entry,
-/// and this pass reads every tree of the history.
-pub(super) struct OdbTrees(Repository);
-
-impl OdbTrees {
-    pub fn open<'a>(git_dir: &std::path::Path) -> Option<Box<dyn TreeRead + 'a>> {
-        Some(Box::new(OdbTrees(Repository::open(git_dir).ok()?)))
-    }
-}
-
-impl TreeRead for OdbTrees {
-    fn entries(&mut self, tree: Oid, f: &mut dyn FnMut(bool, &str, Oid)) {
-        let Ok(odb) = self.0.odb() else {
-            return;
-        };
-        let Ok(raw) = odb.read(tree) else {
-            return;
-        };
-        for (mode, name, id) in RawTree(raw.data()) {
-            if let (false, Ok(id)) = (mode == b"160000", Oid::from_bytes(id)) {
-                f(mode == b"40000", &String::from_utf8_lossy(name), id);
-            }
-        }
-    }
-
-    fn commit_tree(&mut self, commit: Oid) -> Option<Oid> {
-        self.0.find_commit(commit).ok().map(|c| c.tree_id())
-    }
-}
-
-/// One thread's view of the shared memo, reading trees through its own reader.
-struct TreeMemo<'r> {
-    trees: Box<dyn TreeRead + 'r>,
-    wanted: &'r OidSet,
-    shared: &'r Shared,
-}
-
-impl<'r> TreeMemo<'r> {
-    fn new(trees: Box<dyn TreeRead + 'r>, wanted: &'r OidSet, shared: &'r Shared) -> Self {
-        TreeMemo {
-            trees,
-            wanted,
-            shared,
-        }
-    }
-
-    fn node(&mut self, tree: Oid) -> Option<Arc<Node>> {
-        if let Some(found) = self.shared.shard(tree).get(&tree) {
-            return found.clone();
-        }
-        let mut listed = Vec::new();
-        let wanted = self.wanted;
-        self.trees.entries(tree, &mut |is_tree, name, id| {
-            if is_tree || wanted.contains(&id) {
-                listed.push((is_tree, Box::<str>::from(name), id));
-            }
-        });
-        let mut entries = Vec::new();
-        for (is_tree, name, id) in listed {
-            let child = match is_tree {
-                true => self.node(id).map(Child::Tree),
-                false => Some(Child::Blob(id)),
-            };
-            if let Some(child) = child {
-                entries.push((name, child));
-            }
-        }
-        let node = (!entries.is_empty()).then(|| Arc::new(Node { entries }));
-        self.shared.shard(tree).insert(tree, node.clone());
-        node
-    }
 }

@@ -6,6 +6,7 @@
 mod blobs;
 mod diff;
 mod fast;
+mod forest;
 mod graph;
 mod history;
 mod locate;
