@@ -1070,18 +1070,24 @@ fn a_blob_over_max_blob_size_is_streamed_with_the_same_finding() {
 fn a_blob_over_max_blob_size_that_git_cannot_stream_is_skipped_and_incomplete() {
     let (repo, _, _) = big_blob_repo();
     let no_git: &[(&str, &Path)] = &[("PATH", Path::new("/nonexistent"))];
-    let (code, report, stderr) = hound_env(repo.path(), &["--max-blob-size", "1K"], no_git);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(report.findings.is_empty());
-    assert!(!report.complete);
-    let skipped: Vec<&Skipped> = report
-        .skipped
-        .iter()
-        .filter(|s| s.path.contains("big.txt"))
-        .collect();
-    assert_eq!(skipped.len(), 1, "{:#?}", report.skipped);
-    assert!(skipped[0].incomplete);
-    assert_eq!(report.stats.blobs_skipped, Some(1));
+    // Loose, then packed: the pack reader does not inflate it either.
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["gc", "-q"]);
+        }
+        let (code, report, stderr) = hound_env(repo.path(), &["--max-blob-size", "1K"], no_git);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(report.findings.is_empty());
+        assert!(!report.complete);
+        let skipped: Vec<&Skipped> = report
+            .skipped
+            .iter()
+            .filter(|s| s.path.contains("big.txt"))
+            .collect();
+        assert_eq!(skipped.len(), 1, "packed: {packed}: {:#?}", report.skipped);
+        assert!(skipped[0].incomplete);
+        assert_eq!(report.stats.blobs_skipped, Some(1));
+    }
     let (code, _, _) = hound_env(
         repo.path(),
         &["--max-blob-size", "1K", "--allow-incomplete"],
@@ -2042,4 +2048,81 @@ fn history_without_the_git_command_finds_the_same() {
     assert_eq!(with_git.findings.len(), 3);
     assert_eq!(with_git.stats.blobs_scanned, without.stats.blobs_scanned);
     assert_eq!(with_git.stats.commits, without.stats.commits);
+}
+
+/// The JSON report of a whole-history scan read by `reader` (`KEYHOUND_GIT_READER`), its
+/// timing zeroed.
+fn by_reader(repo: &Repo, reader: &str) -> Value {
+    let envs = [("KEYHOUND_GIT_READER", Path::new(reader))];
+    let out = hound_out(repo.path(), &["--format", "json", "--show-secrets"], &envs);
+    assert_eq!(code_of(&out), 1, "{reader}");
+    let mut doc: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    doc["stats"]["elapsed_ms"] = Value::from(0);
+    doc
+}
+
+/// A history with keys where history hides them: removed later, in a deleted file, in two
+/// files at once, on an unmerged branch, behind a tag only, in a commit message; plus a Git
+/// LFS pointer (a note that needs its path) and a binary file.
+fn hidden_keys_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("app/.env", env_line(&project_key(9101)));
+    repo.write("old/creds.env", env_line(&project_key(9102)));
+    repo.write("bin/logo.bin", [0u8, 159, 146, 150, 255, 0, 1]);
+    repo.commit("start");
+    repo.write("app/.env", "OPENAI_API_KEY=\n");
+    repo.git(&["rm", "-q", "-r", "old"]);
+    repo.write("a/copy.env", env_line(&project_key(9103)));
+    repo.write("b/copy.env", env_line(&project_key(9103)));
+    repo.commit(&format!("rotate\n\nthe new one is {}\n", project_key(9104)));
+    repo.checkout(&["-b", "side"]);
+    repo.write("side.env", env_line(&project_key(9105)));
+    repo.commit("side");
+    repo.checkout(&["--detach", "main"]);
+    repo.write("tagged.env", env_line(&project_key(9106)));
+    repo.commit("tagged only");
+    repo.git(&["tag", "only-tag"]);
+    repo.checkout(&["main"]);
+    let lfs = "version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n";
+    repo.write("model.bin", lfs);
+    repo.commit("lfs");
+    repo
+}
+
+#[test]
+fn packs_git_and_libgit2_read_the_same_history_loose_packed_or_both() {
+    let repo = hidden_keys_repo();
+    let check = |stage: &str| {
+        let packs = by_reader(&repo, "packs");
+        assert_eq!(packs, by_reader(&repo, "git"), "{stage}");
+        let libgit2 = by_reader(&repo, "libgit2");
+        assert_eq!(packs["findings"], libgit2["findings"], "{stage}");
+        assert_eq!(packs["stats"], libgit2["stats"], "{stage}");
+        let (blobs, _) = repo.reachable_blobs();
+        assert_eq!(packs["stats"]["blobs_scanned"], blobs, "{stage}");
+        packs
+    };
+    let loose = check("loose objects");
+    assert_eq!(loose["findings"].as_array().map(Vec::len), Some(7));
+    let lfs = (loose["skipped"].as_array().expect("skipped").iter()).any(|s| {
+        s["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("model.bin"))
+    });
+    assert!(lfs, "{:#}", loose["skipped"]);
+    repo.git(&["gc", "-q"]);
+    assert_eq!(check("one pack"), loose);
+    // A second pack (which repeats objects of the first), and loose objects besides.
+    repo.write("later.env", env_line(&project_key(9107)));
+    repo.commit("later");
+    repo.git(&["repack", "-q"]);
+    repo.write("last.env", env_line(&project_key(9108)));
+    repo.commit("last");
+    let packs = std::fs::read_dir(repo.path().join(".git/objects/pack")).expect("packs");
+    let count = packs
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "idx"));
+    assert_eq!(count.count(), 2);
+    let both = check("two packs and loose objects");
+    assert_eq!(both["findings"].as_array().map(Vec::len), Some(9));
 }

@@ -104,31 +104,37 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
     for job in rx {
         done(match job {
             Job::Blob { oid, path } => reader.scan(ctx, oid, &path),
-            Job::Data { oid, data } => {
-                let mut outcome = BlobOutcome::default();
-                scan_data(ctx, oid, &oid.to_string(), &data, &mut outcome);
-                outcome.files = 1;
-                Done {
-                    oid,
-                    is_blob: true,
-                    read: true,
-                    outcome,
-                }
-            }
-            Job::Text { key, text } => {
-                let mut outcome = BlobOutcome::default();
-                let origin = Origin::file(key.to_string());
-                ctx.scanner.scan_message(&text, &origin, &mut outcome);
-                Done {
-                    oid: key,
-                    is_blob: false,
-                    read: true,
-                    outcome,
-                }
-            }
+            Job::Data { oid, data } => blob_done(ctx, oid, &data),
+            Job::Text { key, text } => message_done(ctx, key, &text),
         });
     }
     Ok(())
+}
+
+/// Scans blob `oid`, read already, named by its id until its path is known.
+pub(super) fn blob_done(ctx: &Ctx<'_>, oid: Oid, data: &[u8]) -> Done {
+    let mut outcome = BlobOutcome::default();
+    scan_data(ctx, oid, &oid.to_string(), data, &mut outcome);
+    outcome.files = 1;
+    Done {
+        oid,
+        is_blob: true,
+        read: true,
+        outcome,
+    }
+}
+
+/// Scans the message of `commit`.
+pub(super) fn message_done(ctx: &Ctx<'_>, commit: Oid, text: &[u8]) -> Done {
+    let mut outcome = BlobOutcome::default();
+    let origin = Origin::file(commit.to_string());
+    ctx.scanner.scan_message(text, &origin, &mut outcome);
+    Done {
+        oid: commit,
+        is_blob: false,
+        read: true,
+        outcome,
+    }
 }
 
 /// The start of every Git LFS pointer file.

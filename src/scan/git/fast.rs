@@ -59,17 +59,35 @@ fn finish(
     done: Vec<Done>,
     streamed: Streamed,
 ) -> Option<GitOutcome> {
-    let blobs: OidSet = done.iter().filter(|d| d.is_blob).map(|d| d.oid).collect();
-    // Blobs with findings, and blobs with notes, which need a path.
-    let wanted: OidSet = (done.iter())
-        .filter(|d| d.is_blob && !(d.outcome.findings.is_empty() && d.outcome.skipped.is_empty()))
-        .map(|d| d.oid)
-        .collect();
+    let (blobs, wanted) = wanted(&done);
     let mut graph = Graph::new(&wanted);
     graph.reach_refs(repo, &streamed.commits)?;
     ctx.scanner.progress.set_phase("reading trees");
     graph::read_trees(repo.path(), streamed.trees, &mut graph)?;
     graph.complete(&blobs)?;
+    Some(report(ctx, repo, done, &streamed.commits, &graph))
+}
+
+/// Every blob scanned, and those the graph must keep the paths of: blobs with findings, and
+/// blobs with notes, which need a path.
+pub(super) fn wanted(done: &[Done]) -> (OidSet, OidSet) {
+    let blobs: OidSet = done.iter().filter(|d| d.is_blob).map(|d| d.oid).collect();
+    let wanted: OidSet = (done.iter())
+        .filter(|d| d.is_blob && !(d.outcome.findings.is_empty() && d.outcome.skipped.is_empty()))
+        .map(|d| d.oid)
+        .collect();
+    (blobs, wanted)
+}
+
+/// Keeps what the refs reach of what was scanned, and groups the findings by history, walking
+/// the complete `graph`.
+pub(super) fn report(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    done: Vec<Done>,
+    links: &OidMap<Links>,
+    graph: &Graph,
+) -> GitOutcome {
     let mut hits = Hits::default();
     for d in done {
         let reached = match d.is_blob {
@@ -84,10 +102,9 @@ fn finish(
         }
     }
     super::locating(ctx, &hits);
-    let commits = graph::commit_order(&streamed.commits, graph.commits());
-    drop(streamed.commits);
+    let commits = graph::commit_order(links, graph.commits());
     let tips = tips::tips(repo, ctx.opts.audit);
-    let source = Source::Graph(&graph);
+    let source = Source::Graph(graph);
     let (mut outcome, paths) =
         locate::group(repo, &commits, hits, (&tips, source), &Default::default());
     outcome.stats.commits = commits.len() as u64;
@@ -98,7 +115,7 @@ fn finish(
         .skipped
         .extend(submodules(repo, &graph.gitmodules()));
     outcome.skipped.iter().for_each(ctx.on_skip);
-    Some(outcome)
+    outcome
 }
 
 /// A blob's note names it by its id: name it by its first path instead.
@@ -276,7 +293,7 @@ fn read_exact(r: &mut impl Read, size: u64) -> Option<Vec<u8>> {
 }
 
 /// The message of a raw commit object: what follows the first blank line.
-fn message(commit: &[u8]) -> &[u8] {
+pub(super) fn message(commit: &[u8]) -> &[u8] {
     memchr::memmem::find(commit, b"\n\n").map_or(&[], |i| &commit[i + 2..])
 }
 

@@ -14,6 +14,7 @@ mod message;
 mod meta;
 mod oidmap;
 mod open;
+mod packs;
 mod pipe;
 mod push;
 mod tips;
@@ -110,7 +111,16 @@ pub fn scan(
     });
     let mut outcome = match &opts.mode {
         GitMode::History if !opts.all_objects && !repo.is_shallow() => {
-            match fast::scan(&ctx, &repo) {
+            let reader = Reader::from_env();
+            let packed = (reader <= Reader::Packs)
+                .then(|| packs::scan(&ctx, &repo))
+                .flatten();
+            let streamed = || {
+                (reader <= Reader::Git)
+                    .then(|| fast::scan(&ctx, &repo))
+                    .flatten()
+            };
+            match packed.or_else(streamed) {
                 Some(result) => result?,
                 None => history::scan(&ctx, &repo)?,
             }
@@ -126,6 +136,29 @@ pub fn scan(
     };
     outcome.skipped.extend(notes);
     Ok(outcome)
+}
+
+/// How a whole history is read, fastest first; each hands over to the next when it cannot
+/// read a repository. `KEYHOUND_GIT_READER` (`packs`, `git` or `libgit2`) starts further down,
+/// so that tests and benchmarks can compare them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reader {
+    /// The pack files in-process (`packs`).
+    Packs,
+    /// `git cat-file` children (`fast`).
+    Git,
+    /// libgit2 alone (`history`).
+    Libgit2,
+}
+
+impl Reader {
+    fn from_env() -> Reader {
+        match std::env::var("KEYHOUND_GIT_READER").as_deref() {
+            Ok("git") => Reader::Git,
+            Ok("libgit2") => Reader::Libgit2,
+            _ => Reader::Packs,
+        }
+    }
 }
 
 /// Says on the progress bar that the second pass, from blobs back to commits, has begun.

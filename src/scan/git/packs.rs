@@ -1,0 +1,189 @@
+//! The whole history read from the object store in-process: gitoxide's pack traversal decodes
+//! every object of each pack once (each delta from its decoded base, on every core) with no
+//! `git` child and no pipe, and loose objects come through libgit2. Two passes over the objects:
+//! blobs and commits first, scanned on the thread that decoded them; then the trees, into the
+//! graph, which by then knows which blobs had findings. Used for repositories whose objects are
+//! all in their own packs and loose files (no alternates) and fit `--max-blob-size`; otherwise
+//! `fast` streams them through `git cat-file`.
+
+use super::blobs::{blob_done, message_done};
+use super::fast::{self, message};
+use super::graph::{Graph, Links};
+use super::oidmap::OidMap;
+use super::{Ctx, GitOutcome};
+use git2::{ObjectType, Oid, Repository};
+use gix_object::Kind;
+use gix_pack::index::traverse::{Algorithm, Options, SafetyCheck};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Scans the history from the object store; None when it cannot be read this way (the caller
+/// then streams it through git).
+pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
+    let store = Store::open(repo)?;
+    let done = Mutex::new(Vec::new());
+    let links = Mutex::new(OidMap::default());
+    let unreadable = AtomicBool::new(false);
+    store.each(ctx, repo, &|kind, oid, data| {
+        let d = match kind {
+            Kind::Blob => blob_done(ctx, oid, data),
+            Kind::Commit => {
+                match Links::parse(data) {
+                    Some(l) => drop(lock(&links).insert(oid, l)),
+                    None => unreadable.store(true, Ordering::Relaxed),
+                }
+                message_done(ctx, oid, message(data))
+            }
+            Kind::Tree | Kind::Tag => return,
+        };
+        lock(&done).push(d);
+    })?;
+    let (done, links) = (into_inner(done), into_inner(links));
+    if unreadable.into_inner() {
+        return None;
+    }
+    let (blobs, wanted) = fast::wanted(&done);
+    let mut graph = Graph::new(&wanted);
+    graph.reach_refs(repo, &links)?;
+    ctx.scanner.progress.set_phase("reading trees");
+    let graph = Mutex::new(graph);
+    store.each(ctx, repo, &|kind, oid, data| {
+        if kind == Kind::Tree {
+            lock(&graph).add_tree(oid, data);
+        }
+    })?;
+    let mut graph = into_inner(graph);
+    graph.complete(&blobs)?;
+    Some(Ok(fast::report(ctx, repo, done, &links, &graph)))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn into_inner<T>(m: Mutex<T>) -> T {
+    m.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What is handed each object: its kind, id and content.
+type Each<'a> = &'a (dyn Fn(Kind, Oid, &[u8]) + Sync);
+
+/// The repository's packs, and its loose objects no pack holds.
+struct Store {
+    packs: Vec<gix_pack::Bundle>,
+    loose: Vec<Oid>,
+}
+
+impl Store {
+    /// None for what this reader leaves to git: objects borrowed from other repositories
+    /// (alternates), SHA-256 repositories, unreadable packs.
+    fn open(repo: &Repository) -> Option<Store> {
+        let objects = repo.path().join("objects");
+        if objects.join("info").join("alternates").exists() {
+            return None;
+        }
+        let format = repo.config().ok()?.get_string("extensions.objectformat");
+        if format.is_ok_and(|f| !f.eq_ignore_ascii_case("sha1")) {
+            return None;
+        }
+        let mut packs = Vec::new();
+        if let Ok(dir) = std::fs::read_dir(objects.join("pack")) {
+            for entry in dir {
+                let path = entry.ok()?.path();
+                if path.extension().is_some_and(|e| e == "idx") {
+                    packs.push(gix_pack::Bundle::at(&path, gix_hash::Kind::Sha1).ok()?);
+                }
+            }
+        }
+        let loose = loose_objects(&objects)?
+            .into_iter()
+            .filter(|oid| !in_packs(&packs, oid.as_bytes()))
+            .collect();
+        Some(Store { packs, loose })
+    }
+
+    /// Hands every object to `f` once, packs on `ctx.opts.threads` threads, then loose
+    /// objects. None when an object cannot be decoded or is larger than `--max-blob-size`.
+    fn each(&self, ctx: &Ctx<'_>, repo: &Repository, f: Each<'_>) -> Option<()> {
+        let stop = AtomicBool::new(false);
+        for (i, bundle) in self.packs.iter().enumerate() {
+            let earlier = &self.packs[..i];
+            let processor = |kind: Kind,
+                             data: &[u8],
+                             entry: &gix_pack::index::Entry,
+                             _: &dyn gix_utils::progress::Progress|
+             -> gix_error::Result<()> {
+                let id = entry.oid.as_bytes();
+                if let (false, Ok(oid)) = (in_packs(earlier, id), Oid::from_bytes(id)) {
+                    f(kind, oid, data);
+                }
+                Ok(())
+            };
+            let options = Options {
+                traversal: Algorithm::DeltaTreeLookup,
+                thread_limit: Some(ctx.opts.threads.max(1)),
+                // Git checks every object as it writes a pack; a damaged one still fails to
+                // inflate or apply, and git then says which.
+                check: SafetyCheck::SkipFileAndObjectChecksumVerification,
+                alloc_limit_bytes: usize::try_from(ctx.opts.max_blob_size).ok(),
+                make_pack_lookup_cache: || gix_pack::cache::Never,
+            };
+            let mut progress = gix_utils::progress::Discard;
+            (bundle.index)
+                .traverse(&bundle.pack, &mut progress, &stop, processor, options)
+                .ok()?;
+        }
+        self.each_loose(ctx, repo, f)
+    }
+
+    /// The loose objects, one at a time: each is one zlib stream, with no delta to resolve.
+    fn each_loose(&self, ctx: &Ctx<'_>, repo: &Repository, f: Each<'_>) -> Option<()> {
+        let odb = repo.odb().ok()?;
+        for oid in &self.loose {
+            let (size, kind) = odb.read_header(*oid).ok()?;
+            if size as u64 > ctx.opts.max_blob_size {
+                return None;
+            }
+            let kind = match kind {
+                ObjectType::Blob => Kind::Blob,
+                ObjectType::Tree => Kind::Tree,
+                ObjectType::Commit => Kind::Commit,
+                _ => continue,
+            };
+            f(kind, *oid, odb.read(*oid).ok()?.data());
+        }
+        Some(())
+    }
+}
+
+fn in_packs(packs: &[gix_pack::Bundle], id: &[u8]) -> bool {
+    let Ok(id) = gix_hash::oid::try_from_bytes(id) else {
+        return false;
+    };
+    packs.iter().any(|p| p.index.lookup(id).is_some())
+}
+
+/// The loose objects: `objects/ab/cdef...` files. None when the folder cannot be listed.
+fn loose_objects(objects: &Path) -> Option<Vec<Oid>> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(objects).ok()? {
+        let dir = dir.ok()?;
+        let name = dir.file_name();
+        let Some(prefix) = name.to_str().filter(|n| is_hex(n, 2)) else {
+            continue;
+        };
+        for file in std::fs::read_dir(dir.path()).ok()? {
+            let file = file.ok()?.file_name();
+            let Some(rest) = file.to_str().filter(|n| is_hex(n, 38)) else {
+                continue;
+            };
+            out.extend(Oid::from_str(&format!("{prefix}{rest}")).ok());
+        }
+    }
+    Some(out)
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
