@@ -1021,6 +1021,55 @@ fn a_corrupt_blob_is_skipped_and_makes_the_scan_incomplete() {
     );
 }
 
+#[test]
+fn a_damaged_pack_is_not_scanned_as_if_whole() {
+    let repo = Repo::new();
+    let text: String = (0..2000u64)
+        .map(|i| format!("line {} of a blob damaged in its pack\n", i * i % 7919))
+        .collect();
+    repo.write("bad.txt", &text);
+    repo.write("key.env", env_line(&project_key(9109)));
+    repo.commit("two files");
+    repo.git(&["repack", "-adq"]);
+    let pack_dir = repo.path().join(".git/objects/pack");
+    let idx = (std::fs::read_dir(&pack_dir).expect("packs").flatten())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .expect("an index");
+    let listing = git_at(
+        repo.path(),
+        &["verify-pack", "-v", idx.to_str().expect("UTF-8")],
+    );
+    let blob = repo.rev("HEAD:bad.txt");
+    let entry: Vec<u64> = (listing.lines())
+        .find(|l| l.starts_with(&blob))
+        .expect("the blob is packed")
+        .split_whitespace()
+        .skip(3)
+        .take(2)
+        .map(|n| n.parse().expect("a number"))
+        .collect();
+    let pack = idx.with_extension("pack");
+    let mut perms = std::fs::metadata(&pack).expect("pack").permissions();
+    perms.set_mode(0o644);
+    std::fs::set_permissions(&pack, perms).expect("chmod");
+    let whole = std::fs::read(&pack).expect("pack");
+    // Overwrite 4 bytes at several places of the blob's entry: at some, zlib still inflates
+    // to the stated size, from wrong data, and only the index's CRC-32 tells.
+    for tenth in 3..10 {
+        let mut bytes = whole.clone();
+        let at = (entry[1] + entry[0] * tenth / 10) as usize;
+        bytes[at..at + 4].copy_from_slice(&[0xff; 4]);
+        std::fs::write(&pack, bytes).expect("damage");
+        let (code, report, stderr) = hound(repo.path(), &[]);
+        assert_eq!(code, 1, "the key found wins over the damage: {stderr}");
+        assert!(!report.complete, "damaged at {tenth}/10 of the entry");
+        let noted = (report.skipped.iter()).any(|s| s.incomplete && s.path.contains("bad.txt"));
+        assert!(noted, "{:#?}", report.skipped);
+        assert_eq!(found(&report), [pair("key.env", &project_key(9109))]);
+    }
+}
+
 /// A repository whose `big.txt` (4,800 bytes and a key) is committed; the key and the text.
 fn big_blob_repo() -> (Repo, String, String) {
     let repo = Repo::new();
