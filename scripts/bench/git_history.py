@@ -36,6 +36,7 @@ sys.dont_write_bytecode = True  # leave no __pycache__ in the work tree
 import run as rb  # noqa: E402  (scripts/bench/run.py)
 
 REPO = rb.REPO
+KEYHOUNDS = ("keyhound", "keyhound-git")  # the pack reader (default) and the git cat-file one
 GEN_VERSION = 3  # bump whenever the generated repository changes, so old ones are regenerated
 MARKER, MARKER_B, MB = rb.MARKER, rb.MARKER_B, rb.MB
 TOKEN_RE = re.compile(rb"[A-Za-z0-9_-]*")
@@ -1172,8 +1173,9 @@ def main() -> int:
                                               "(recall is then not scored)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs per tool first (default 1)")
-    ap.add_argument("--tools", default="floor,keyhound,kingfisher,betterleaks,gitleaks",
-                    help="comma-separated subset to run")
+    ap.add_argument("--tools", default="floor,keyhound,keyhound-git,kingfisher,betterleaks,gitleaks",
+                    help="comma-separated subset to run (keyhound-git: keyhound with "
+                         "KEYHOUND_GIT_READER=git, its git cat-file reader)")
     ap.add_argument("--skip-gitleaks", action="store_true", help="leave gitleaks out (slow)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/keyhound as is")
     ap.add_argument("--peers", type=Path, default=REPO / ".peers")
@@ -1233,6 +1235,11 @@ def main() -> int:
         cmds["keyhound"] = [str(kh), "git", "--format", "json", "--show-secrets", str(repo)]
         parsers["keyhound"] = parse_keyhound_git
         versions["keyhound"] = rb.version_of([str(kh), "--version"])
+        if "keyhound-git" in tools:
+            # the same binary with the reader it falls back to: git cat-file children
+            cmds["keyhound-git"] = ["env", "KEYHOUND_GIT_READER=git"] + cmds["keyhound"]
+            parsers["keyhound-git"] = parse_keyhound_git
+            versions["keyhound-git"] = versions["keyhound"]
     peers_wanted = [t for t in ("kingfisher", "betterleaks", "gitleaks") if t in tools]
     if peers_wanted:
         bins = rb.ensure_peers(args.peers.resolve(), peers_wanted, out_dir / "peers-install.log")
@@ -1262,7 +1269,8 @@ def main() -> int:
                            str(rep), "--no-banner"]
                 parsers[t] = rb.parse_gitleaks
                 versions[t] = rb.version_of([bins[t], "version"])
-    order = [t for t in ("floor", "keyhound", "kingfisher", "betterleaks", "gitleaks")
+    order = [t for t in ("floor", "keyhound", "keyhound-git", "kingfisher", "betterleaks",
+                         "gitleaks")
              if t in cmds]
 
     # --- runs: warm-ups first, then the timed runs interleaved across tools
@@ -1285,13 +1293,13 @@ def main() -> int:
                   f"{', other load %.1f cores' % m['other_load'] if m['other_load'] > 0.3 else ''}",
                   flush=True)
             (runs if timed else warm)[t].append(m)
-            if t == "keyhound":
+            if t in KEYHOUNDS:
                 reports[t] = Path(m["stdout"])
             if m["timed_out"]:
                 errors[t] = f"timed out after {args.timeout:.0f} s"
             elif t == "floor" and m["exit"] != 0:
                 errors[t] = f"exit {m['exit']}: {rb.tail(m['stderr'])}"
-            elif t == "keyhound" and m["exit"] not in (0, 1):
+            elif t in KEYHOUNDS and m["exit"] not in (0, 1):
                 errors[t] = f"exit {m['exit']}: {rb.tail(m['stderr'], 300)}"
             elif t != "floor" and (not reports[t].exists() or reports[t].stat().st_size == 0):
                 errors[t] = f"no report (exit {m['exit']}): {rb.tail(m['stderr'])}"
@@ -1322,7 +1330,7 @@ def main() -> int:
                 row["meta"] = meta
                 row["findings"] = len(findings)
                 if manifest:
-                    sc = rb.score(findings, plants, decoys, exact_only=t == "keyhound")
+                    sc = rb.score(findings, plants, decoys, exact_only=t in KEYHOUNDS)
                     row.update(recall=sc["recall"], found=len(sc["found"]), planted=len(plants),
                                decoys_reported=len(sc["decoy_hits"]),
                                decoys_total=sc["decoys_total"], unexpected=len(sc["unexpected"]),
