@@ -142,13 +142,19 @@ pub(super) struct Graph {
 impl Graph {
     /// An empty graph that keeps the tree entries of the `wanted` blobs.
     pub fn new(wanted: &OidSet) -> Graph {
+        Graph::with_capacity(wanted, (0, 0))
+    }
+
+    /// An empty graph for about `objects` objects, `trees` of them trees: growing by doubling
+    /// would hold half as much again, and twice that while a table is rebuilt.
+    pub fn with_capacity(wanted: &OidSet, (objects, trees): (usize, usize)) -> Graph {
         let mut g = Graph {
-            numbers: HashMap::default(),
+            numbers: HashMap::with_capacity_and_hasher(objects, Default::default()),
             recent: vec![([0; 20], NONE); RECENT],
-            oids: Vec::new(),
-            flags: Vec::new(),
-            tree_at: Vec::new(),
-            spans: Vec::new(),
+            oids: Vec::with_capacity(objects),
+            flags: Vec::with_capacity(objects),
+            tree_at: Vec::with_capacity(objects),
+            spans: Vec::with_capacity(trees),
             subtrees: Vec::new(),
             wanted_edges: Vec::new(),
             names: Vec::new(),

@@ -44,7 +44,10 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Gi
         return None;
     }
     let (blobs, wanted) = fast::wanted(&done);
-    let mut graph = Graph::new(&wanted);
+    // Every object but the blobs and commits is about a tree (tags are few).
+    let objects = store.objects();
+    let trees = objects.saturating_sub(done.len());
+    let mut graph = Graph::with_capacity(&wanted, (objects, trees));
     graph.reach_refs(repo, &links)?;
     ctx.scanner.progress.set_phase("reading trees");
     let graph = Mutex::new(graph);
@@ -101,6 +104,14 @@ impl Store {
             .filter(|oid| !in_packs(&packs, oid.as_bytes()))
             .collect();
         Some(Store { packs, loose })
+    }
+
+    /// How many objects the packs and loose files hold (an object in two packs counts twice).
+    fn objects(&self) -> usize {
+        let packed: usize = (self.packs.iter())
+            .map(|b| b.index.num_objects() as usize)
+            .sum();
+        packed + self.loose.len()
     }
 
     /// Hands every object to `f` once, packs on `ctx.opts.threads` threads, then loose
