@@ -2101,9 +2101,9 @@ fn history_without_the_git_command_finds_the_same() {
 
 /// The JSON report of a whole-history scan read by `reader` (`KEYHOUND_GIT_READER`), its
 /// timing zeroed.
-fn by_reader(repo: &Repo, reader: &str) -> Value {
+fn by_reader(dir: &Path, reader: &str) -> Value {
     let envs = [("KEYHOUND_GIT_READER", Path::new(reader))];
-    let out = hound_out(repo.path(), &["--format", "json", "--show-secrets"], &envs);
+    let out = hound_out(dir, &["--format", "json", "--show-secrets"], &envs);
     assert_eq!(code_of(&out), 1, "{reader}");
     let mut doc: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
     doc["stats"]["elapsed_ms"] = Value::from(0);
@@ -2142,9 +2142,9 @@ fn hidden_keys_repo() -> Repo {
 fn packs_git_and_libgit2_read_the_same_history_loose_packed_or_both() {
     let repo = hidden_keys_repo();
     let check = |stage: &str| {
-        let packs = by_reader(&repo, "packs");
-        assert_eq!(packs, by_reader(&repo, "git"), "{stage}");
-        let libgit2 = by_reader(&repo, "libgit2");
+        let packs = by_reader(repo.path(), "packs");
+        assert_eq!(packs, by_reader(repo.path(), "git"), "{stage}");
+        let libgit2 = by_reader(repo.path(), "libgit2");
         assert_eq!(packs["findings"], libgit2["findings"], "{stage}");
         assert_eq!(packs["stats"], libgit2["stats"], "{stage}");
         let (blobs, _) = repo.reachable_blobs();
@@ -2174,4 +2174,19 @@ fn packs_git_and_libgit2_read_the_same_history_loose_packed_or_both() {
     assert_eq!(count.count(), 2);
     let both = check("two packs and loose objects");
     assert_eq!(both["findings"].as_array().map(Vec::len), Some(9));
+    // A linked work tree: its objects are in the repository's own folder.
+    let linked = repo.beside("linked");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        linked.to_str().expect("UTF-8"),
+        "side",
+    ]);
+    let from_linked = by_reader(&linked, "packs");
+    assert_eq!(from_linked["stats"], both["stats"], "the same history");
+    assert!(
+        from_linked == by_reader(&linked, "git"),
+        "at_head is about `side` there"
+    );
 }

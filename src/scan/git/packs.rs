@@ -80,10 +80,15 @@ struct Store {
 
 impl Store {
     /// None for what this reader leaves to git: objects borrowed from other repositories
-    /// (alternates), SHA-256 repositories, unreadable packs.
+    /// (alternates), an object folder named by the environment, SHA-256 repositories,
+    /// unreadable packs.
     fn open(repo: &Repository) -> Option<Store> {
-        let objects = repo.path().join("objects");
-        if objects.join("info").join("alternates").exists() {
+        // A linked work tree's objects are in the repository it belongs to.
+        let objects = repo.commondir().join("objects");
+        let moved = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        if moved || objects.join("info").join("alternates").exists() {
             return None;
         }
         let format = repo.config().ok()?.get_string("extensions.objectformat");
