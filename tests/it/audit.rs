@@ -12,13 +12,13 @@
 #[allow(dead_code, clippy::duplicate_mod)]
 mod server;
 
+use crate::repo::GitRepo;
 use crate::util::*;
 use regex::Regex;
 use serde::Deserialize;
-use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Output};
+use std::process::Output;
 
 /// Every commit's author, as reports name it (the committer is someone else).
 const AUTHOR: &str = "Ada Author <ada@example.com>";
@@ -181,90 +181,24 @@ impl Root {
 
     /// `git init` at `ROOT/rel`, its first command dated `EPOCH`.
     fn repo(&self, rel: &str) -> Repo {
-        Repo::init(self.path().join(rel), 0)
+        GitRepo::init(self.path().join(rel), 0)
     }
 
     /// As `repo`, its first command `minutes` after `EPOCH`.
     fn repo_at(&self, rel: &str, minutes: u64) -> Repo {
-        Repo::init(self.path().join(rel), minutes)
+        GitRepo::init(self.path().join(rel), minutes)
     }
 }
 
-/// A repository whose every git command is dated a minute after the one before.
-struct Repo {
-    dir: PathBuf,
-    clock: Cell<u64>,
+/// Repositories of an audit root.
+type Repo = GitRepo;
+
+/// What reports say of a repository's commits.
+trait Sightings {
+    fn sighting(&self, rel: &str, commit: &str, path: &str, line: u64, order: u64) -> Sighting;
 }
 
-impl Repo {
-    /// `git init` (branch `main`) at `dir`.
-    fn init(dir: PathBuf, minutes: u64) -> Repo {
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let repo = Repo {
-            dir,
-            clock: Cell::new(minutes),
-        };
-        repo.git(&["init", "-q"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        &self.dir
-    }
-
-    /// `git ARGS` in the repository, dated one minute after the previous command.
-    fn cmd(&self, args: &[&str]) -> Std {
-        let t = EPOCH + 60 * self.clock.get();
-        self.clock.set(self.clock.get() + 1);
-        let mut cmd = git_in(&self.dir);
-        cmd.env("GIT_AUTHOR_DATE", format!("{t} +0200"))
-            .env("GIT_COMMITTER_DATE", format!("{} +0000", t + 30))
-            .args(args);
-        cmd
-    }
-
-    /// `git ARGS`, asserting success; its output, trimmed.
-    fn git(&self, args: &[&str]) -> String {
-        ok(self.cmd(args))
-    }
-
-    fn write(&self, path: &str, data: impl AsRef<[u8]>) {
-        let p = self.dir.join(path);
-        std::fs::create_dir_all(p.parent().expect("has parent")).expect("mkdir");
-        std::fs::write(p, data).expect("write");
-    }
-
-    fn remove(&self, path: &str) {
-        std::fs::remove_file(self.dir.join(path)).expect("remove");
-    }
-
-    /// Stages everything and commits it; the new commit's id.
-    fn commit(&self, msg: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", msg]);
-        self.rev("HEAD")
-    }
-
-    /// The object id `spec` names.
-    fn rev(&self, spec: &str) -> String {
-        let mut cmd = git_in(&self.dir);
-        cmd.args(["rev-parse", spec]);
-        ok(cmd)
-    }
-
-    /// The author date of `commit` in UTC, as git itself prints it in RFC 3339.
-    fn date(&self, commit: &str) -> String {
-        let mut cmd = git_in(&self.dir);
-        cmd.env("TZ", "UTC").args([
-            "show",
-            "-s",
-            "--format=%ad",
-            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
-            commit,
-        ]);
-        ok(cmd)
-    }
-
+impl Sightings for GitRepo {
     /// What the report says of a commit of this repository (named `rel` in the report).
     fn sighting(&self, rel: &str, commit: &str, path: &str, line: u64, order: u64) -> Sighting {
         Sighting {

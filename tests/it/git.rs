@@ -3,13 +3,12 @@
 //! pre-commit hook), and what a repository makes it skip or refuse. Repositories are built at run
 //! time with the `git` command line, every command a minute later than the one before.
 
+use crate::repo::GitRepo;
 use crate::util::*;
 use serde_json::Value;
-use std::cell::Cell;
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 /// Every commit's author, as reports name it (the committer is someone else).
@@ -25,133 +24,28 @@ fn git_at(dir: &Path, args: &[&str]) -> String {
 /// A repository at `ROOT/repo` of a temporary directory; ROOT also holds clones and logs.
 struct Repo {
     tmp: tempfile::TempDir,
-    dir: PathBuf,
-    clock: Cell<u64>,
+    repo: GitRepo,
 }
 
 impl Repo {
     /// `git init` with branch `main`.
     fn new() -> Repo {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let dir = tmp.path().join("repo");
-        std::fs::create_dir(&dir).expect("mkdir");
-        let repo = Repo {
-            tmp,
-            dir,
-            clock: Cell::new(0),
-        };
-        repo.git(&["init", "-q"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        &self.dir
+        let repo = GitRepo::init(tmp.path().join("repo"), 0);
+        Repo { tmp, repo }
     }
 
     /// A path beside the repository, in the same temporary directory.
     fn beside(&self, name: &str) -> PathBuf {
         self.tmp.path().join(name)
     }
+}
 
-    /// `git ARGS` in the repository, dated one minute after the previous command.
-    fn cmd(&self, args: &[&str]) -> Std {
-        let t = EPOCH + 60 * self.clock.get();
-        self.clock.set(self.clock.get() + 1);
-        let mut cmd = git_in(&self.dir);
-        cmd.env("GIT_AUTHOR_DATE", format!("{t} +0200"))
-            .env("GIT_COMMITTER_DATE", format!("{} +0000", t + 30))
-            .args(args);
-        cmd
-    }
+impl std::ops::Deref for Repo {
+    type Target = GitRepo;
 
-    /// `git ARGS`, whatever its exit status.
-    fn try_git(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("git runs")
-    }
-
-    /// `git ARGS`, asserting success; its output, trimmed.
-    fn git(&self, args: &[&str]) -> String {
-        ok(self.cmd(args))
-    }
-
-    fn write(&self, path: &str, data: impl AsRef<[u8]>) {
-        let p = self.dir.join(path);
-        std::fs::create_dir_all(p.parent().expect("has parent")).expect("mkdir");
-        std::fs::write(p, data).expect("write");
-    }
-
-    /// Stages everything and commits it; the new commit's id.
-    fn commit(&self, msg: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", msg]);
-        self.head()
-    }
-
-    /// Stages everything and commits it with author and committer date `time` (Unix seconds).
-    fn commit_at(&self, msg: &str, time: u64) -> String {
-        self.git(&["add", "-A"]);
-        let mut cmd = self.cmd(&["commit", "-q", "-m", msg]);
-        cmd.env("GIT_AUTHOR_DATE", format!("{time} +0000"))
-            .env("GIT_COMMITTER_DATE", format!("{time} +0000"));
-        ok(cmd);
-        self.head()
-    }
-
-    fn head(&self) -> String {
-        self.rev("HEAD")
-    }
-
-    /// The object id `spec` names (`HEAD`, `C:path`, `:path`).
-    fn rev(&self, spec: &str) -> String {
-        git_at(&self.dir, &["rev-parse", spec])
-    }
-
-    /// `git checkout -q ARGS`.
-    fn checkout(&self, args: &[&str]) {
-        let mut all = vec!["checkout", "-q"];
-        all.extend_from_slice(args);
-        self.git(&all);
-    }
-
-    /// The author date of `commit` in UTC, as git itself prints it in RFC 3339.
-    fn date(&self, commit: &str) -> String {
-        let mut cmd = git_in(&self.dir);
-        cmd.env("TZ", "UTC").args([
-            "show",
-            "-s",
-            "--format=%ad",
-            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
-            commit,
-        ]);
-        ok(cmd)
-    }
-
-    /// (count, total size) of the distinct blobs `git rev-list --objects --all` lists.
-    fn reachable_blobs(&self) -> (u64, u64) {
-        let listed = git_at(&self.dir, &["rev-list", "--objects", "--all"]);
-        let ids: String = listed
-            .lines()
-            .map(|l| format!("{}\n", l.split(' ').next().expect("id")))
-            .collect();
-        let mut cmd = git_in(&self.dir);
-        cmd.args(["cat-file", "--batch-check=%(objecttype) %(objectsize)"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        let mut child = cmd.spawn().expect("git runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(ids.as_bytes())
-            .expect("feed ids");
-        let out = child.wait_with_output().expect("git runs");
-        let sizes: Vec<u64> = String::from_utf8(out.stdout)
-            .expect("UTF-8")
-            .lines()
-            .filter_map(|l| l.strip_prefix("blob "))
-            .map(|n| n.parse().expect("size"))
-            .collect();
-        (sizes.len() as u64, sizes.iter().sum())
+    fn deref(&self) -> &GitRepo {
+        &self.repo
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: each runs the real `keyhound` binary over fixtures built at run time.
 //! Test keys are made from templates here, never committed as literals.
 
+mod repo;
 mod util;
 
 mod archives;
