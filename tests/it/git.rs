@@ -2068,6 +2068,9 @@ fn packs_git_and_libgit2_read_the_same_history_loose_packed_or_both() {
     assert_eq!(count.count(), 2);
     let both = check("two packs and loose objects");
     assert_eq!(both["findings"].as_array().map(Vec::len), Some(9));
+    // A third pack holding every object again, beside the two it repeats.
+    repo.git(&["repack", "-a", "-q"]);
+    assert_eq!(check("three overlapping packs"), both);
     // A linked work tree: its objects are in the repository's own folder.
     let linked = repo.beside("linked");
     repo.git(&[

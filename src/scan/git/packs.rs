@@ -9,11 +9,13 @@
 use super::blobs::{blob_done, message_done};
 use super::fast::{self, message};
 use super::graph::{Graph, Links};
-use super::oidmap::OidMap;
+use super::oidmap::{OidHasher, OidMap};
 use super::{Ctx, GitOutcome};
 use git2::{ObjectType, Oid, Repository};
 use gix_object::Kind;
 use gix_pack::index::traverse::{Algorithm, Options, SafetyCheck};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,6 +78,9 @@ type Each<'a> = &'a (dyn Fn(Kind, Oid, &[u8]) + Sync);
 struct Store {
     packs: Vec<gix_pack::Bundle>,
     loose: Vec<Oid>,
+    /// With several packs: the first pack each object is in, so that it is taken once (a
+    /// repository that fetched often without a gc may hold dozens of overlapping packs).
+    first_pack: HashMap<[u8; 20], u32, BuildHasherDefault<OidHasher>>,
 }
 
 impl Store {
@@ -104,11 +109,36 @@ impl Store {
                 }
             }
         }
-        let loose = loose_objects(&objects)?
+        let mut first_pack = HashMap::default();
+        if packs.len() > 1 {
+            for (i, bundle) in packs.iter().enumerate() {
+                for entry in bundle.index.iter() {
+                    let id = entry.oid.as_bytes().try_into().ok()?;
+                    first_pack.entry(id).or_insert(i as u32);
+                }
+            }
+        }
+        let mut store = Store {
+            packs,
+            loose: Vec::new(),
+            first_pack,
+        };
+        store.loose = loose_objects(&objects)?
             .into_iter()
-            .filter(|oid| !in_packs(&packs, oid.as_bytes()))
+            .filter(|oid| store.pack_of(oid.as_bytes()).is_none())
             .collect();
-        Some(Store { packs, loose })
+        Some(store)
+    }
+
+    /// The first pack that holds object `id`.
+    fn pack_of(&self, id: &[u8]) -> Option<u32> {
+        if self.packs.len() > 1 {
+            let id: &[u8; 20] = id.try_into().ok()?;
+            return self.first_pack.get(id).copied();
+        }
+        let id = gix_hash::oid::try_from_bytes(id).ok()?;
+        let bundle = self.packs.first()?;
+        bundle.index.lookup(id).map(|_| 0)
     }
 
     /// How many objects the packs and loose files hold (an object in two packs counts twice).
@@ -124,7 +154,6 @@ impl Store {
     fn each(&self, ctx: &Ctx<'_>, repo: &Repository, f: Each<'_>) -> Option<()> {
         let stop = AtomicBool::new(false);
         for (i, bundle) in self.packs.iter().enumerate() {
-            let earlier = &self.packs[..i];
             let shed = Shed::new(&bundle.pack);
             let ends = Ends::of(bundle)?;
             let processor = |kind: Kind,
@@ -137,7 +166,8 @@ impl Store {
                     return Ok(());
                 }
                 let id = entry.oid.as_bytes();
-                if let (false, Ok(oid)) = (in_packs(earlier, id), Oid::from_bytes(id)) {
+                let first = self.pack_of(id).is_none_or(|p| p == i as u32);
+                if let (true, Ok(oid)) = (first, Oid::from_bytes(id)) {
                     f(kind, oid, data);
                 }
                 shed.decoded(data.len());
@@ -260,13 +290,6 @@ fn drop_pages(map: &[u8]) {
 
 #[cfg(not(target_os = "linux"))]
 fn drop_pages(_: &[u8]) {}
-
-fn in_packs(packs: &[gix_pack::Bundle], id: &[u8]) -> bool {
-    let Ok(id) = gix_hash::oid::try_from_bytes(id) else {
-        return false;
-    };
-    packs.iter().any(|p| p.index.lookup(id).is_some())
-}
 
 /// The loose objects: `objects/ab/cdef...` files. None when the folder cannot be listed.
 fn loose_objects(objects: &Path) -> Option<Vec<Oid>> {
