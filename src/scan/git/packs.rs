@@ -166,7 +166,8 @@ impl Store {
                     return Ok(());
                 }
                 let id = entry.oid.as_bytes();
-                let first = self.pack_of(id).is_none_or(|p| p == i as u32);
+                // With one pack, every object in it is its first.
+                let first = self.packs.len() == 1 || self.pack_of(id) == Some(i as u32);
                 if let (true, Ok(oid)) = (first, Oid::from_bytes(id)) {
                     f(kind, oid, data);
                 }
