@@ -8,7 +8,7 @@
 
 use super::blobs::{blob_done, message_done};
 use super::fast::{self, message};
-use super::graph::{Graph, Links, Parsed};
+use super::graph::{Graph, Links};
 use super::oidmap::{OidHasher, OidMap};
 use super::{Ctx, GitOutcome};
 use git2::{ObjectType, Oid, Repository};
@@ -52,19 +52,13 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Gi
     let mut graph = Graph::with_capacity(&wanted, (objects, trees));
     graph.reach_refs(repo, &links)?;
     ctx.scanner.progress.set_phase("reading trees");
-    // Every object numbered first: the threads parse trees at once, and lock the graph only
-    // to add them.
-    let frozen = graph.freeze(store.ids());
     let graph = Mutex::new(graph);
     store.each(ctx, repo, &|kind, oid, data| {
         if kind == Kind::Tree {
-            let mut parsed = Parsed::default();
-            frozen.parse(oid, data, &mut parsed);
-            lock(&graph).add_parsed(&parsed);
+            lock(&graph).add_tree(oid, data);
         }
     })?;
     let mut graph = into_inner(graph);
-    graph.thaw(frozen);
     graph.complete(&blobs)?;
     Some(Ok(fast::report(ctx, repo, done, &links, &graph)))
 }
@@ -145,14 +139,6 @@ impl Store {
         let id = gix_hash::oid::try_from_bytes(id).ok()?;
         let bundle = self.packs.first()?;
         bundle.index.lookup(id).map(|_| 0)
-    }
-
-    /// The id of every object in the packs and loose files.
-    fn ids(&self) -> impl Iterator<Item = [u8; 20]> + '_ {
-        let packed = (self.packs.iter()).flat_map(|b| b.index.iter());
-        let packed = packed.filter_map(|e| e.oid.as_bytes().try_into().ok());
-        let loose = (self.loose.iter()).filter_map(|oid| oid.as_bytes().try_into().ok());
-        packed.chain(loose)
     }
 
     /// How many objects the packs and loose files hold (an object in two packs counts twice).

@@ -3,10 +3,6 @@
 //! numbers, names interned). It answers which objects the refs reach (what `git rev-list
 //! --objects --all` would list) and gives the second pass its trees without inflating any again.
 
-mod parse;
-
-pub(super) use parse::Parsed;
-
 use super::forest::Forest;
 use super::oidmap::{OidHasher, OidMap, OidSet};
 use super::pipe::{Batched, git};
@@ -139,8 +135,6 @@ pub(super) struct Graph {
     pending: HashMap<u32, Vec<u32>>,
     /// Blobs named `.gitmodules`.
     gitmodules: Vec<u32>,
-    /// Trees with an entry naming an object that is nowhere.
-    broken: Vec<u32>,
     /// Commits the refs reach, and their trees.
     commits: OidMap<Oid>,
 }
@@ -167,7 +161,6 @@ impl Graph {
             name_numbers: HashMap::new(),
             pending: HashMap::new(),
             gitmodules: Vec::new(),
-            broken: Vec::new(),
             commits: OidMap::default(),
         };
         for oid in wanted {
@@ -272,49 +265,31 @@ impl Graph {
     /// Takes in one raw tree: its subtrees and wanted blobs are kept, its other blobs only
     /// counted as reached (now, or when a tree or commit above it is).
     pub fn add_tree(&mut self, oid: Oid, data: &[u8]) {
-        let mut parsed = Parsed {
-            tree: self.number(&raw(oid)),
-            ..Parsed::default()
-        };
-        parse::parse(
-            data,
-            |id| {
-                let n = self.number(id);
-                (n, self.flags[n as usize] & WANTED != 0)
-            },
-            &mut parsed,
-        );
-        self.add_parsed(&parsed);
-    }
-
-    /// Adds a parsed tree. An entry naming an object no pack or loose file holds makes the tree
-    /// broken: the history is incomplete if anything reaches it.
-    pub fn add_parsed(&mut self, parsed: &Parsed) {
-        let t = parsed.tree;
-        if t == NONE || self.flags[t as usize] & ARRIVED != 0 {
+        let t = self.number(&raw(oid));
+        if self.flags[t as usize] & ARRIVED != 0 {
             return;
         }
         self.flags[t as usize] |= ARRIVED | TREE;
         let (s0, w0) = (self.subtrees.len() as u32, self.wanted_edges.len() as u32);
         let mut blobs = Vec::new();
-        for &(child, kind, name) in &parsed.entries {
-            if child == NONE {
-                self.broken.push(t);
-                continue;
+        for (mode, name, id) in RawTree(data) {
+            if mode == b"160000" {
+                continue; // a submodule's commit, in another repository
             }
-            if parse::is_tree(kind) {
+            let child = self.number(id);
+            if mode == b"40000" {
                 self.flags[child as usize] |= TREE;
-                let name = self.name(parsed.name(name));
+                let name = self.name(name);
                 self.subtrees.push((name, child));
                 continue;
             }
             self.flags[child as usize] |= BLOB;
             blobs.push(child);
-            if parse::is_named(kind) {
-                let name = self.name(parsed.name(name));
+            if self.flags[child as usize] & WANTED != 0 {
+                let name = self.name(name);
                 self.wanted_edges.push((name, child));
             }
-            if parse::is_gitmodules(kind) {
+            if name == b".gitmodules" {
                 self.gitmodules.push(child);
             }
         }
@@ -344,9 +319,8 @@ impl Graph {
             f & REACHED != 0
                 && ((f & TREE != 0 && f & ARRIVED == 0) || (f & BLOB != 0 && !blobs.contains(oid)))
         });
-        let broken = (self.broken.iter()).any(|&t| self.flags[t as usize] & REACHED != 0);
         self.mark_holders();
-        (!missing && !broken).then_some(())
+        (!missing).then_some(())
     }
 
     /// Flags every tree that holds a wanted blob, here or below, so that the second pass
