@@ -6,11 +6,12 @@
 //! all in their own packs and loose files (no alternates) and fit `--max-blob-size`; otherwise
 //! `fast` streams them through `git cat-file`.
 
-use super::blobs::{blob_done, message_done};
+use super::blobs::{Done, blob_done, message_done};
 use super::fast::{self, message};
 use super::graph::{Graph, Links};
-use super::oidmap::{OidHasher, OidMap};
+use super::oidmap::{OidHasher, OidMap, OidSet};
 use super::{Ctx, GitOutcome};
+use crate::scan::BlobOutcome;
 use git2::{ObjectType, Oid, Repository};
 use gix_object::Kind;
 use gix_pack::index::traverse::{Algorithm, Options, SafetyCheck};
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// then streams it through git).
 pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
     let store = Store::open(repo)?;
-    let done = Mutex::new(Vec::new());
+    let (noted, plain) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
     let links = Mutex::new(OidMap::default());
     let unreadable = AtomicBool::new(false);
     store.each(ctx, repo, &|kind, oid, data| {
@@ -39,16 +40,22 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Gi
             }
             Kind::Tree | Kind::Tag => return,
         };
-        lock(&done).push(d);
+        match Tally::of(&d) {
+            Some(t) => lock(&plain).push(t),
+            None => lock(&noted).push(d),
+        }
     })?;
-    let (done, links) = (into_inner(done), into_inner(links));
+    let (mut done, plain, links) = (into_inner(noted), into_inner(plain), into_inner(links));
     if unreadable.into_inner() {
         return None;
     }
-    let (blobs, wanted) = fast::wanted(&done);
+    let (_, wanted) = fast::wanted(&done);
+    let blobs: OidSet = (done.iter().filter(|d| d.is_blob).map(|d| d.oid))
+        .chain(plain.iter().filter(|t| t.is_blob).map(|t| t.oid))
+        .collect();
     // Every object but the blobs and commits is about a tree (tags are few).
     let objects = store.objects();
-    let trees = objects.saturating_sub(done.len());
+    let trees = objects.saturating_sub(done.len() + plain.len());
     let mut graph = Graph::with_capacity(&wanted, (objects, trees));
     graph.reach_refs(repo, &links)?;
     ctx.scanner.progress.set_phase("reading trees");
@@ -60,7 +67,53 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Gi
     })?;
     let mut graph = into_inner(graph);
     graph.complete(&blobs)?;
+    drop(blobs);
+    done.extend(plain.into_iter().map(Tally::into_done));
     Some(Ok(fast::report(ctx, repo, done, &links, &graph)))
+}
+
+/// What scanning a blob or commit message with no finding and no note leaves: its counts, in
+/// 40 bytes instead of a whole outcome's 104, for the tens of thousands held until the end.
+struct Tally {
+    oid: Oid,
+    is_blob: bool,
+    read: bool,
+    placeholders: u32,
+    bytes: u64,
+    suppressed_inline: u32,
+}
+
+impl Tally {
+    fn of(d: &Done) -> Option<Tally> {
+        let o = &d.outcome;
+        if !(o.findings.is_empty() && o.skipped.is_empty()) {
+            return None;
+        }
+        Some(Tally {
+            oid: d.oid,
+            is_blob: d.is_blob,
+            read: d.read,
+            placeholders: u32::try_from(o.placeholders).ok()?,
+            bytes: o.bytes,
+            suppressed_inline: u32::try_from(o.suppressed_inline).ok()?,
+        })
+    }
+
+    fn into_done(self) -> Done {
+        let outcome = BlobOutcome {
+            files: u64::from(self.is_blob && self.read),
+            bytes: self.bytes,
+            placeholders: self.placeholders.into(),
+            suppressed_inline: self.suppressed_inline.into(),
+            ..BlobOutcome::default()
+        };
+        Done {
+            oid: self.oid,
+            is_blob: self.is_blob,
+            read: self.read,
+            outcome,
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
