@@ -25,6 +25,31 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// then streams it through git).
 pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
     let store = Store::open(repo)?;
+    let (mut done, plain, links) = scan_objects(ctx, repo, &store)?;
+    let (_, wanted) = fast::wanted(&done);
+    let blobs: OidSet = (done.iter().filter(|d| d.is_blob).map(|d| d.oid))
+        .chain(plain.iter().filter(|t| t.is_blob).map(|t| t.oid))
+        .collect();
+    // Every object but the blobs and commits is about a tree (tags are few).
+    let objects = store.objects();
+    let trees = objects.saturating_sub(done.len() + plain.len());
+    let mut graph = Graph::with_capacity(&wanted, (objects, trees));
+    graph.reach_refs(repo, &links)?;
+    ctx.scanner.progress.set_phase("reading trees");
+    read_trees(ctx, repo, &store, &mut graph)?;
+    graph.complete(&blobs)?;
+    drop(blobs);
+    done.extend(plain.into_iter().map(Tally::into_done));
+    Some(Ok(fast::report(ctx, repo, done, &links, &graph)))
+}
+
+/// The first pass: every blob and commit message scanned; what has findings or notes whole,
+/// the rest as tallies; and every commit's links. None when a commit cannot be parsed.
+fn scan_objects(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    store: &Store,
+) -> Option<(Vec<Done>, Vec<Tally>, OidMap<Links>)> {
     let (noted, plain) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
     let links = Mutex::new(OidMap::default());
     let unreadable = AtomicBool::new(false);
@@ -45,31 +70,18 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Gi
             None => lock(&noted).push(d),
         }
     })?;
-    let (mut done, plain, links) = (into_inner(noted), into_inner(plain), into_inner(links));
-    if unreadable.into_inner() {
-        return None;
-    }
-    let (_, wanted) = fast::wanted(&done);
-    let blobs: OidSet = (done.iter().filter(|d| d.is_blob).map(|d| d.oid))
-        .chain(plain.iter().filter(|t| t.is_blob).map(|t| t.oid))
-        .collect();
-    // Every object but the blobs and commits is about a tree (tags are few).
-    let objects = store.objects();
-    let trees = objects.saturating_sub(done.len() + plain.len());
-    let mut graph = Graph::with_capacity(&wanted, (objects, trees));
-    graph.reach_refs(repo, &links)?;
-    ctx.scanner.progress.set_phase("reading trees");
+    let scanned = (into_inner(noted), into_inner(plain), into_inner(links));
+    (!unreadable.into_inner()).then_some(scanned)
+}
+
+/// The second pass: every tree into the graph.
+fn read_trees(ctx: &Ctx<'_>, repo: &Repository, store: &Store, graph: &mut Graph) -> Option<()> {
     let graph = Mutex::new(graph);
     store.each(ctx, repo, &|kind, oid, data| {
         if kind == Kind::Tree {
             lock(&graph).add_tree(oid, data);
         }
-    })?;
-    let mut graph = into_inner(graph);
-    graph.complete(&blobs)?;
-    drop(blobs);
-    done.extend(plain.into_iter().map(Tally::into_done));
-    Some(Ok(fast::report(ctx, repo, done, &links, &graph)))
+    })
 }
 
 /// What scanning a blob or commit message with no finding and no note leaves: its counts, in
