@@ -53,9 +53,8 @@ fn scan_objects(
     let (noted, plain) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
     let links = Mutex::new(OidMap::default());
     let unreadable = AtomicBool::new(false);
-    store.each(ctx, repo, &|kind, oid, data| {
+    store.each(ctx, repo, Pass::Contents, &|kind, oid, data| {
         let d = match kind {
-            Kind::Blob => blob_done(ctx, oid, data),
             Kind::Commit => {
                 match Links::parse(data) {
                     Some(l) => drop(lock(&links).insert(oid, l)),
@@ -63,7 +62,7 @@ fn scan_objects(
                 }
                 message_done(ctx, oid, message(data))
             }
-            Kind::Tree | Kind::Tag => return,
+            _ => blob_done(ctx, oid, data),
         };
         match Tally::of(&d) {
             Some(t) => lock(&plain).push(t),
@@ -77,11 +76,26 @@ fn scan_objects(
 /// The second pass: every tree into the graph.
 fn read_trees(ctx: &Ctx<'_>, repo: &Repository, store: &Store, graph: &mut Graph) -> Option<()> {
     let graph = Mutex::new(graph);
-    store.each(ctx, repo, &|kind, oid, data| {
-        if kind == Kind::Tree {
-            lock(&graph).add_tree(oid, data);
-        }
+    store.each(ctx, repo, Pass::Trees, &|_, oid, data| {
+        lock(&graph).add_tree(oid, data)
     })
+}
+
+/// Which objects a pass over the store hands on.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Blobs and commits.
+    Contents,
+    Trees,
+}
+
+impl Pass {
+    fn takes(self, kind: Kind) -> bool {
+        match self {
+            Pass::Contents => matches!(kind, Kind::Blob | Kind::Commit),
+            Pass::Trees => kind == Kind::Tree,
+        }
+    }
 }
 
 /// What scanning a blob or commit message with no finding and no note leaves: its counts, in
@@ -142,6 +156,8 @@ type Each<'a> = &'a (dyn Fn(Kind, Oid, &[u8]) + Sync);
 /// The repository's packs, and its loose objects no pack holds.
 struct Store {
     packs: Vec<gix_pack::Bundle>,
+    /// Where each pack's entries end, one per pack.
+    ends: Vec<Ends>,
     loose: Vec<Oid>,
     /// With several packs: the first pack each object is in, so that it is taken once (a
     /// repository that fetched often without a gc may hold dozens of overlapping packs).
@@ -151,7 +167,7 @@ struct Store {
 impl Store {
     /// None for what this reader leaves to git: objects borrowed from other repositories
     /// (alternates), an object folder named by the environment, SHA-256 repositories,
-    /// unreadable packs.
+    /// unreadable packs, version 1 indexes (no CRC-32s to check entries against).
     fn open(repo: &Repository) -> Option<Store> {
         // A linked work tree's objects are in the repository it belongs to.
         let objects = repo.commondir().join("objects");
@@ -174,6 +190,7 @@ impl Store {
                 }
             }
         }
+        let ends = packs.iter().map(Ends::of).collect::<Option<_>>()?;
         let mut first_pack = HashMap::default();
         if packs.len() > 1 {
             for (i, bundle) in packs.iter().enumerate() {
@@ -185,6 +202,7 @@ impl Store {
         }
         let mut store = Store {
             packs,
+            ends,
             loose: Vec::new(),
             first_pack,
         };
@@ -214,13 +232,13 @@ impl Store {
         packed + self.loose.len()
     }
 
-    /// Hands every object to `f` once, packs on `ctx.opts.threads` threads, then loose
-    /// objects. None when an object cannot be decoded or is larger than `--max-blob-size`.
-    fn each(&self, ctx: &Ctx<'_>, repo: &Repository, f: Each<'_>) -> Option<()> {
+    /// Hands every object `pass` takes to `f` once, packs on `ctx.opts.threads` threads, then
+    /// loose objects. None when an object cannot be decoded or is larger than
+    /// `--max-blob-size`.
+    fn each(&self, ctx: &Ctx<'_>, repo: &Repository, pass: Pass, f: Each<'_>) -> Option<()> {
         let stop = AtomicBool::new(false);
-        for (i, bundle) in self.packs.iter().enumerate() {
+        for (i, (bundle, ends)) in self.packs.iter().zip(&self.ends).enumerate() {
             let shed = Shed::new(&bundle.pack);
-            let ends = Ends::of(bundle)?;
             let processor = |kind: Kind,
                              data: &[u8],
                              entry: &gix_pack::index::Entry,
@@ -233,7 +251,7 @@ impl Store {
                 let id = entry.oid.as_bytes();
                 // With one pack, every object in it is its first.
                 let first = self.packs.len() == 1 || self.pack_of(id) == Some(i as u32);
-                if let (true, Ok(oid)) = (first, Oid::from_bytes(id)) {
+                if let (true, true, Ok(oid)) = (pass.takes(kind), first, Oid::from_bytes(id)) {
                     f(kind, oid, data);
                 }
                 shed.decoded(data.len());
@@ -256,11 +274,12 @@ impl Store {
                 return None;
             }
         }
-        self.each_loose(ctx, repo, f)
+        self.each_loose(ctx, repo, pass, f)
     }
 
     /// The loose objects, one at a time: each is one zlib stream, with no delta to resolve.
-    fn each_loose(&self, ctx: &Ctx<'_>, repo: &Repository, f: Each<'_>) -> Option<()> {
+    /// Only what `pass` takes is read.
+    fn each_loose(&self, ctx: &Ctx<'_>, repo: &Repository, pass: Pass, f: Each<'_>) -> Option<()> {
         let odb = repo.odb().ok()?;
         for oid in &self.loose {
             let (size, kind) = odb.read_header(*oid).ok()?;
@@ -273,7 +292,9 @@ impl Store {
                 ObjectType::Commit => Kind::Commit,
                 _ => continue,
             };
-            f(kind, *oid, odb.read(*oid).ok()?.data());
+            if pass.takes(kind) {
+                f(kind, *oid, odb.read(*oid).ok()?.data());
+            }
         }
         Some(())
     }
