@@ -59,7 +59,8 @@ fn finish(
     done: Vec<Done>,
     streamed: Streamed,
 ) -> Option<GitOutcome> {
-    let (blobs, wanted) = wanted(&done);
+    let blobs: OidSet = done.iter().filter(|d| d.is_blob).map(|d| d.oid).collect();
+    let wanted = wanted(&done);
     let mut graph = Graph::new(&wanted);
     graph.reach_refs(repo, &streamed.commits)?;
     ctx.scanner.progress.set_phase("reading trees");
@@ -68,15 +69,13 @@ fn finish(
     Some(report(ctx, repo, done, &streamed.commits, &graph))
 }
 
-/// Every blob scanned, and those the graph must keep the paths of: blobs with findings, and
-/// blobs with notes, which need a path.
-pub(super) fn wanted(done: &[Done]) -> (OidSet, OidSet) {
-    let blobs: OidSet = done.iter().filter(|d| d.is_blob).map(|d| d.oid).collect();
-    let wanted: OidSet = (done.iter())
+/// The blobs the graph must keep the paths of: blobs with findings, and blobs with notes,
+/// which need a path.
+pub(super) fn wanted(done: &[Done]) -> OidSet {
+    (done.iter())
         .filter(|d| d.is_blob && !(d.outcome.findings.is_empty() && d.outcome.skipped.is_empty()))
         .map(|d| d.oid)
-        .collect();
-    (blobs, wanted)
+        .collect()
 }
 
 /// Keeps what the refs reach of what was scanned, and groups the findings by history, walking

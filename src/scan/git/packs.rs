@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
     let store = Store::open(repo)?;
     let (mut done, plain, links) = scan_objects(ctx, repo, &store)?;
-    let (_, wanted) = fast::wanted(&done);
+    let wanted = fast::wanted(&done);
     let blobs: OidSet = (done.iter().filter(|d| d.is_blob).map(|d| d.oid))
         .chain(plain.iter().filter(|t| t.is_blob).map(|t| t.oid))
         .collect();
