@@ -138,14 +138,14 @@ impl TreeMemo<'_> {
 
     /// The subtrees and wanted blobs of `tree`.
     fn listed(&self, tree: Oid) -> Vec<(bool, Box<str>, Oid)> {
-        let Some(raw) = self.repo.odb().ok().and_then(|odb| {
-            let obj = odb.read(tree).ok()?;
-            Some(obj.data().to_vec())
-        }) else {
-            return Vec::new();
-        };
         let mut listed = Vec::new();
-        for (mode, name, id) in RawTree(&raw) {
+        let Ok(odb) = self.repo.odb() else {
+            return listed;
+        };
+        let Ok(raw) = odb.read(tree) else {
+            return listed;
+        };
+        for (mode, name, id) in RawTree(raw.data()) {
             let Ok(id) = Oid::from_bytes(id) else {
                 continue;
             };
