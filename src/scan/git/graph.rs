@@ -51,7 +51,7 @@ fn committer_time(sig: &[u8]) -> Option<i64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// Every commit `reached` from `tips`, oldest first: parents before children, and where the
+/// Every commit of `reached` (the commits the refs reach), oldest first: parents before children, and where the
 /// order is free, older committer time first (what libgit2's topological, time-sorted,
 /// reversed walk gives, here without reading a commit again).
 pub(super) fn commit_order(
@@ -107,6 +107,9 @@ const NONE: u32 = u32::MAX;
 /// Slots of the cache of recent lookups.
 const RECENT: usize = 1 << 14;
 
+/// An edge of a tree: (name number, object number).
+type Edge = (u32, u32);
+
 /// Where a tree's edges lie in the graph's edge lists.
 struct Span {
     subtrees: (u32, u32),
@@ -127,8 +130,8 @@ pub(super) struct Graph {
     tree_at: Vec<u32>,
     spans: Vec<Span>,
     /// (name, object number) of every subtree entry, then of every wanted blob entry.
-    subtrees: Vec<(u32, u32)>,
-    wanted_edges: Vec<(u32, u32)>,
+    subtrees: Vec<Edge>,
+    wanted_edges: Vec<Edge>,
     names: Vec<Box<str>>,
     name_numbers: HashMap<Box<[u8]>, u32>,
     /// The blobs of trees not known to be reached yet.
@@ -251,13 +254,8 @@ impl Graph {
                     self.flags[b as usize] |= REACHED;
                 }
             }
-            if let Some(span) = self.spans.get(self.tree_at[n as usize] as usize) {
-                let (start, end) = span.subtrees;
-                stack.extend(
-                    self.subtrees[start as usize..end as usize]
-                        .iter()
-                        .map(|e| e.1),
-                );
+            if let Some((subtrees, _)) = self.edges(n) {
+                stack.extend(subtrees.iter().map(|e| e.1));
             }
         }
     }
@@ -331,25 +329,34 @@ impl Graph {
         for root in 0..self.oids.len() as u32 {
             stack.push((root, false));
             while let Some((t, done)) = stack.pop() {
-                let Some(span) = self.spans.get(self.tree_at[t as usize] as usize) else {
+                let Some((children, wanted)) = self.edges(t) else {
                     continue;
                 };
-                let (sub, wanted) = (span.subtrees, span.wanted);
-                let children = &self.subtrees[sub.0 as usize..sub.1 as usize];
                 if done {
                     let below = children
                         .iter()
                         .any(|e| self.flags[e.1 as usize] & HOLDS != 0);
-                    if below || wanted.1 > wanted.0 {
+                    if below || !wanted.is_empty() {
                         self.flags[t as usize] |= HOLDS;
                     }
                 } else if self.flags[t as usize] & SEEN == 0 {
-                    self.flags[t as usize] |= SEEN;
                     stack.push((t, true));
                     stack.extend(children.iter().map(|e| (e.1, false)));
+                    self.flags[t as usize] |= SEEN;
                 }
             }
         }
+    }
+
+    /// The (name, object number) edges of tree `t` to its subtrees and to its wanted blobs;
+    /// None for a tree not read (or no tree).
+    fn edges(&self, t: u32) -> Option<(&[Edge], &[Edge])> {
+        let span = self.spans.get(self.tree_at[t as usize] as usize)?;
+        fn slice(list: &[Edge], (start, end): (u32, u32)) -> Option<&[Edge]> {
+            list.get(start as usize..end as usize)
+        }
+        let subtrees = slice(&self.subtrees, span.subtrees)?;
+        Some((subtrees, slice(&self.wanted_edges, span.wanted)?))
     }
 
     /// Whether the refs reach blob `oid`.
@@ -402,11 +409,10 @@ const MAX_DEPTH: usize = 4096;
 impl Graph {
     /// Calls `f` with each wanted blob under tree `t`, and its path (`path` + its own).
     fn visit(&self, t: u32, path: &mut String, depth: usize, f: &mut dyn FnMut(&str, Oid)) {
-        let Some(span) = self.spans.get(self.tree_at[t as usize] as usize) else {
+        let Some((subtrees, wanted)) = self.edges(t) else {
             return;
         };
-        let (sub, wanted) = (span.subtrees, span.wanted);
-        let holders = self.subtrees[sub.0 as usize..sub.1 as usize]
+        let holders = subtrees
             .iter()
             .filter(|e| self.flags[e.1 as usize] & HOLDS != 0 && depth < MAX_DEPTH);
         for &(name, child) in holders {
@@ -414,7 +420,7 @@ impl Graph {
             self.visit(child, path, depth + 1, f);
             path.truncate(len);
         }
-        for &(name, blob) in &self.wanted_edges[wanted.0 as usize..wanted.1 as usize] {
+        for &(name, blob) in wanted {
             let len = push_name(path, &self.names[name as usize]);
             f(path, self.oids[blob as usize]);
             path.truncate(len);
