@@ -9,6 +9,7 @@ mod diag;
 pub mod finding;
 pub mod hooks;
 pub mod matcher;
+pub mod output;
 pub mod progress;
 pub mod report;
 pub mod rules;
@@ -179,7 +180,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
     let scanner = scanner(&matcher, common, Progress::new(common.progress));
-    let out: Mutex<Box<dyn Write + Send>> = Mutex::new(open_output(common)?);
+    let out = Mutex::new(open_output(common)?);
     let diag = diag::Diagnostics::new(scanner.progress.clone());
     let collected = Mutex::new(Collected::default());
     let sink = |mut outcome: BlobOutcome| {
@@ -449,10 +450,10 @@ fn finish(
     common: &Common,
     rules: &RuleSet,
     done: Done,
-    mut out: Box<dyn Write + Send>,
+    mut out: output::Output,
 ) -> anyhow::Result<Exit> {
     let (report, gate_hit) = build_report(common, rules, done);
-    ignore_broken_pipe(write_report(common, &report, &mut out))?;
+    ignore_broken_pipe(write_report(common, &report, &mut out).and_then(|()| out.commit()))?;
     Ok(exit_for(gate_hit, report.complete, common.allow_incomplete))
 }
 
@@ -565,20 +566,9 @@ pub(crate) fn exit_for(gate_hit: bool, complete: bool, allow_incomplete: bool) -
     }
 }
 
-pub(crate) fn open_output(cfg: &Common) -> anyhow::Result<Box<dyn Write + Send>> {
-    open_path(cfg.output.as_deref())
-}
-
-/// The file `path` names, or standard output.
-pub(crate) fn open_path(path: Option<&Path>) -> anyhow::Result<Box<dyn Write + Send>> {
-    Ok(match path {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("{}: cannot write the report there", path.display()))?;
-            Box::new(io::BufWriter::new(file))
-        }
-        None => Box::new(io::BufWriter::new(io::stdout())),
-    })
+/// Where the report of `cfg` goes: standard output or the `-o` file (see `output`).
+pub(crate) fn open_output(cfg: &Common) -> anyhow::Result<output::Output> {
+    output::open(cfg.output.as_deref(), "the report", output::Access::Shared)
 }
 
 fn stream_lines(
@@ -586,7 +576,7 @@ fn stream_lines(
     skipped: &[Skipped],
     rules: &RuleSet,
     show: bool,
-    out: &Mutex<Box<dyn Write + Send>>,
+    out: &Mutex<output::Output>,
 ) {
     let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
     let result = report::json::write_lines(findings, skipped, rules, show, None, &mut *out);

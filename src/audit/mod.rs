@@ -14,6 +14,7 @@ pub mod shard;
 
 use crate::config::AuditConfig;
 use crate::finding::Finding;
+use crate::output::Access;
 use crate::progress::Progress;
 use crate::{Exit, diag};
 use aggregate::ReportHead;
@@ -58,7 +59,7 @@ pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
         for f in &found {
             writeln!(out, "{}", f.rel)?;
         }
-        out.flush()?;
+        out.commit()?;
         return Ok(if missing { Exit::Error } else { Exit::Clean });
     }
     let exit = audit(cfg, &found)?;
@@ -83,7 +84,7 @@ fn list_urls(cfg: &AuditConfig, file: &std::path::Path) -> anyhow::Result<Exit> 
     for url in shard::select_urls(&text, spec) {
         writeln!(out, "{url}")?;
     }
-    out.flush()?;
+    out.commit()?;
     Ok(Exit::Clean)
 }
 
@@ -188,8 +189,8 @@ fn write(
     format: AuditFormat,
     sink: &Sink<'_>,
 ) -> anyhow::Result<Exit> {
-    let mut out = crate::open_path(sink.output)?;
-    match render::write(report, format, sink.color, &mut out).and_then(|()| out.flush()) {
+    let mut out = crate::output::open(sink.output, "the report", Access::Shared)?;
+    match render::write(report, format, sink.color, &mut out).and_then(|()| out.commit()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             return Err(e).context("writing the audit report");
         }
@@ -239,11 +240,13 @@ fn emit_replacements(cfg: &AuditConfig, keys: &[Finding]) -> anyhow::Result<Exit
             missing.join(", ")
         );
     }
-    let mut out = crate::open_output(&cfg.common)?;
+    // The lines hold whole keys: the file is its owner's only.
+    let path = cfg.common.output.as_deref();
+    let mut out = crate::output::open(path, "the replacements", Access::Private)?;
     for fp in &cfg.emit_replacements {
         let secret = by_fp[fp.as_str()].secret.expose();
         writeln!(out, "{secret}==>***REMOVED-BY-KEYHOUND***")?;
     }
-    out.flush()?;
+    out.commit()?;
     Ok(Exit::Clean)
 }

@@ -13,7 +13,6 @@ use crate::suppress::project::Project;
 use crate::{Exit, report::ScanReport};
 use anyhow::{Context as _, bail};
 use event::{CommitLookup, GithubEnv, Plan, Scope};
-use std::io::Write;
 use std::path::Path;
 
 /// Runs `keyhound ci`.
@@ -57,16 +56,15 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     let common = &cfg.common;
     // What the scan and the report print holds file names and file content that a pull request
     // controls: the runner must not read workflow commands in it.
-    let to_stdout = common.output.is_none();
+    let to_stdout = crate::output::is_stdout(common.output.as_deref());
     let paused = github::Paused::start(to_stdout && common.format == Format::Human)?;
     let (rules, done, common) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
     let common = &common;
     let (mut report, gate_hit) = crate::build_report(common, &rules, done);
     let mut out = crate::open_output(common)?;
-    crate::write_report(common, &report, &mut out).and_then(|()| out.flush())?;
-    drop(out);
+    crate::write_report(common, &report, &mut out).and_then(|()| out.commit())?;
     paused.resume()?;
-    if common.format == Format::Human || common.output.is_some() {
+    if common.format == Format::Human || !to_stdout {
         github::annotations(&report, &mut std::io::stdout().lock())?;
     }
     let added = allows_added(cfg, &env.workspace, &plan)?;
@@ -205,10 +203,7 @@ const TREE: &str = "keyhound/tree/";
 /// Writes `report` as SARIF to `path` under code scanning category `id`.
 fn write_sarif(report: &mut ScanReport<'_>, id: &str, path: &Path) -> anyhow::Result<()> {
     report.automation_id = Some(id.into());
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(path)
-            .with_context(|| format!("{}: cannot write the SARIF there", path.display()))?,
-    );
+    let mut file = crate::output::open(Some(path), "the SARIF", crate::output::Access::Shared)?;
     report.write(Format::Sarif, &mut file)?;
-    Ok(file.flush()?)
+    Ok(file.commit()?)
 }

@@ -13,6 +13,7 @@ mod decoys;
 mod encodings;
 mod exit_codes;
 mod git;
+mod hardening_output;
 mod keys;
 mod progress;
 mod properties;
