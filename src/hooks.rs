@@ -5,7 +5,6 @@
 
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The line that marks a hook as keyhound's.
 const MARK: &str = "# keyhound-hook v1";
@@ -48,7 +47,7 @@ pub fn install(repo: Option<&Path>, keyhound: &Path) -> anyhow::Result<Vec<Insta
 
 /// The hooks directory git uses for the repository at `repo`.
 fn hooks_dir(repo: &Path) -> anyhow::Result<PathBuf> {
-    let out = Command::new("git")
+    let out = crate::scan::git::command::git_keeping_hooks_path()
         .arg("-C")
         .arg(repo)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])

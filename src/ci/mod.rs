@@ -107,7 +107,7 @@ fn options(cfg: &CiConfig, workspace: &Path, mode: GitMode) -> GitOptions {
 
 /// `pull_request_target` checks out the base: the pull request's commits are fetched first.
 fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
-    let status = std::process::Command::new("git")
+    let status = crate::scan::git::command::git()
         .arg("-C")
         .arg(workspace)
         .args(["fetch", "--no-tags", "--quiet", "origin", refspec])

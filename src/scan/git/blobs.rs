@@ -7,7 +7,7 @@ use crate::scan::BlobOutcome;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 /// One thing to scan.
 pub(super) enum Job {
@@ -266,9 +266,7 @@ struct CatFile {
 
 impl CatFile {
     fn spawn(git_dir: &std::path::Path) -> std::io::Result<CatFile> {
-        let mut child = Command::new("git")
-            .arg("--git-dir")
-            .arg(git_dir)
+        let mut child = super::pipe::git(git_dir)
             .args(["cat-file", "--batch"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

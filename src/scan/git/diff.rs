@@ -71,21 +71,14 @@ fn staged_by_git(ctx: &Ctx<'_>, repo: &Repository) -> Option<Vec<(String, Oid, O
         .repo
         .as_deref()
         .map(|_| repo.workdir().unwrap_or(repo.path()));
-    let mut cmd = std::process::Command::new("git");
+    let mut cmd = super::command::git();
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
     let out = cmd
-        .args([
-            "diff",
-            "--cached",
-            "--raw",
-            "-z",
-            "-M",
-            "--no-abbrev",
-            "--no-ext-diff",
-        ])
-        .args(["--no-textconv", "--ignore-submodules=all", "--no-color"])
+        .args(["diff", "--cached", "--raw", "-z", "-M", "--no-abbrev"])
+        .args(super::command::SAFE_DIFF)
+        .args(["--ignore-submodules=all", "--no-color"])
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;

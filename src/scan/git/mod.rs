@@ -4,6 +4,7 @@
 //! paths; `meta` formats commits for reports.
 
 mod blobs;
+pub(crate) mod command;
 mod diff;
 mod fast;
 mod forest;

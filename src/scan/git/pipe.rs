@@ -9,7 +9,7 @@ use std::time::Duration;
 /// A `git` command on `git_dir` whose errors are not shown (a failure hands over to libgit2,
 /// which says what is wrong).
 pub(super) fn git(git_dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
+    let mut cmd = super::command::git();
     cmd.arg("--git-dir").arg(git_dir).stderr(Stdio::null());
     cmd
 }
