@@ -92,12 +92,17 @@ pub struct GitArgs {
     /// Scan only what the index adds to HEAD (the pre-commit case; GIT_INDEX_FILE is honoured).
     #[arg(long)]
     pub staged: bool,
+    /// With --staged, as the pre-commit framework's hook: the files it names. While git makes a
+    /// commit (GIT_INDEX_FILE set), what the index adds to HEAD in those files; otherwise (`pre-commit
+    /// run --all-files`, `--files`) every key in their content.
+    #[arg(long, value_name = "PATH", num_args = 0.., requires = "staged", allow_hyphen_values = true)]
+    pub files: Option<Vec<PathBuf>>,
     /// Scan a commit message file, as a commit-msg hook is given (comments and the diff of
     /// `git commit -v` are left out).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["staged", "range"])]
     pub commit_msg: Option<PathBuf>,
-    /// Scan what a push sends, as a pre-push hook: the refs git gives on standard input, or
-    /// PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF from the pre-commit framework.
+    /// Scan what a push sends, as a pre-push hook: the commits of the refs git gives on standard
+    /// input (or the pre-commit framework's PRE_COMMIT_* variables) that the remote lacks.
     #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg"])]
     pub pre_push: bool,
     /// Also scan reflogs, stash entries and unreachable objects.

@@ -115,6 +115,9 @@ pub struct GitConfig {
     pub mode: GitMode,
     pub all_objects: bool,
     pub max_blob_size: u64,
+    /// With `--staged --files`: report only keys in these paths (the framework may split a
+    /// commit's files over several runs).
+    pub only: Option<Vec<PathBuf>>,
     pub common: Common,
 }
 
@@ -136,7 +139,7 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, UsageError> {
         Ok(match cli.command {
             Command::Scan(args) => Config::Scan(scan_config(args)?),
-            Command::Git(args) => Config::Git(git_config(args)?),
+            Command::Git(args) => git_command(args)?,
             Command::Verify(args) => Config::Verify(verify_command(args)?),
             Command::InstallHook { repo } => Config::InstallHook(repo),
             Command::Audit(args) => audit_config(args)?,
@@ -354,6 +357,29 @@ fn scan_config(args: cli::ScanArgs) -> Result<ScanConfig, UsageError> {
     })
 }
 
+/// `keyhound git`; with `--staged --files` outside a commit (the pre-commit framework run on
+/// files), a scan of those files' content.
+fn git_command(mut args: cli::GitArgs) -> Result<Config, UsageError> {
+    let committing = std::env::var_os("GIT_INDEX_FILE").is_some_and(|v| !v.is_empty());
+    match args.files.take() {
+        Some(paths) if !committing => Ok(Config::Scan(ScanConfig {
+            paths,
+            walk: WalkOptions {
+                no_ignore: false,
+                follow_links: false,
+                threads: threads(args.common.limits.threads)?,
+                max_filesize: None,
+            },
+            common: common(args.common)?,
+        })),
+        only => {
+            let mut cfg = git_config(args)?;
+            cfg.only = only;
+            Ok(Config::Git(cfg))
+        }
+    }
+}
+
 fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
     let mode = match (args.range, args.staged) {
         (Some(range), _) => {
@@ -378,6 +404,7 @@ fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
         mode,
         all_objects: args.all_objects,
         max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,
+        only: None,
         common: common(args.common)?,
     })
 }

@@ -21,7 +21,7 @@ const HOOKS: [(&str, &str); 3] = [
     ),
     (
         "pre-push",
-        "input=$(cat)\nprintf '%s\\n' \"$input\" | \"$keyhound\" git --pre-push || exit $?",
+        "input=$(cat)\nprintf '%s\\n' \"$input\" | KEYHOUND_PUSH_REMOTE=\"$1\" \"$keyhound\" git --pre-push || exit $?",
     ),
 ];
 

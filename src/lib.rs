@@ -229,7 +229,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         started,
         progress: scanner.progress.clone(),
     };
-    finish(common, &rules, done, out)
+    finish(common, &rules, done, out, None)
 }
 
 fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
@@ -243,7 +243,11 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         audit: false,
     };
     let mut out = open_output(common)?;
-    let (rules, done, common) = git_outcome(common, &opts, None)?;
+    let (rules, mut done, common) = git_outcome(common, &opts, None)?;
+    if let Some(only) = &cfg.only {
+        done.findings
+            .retain(|f| only.iter().any(|p| Path::new(&f.origin.path) == p));
+    }
     let common = &common;
     if common.format == Format::Jsonl && common.verify.is_none() {
         done.progress.finish();
@@ -259,7 +263,12 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
         );
         ignore_broken_pipe(lines)?;
     }
-    finish(common, &rules, done, out)
+    let hook = match cfg.mode {
+        config::GitMode::Staged | config::GitMode::CommitMsg(_) => Some(report::Hook::Commit),
+        config::GitMode::PrePush => Some(report::Hook::Push),
+        _ => None,
+    };
+    finish(common, &rules, done, out, hook)
 }
 
 /// Scans a repository as `opts` says, with the rules and suppressions of its root files (read
@@ -421,7 +430,7 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
         started,
         progress: scanner.progress.clone(),
     };
-    finish(common, &rules, done, open_output(common)?)
+    finish(common, &rules, done, open_output(common)?, None)
 }
 
 /// Warns about each non-blank input line of `keyhound verify` that holds no key: it is not checked.
@@ -451,8 +460,10 @@ fn finish(
     rules: &RuleSet,
     done: Done,
     mut out: output::Output,
+    hook: Option<report::Hook>,
 ) -> anyhow::Result<Exit> {
-    let (report, gate_hit) = build_report(common, rules, done);
+    let (mut report, gate_hit) = build_report(common, rules, done);
+    report.hook = hook;
     ignore_broken_pipe(write_report(common, &report, &mut out).and_then(|()| out.commit()))?;
     Ok(exit_for(gate_hit, report.complete, common.allow_incomplete))
 }
@@ -494,6 +505,7 @@ pub(crate) fn build_report<'r>(
         color: common.color && common.format == Format::Human,
         verdicts: verified.map(|v| v.verdicts),
         automation_id: None,
+        hook: None,
     };
     (report, gate_hit)
 }

@@ -1,7 +1,7 @@
 //! The human report: findings grouped by file, the verdict of what to do, and a closing summary.
 //! Colour only when asked for or on a terminal.
 
-use super::{ScanReport, plural};
+use super::{Hook, ScanReport, plural};
 use crate::finding::{Finding, GitInfo, Suppressed};
 use crate::verify::clock::unix_now;
 use crate::verify::{Status, Verification, VerifyStats};
@@ -41,6 +41,11 @@ impl Paint {
 }
 
 pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let quiet = report.hook.is_some() && report.findings.is_empty() && report.skipped.is_empty();
+    if quiet && report.complete {
+        // A hook that lets the commit or push through says nothing.
+        return Ok(());
+    }
     let paint = Paint(report.color);
     let mut current: Option<String> = None;
     for f in &report.findings {
@@ -136,17 +141,23 @@ fn history_line(g: &GitInfo) -> String {
     parts.join("; ")
 }
 
-/// For a pre-commit or commit-msg hook: the key has not been committed yet.
-fn write_hook_advice(n: u64, urls: &[&str], out: &mut dyn Write) -> io::Result<()> {
+/// For a hook: the key has not left the machine yet (for a commit hook, not even been committed).
+fn write_hook_advice(hook: Hook, n: u64, urls: &[&str], out: &mut dyn Write) -> io::Result<()> {
     let keys = plural(n, "leaked key", "leaked keys");
-    writeln!(
-        out,
-        "Commit stopped: {keys} in what is being committed. For each, one of:"
-    )?;
-    writeln!(
-        out,
-        "  1. Remove it, load it from an environment variable or a secret store, and stage again."
-    )?;
+    let (stopped, remove) = match hook {
+        Hook::Commit => (
+            format!("Commit stopped: {keys} in what is being committed."),
+            "Remove it, load it from an environment variable or a secret store, and stage again.",
+        ),
+        Hook::Push => (
+            format!("Push stopped: {keys} in commits this push sends; nothing was sent."),
+            "Remove it from the commits that hold it (`git commit --amend` for the last one, \
+             `git rebase -i` for older ones), load it from an environment variable or a secret \
+             store, and push again.",
+        ),
+    };
+    writeln!(out, "{stopped} For each, one of:")?;
+    writeln!(out, "  1. {remove}")?;
     writeln!(
         out,
         "  2. If it ever left this machine (pushed, pasted, shared), revoke it at {}.",
@@ -154,7 +165,9 @@ fn write_hook_advice(n: u64, urls: &[&str], out: &mut dyn Write) -> io::Result<(
     )?;
     writeln!(
         out,
-        "  3. If it is a test fixture and not a real key, end its line with a `keyhound:allow` comment."
+        "  3. If it is a test fixture and not a real key, end its line with a `keyhound:allow` \
+         comment, or add its fingerprint (the `kh1:…` above) or its path to .keyhoundignore, or \
+         accept the keys known today with a baseline (`--baseline FILE`, an earlier JSON report)."
     )?;
     writeln!(out)
 }
@@ -176,8 +189,9 @@ fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> 
         .findings
         .iter()
         .all(|f| f.git.as_ref().is_some_and(|g| g.reached_by == "index"));
-    if not_committed {
-        return write_hook_advice(report.findings.len() as u64, &urls, out);
+    let hook = report.hook.or(not_committed.then_some(Hook::Commit));
+    if let Some(hook) = hook {
+        return write_hook_advice(hook, report.findings.len() as u64, &urls, out);
     }
     let verdicts = match &report.stats.verification {
         Some(v) => format!(": {}", verdict_counts(v)),

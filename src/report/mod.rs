@@ -29,6 +29,18 @@ pub struct ScanReport<'a> {
     pub verdicts: Option<Verdicts>,
     /// SARIF `automationDetails.id`: the category code scanning keeps this upload's results under.
     pub automation_id: Option<String>,
+    /// Which git hook the scan runs as, if any: the human report then says what it stopped and
+    /// prints nothing when clean.
+    pub hook: Option<Hook>,
+}
+
+/// A git hook keyhound runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// pre-commit or commit-msg: nothing is committed yet.
+    Commit,
+    /// pre-push: the commits exist, but have not left the machine.
+    Push,
 }
 
 impl ScanReport<'_> {
