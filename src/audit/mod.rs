@@ -137,7 +137,7 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
     let keys = representatives(&collected);
     if !cfg.emit_replacements.is_empty() {
         progress.finish();
-        return emit_replacements(cfg, &keys);
+        return emit_replacements(cfg, &keys, places(&collected, &cfg.emit_replacements));
     }
     let verdicts = common.verify.as_ref().map(|v| {
         progress.set_phase(&format!("verifying {} keys", keys.len()));
@@ -213,6 +213,26 @@ pub(crate) fn exit_for(
     crate::exit_for(gate_hit, complete, allow_incomplete)
 }
 
+/// Whether the keys `fps` were seen in files (blobs or work trees) and in commit messages.
+fn places(collected: &[collect::Collected], fps: &[String]) -> (bool, bool) {
+    let obs = collected.iter().flat_map(|c| &c.obs);
+    let wanted = obs.filter(|o| fps.contains(&o.core.fingerprint));
+    wanted.fold((false, false), |(files, messages), o| {
+        let message = o.location.source == "commit-message";
+        (files || !message, messages || message)
+    })
+}
+
+/// A path as one shell word: quoted unless it is plain.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
 /// One finding per distinct key, from the first repository that has it.
 fn representatives(collected: &[collect::Collected]) -> Vec<Finding> {
     let mut seen = HashMap::new();
@@ -228,7 +248,12 @@ fn representatives(collected: &[collect::Collected]) -> Vec<Finding> {
 }
 
 /// `--emit-replacements`: `KEY==>***REMOVED***` lines for `git filter-repo --replace-text`.
-fn emit_replacements(cfg: &AuditConfig, keys: &[Finding]) -> anyhow::Result<Exit> {
+/// `places` says whether the keys were seen in files and in commit messages.
+fn emit_replacements(
+    cfg: &AuditConfig,
+    keys: &[Finding],
+    places: (bool, bool),
+) -> anyhow::Result<Exit> {
     let by_fp: HashMap<&str, &Finding> = keys.iter().map(|k| (k.fingerprint.as_str(), k)).collect();
     let missing: Vec<&str> = (cfg.emit_replacements.iter())
         .map(String::as_str)
@@ -248,5 +273,8 @@ fn emit_replacements(cfg: &AuditConfig, keys: &[Finding]) -> anyhow::Result<Exit
         writeln!(out, "{secret}==>***REMOVED-BY-KEYHOUND***")?;
     }
     out.commit()?;
+    let file = path.map_or("FILE".into(), |p| p.display().to_string());
+    let command = remedy::filter_repo(places.0, places.1, &shell_word(&file));
+    eprintln!("keyhound: to remove these keys from history, run in each repository: {command}");
     Ok(Exit::Clean)
 }

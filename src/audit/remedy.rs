@@ -84,15 +84,31 @@ fn revoke(e: &KeyEntry, p: &Pages, tail: &str) -> String {
 
 fn purge(e: &KeyEntry) -> String {
     let repos: Vec<&str> = e.repositories.iter().map(|r| r.path.as_str()).collect();
+    let in_messages = e.locations.iter().any(|l| l.source == "commit-message");
+    let in_files = e.locations.iter().any(|l| l.source != "commit-message");
     format!(
         "Purge it from history: {} writes the replacements file (it holds the whole key: keep it out of the repository), then run {} in {} and force-push every branch and tag. A rewrite does not remove the key from pull-request refs, forks, other clones or caches — which is why revocation comes first.",
         code(&format!(
             "keyhound audit --emit-replacements {} -o replacements.txt",
             e.fingerprint
         )),
-        code("git filter-repo --replace-text replacements.txt"),
+        code(&filter_repo(in_files, in_messages, "replacements.txt")),
         repos.join(", ")
     )
+}
+
+/// The `git filter-repo` command that removes keys listed in `file` from files (their blobs)
+/// and from commit messages: `--replace-text` never touches messages, `--replace-message` only
+/// them (with neither known, files).
+pub fn filter_repo(files: bool, messages: bool, file: &str) -> String {
+    let mut cmd = String::from("git filter-repo");
+    if files || !messages {
+        cmd.push_str(&format!(" --replace-text {file}"));
+    }
+    if messages {
+        cmd.push_str(&format!(" --replace-message {file}"));
+    }
+    cmd
 }
 
 /// `repo/path:line` of each work-tree place and each place still at HEAD.
@@ -122,6 +138,18 @@ fn code(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn filter_repo_names_the_option_for_each_place() {
+        let f = |a, b| super::filter_repo(a, b, "r.txt");
+        assert_eq!(f(true, false), "git filter-repo --replace-text r.txt");
+        assert_eq!(f(false, false), f(true, false));
+        assert_eq!(f(false, true), "git filter-repo --replace-message r.txt");
+        assert_eq!(
+            f(true, true),
+            "git filter-repo --replace-text r.txt --replace-message r.txt"
+        );
+    }
+
     #[test]
     fn last4_takes_the_tail_of_either_form() {
         assert_eq!(super::last4("sk-proj-…AbCd"), "AbCd");

@@ -713,6 +713,59 @@ fn a_key_in_a_commit_message_is_found_at_its_commit() {
 }
 
 #[test]
+fn purge_advice_names_the_filter_repo_option_that_removes_the_key_where_it_is() {
+    let root = Root::new();
+    let repo = root.repo("repo");
+    let (in_message, in_file) = (project_key(7140), project_key(7141));
+    repo.write("README.md", "hello\n");
+    repo.commit(&format!("rotate the key\n\nthe old one was {in_message}"));
+    repo.write("a.env", env_line(&in_file));
+    repo.commit("a key in a file");
+    let path = repo.path().to_str().unwrap();
+    let (_, report, _) = audit_shown(root.path(), &[path]);
+    let purge = |key: &str| {
+        let k = entry(&report, key);
+        (k.remediation.iter().find(|s| s.starts_with("Purge")))
+            .expect("a purge step")
+            .clone()
+    };
+    let message = purge(&in_message);
+    assert!(
+        message.contains("`git filter-repo --replace-message replacements.txt`"),
+        "{message}"
+    );
+    let file = purge(&in_file);
+    assert!(
+        file.contains("`git filter-repo --replace-text replacements.txt`"),
+        "{file}"
+    );
+    // --emit-replacements says the command for the keys it wrote.
+    let fp = entry(&report, &in_message).fingerprint.clone();
+    let out = audit_out(root.path(), &[path, "--emit-replacements", &fp]);
+    assert_eq!(code_of(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git filter-repo --replace-message FILE"),
+        "{}",
+        stderr(&out)
+    );
+    let both = format!("{fp},{}", entry(&report, &in_file).fingerprint);
+    let file = root.path().join("my replacements.txt");
+    let out = audit_out(
+        root.path(),
+        &[
+            path,
+            "--emit-replacements",
+            &both,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    let quoted = format!("'{}'", file.display());
+    let want = format!("git filter-repo --replace-text {quoted} --replace-message {quoted}");
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+}
+
+#[test]
 fn a_detached_head_is_the_default_branch_and_decides_at_head() {
     let root = Root::new();
     let repo = root.repo("repo");
