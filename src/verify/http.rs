@@ -2,14 +2,16 @@
 //! its reqwest implementation. TLS is rustls (no OpenSSL) trusting the platform's certificate
 //! store plus Mozilla's bundled roots, so it also works behind an inspecting corporate proxy.
 //! A request carries `Authorization: Bearer <key>` (marked sensitive), a `User-Agent` naming
-//! keyhound and `Accept: application/json`, nothing else; redirects are not followed.
+//! keyhound and `Accept: application/json`, nothing else; redirects are not followed. An attempt
+//! has one deadline for everything (connecting, headers and the whole body, of which at most
+//! `MAX_BODY` bytes are read): a server dripping bytes cannot hold it longer.
 
 use super::endpoint::BaseUrl;
 use crate::secret::Secret;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `keyhound/<version>`.
 pub const USER_AGENT: &str = concat!("keyhound/", env!("CARGO_PKG_VERSION"));
@@ -79,6 +81,8 @@ impl Default for Timeouts {
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: Client,
+    /// The deadline of each attempt, from sending the request to the body's last byte.
+    attempt: Duration,
 }
 
 impl HttpTransport {
@@ -102,12 +106,16 @@ impl HttpTransport {
         let client = builder
             .build()
             .map_err(|e| format!("cannot set up the HTTPS client: {}", chain(&e)))?;
-        Ok(HttpTransport { client })
+        Ok(HttpTransport {
+            client,
+            attempt: timeouts.attempt,
+        })
     }
 }
 
 impl Transport for HttpTransport {
     fn get(&self, url: &str, key: &Secret) -> Result<Answer, Failure> {
+        let deadline = Instant::now() + self.attempt;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
             .map_err(|_| Failure::Other("the key cannot be sent in a header".into()))?;
         auth.set_sensitive(true);
@@ -115,13 +123,15 @@ impl Transport for HttpTransport {
             .client
             .get(url)
             .header(header::AUTHORIZATION, auth)
+            // Per request, reqwest's timeout covers the body too; the client's covers each read.
+            .timeout(self.attempt)
             .send()
             .map_err(failure)?;
-        read_answer(response)
+        read_answer(response, deadline)
     }
 }
 
-fn read_answer(response: Response) -> Result<Answer, Failure> {
+fn read_answer(response: Response, deadline: Instant) -> Result<Answer, Failure> {
     let status = response.status().as_u16();
     let text = |name: &str| {
         response
@@ -139,14 +149,43 @@ fn read_answer(response: Response) -> Result<Answer, Failure> {
         retry_after: text("retry-after"),
         should_retry: text("x-should-retry"),
     };
-    response
-        .take(MAX_BODY)
-        .read_to_end(&mut answer.body)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::TimedOut => Failure::Timeout,
-            _ => Failure::Other(format!("reading the answer: {e}")),
-        })?;
+    answer.body = read_body(response.take(MAX_BODY), deadline)?;
     Ok(answer)
+}
+
+/// Reads `body` to its end, failing with `Timeout` once `deadline` has passed.
+fn read_body(mut body: impl Read, deadline: Instant) -> Result<Vec<u8>, Failure> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let read = body.read(&mut buf);
+        if Instant::now() >= deadline {
+            return Err(Failure::Timeout);
+        }
+        match read {
+            Ok(0) => return Ok(data),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut || is_timeout(&e) => {
+                return Err(Failure::Timeout);
+            }
+            Err(e) => return Err(Failure::Other(format!("reading the answer: {e}"))),
+        }
+    }
+}
+
+/// Whether an I/O error comes from a reqwest timeout (its body deadline).
+fn is_timeout(e: &std::io::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|e| e as _);
+    while let Some(s) = source {
+        if s.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn failure(e: reqwest::Error) -> Failure {

@@ -941,6 +941,26 @@ fn a_server_that_hangs_is_unknown_after_the_timeout() {
     assert_eq!(clock.slept().len(), 2);
 }
 
+/// Issue 14, point 6: the attempt's deadline covers the body. Each byte comes well within the
+/// per-read limit, so only a deadline on the whole attempt ends it (unfixed, it ran to `live`).
+#[test]
+fn r14_a_body_sent_a_byte_at_a_time_is_unknown_after_the_timeout() {
+    let server = Server::start();
+    let clock = FakeClock::at(1_700_000_000);
+    let key = project_key(231);
+    let slow = Reply::models().dripping(Duration::from_millis(40));
+    server.script(&key, vec![slow]);
+    let timeouts = Timeouts {
+        connect: Duration::from_millis(500),
+        attempt: Duration::from_millis(300),
+    };
+    let checked = verifier(&server, &clock, timeouts).check(&secret(&key), false);
+    let v = checked.verification;
+    assert_eq!(v.status, Status::Unknown);
+    assert_eq!(v.reason.as_deref(), Some("timed out (after 3 attempts)"));
+    assert_eq!(checked.requests, 3);
+}
+
 #[test]
 fn cached_live_verdicts_last_an_hour_dead_ones_the_ttl() {
     let server = Server::start();

@@ -19,6 +19,8 @@ pub struct Reply {
     pub body: String,
     /// How long to wait before answering.
     pub delay: Duration,
+    /// When set, the body is sent one byte at a time with this pause before each byte.
+    pub drip: Option<Duration>,
 }
 
 impl Reply {
@@ -36,6 +38,7 @@ impl Reply {
             ],
             body: body.to_string(),
             delay: Duration::ZERO,
+            drip: None,
         }
     }
 
@@ -95,11 +98,20 @@ impl Reply {
             ],
             body: page.to_string(),
             delay: Duration::ZERO,
+            drip: None,
         }
     }
 
+    /// Sets header `name` to `value`, replacing what the reply had for it.
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends the headers at once, then the body a byte at a time, `pause` before each byte.
+    pub fn dripping(mut self, pause: Duration) -> Reply {
+        self.drip = Some(pause);
         self
     }
 
@@ -265,7 +277,17 @@ fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
-    stream.write_all(reply.body.as_bytes())?;
+    stream.flush()?;
+    match reply.drip {
+        None => stream.write_all(reply.body.as_bytes())?,
+        Some(pause) => {
+            for byte in reply.body.as_bytes() {
+                std::thread::sleep(pause);
+                stream.write_all(&[*byte])?;
+                stream.flush()?;
+            }
+        }
+    }
     stream.flush()
 }
 
