@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// How deep under a folder repositories are looked for (`org/team/repo` is 3).
-const MAX_DEPTH: usize = 4;
+pub const MAX_DEPTH: usize = 4;
 
 /// One repository to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]

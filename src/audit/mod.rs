@@ -43,14 +43,19 @@ pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
         return list_urls(cfg, file);
     }
     let d = discover::discover(&cfg.paths);
-    for n in &d.notes {
-        eprintln!("keyhound: warning: {n}");
-    }
     for e in &d.errors {
         eprintln!("keyhound: error: {e}");
     }
-    if d.found.is_empty() && !d.errors.is_empty() {
-        anyhow::bail!("no git repositories to audit in {}", shown(&cfg.paths));
+    // An audit of nothing is no clean audit; only a shard may be empty (the others have them).
+    if d.found.is_empty() && (cfg.shard.is_none() || !d.errors.is_empty()) {
+        anyhow::bail!(
+            "no git repositories to audit in {} (looked {} levels deep); give a work tree, a bare clone or a folder holding clones",
+            shown(&cfg.paths),
+            discover::MAX_DEPTH
+        );
+    }
+    for n in &d.notes {
+        eprintln!("keyhound: warning: {n}");
     }
     let missing = !d.errors.is_empty();
     let found = in_shard(d.found, cfg);

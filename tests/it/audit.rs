@@ -272,9 +272,12 @@ fn stderr(out: &Output) -> String {
 }
 
 /// Decodes an audit JSON report, failing with the text.
+/// The audit JSON `text`, which must match `schema/audit.schema.json`.
 fn decode(text: &str, err: &str) -> Audit {
-    serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("bad audit JSON ({e}):\n{text}\nstderr:\n{err}"))
+    let doc: serde_json::Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("bad audit JSON ({e}):\n{text}\nstderr:\n{err}"));
+    check_schema_of("audit.schema.json", &doc, None);
+    serde_json::from_value(doc).unwrap_or_else(|e| panic!("bad audit report ({e}):\n{text}"))
 }
 
 /// `keyhound audit -q --format json ARGS` in `dir`: (exit code, report, stderr). Every report
@@ -1927,6 +1930,23 @@ fn the_thread_count_does_not_change_the_report() {
     let many = audit_out(r, &["--format", "json", "-j", "8", "."]);
     assert_eq!(code_of(&one), 1, "{}", stderr(&one));
     assert_eq!(blank_times(&stdout(&one)), blank_times(&stdout(&many)));
+}
+
+#[test]
+fn an_audit_of_a_folder_without_repositories_says_so_and_exits_2() {
+    let root = Root::new();
+    std::fs::create_dir_all(root.path().join("plain/folder")).expect("mkdir");
+    std::fs::write(root.path().join("plain/notes.txt"), "nothing\n").expect("write");
+    for format in ["human", "json"] {
+        let out = audit_out(root.path(), &["--format", format, "plain"]);
+        assert_eq!(code_of(&out), 2, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("no git repositories to audit in plain"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    }
 }
 
 #[test]

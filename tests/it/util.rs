@@ -347,7 +347,14 @@ pub fn tree_owned(files: &[(String, Vec<u8>)]) -> tempfile::TempDir {
 /// Fails unless `doc` matches `schema/report.schema.json`: the whole report, or the `$defs`
 /// entry `def`.
 pub fn check_schema(doc: &serde_json::Value, def: Option<&str>) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+    check_schema_of("report.schema.json", doc, def)
+}
+
+/// Fails unless `doc` matches `schema/FILE`: the whole document, or the `$defs` entry `def`.
+pub fn check_schema_of(file: &str, doc: &serde_json::Value, def: Option<&str>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(file);
     let text = std::fs::read_to_string(path).expect("the schema exists");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
     let id = schema["$id"].as_str().expect("$id").to_string();
@@ -360,7 +367,7 @@ pub fn check_schema(doc: &serde_json::Value, def: Option<&str>) {
         .compile(&at, &mut schemas)
         .expect("the schema compiles");
     if let Err(e) = schemas.validate(doc, index) {
-        panic!("the report breaks the schema: {e:#}\n{doc:#}");
+        panic!("the report breaks schema/{file}: {e:#}\n{doc:#}");
     }
 }
 
