@@ -7,6 +7,7 @@ pub mod cache;
 pub mod classify;
 pub mod clock;
 pub mod endpoint;
+pub mod fields;
 pub mod http;
 pub mod openai;
 pub mod retry;
@@ -67,7 +68,8 @@ pub struct Verification {
     pub reason: Option<String>,
     /// The last answer's HTTP status (null when none came, or when cached).
     pub http_status: Option<u16>,
-    /// The last answer's `error.code`.
+    /// The last answer's `error.code`. This and the next two come from the server: each is kept
+    /// only when `fields::checked` finds it of the expected shape and not key-shaped.
     pub error_code: Option<String>,
     /// The last answer's `x-request-id`.
     pub request_id: Option<String>,

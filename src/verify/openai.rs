@@ -5,6 +5,7 @@
 use super::classify::{self, Outcome};
 use super::clock::Clock;
 use super::endpoint::BaseUrl;
+use super::fields::{self, Field};
 use super::http::{Answer, Transport};
 use super::retry::{self, Next, RetryPolicy};
 use super::{Status, Verification};
@@ -49,20 +50,29 @@ impl<'c> OpenAi<'c> {
     }
 
     /// The verification an answer (or no answer) ends with.
+    /// What the server said goes in only as `fields::checked` lets it.
     fn verdict(
         &self,
+        key: &Secret,
         status: Status,
         reason: Option<String>,
         answer: Option<&Answer>,
     ) -> Verification {
         let error = answer.and_then(|a| classify::api_error(&a.body));
+        let field = |f, v: Option<&str>| v.and_then(|v| fields::checked(f, v, key));
         Verification {
             status,
             reason,
             http_status: answer.map(|a| a.status),
-            error_code: error.and_then(|e| e.code),
-            request_id: answer.and_then(|a| a.request_id.clone()),
-            organization: answer.and_then(|a| a.organization.clone()),
+            error_code: field(Field::ErrorCode, error.and_then(|e| e.code).as_deref()),
+            request_id: field(
+                Field::RequestId,
+                answer.and_then(|a| a.request_id.as_deref()),
+            ),
+            organization: field(
+                Field::Organization,
+                answer.and_then(|a| a.organization.as_deref()),
+            ),
             checked_at: Some(self.clock.now()),
             cached: false,
         }
@@ -84,7 +94,7 @@ impl Verifier for OpenAi<'_> {
             };
             let requests = attempt + 1;
             let done = |status, reason| Checked {
-                verification: self.verdict(status, reason, answer.as_ref()),
+                verification: self.verdict(key, status, reason, answer.as_ref()),
                 requests,
             };
             let why = match outcome {

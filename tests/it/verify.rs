@@ -961,6 +961,42 @@ fn r14_a_body_sent_a_byte_at_a_time_is_unknown_after_the_timeout() {
     assert_eq!(checked.requests, 3);
 }
 
+/// Issue 14, point 14: a proxy echoing the key in `x-request-id`, `openai-organization` and
+/// `error.code` does not get it into the JSON or SARIF report (unfixed, it was there three times).
+#[test]
+fn r14_fields_echoing_the_key_stay_out_of_the_reports() {
+    let server = Server::start();
+    let cache = tempfile::tempdir().unwrap();
+    let legacy = make("sk-{alnum:20}T3BlbkFJ{alnum:20}", 250);
+    let keys = [legacy, project_key(251)];
+    for key in &keys {
+        let echo = Reply::error(401, "invalid_request_error", Some(key), "no")
+            .with_header("x-request-id", key)
+            .with_header("openai-organization", key);
+        server.script(key, vec![echo]);
+    }
+    let dir = fixture(&[&keys[0], &keys[1]]);
+    for format in ["json", "sarif"] {
+        let mut cmd = hound(cache.path());
+        cmd.current_dir(dir.path())
+            .args(["scan", "--verify", "--no-verify-cache", "--format", format])
+            .args(["--openai-base-url", &server.base_url(), "."]);
+        let r = run(cmd);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        for key in &keys {
+            assert!(!r.stdout.contains(&key[12..36]), "{format} holds the key");
+        }
+        if format == "json" {
+            for f in &r.report().findings {
+                let v = f.verification.as_ref().unwrap();
+                assert_eq!(v.status, "unknown");
+                assert_eq!((&v.request_id, &v.organization), (&None, &None));
+                assert_eq!(v.error_code, None);
+            }
+        }
+    }
+}
+
 #[test]
 fn cached_live_verdicts_last_an_hour_dead_ones_the_ttl() {
     let server = Server::start();
