@@ -5,7 +5,7 @@ pub mod audit;
 pub mod ci;
 pub mod cli;
 pub mod config;
-mod diag;
+pub mod diag;
 pub mod finding;
 pub mod hooks;
 pub mod matcher;
@@ -13,6 +13,7 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod sanitize;
 pub mod scan;
 pub mod secret;
 pub mod suppress;
@@ -64,13 +65,13 @@ fn install_hook(repo: Option<&Path>) -> anyhow::Result<Exit> {
     let exe = std::env::current_exe().context("cannot tell where keyhound is installed")?;
     for done in hooks::install(repo, &exe)? {
         match done {
-            hooks::Installed::New(p) => println!("installed {}", p.display()),
-            hooks::Installed::Updated(p) => println!("updated {}", p.display()),
-            hooks::Installed::Chained(p, old) => println!(
+            hooks::Installed::New(p) => diag::print(&format!("installed {}", p.display())),
+            hooks::Installed::Updated(p) => diag::print(&format!("updated {}", p.display())),
+            hooks::Installed::Chained(p, old) => diag::print(&format!(
                 "installed {}; the hook that was there runs after it, from {}",
                 p.display(),
                 old.display()
-            ),
+            )),
         }
     }
     Ok(Exit::Clean)
@@ -116,22 +117,23 @@ fn load_baseline(common: &Common) -> anyhow::Result<std::collections::HashSet<St
 fn rules_list(src: &RuleSource) -> anyhow::Result<Exit> {
     let set = load_rules(src)?;
     let mut out = io::stdout().lock();
-    for r in &set.rules {
+    let listed = set.rules.iter().try_for_each(|r| {
         writeln!(
             out,
             "{:<34} {:<16} {}  [{}]",
             r.spec.id, r.spec.kind, r.spec.description, r.origin
-        )?;
-    }
+        )
+    });
+    ignore_broken_pipe(listed)?;
     Ok(Exit::Clean)
 }
 
 fn rules_check(src: &RuleSource) -> anyhow::Result<Exit> {
     let report = rules::check_rules(load_rules(src)?);
     for (id, problem) in &report.failures {
-        eprintln!("keyhound: rule {id}: {problem}");
+        diag::eprint(&format!("keyhound: rule {id}: {problem}"));
     }
-    println!(
+    diag::print(&format!(
         "{} rules, {} examples checked: {}",
         report.rules,
         report.examples,
@@ -140,7 +142,7 @@ fn rules_check(src: &RuleSource) -> anyhow::Result<Exit> {
         } else {
             format!("{} failures", report.failures.len())
         }
-    );
+    ));
     Ok(if report.ok() {
         Exit::Clean
     } else {
@@ -401,7 +403,7 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     let rules = load_rules(&common.rules)?;
     let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
     if io::stdin().is_terminal() {
-        eprintln!("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
+        diag::eprint("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
     }
     let mut input = Vec::new();
     io::stdin()
@@ -443,13 +445,13 @@ fn warn_keyless_lines(input: &[u8], findings: &[Finding]) {
         .map(|(i, _)| i + 1)
         .collect();
     for n in keyless.iter().take(diag::MAX_PER_REASON) {
-        eprintln!(
+        diag::eprint(&format!(
             "keyhound: warning: line {n} of standard input holds no key keyhound knows: not checked"
-        );
+        ));
     }
     if keyless.len() > diag::MAX_PER_REASON {
         let more = keyless.len() - diag::MAX_PER_REASON;
-        eprintln!("keyhound: … and {more} more lines without a key");
+        diag::eprint(&format!("keyhound: … and {more} more lines without a key"));
     }
 }
 
@@ -593,12 +595,12 @@ fn stream_lines(
     let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
     let result = report::json::write_lines(findings, skipped, rules, show, None, &mut *out);
     if let Err(e) = ignore_broken_pipe(result) {
-        eprintln!("keyhound: error: writing the report: {e}");
+        diag::eprint(&format!("keyhound: error: writing the report: {e}"));
     }
 }
 
 /// A closed pipe (`keyhound scan | head`) is not an error.
-fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
+pub(crate) fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
     match r {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => r,

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
-            eprintln!("keyhound: error: {e:#}");
+            keyhound::diag::eprint(&format!("keyhound: error: {e:#}"));
             ExitCode::from(Exit::Error as u8)
         }
     }

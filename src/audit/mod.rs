@@ -44,7 +44,7 @@ pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
     }
     let d = discover::discover(&cfg.paths);
     for e in &d.errors {
-        eprintln!("keyhound: error: {e}");
+        diag::eprint(&format!("keyhound: error: {e}"));
     }
     // An audit of nothing is no clean audit; only a shard may be empty (the others have them).
     if d.found.is_empty() && (cfg.shard.is_none() || !d.errors.is_empty()) {
@@ -55,7 +55,7 @@ pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
         );
     }
     for n in &d.notes {
-        eprintln!("keyhound: warning: {n}");
+        diag::eprint(&format!("keyhound: warning: {n}"));
     }
     let missing = !d.errors.is_empty();
     let found = in_shard(d.found, cfg);
@@ -280,6 +280,8 @@ fn emit_replacements(
     out.commit()?;
     let file = path.map_or("FILE".into(), |p| p.display().to_string());
     let command = remedy::filter_repo(places.0, places.1, &shell_word(&file));
-    eprintln!("keyhound: to remove these keys from history, run in each repository: {command}");
+    diag::eprint(&format!(
+        "keyhound: to remove these keys from history, run in each repository: {command}"
+    ));
     Ok(Exit::Clean)
 }

@@ -1,8 +1,11 @@
 //! The human report: findings grouped by file, the verdict of what to do, and a closing summary.
-//! Colour only when asked for or on a terminal.
+//! Colour only when asked for or on a terminal. Every text an input controls (names of files,
+//! archive members and authors, rules a repository supplies, verdict reasons from a server or
+//! the cache) goes through `sanitize::terminal`, so none can send the terminal an escape.
 
 use super::{Hook, ScanReport, plural};
 use crate::finding::{Finding, GitInfo, Suppressed};
+use crate::sanitize::terminal;
 use crate::verify::clock::unix_now;
 use crate::verify::{Status, Verification, VerifyStats};
 use std::io::{self, Write};
@@ -36,7 +39,7 @@ impl Paint {
             Status::Unknown => "33",
             Status::Dead | Status::NotChecked => "2",
         };
-        self.wrap(code, &v.label(unix_now()))
+        self.wrap(code, &terminal(&v.label(unix_now())))
     }
 }
 
@@ -59,7 +62,7 @@ pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", paint.path(&place))?;
+            writeln!(out, "{}", paint.path(&terminal(&place)))?;
             current = Some(place);
         }
         write_finding(report, f, &paint, out)?;
@@ -82,7 +85,7 @@ fn write_finding(
     let decoded = if f.decoded.is_empty() {
         String::new()
     } else {
-        format!(" (in {})", f.decoded.join(" in "))
+        format!(" (in {})", terminal(&f.decoded.join(" in ")))
     };
     let verdict = match report.verdict(f) {
         Some(v) => format!("{} · ", paint.verdict(v)),
@@ -92,20 +95,21 @@ fn write_finding(
         out,
         "  {:<9} {verdict}{}  {}{}",
         paint.pos(&pos),
-        rule.spec.description,
+        terminal(&rule.spec.description),
         paint.key(&f.secret.display(report.show_secrets)),
         decoded
     )?;
-    writeln!(out, "  {:<9} {}", "", f.context)?;
+    writeln!(out, "  {:<9} {}", "", terminal(&f.context))?;
     if let Some(g) = &f.git {
-        writeln!(out, "  {:<9} {}", "", paint.dim(&history_line(g)))?;
+        writeln!(
+            out,
+            "  {:<9} {}",
+            "",
+            paint.dim(&terminal(&history_line(g)))
+        )?;
     }
-    writeln!(
-        out,
-        "  {:<9} {}",
-        "",
-        paint.dim(&format!("{} · {}", rule.spec.id, f.fingerprint))
-    )
+    let id = format!("{} · {}", rule.spec.id, f.fingerprint);
+    writeln!(out, "  {:<9} {}", "", paint.dim(&terminal(&id)))
 }
 
 /// Where in history: "added in 1a2b3c4d (Ann <ann@x>, 2024-01-02); in 3 commits, last 5e6f7a8b; still at HEAD".
@@ -161,7 +165,7 @@ fn write_hook_advice(hook: Hook, n: u64, urls: &[&str], out: &mut dyn Write) -> 
     writeln!(
         out,
         "  2. If it ever left this machine (pushed, pasted, shared), revoke it at {}.",
-        urls.join(", ")
+        terminal(&urls.join(", "))
     )?;
     writeln!(
         out,
@@ -211,7 +215,7 @@ fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> 
     writeln!(
         out,
         "  1. Revoke it now at {} (a key shows there by its last 4 characters).",
-        urls.join(", ")
+        terminal(&urls.join(", "))
     )?;
     writeln!(
         out,
@@ -271,7 +275,12 @@ fn write_skipped(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
         } else {
             "skipped"
         };
-        writeln!(out, "  {what}: {}: {}", s.path, s.reason)?;
+        writeln!(
+            out,
+            "  {what}: {}: {}",
+            terminal(&s.path),
+            terminal(&s.reason)
+        )?;
     }
     if report.skipped.len() > SKIPPED_SHOWN {
         let more = (report.skipped.len() - SKIPPED_SHOWN) as u64;
@@ -337,7 +346,7 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
     write_skipped(report, out)?;
     if s.ignored > 0 {
         let env = match report.ignored_env.first() {
-            Some(e) => format!(", including {e}"),
+            Some(e) => format!(", including {}", terminal(e)),
             None => String::new(),
         };
         let n = plural(s.ignored, "ignored path", "ignored paths");
@@ -354,4 +363,62 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Origin, Stats};
+    use crate::rules::RuleSet;
+    use crate::secret::Secret;
+    use crate::verify::Verification;
+
+    #[test]
+    fn a_cached_verdict_reason_and_an_author_cannot_send_escapes() {
+        let rules = RuleSet::builtin().unwrap();
+        let finding = Finding {
+            rule: 0,
+            origin: Origin::file("a\x1b[2J.env"),
+            decoded: vec![],
+            line: 1,
+            column: 1,
+            column_chars: 1,
+            offset: 0,
+            secret: Secret::new("sk-test".into(), 3),
+            fingerprint: "kh1:00".into(),
+            context: String::new(),
+            git: Some(Box::new(GitInfo {
+                commit: Some("1a2b3c4d5e".into()),
+                author: Some("Eve\x1b]0;x\x07".into()),
+                date: Some("2024-01-02T00:00:00Z".into()),
+                ..GitInfo::default()
+            })),
+            allowed: false,
+        };
+        let verdict = Verification {
+            status: Status::Dead,
+            reason: Some("revoked\x1b[31m\r\nforged".into()),
+            checked_at: Some(0),
+            cached: true,
+            ..Verification::default()
+        };
+        let report = ScanReport {
+            rules: &rules,
+            findings: vec![finding],
+            skipped: vec![],
+            stats: Stats::default(),
+            complete: true,
+            ignored_env: vec![],
+            show_secrets: false,
+            color: false,
+            verdicts: Some([("kh1:00".to_string(), verdict)].into_iter().collect()),
+            automation_id: None,
+        };
+        let mut out = Vec::new();
+        write(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains(['\x1b', '\x07', '\r']), "{text:?}");
+        assert!(text.contains("revoked?[31m  forged"), "{text}");
+        assert!(text.contains("Eve?]0;x?"), "{text}");
+    }
 }

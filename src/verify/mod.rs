@@ -207,7 +207,7 @@ pub fn verify_findings(findings: &[Finding], rules: &RuleSet, cfg: &VerifyConfig
             verify_keys(&keys, cfg, &verifier, &clock)
         }
         Err(e) => {
-            eprintln!("keyhound: error: {e}");
+            crate::diag::eprint(&format!("keyhound: error: {e}"));
             let now = clock.now();
             let verdicts = keys
                 .iter()
@@ -292,7 +292,9 @@ pub fn verify_keys(
         None => Ok(()),
     };
     if let Err(e) = saved {
-        eprintln!("keyhound: warning: cannot write the verification cache: {e}");
+        crate::diag::eprint(&format!(
+            "keyhound: warning: cannot write the verification cache: {e}"
+        ));
     }
     Verified {
         stats: count(&verdicts, cached, requests),

@@ -211,3 +211,189 @@ fn r14_1_ci_sarif_replaces_a_symlink_a_pull_request_committed() {
         serde_json::from_slice(&std::fs::read(ws.join("keyhound.sarif")).unwrap()).expect("SARIF");
     assert_eq!(sarif["version"], "2.1.0");
 }
+
+// ---- 3. Names from the input cannot forge workflow commands
+
+/// A line the runner would take for a workflow command (it trims leading white space).
+fn forged<'a>(text: &'a str, command: &str) -> Vec<&'a str> {
+    text.split(['\n', '\r'])
+        .filter(|l| l.trim_start().starts_with(command))
+        .collect()
+}
+
+/// `dir/ws` with a first commit and a second adding a submodule at `name` (a gitlink, and its
+/// `.gitmodules` entry: every scan skips it with a warning naming it); the first commit's id.
+fn with_submodule(dir: &Path, name: &str) -> String {
+    let first = git_workspace(dir);
+    let ws = dir.join("ws");
+    let info = format!("160000,{first},{name}");
+    git(&ws, &["update-index", "--add", "--cacheinfo", &info]);
+    // `.gitmodules` is read line by line: a carriage return is what a value can hold.
+    let line = name.replace('\n', "\r");
+    let modules = format!("[submodule \"s\"]\n\tpath = {line}\n\turl = https://example.com/s\n");
+    std::fs::write(ws.join(".gitmodules"), modules).expect("write");
+    git(&ws, &["add", ".gitmodules"]);
+    git(&ws, &["commit", "-q", "-m", "a submodule"]);
+    first
+}
+
+#[test]
+fn r14_3_a_submodule_name_cannot_forge_a_workflow_command_in_any_format() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = with_submodule(dir.path(), "sub\n::error::forged\r::warning::forged%0A");
+    let range = format!("{first}..HEAD");
+    let runs: [&[&str]; 4] = [
+        &["--format", "json"],
+        &["--format", "sarif", "-o", "report.sarif"],
+        &["--sarif", "tree.sarif"],
+        // The gate, then the tree for the SARIF after commands are resumed.
+        &["--range", &range, "--sarif", "tree.sarif"],
+    ];
+    for args in runs {
+        let out = ci(dir.path(), args);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr(&out),
+        );
+        assert!(
+            stderr.contains("sub"),
+            "{args:?}: the warning is shown: {stderr}"
+        );
+        for text in [&stdout, &stderr] {
+            assert_eq!(
+                forged(text, "::error::forged"),
+                Vec::<&str>::new(),
+                "{args:?}"
+            );
+            assert_eq!(
+                forged(text, "::warning::forged"),
+                Vec::<&str>::new(),
+                "{args:?}"
+            );
+        }
+    }
+}
+
+// ---- 9. A closed pipe ends the run quietly
+
+/// `keyhound scan src --max-filesize 1K --format json -o report.json ARGS` in `dir`, standard
+/// error (and standard output when `stdout_too`) a pipe whose reader is gone, as under
+/// `2>&1 | head -1` once `head` has its line.
+fn scan_into_closed_pipe(dir: &Path, stdout_too: bool) -> std::process::ExitStatus {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
+    cmd.current_dir(dir)
+        .args(["scan", "src", "--max-filesize", "1K", "--format", "json"])
+        .args(["-o", "report.json"])
+        .stderr(writer.try_clone().expect("dup"));
+    if stdout_too {
+        cmd.stdout(writer);
+    }
+    cmd.status().expect("keyhound runs")
+}
+
+#[test]
+fn r14_9_a_closed_stderr_or_stdout_ends_quietly_with_the_report_intact() {
+    let dir = workspace(14_900);
+    // Each over --max-filesize: a warning on standard error.
+    for i in 0..30 {
+        std::fs::write(dir.path().join(format!("src/big{i}.txt")), [b'x'; 2048]).expect("write");
+    }
+    for stdout_too in [false, true] {
+        let _ = std::fs::remove_file(dir.path().join("report.json"));
+        let status = scan_into_closed_pipe(dir.path(), stdout_too);
+        assert_eq!(status.code(), Some(1), "stdout closed too: {stdout_too}");
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap())
+                .expect("the report is whole");
+        assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
+        assert_eq!(report["skipped"].as_array().map(Vec::len), Some(30));
+    }
+}
+
+// ---- 11. Names cannot send the terminal escape sequences
+
+/// Asserts `text` holds no escape, bell or carriage return.
+fn inert(text: &str, what: &str) {
+    for c in ['\x1b', '\x07', '\r', '\u{9b}'] {
+        assert!(!text.contains(c), "{what} holds {c:?}:\n{text:?}");
+    }
+}
+
+#[test]
+fn r14_11_names_in_a_scan_report_and_its_warnings_are_inert() {
+    let dir = workspace(14_1100);
+    let key = env_line(&project_key(14_1101));
+    let src = dir.path().join("src");
+    std::fs::write(src.join("evil\x1b]0;pwned\x07\rname.env"), &key).expect("write");
+    let zip = crate::util::zip_bytes(&[("m\x1b[2J\u{9b}1m.env", key.as_bytes(), true)]);
+    std::fs::write(src.join("a.zip"), zip).expect("write");
+    std::fs::write(src.join("big\x1b[31m.txt"), [b'x'; 2048]).expect("write");
+    let out = run(dir.path(), &["scan", "src", "--max-filesize", "1K"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    inert(&stdout, "the report");
+    inert(&stderr(&out), "the warnings");
+    assert!(stdout.contains("evil?]0;pwned? name.env"), "{stdout}");
+    assert!(stdout.contains("m?[2J?1m.env"), "{stdout}");
+    assert!(stderr(&out).contains("big?[31m.txt"), "{}", stderr(&out));
+}
+
+#[test]
+fn r14_11_an_author_and_a_path_in_a_git_report_are_inert() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    git(dir.path(), &["init", "-q"]);
+    let key = env_line(&project_key(14_1102));
+    std::fs::write(dir.path().join("x\x1b[2J\nname.env"), key).expect("write");
+    git(dir.path(), &["add", "-A"]);
+    let mut commit: Command = git_in(dir.path());
+    commit
+        .env(
+            "GIT_AUTHOR_NAME",
+            "Eve \x1b]8;;https://evil.example\x07Evil",
+        )
+        .args(["commit", "-q", "-m", "a key"]);
+    ok(commit);
+    let out = run(dir.path(), &["git", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    inert(&stdout, "the report");
+    assert!(stdout.contains("x?[2J name.env"), "{stdout}");
+    assert!(
+        stdout.contains("Eve ?]8;;https://evil.example?Evil"),
+        "{stdout}"
+    );
+}
+
+// ---- 13. Names cannot become links or images in the job summary
+
+#[test]
+fn r14_13_names_cannot_render_as_links_or_images_in_the_job_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    git_workspace(dir.path());
+    let ws = dir.path().join("ws");
+    for (i, name) in [
+        "[Click](https:/evil.example/x)",
+        "![t](https:/evil.example/t.png)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = ws.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("mkdir");
+        std::fs::write(path, env_line(&project_key(14_1300 + i as u64))).expect("write");
+    }
+    commit(&ws, "links");
+    let out = ci(dir.path(), &["--format", "json", "-o", "report.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("written");
+    assert!(summary.contains("evil.example"), "{summary}");
+    for forged in ["[Click](", "![t]("] {
+        assert!(!summary.contains(forged), "{forged}:\n{summary}");
+    }
+    assert!(
+        summary.contains("\\[Click\\](https:/evil.example/x)"),
+        "{summary}"
+    );
+}

@@ -251,16 +251,9 @@ fn write_incomplete(report: &AuditReport, paint: &Paint, out: &mut dyn Write) ->
     Ok(())
 }
 
-/// Repository text made safe for a terminal: line breaks and tabs become spaces, other control
-/// characters (escape sequences among them) `?`.
+/// Repository text made safe for a terminal (see `sanitize::terminal`).
 fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect()
+    crate::sanitize::terminal(text).into_owned()
 }
 
 #[cfg(test)]

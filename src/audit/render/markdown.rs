@@ -212,25 +212,7 @@ fn write_incomplete(report: &AuditReport, out: &mut dyn Write) -> io::Result<()>
     writeln!(out)
 }
 
-/// Text made inert for Markdown and HTML: line breaks and other control characters become
-/// spaces, and each character Markdown, GitHub's extensions or HTML act on is backslash-escaped
-/// (`|` among them, so the text is safe in a table cell too). An `@` gets a zero-width space
-/// after it, so an author named `@someone` does not notify that user when the report is posted.
-pub fn escape_md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '@' => out.push_str("@\u{200B}"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::sanitize::markdown as escape_md;
 
 /// A table cell of repository text: escaped, and `—` when empty.
 fn cell(text: &str) -> String {
