@@ -23,27 +23,32 @@ pub struct Paused {
 }
 
 impl Paused {
-    pub fn start(stop: bool) -> io::Result<Paused> {
+    /// Stops commands when `stop`. Standard output closed, nothing reaches the runner: a
+    /// failed write is ignored, as every diagnostic's is.
+    pub fn start(stop: bool) -> Paused {
         if !stop {
-            return Ok(Paused { token: None });
+            return Paused { token: None };
         }
         // RandomState is keyed from the operating system's random source.
         let random = || std::collections::hash_map::RandomState::new().hash_one(std::process::id());
         let token = format!("{:016x}{:016x}", random(), random());
         let mut out = io::stdout().lock();
-        writeln!(out, "::stop-commands::keyhound-{token}")?;
-        out.flush()?;
-        Ok(Paused { token: Some(token) })
+        let _ = writeln!(out, "::stop-commands::keyhound-{token}").and_then(|()| out.flush());
+        Paused { token: Some(token) }
     }
 
-    pub fn resume(self) -> io::Result<()> {
-        let Some(token) = self.token else {
-            return Ok(());
-        };
-        let mut out = io::stdout().lock();
-        writeln!(out, "::keyhound-{token}::")?;
-        out.flush()
+    pub fn resume(self) {
+        if let Some(token) = self.token {
+            let mut out = io::stdout().lock();
+            let _ = writeln!(out, "::keyhound-{token}::").and_then(|()| out.flush());
+        }
     }
+}
+
+/// Prints `text` as a `::warning` workflow command (escaped; a closed standard output ignored).
+pub fn warning(text: &str) {
+    let data = escape_data(&crate::sanitize::terminal(text));
+    let _ = writeln!(io::stdout().lock(), "::warning title=keyhound::{data}");
 }
 
 /// Escapes workflow-command data (the message).
@@ -167,12 +172,10 @@ fn table(report: &ScanReport<'_>, md: &mut String) {
     }
 }
 
-/// Text safe inside a Markdown table cell.
+/// Text safe inside a Markdown table cell: escaped as the audit's Markdown is, so a file name
+/// cannot become a link, an image or HTML, nor end the row.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-        .replace('<', "&lt;")
+    crate::sanitize::markdown(s)
 }
 
 /// Appends `text` to the file GitHub names (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT).
@@ -199,5 +202,6 @@ mod tests {
             "dir/we%3Aird%2Cname%25%0A"
         );
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell("![t](x)"), "\\!\\[t\\](x)");
     }
 }

@@ -17,6 +17,7 @@ use std::path::Path;
 
 /// Runs `keyhound ci`.
 pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
+    crate::diag::for_runner();
     let env = GithubEnv::from_env()?;
     let lookup = Lookup(
         git2::Repository::open_ext(
@@ -33,7 +34,7 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     );
     let plan = event::plan(&env, cfg.range.as_deref(), &lookup)?;
     for w in &plan.warnings {
-        println!("::warning title=keyhound::{}", github::escape_data(w));
+        github::warning(w);
     }
     if let Some(refspec) = &plan.fetch {
         fetch(&env.workspace, refspec)?;
@@ -57,15 +58,16 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     // What the scan and the report print holds file names and file content that a pull request
     // controls: the runner must not read workflow commands in it.
     let to_stdout = crate::output::is_stdout(common.output.as_deref());
-    let paused = github::Paused::start(to_stdout && common.format == Format::Human)?;
+    let paused = github::Paused::start(to_stdout && common.format == Format::Human);
     let (rules, done, common) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
     let common = &common;
     let (mut report, gate_hit) = crate::build_report(common, &rules, done);
     let mut out = crate::open_output(common)?;
     crate::write_report(common, &report, &mut out).and_then(|()| out.commit())?;
-    paused.resume()?;
+    paused.resume();
     if common.format == Format::Human || !to_stdout {
-        github::annotations(&report, &mut std::io::stdout().lock())?;
+        let notes = github::annotations(&report, &mut std::io::stdout().lock());
+        crate::ignore_broken_pipe(notes)?;
     }
     let added = allows_added(cfg, &env.workspace, &plan)?;
     publish(&env, &report, &what, &added)?;
@@ -120,7 +122,7 @@ fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
 }
 
 fn nothing(cfg: &CiConfig, env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
-    println!("keyhound: {why}");
+    crate::diag::print(&format!("keyhound: {why}"));
     if let Some(path) = &cfg.sarif {
         // An upload step that always runs still finds a (result-free) file.
         let rules = crate::load_rules(&cfg.common.rules)?;
