@@ -413,6 +413,7 @@ mod tests {
             color: false,
             verdicts: Some([("kh1:00".to_string(), verdict)].into_iter().collect()),
             automation_id: None,
+            hook: None,
         };
         let mut out = Vec::new();
         write(&report, &mut out).unwrap();
