@@ -3,6 +3,9 @@
 //! the key) and hold the verdict and its time only, in one file per API base URL in the user's
 //! cache directory. `dead` is trusted for the TTL (24 h by default), `live` for at most an hour
 //! (a user who just revoked a key must not be told it still works), `unknown` is never kept.
+//! Runs at the same time each add their verdicts: the read-merge-write of `save` holds an
+//! advisory lock (`flock` on a `.lock` file beside the cache), and the temporary file is created
+//! anew (`O_EXCL|O_NOFOLLOW`), so a symlink planted at its path is never followed.
 
 use super::endpoint::BaseUrl;
 use super::{Status, Verification};
@@ -98,6 +101,10 @@ impl Cache {
         if self.added.is_empty() {
             return Ok(());
         }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        create_private_dir(dir).map_err(|e| context(e, dir))?;
+        let lock_path = self.path.with_extension("lock");
+        let _lock = lock(&lock_path).map_err(|e| context(e, &lock_path))?;
         let mut file = read(&self.path);
         file.version = VERSION;
         file.entries.extend(self.added.clone());
@@ -117,14 +124,24 @@ fn read(path: &Path) -> CacheFile {
         .unwrap_or_default()
 }
 
-/// Writes `data` to a temporary file beside `path` (readable by the user only), then renames it.
+fn context(e: io::Error, what: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", what.display()))
+}
+
+/// Writes `data` to a new temporary file beside `path` (readable by the user only), then renames
+/// it over `path`. Whatever is at the temporary path already (a leftover, a planted symlink) is
+/// removed, never written through.
 fn write_atomically(path: &Path, data: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let context =
-        |e: io::Error, what: &Path| io::Error::new(e.kind(), format!("{}: {e}", what.display()));
-    create_private_dir(dir).map_err(|e| context(e, dir))?;
     let tmp = dir.join(format!(".verdicts-{}.tmp", std::process::id()));
-    let mut f = private_file(&tmp).map_err(|e| context(e, &tmp))?;
+    let mut f = match new_private_file(&tmp) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp).map_err(|e| context(e, &tmp))?;
+            new_private_file(&tmp)
+        }
+        opened => opened,
+    }
+    .map_err(|e| context(e, &tmp))?;
     f.write_all(data)
         .and_then(|()| f.sync_all())
         .map_err(|e| context(e, &tmp))?;
@@ -148,20 +165,56 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// Creates `path`, which must not exist (not even as a symlink), readable by the user only.
 #[cfg(unix)]
-fn private_file(path: &Path) -> io::Result<std::fs::File> {
+fn new_private_file(path: &Path) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .mode(0o600)
         .open(path)
 }
 
 #[cfg(not(unix))]
-fn private_file(path: &Path) -> io::Result<std::fs::File> {
-    std::fs::File::create(path)
+fn new_private_file(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Takes the exclusive advisory lock on `path` (created if missing, never through a symlink);
+/// it is released when the returned file is dropped, or when the process ends.
+#[cfg(unix)]
+fn lock(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
+        .open(path)?;
+    loop {
+        // SAFETY: flock on a descriptor this function owns for the call's duration.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(file);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Without `flock`, concurrent runs may lose each other's verdicts (never corrupt the file).
+#[cfg(not(unix))]
+fn lock(_path: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 /// The entry key of a secret: SHA-256 of the key, in hex.
@@ -267,6 +320,28 @@ mod tests {
         std::fs::write(c.path(), b"{not json").unwrap();
         let c = saved(dir.path(), &[("sk-a", verdict(Status::Dead, None))]);
         assert!(c.get(&key("sk-a"), T0, DAY).is_some());
+    }
+
+    /// Issue 14, point 15: unfixed, the cache was written through the symlink into its target.
+    #[cfg(unix)]
+    #[test]
+    fn r14_a_symlink_at_the_temporary_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("victim");
+        std::fs::write(&target, b"untouched").unwrap();
+        let tmp = dir
+            .path()
+            .join(format!(".verdicts-{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&target, &tmp).unwrap();
+        let c = saved(dir.path(), &[("sk-a", verdict(Status::Dead, None))]);
+        assert_eq!(std::fs::read(&target).unwrap(), b"untouched");
+        assert!(!std::fs::symlink_metadata(c.path()).unwrap().is_symlink());
+        assert!(c.get(&key("sk-a"), T0, DAY).is_some());
+        assert!(
+            std::fs::symlink_metadata(&tmp).is_err(),
+            "nothing is left behind"
+        );
     }
 
     #[cfg(unix)]

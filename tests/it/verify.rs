@@ -548,6 +548,35 @@ fn the_cache_holds_hashes_not_keys() {
     }
 }
 
+/// Issue 14, point 15: runs at the same time each add their verdicts to the one cache (unfixed,
+/// 16 runs kept 3 to 5 of their 16 verdicts).
+#[test]
+fn r14_sixteen_runs_at_once_keep_all_their_verdicts() {
+    let server = Server::start();
+    let cache = tempfile::tempdir().unwrap();
+    let keys: Vec<String> = (0..16).map(|i| project_key(300 + i)).collect();
+    for key in &keys {
+        let dead = Reply::invalid_key("sk-proj-****").after(Duration::from_millis(200));
+        server.script(key, vec![dead]);
+    }
+    std::thread::scope(|s| {
+        for key in &keys {
+            let (server, cache) = (&server, cache.path());
+            s.spawn(move || {
+                let dir = fixture(&[key]);
+                let r = scan(server, cache, dir.path(), &["--format", "json"]);
+                assert_eq!(r.code, 1, "{}", r.stderr);
+                assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+            });
+        }
+    });
+    let all: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let dir = fixture(&all);
+    let (_, report) = scan_json(&server, cache.path(), dir.path(), &[]);
+    let stats = report.stats.verification.expect("verification stats");
+    assert_eq!((stats.cached, stats.requests), (16, 0));
+}
+
 #[test]
 fn keyhound_verify_reads_keys_from_stdin_and_always_asks_afresh() {
     let server = Server::start();
