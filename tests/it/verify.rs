@@ -519,11 +519,18 @@ fn the_cache_holds_hashes_not_keys() {
     server.script(&live, vec![Reply::models()]);
     let dir = fixture(&[&live, &dead]);
     scan_json(&server, cache.path(), dir.path(), &[]);
-    let files: Vec<_> = std::fs::read_dir(cache.path())
+    let mut files: Vec<_> = std::fs::read_dir(cache.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
+    files.sort();
+    assert_eq!(
+        files.len(),
+        2,
+        "the verdicts and their (empty) lock: {files:?}"
+    );
+    assert_eq!(std::fs::metadata(&files[1]).unwrap().len(), 0);
+    assert!(files[1].extension().is_some_and(|e| e == "lock"));
     let text = std::fs::read_to_string(&files[0]).unwrap();
     for key in [&live, &dead] {
         assert!(!text.contains(key.as_str()));
