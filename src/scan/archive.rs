@@ -1,13 +1,17 @@
 //! Archives, recognised by magic bytes rather than extension: zip (and jar, docx, apk…), gzip and
-//! tar. Members are streamed through the scanner under size and ratio limits, so a bomb is
-//! reported as skipped instead of filling memory.
+//! tar (read in `tarball`). Members are streamed through the scanner under size and ratio limits
+//! and a budget for the whole archive, so a bomb is reported as skipped instead of filling memory
+//! or time; what a zip's directory hides (overlapping entries, unlisted entries, comments, bytes
+//! after its end) is scanned or reported.
 
 use super::stream::fill;
+use super::ziplayout;
 use super::{BlobOutcome, Scanner};
 use crate::finding::Origin;
 use std::cell::Cell;
 use std::fmt;
-use std::io::{self, Cursor, Read};
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,26 +47,48 @@ pub fn sniff(head: &[u8]) -> Option<Kind> {
 /// Decompressed bytes a member may reach before the ratio limit applies.
 const RATIO_GRACE: u64 = 1 << 20;
 
-/// A reader that stops with an error once its output passes the size or ratio limit.
+thread_local! {
+    /// Bytes the archives of the blob this thread scans have inflated to so far, all members
+    /// and levels together; reset for each blob.
+    static INFLATED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Starts the inflation budget of a new top-level blob on this thread.
+pub fn start_blob() {
+    INFLATED.set(0);
+}
+
+/// A reader that stops with an error once its output passes the size or ratio limit, or the
+/// blob's archives together pass their budget.
 struct Limited<R> {
     inner: R,
     produced: u64,
     max: u64,
     ratio: u64,
+    budget: u64,
+    /// Compressed bytes read so far, counted from `base`.
     compressed: Rc<Cell<u64>>,
+    base: u64,
 }
 
 impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.produced += n as u64;
+        INFLATED.set(INFLATED.get() + n as u64);
         if self.produced > self.max {
             return Err(io::Error::other(format!(
                 "decompresses to more than {} MiB",
                 self.max >> 20
             )));
         }
-        let compressed = self.compressed.get().max(1);
+        if INFLATED.get() > self.budget {
+            return Err(io::Error::other(format!(
+                "the archive inflates to more than {} MiB in all",
+                self.budget >> 20
+            )));
+        }
+        let compressed = (self.compressed.get() - self.base).max(1);
         if self.produced > RATIO_GRACE && self.produced / compressed > self.ratio {
             return Err(io::Error::other(format!(
                 "compression ratio over {}:1 (a zip bomb?)",
@@ -87,6 +113,26 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// Each entry's bytes, local header to the end of its data as the directory states its size.
+fn zip_spans<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Vec<Range<u64>> {
+    (0..zip.len())
+        .map(|i| match zip.by_index_raw(i) {
+            Ok(f) => {
+                let start = f.header_start();
+                let data = f.data_start().unwrap_or(start);
+                start..data.saturating_add(f.compressed_size()).max(start + 1)
+            }
+            Err(_) => 0..0,
+        })
+        .collect()
+}
+
 impl Scanner<'_> {
     /// Opens the archive that starts with `head` and continues in `rest`, and scans its members.
     pub(super) fn scan_archive(
@@ -106,13 +152,15 @@ impl Scanner<'_> {
         }
     }
 
-    fn limited<R: Read>(&self, inner: R, compressed: Rc<Cell<u64>>) -> Limited<R> {
+    fn limited<R: Read>(&self, inner: R, compressed: Rc<Cell<u64>>, base: u64) -> Limited<R> {
         Limited {
             inner,
             produced: 0,
             max: self.limits.max_member_bytes,
             ratio: self.limits.max_ratio,
+            budget: self.limits.max_archive_bytes,
             compressed,
+            base,
         }
     }
 
@@ -130,11 +178,17 @@ impl Scanner<'_> {
             inner: input,
             count: count.clone(),
         };
-        let mut gz = self.limited(flate2::read::MultiGzDecoder::new(counted), count);
+        let mut gz = self.limited(flate2::read::MultiGzDecoder::new(counted), count, 0);
         let mut head = Vec::new();
         if let Err(e) = fill(&mut gz, &mut head, 512) {
             out.skip(origin.display(), format!("corrupt gzip stream: {e}"), true);
             return;
+        }
+        if let Some(header) = gz.inner.header() {
+            let name = header.filename().unwrap_or_default().to_vec();
+            self.scan_text(&name, &origin.member("(gzip file name)"), out);
+            let comment = header.comment().unwrap_or_default().to_vec();
+            self.scan_text(&comment, &origin.member("(gzip comment)"), out);
         }
         let inner = origin.decoded("gzip");
         let depth = if super::archive::sniff(&head) == Some(Kind::Tar) {
@@ -143,41 +197,6 @@ impl Scanner<'_> {
             depth + 1
         };
         self.scan_member(head, &mut gz, &inner, depth, out);
-    }
-
-    fn scan_tar(&self, input: &mut dyn Read, origin: &Origin, depth: usize, out: &mut BlobOutcome) {
-        let mut archive = tar::Archive::new(input);
-        let entries = match archive.entries() {
-            Ok(e) => e,
-            Err(e) => return out.skip(origin.display(), format!("corrupt tar archive: {e}"), true),
-        };
-        for entry in entries {
-            let mut entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    return out.skip(origin.display(), format!("corrupt tar archive: {e}"), true);
-                }
-            };
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let member = origin.member(&name);
-            let size = entry.size();
-            if size > self.limits.max_member_bytes {
-                out.skip(
-                    member.display(),
-                    format!("member of {size} bytes is over the 256 MiB member limit"),
-                    true,
-                );
-                continue;
-            }
-            let mut head = Vec::new();
-            if let Err(e) = fill(&mut entry, &mut head, 512) {
-                return out.skip(member.display(), format!("corrupt tar archive: {e}"), true);
-            }
-            self.scan_member(head, &mut entry, &member, depth + 1, out);
-        }
     }
 
     fn scan_zip(&self, input: &mut dyn Read, origin: &Origin, depth: usize, out: &mut BlobOutcome) {
@@ -194,7 +213,12 @@ impl Scanner<'_> {
             );
             return self.scan_chunks(&bytes, &mut io::empty(), origin, out);
         }
-        let mut zip = match zip::ZipArchive::new(Cursor::new(&bytes[..])) {
+        let count = Rc::new(Cell::new(0));
+        let reader = Counting {
+            inner: Cursor::new(&bytes[..]),
+            count: count.clone(),
+        };
+        let mut zip = match zip::ZipArchive::new(reader) {
             Ok(z) => z,
             Err(e) => {
                 out.skip(
@@ -205,43 +229,104 @@ impl Scanner<'_> {
                 return self.scan_chunks(&bytes, &mut io::empty(), origin, out);
             }
         };
-        for i in 0..zip.len() {
-            let mut file = match zip.by_index(i) {
-                Ok(f) => f,
-                Err(e) => {
-                    out.skip(
-                        origin.member(&format!("#{i}")).display(),
-                        format!("cannot open zip member: {e}"),
-                        true,
-                    );
-                    continue;
-                }
-            };
-            if file.is_dir() {
-                continue;
+        let spans = zip_spans(&mut zip);
+        let layout = ziplayout::check(&bytes, &spans, zip.central_directory_start());
+        self.scan_layout(&layout, &bytes, origin, out);
+        let comment = zip.comment().to_vec();
+        self.scan_text(&comment, &origin.member("(zip comment)"), out);
+        for i in (0..zip.len()).filter(|i| !layout.overlapping.contains(i)) {
+            if INFLATED.get() > self.limits.max_archive_bytes {
+                return out.skip(origin.display(), self.over_budget(), true);
             }
-            let name = file.name().map_or_else(
-                |_| String::from_utf8_lossy(file.name_raw()).into_owned(),
-                |n| n.into_owned(),
-            );
-            let member = origin.member(&name);
-            let compressed = Rc::new(Cell::new(file.compressed_size()));
-            let mut limited = self.limited(&mut file, compressed);
-            let mut head = Vec::new();
-            if let Err(e) = fill(&mut limited, &mut head, 512) {
-                out.skip(
-                    member.display(),
-                    format!("cannot read zip member: {e}"),
-                    true,
-                );
-                continue;
-            }
-            self.scan_member(head, &mut limited, &member, depth + 1, out);
+            self.scan_zip_member(&mut zip, i, &count, origin, depth, out);
         }
     }
 
+    fn scan_zip_member(
+        &self,
+        zip: &mut zip::ZipArchive<Counting<Cursor<&[u8]>>>,
+        i: usize,
+        count: &Rc<Cell<u64>>,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let base = count.get();
+        let mut file = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                return out.skip(
+                    origin.member(&format!("#{i}")).display(),
+                    format!("cannot open zip member: {e}"),
+                    true,
+                );
+            }
+        };
+        let raw = file.name().map_or_else(
+            |_| String::from_utf8_lossy(file.name_raw()).into_owned(),
+            |n| n.into_owned(),
+        );
+        let name = self.scan_name(&raw, |n| origin.member(n), out);
+        let comment = file.comment_raw().to_vec();
+        self.scan_text(&comment, &origin.member(&format!("{name} (comment)")), out);
+        if file.is_dir() {
+            return;
+        }
+        let member = origin.member(&name);
+        let mut limited = self.limited(&mut file, count.clone(), base);
+        let mut head = Vec::new();
+        if let Err(e) = fill(&mut limited, &mut head, 512) {
+            return out.skip(
+                member.display(),
+                format!("cannot read zip member: {e}"),
+                true,
+            );
+        }
+        self.scan_member(head, &mut limited, &member, depth + 1, out);
+    }
+
+    /// Reports what the zip's directory hides, and scans the bytes after its end.
+    fn scan_layout(
+        &self,
+        layout: &ziplayout::Layout,
+        bytes: &[u8],
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) {
+        if !layout.overlapping.is_empty() {
+            let n = layout.overlapping.len();
+            let reason =
+                format!("{n} zip entries overlap each other's bytes (a zip bomb?): not opened");
+            out.skip(origin.display(), reason, true);
+        }
+        if let Some(&at) = layout.unlisted.first() {
+            let reason = format!(
+                "zip entry at offset {at} is missing from the central directory (hidden): \
+                 not opened"
+            );
+            out.skip(origin.display(), reason, true);
+        }
+        if let Some(at) = layout.trailing {
+            let after = origin.member("(after the end of the zip)");
+            self.scan_chunks(&bytes[at..], &mut io::empty(), &after, out);
+        }
+    }
+
+    /// Scans metadata text (a comment) as content of `origin`; nothing when it is empty.
+    fn scan_text(&self, text: &[u8], origin: &Origin, out: &mut BlobOutcome) {
+        if !text.is_empty() {
+            self.scan_chunks(text, &mut io::empty(), origin, out);
+        }
+    }
+
+    fn over_budget(&self) -> String {
+        format!(
+            "the archive inflates to more than {} MiB in all: the rest was not scanned",
+            self.limits.max_archive_bytes >> 20
+        )
+    }
     /// Scans one member: an archive again (below the depth limit), else its bytes.
-    fn scan_member(
+    pub(super) fn scan_member(
         &self,
         head: Vec<u8>,
         rest: &mut dyn Read,

@@ -5,8 +5,11 @@
 mod archive;
 mod context;
 pub mod git;
+mod names;
 mod stream;
+mod tarball;
 pub mod walk;
+mod ziplayout;
 
 use crate::finding::{Finding, Skipped};
 use crate::matcher::Matcher;
@@ -23,6 +26,8 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Bytes read per chunk; the chunk overlap is added to it.
     pub chunk_size: usize,
+    /// Most bytes the archives in one blob may inflate to, all members and levels together.
+    pub max_archive_bytes: u64,
 }
 
 impl Default for Limits {
@@ -32,6 +37,7 @@ impl Default for Limits {
             max_member_bytes: 256 << 20,
             max_ratio: 100,
             chunk_size: 8 << 20,
+            max_archive_bytes: 1 << 30,
         }
     }
 }

@@ -39,6 +39,7 @@ impl Scanner<'_> {
         out: &mut BlobOutcome,
     ) {
         if depth == 0 {
+            archive::start_blob();
             // Its bytes are counted chunk by chunk, so a large blob moves the bar too.
             self.progress.add_blob(0);
         }

@@ -34,6 +34,8 @@ pub struct WalkSummary {
 
 enum Job {
     File(PathBuf),
+    /// A directory or link, whose name is scanned.
+    Name(PathBuf),
     Outcome(BlobOutcome),
 }
 
@@ -132,22 +134,31 @@ fn scan_file(
             );
         }
     };
-    let shown = display(path);
-    if !scanned.first_time(&shown) {
+    if !scanned.first_time(&display(path)) {
         return BlobOutcome::default();
     }
+    let mut out = BlobOutcome::default();
+    let shown = scan_name(scanner, path, &mut out);
     if let (Some(max), Ok(meta)) = (max_filesize, file.metadata())
         && meta.len() > max
     {
         let reason = format!("{} bytes, over --max-filesize {max}", meta.len());
-        return skipped(path, &reason, true);
+        out.skip(shown, reason, true);
+        return out;
     }
-    let mut out = BlobOutcome {
-        files: 1,
-        ..Default::default()
-    };
+    out.files = 1;
     scanner.scan_reader(&mut file, &Origin::file(shown), 0, &mut out);
     out
+}
+
+/// Scans the last name of `path` for keys, and returns the path to show, every key in it
+/// redacted.
+fn scan_name(scanner: &Scanner<'_>, path: &Path, out: &mut BlobOutcome) -> String {
+    let shown = scanner.redact_name(&display(path));
+    if let Some(name) = path.file_name() {
+        scanner.scan_name(&name.to_string_lossy(), |_| Origin::file(&shown), out);
+    }
+    shown
 }
 
 /// What the walker threads share: the hash of every path they yielded, and the directories.
@@ -186,6 +197,11 @@ fn walk_roots(
         rx.into_iter().par_bridge().for_each(|job| match job {
             Job::File(path) => {
                 sink(scan_file(scanner, &path, opts.max_filesize, scanned));
+            }
+            Job::Name(path) => {
+                let mut out = BlobOutcome::default();
+                scan_name(scanner, &path, &mut out);
+                sink(out);
             }
             Job::Outcome(out) => sink(out),
         });
@@ -235,14 +251,18 @@ impl Visitor<'_> {
             Ok(entry) => {
                 self.local.paths.insert(self.hasher.hash_one(entry.path()));
                 match entry.file_type() {
-                    Some(t) if t.is_dir() => {
+                    Some(t) if t.is_dir() && entry.depth() == 0 => {
                         self.local.dirs.push(entry.into_path());
                         return WalkState::Continue;
+                    }
+                    Some(t) if t.is_dir() => {
+                        self.local.dirs.push(entry.path().to_path_buf());
+                        Job::Name(entry.into_path())
                     }
                     Some(t) if t.is_file() => Job::File(entry.into_path()),
                     Some(t) if t.is_symlink() => {
                         self.local.symlinks += 1;
-                        return WalkState::Continue;
+                        Job::Name(entry.into_path())
                     }
                     _ => Job::Outcome(skipped(entry.path(), NOT_REGULAR, false)),
                 }

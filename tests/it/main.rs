@@ -14,6 +14,7 @@ mod encodings;
 mod exit_codes;
 mod git;
 mod hardening_output;
+mod hidden;
 mod hooks;
 mod hostile_git;
 mod keys;
