@@ -5,8 +5,12 @@
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-/// How far around an encoded hit to decode, in encoded characters on each side.
+/// How far around an encoded hit to decode, in encoded characters on each side (at least).
 pub const WINDOW: usize = 512;
+
+/// How far right of a hit a decoding goes while the encoded text lasts (base64 characters, UTF-16
+/// bytes), so that one decoding covers the hits that follow it.
+const REGION: usize = 64 << 10;
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
@@ -90,6 +94,8 @@ pub struct Decoded {
     pub bytes: Vec<u8>,
     starts: Vec<usize>,
     ends: Vec<usize>,
+    /// Whether the decoding reached the end of the encoded text (was not cut at [`REGION`]).
+    whole_run: bool,
 }
 
 impl Decoded {
@@ -112,7 +118,56 @@ impl Decoded {
     }
 }
 
-/// Transcodes the UTF-16 text around a hit at `hit` (the keyword's first character) to bytes:
+/// The windows decoded so far in one haystack, by alignment class (the byte order of UTF-16,
+/// where base64 quanta start): a hit inside a window decoded already, at least the reach of its
+/// own window from that window's end, would decode nothing new and is skipped. Windows reach
+/// [`REGION`] to the right, so text dense with encoded keywords is decoded about once, not once
+/// per hit.
+#[derive(Debug, Default)]
+pub struct Decodes {
+    /// Per class, where the last window ends, and whether the encoded text ends there too.
+    ends: [(usize, bool); 6],
+}
+
+impl Decodes {
+    /// The class of a UTF-16 hit at `hit`.
+    pub fn utf16_class(hit: usize) -> usize {
+        hit % 2
+    }
+
+    /// The class of a hit of base64 `form` at `hit`.
+    pub fn base64_class(hit: usize, form: &Base64Form) -> usize {
+        2 + (hit + 4 - form.quantum_offset % 4) % 4
+    }
+
+    /// Whether the hit at `hit`, of `class`, lies well inside a window decoded already.
+    pub fn covers(&self, class: usize, hit: usize) -> bool {
+        // UTF-16 windows are counted in bytes, two a character; base64 ones in characters.
+        let margin = if class < 2 { 2 * WINDOW } else { WINDOW + 16 };
+        match self.ends[class] {
+            (end, true) => hit < end,
+            (end, false) => hit + margin <= end,
+        }
+    }
+
+    /// Notes the window `decoded` (of `class`) as decoded.
+    pub fn record(&mut self, class: usize, decoded: &Decoded) {
+        if let Some(&end) = decoded.ends.last() {
+            self.ends[class] = (end, decoded.whole_run);
+        }
+        #[cfg(test)]
+        DECODED.set(DECODED.get() + 1);
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Windows decoded on this thread, for tests that count them.
+    pub static DECODED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Transcodes the UTF-16 text around a hit at `hit` (the keyword's first character), [`WINDOW`]
+/// characters left and [`REGION`] bytes right, to bytes:
 /// ASCII code units become their byte, anything else `0xFF`, which no key contains.
 ///
 /// For ASCII text the two byte orders differ only by a shift of one byte. `char_parity` (from a
@@ -130,8 +185,11 @@ pub fn utf16_window(
     } || hit == 0;
     let first = if little_endian { hit } else { hit - 1 };
     let start = first - (first.min(2 * WINDOW) & !1);
-    let end = (first + form_len + 1 + 2 * WINDOW).min(hay.len());
-    let mut out = Decoded::default();
+    let end = (first + form_len + 1 + REGION).min(hay.len());
+    let mut out = Decoded {
+        whole_run: end == hay.len(),
+        ..Decoded::default()
+    };
     for at in (start..end.saturating_sub(1)).step_by(2) {
         let (lo, hi) = if little_endian {
             (hay[at], hay[at + 1])
@@ -150,10 +208,11 @@ fn is_b64(b: u8) -> bool {
 }
 
 /// Decodes the base64 run around a hit of `form` at `hit`, following line wraps, at most
-/// [`WINDOW`] characters each side.
+/// [`WINDOW`] characters left and [`REGION`] right.
 pub fn base64_window(hay: &[u8], hit: usize, form: &Base64Form) -> Decoded {
     let left = collect_left(hay, hit);
     let right = collect_right(hay, hit);
+    let whole_run = right.len() < REGION;
     let mut positions: Vec<usize> = left.into_iter().rev().chain(right).collect();
     let hit_index = positions.iter().position(|&p| p == hit).unwrap_or(0);
     let skip = (hit_index + 4 - form.quantum_offset % 4) % 4;
@@ -175,6 +234,7 @@ pub fn base64_window(hay: &[u8], hit: usize, form: &Base64Form) -> Decoded {
         bytes,
         starts,
         ends,
+        whole_run,
     }
 }
 
@@ -208,7 +268,7 @@ fn collect_right(hay: &[u8], hit: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let mut at = hit;
     let mut line_start = run_start(hay, hit);
-    while out.len() < WINDOW + 16 && at < hay.len() {
+    while out.len() < REGION && at < hay.len() {
         if is_b64(hay[at]) {
             out.push(at);
             at += 1;
@@ -353,6 +413,27 @@ mod tests {
             .unwrap();
         let d = base64_window(hay, hit, form);
         assert!(memchr::memmem::find(&d.bytes, plain.as_bytes()).is_some());
+    }
+
+    /// Issue 14 point 7: 8 MB of encoded markers took minutes, each hit decoding its window.
+    #[test]
+    fn r14_dense_encoded_markers_are_decoded_once_per_region() {
+        use crate::matcher::Matcher;
+        use crate::rules::RuleSet;
+        use crate::rules::template::{Rng, expand};
+        let key = expand("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", &mut Rng::new(14)).unwrap();
+        let mut plain = "T3BlbkFJ".repeat(30_000);
+        plain.insert_str(120_000, &format!(" {key} "));
+        let matcher = Matcher::new(std::sync::Arc::new(RuleSet::builtin().unwrap()), 1);
+        let utf16: Vec<u8> = plain.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        for hay in [b64(plain.as_bytes()).into_bytes(), utf16] {
+            DECODED.set(0);
+            let found = matcher.find(&hay);
+            assert_eq!(found.keys.len(), 1);
+            assert_eq!(found.keys[0].secret, key);
+            let regions = hay.len().div_ceil(REGION - 2 * WINDOW);
+            assert!(DECODED.get() <= 2 * regions, "{} decodes", DECODED.get());
+        }
     }
 
     #[test]

@@ -145,8 +145,14 @@ impl Matcher {
         layers: &[&'static str],
         found: &mut Found,
     ) {
+        let mut decodes = decode::Decodes::default();
         for hit in self.prefilter.hits(hay) {
             let pattern = &self.patterns[hit.pattern];
+            let class = match &pattern.encoding {
+                Encoding::Plain => 0,
+                Encoding::Utf16 => decode::Decodes::utf16_class(hit.start),
+                Encoding::Base64(form) => decode::Decodes::base64_class(hit.start, form),
+            };
             let decoded = match &pattern.encoding {
                 Encoding::Plain => {
                     self.check_rules(
@@ -160,7 +166,7 @@ impl Matcher {
                     );
                     continue;
                 }
-                _ if depth >= self.max_decode_depth => continue,
+                _ if depth >= self.max_decode_depth || decodes.covers(class, hit.start) => continue,
                 Encoding::Utf16 => {
                     let window =
                         decode::utf16_window(hay, hit.start, hit.end - hit.start, utf16_parity);
@@ -168,6 +174,7 @@ impl Matcher {
                 }
                 Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start, form)),
             };
+            decodes.record(class, &decoded.1);
             self.search_decoded(decoded, depth, outer, layers, found);
         }
     }
