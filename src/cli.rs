@@ -260,6 +260,8 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    /// GitLab's secret-detection report (schema 15.2.1), never with key text.
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

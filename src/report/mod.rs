@@ -1,6 +1,8 @@
-//! Reports: one `ScanReport` value, written as human text, JSON, JSON lines or SARIF. Reports go
-//! to standard output or `--output`; diagnostics never mix into them.
+//! Reports: one `ScanReport` value, written as human text, JSON, JSON lines, SARIF or GitLab's
+//! secret-detection report. Reports go to standard output or `--output`; diagnostics never mix
+//! into them.
 
+mod gitlab;
 mod human;
 pub mod json;
 mod sarif;
@@ -60,6 +62,7 @@ impl ScanReport<'_> {
             Format::Json => json::write(self, out),
             Format::Jsonl => json::write_summary_line(self, out),
             Format::Sarif => sarif::write(self, out),
+            Format::Gitlab => gitlab::write(self, out),
         }
     }
 }

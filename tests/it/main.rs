@@ -13,6 +13,7 @@ mod decoys;
 mod encodings;
 mod exit_codes;
 mod git;
+mod gitlab;
 mod hardening_output;
 mod hidden;
 mod hooks;
