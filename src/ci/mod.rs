@@ -63,7 +63,8 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     let common = &common;
     let (mut report, gate_hit) = crate::build_report(common, &rules, done);
     let mut out = crate::open_output(common)?;
-    crate::write_report(common, &report, &mut out).and_then(|()| out.commit())?;
+    let written = crate::write_report(common, &report, &mut out).and_then(|()| out.commit());
+    crate::ignore_broken_pipe(written)?;
     paused.resume();
     if common.format == Format::Human || !to_stdout {
         let notes = github::annotations(&report, &mut std::io::stdout().lock());

@@ -177,9 +177,14 @@ fn commit(ws: &Path, msg: &str) -> String {
 /// `keyhound ci ARGS` in `dir/ws` for a `schedule` event (the whole history), the job summary
 /// at `dir/summary.md`.
 fn ci(dir: &Path, args: &[&str]) -> Output {
+    ci_command(dir, args).output().expect("keyhound runs")
+}
+
+/// The command `ci` runs.
+fn ci_command(dir: &Path, args: &[&str]) -> Command {
     let event = dir.join("event.json");
     std::fs::write(&event, r#"{"schedule": "17 3 * * 1"}"#).expect("write");
-    let mut cmd = kh();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
     for var in GIT_ENV.iter().chain(GITHUB_ENV) {
         cmd.env_remove(var);
     }
@@ -191,9 +196,8 @@ fn ci(dir: &Path, args: &[&str]) -> Output {
         .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
         .current_dir(dir.join("ws"))
         .arg("ci")
-        .args(args)
-        .output()
-        .expect("keyhound runs")
+        .args(args);
+    cmd
 }
 
 #[test]
@@ -310,6 +314,25 @@ fn r14_9_a_closed_stderr_or_stdout_ends_quietly_with_the_report_intact() {
         assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
         assert_eq!(report["skipped"].as_array().map(Vec::len), Some(30));
     }
+}
+
+#[test]
+fn r14_9_keyhound_ci_into_a_closed_pipe_ends_with_its_usual_exit_code() {
+    let dir = workspace(14_901);
+    git_workspace(dir.path());
+    let ws = dir.path().join("ws");
+    std::fs::write(ws.join("a.env"), env_line(&project_key(14_902))).expect("write");
+    commit(&ws, "a key");
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let status = ci_command(dir.path(), &[])
+        .stdout(writer.try_clone().expect("dup"))
+        .stderr(writer)
+        .status()
+        .expect("keyhound runs");
+    assert_eq!(status.code(), Some(1));
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("written");
+    assert!(summary.contains("1 leaked key"), "{summary}");
 }
 
 // ---- 11. Names cannot send the terminal escape sequences
