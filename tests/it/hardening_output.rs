@@ -82,6 +82,15 @@ fn r14_1_a_report_to_dev_null_or_a_fifo_is_written_in_place() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let null = std::fs::metadata("/dev/null").expect("there");
     assert!(null.file_type().is_char_device(), "/dev/null was replaced");
+    let out = run(
+        dir.path(),
+        &["scan", "src", "--format", "json", "-o", "/dev/stdout"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
+    let stdout = std::fs::symlink_metadata("/dev/stdout").expect("there");
+    assert!(!stdout.file_type().is_file(), "/dev/stdout was replaced");
     let fifo = dir.path().join("fifo");
     let mut mkfifo = Command::new("mkfifo");
     mkfifo.arg(&fifo);
