@@ -162,6 +162,10 @@ pub struct Stats {
     pub ignored: u64,
     pub symlinks_not_followed: u64,
     pub elapsed_ms: u64,
+    /// The providers whose keys the loaded rules look for, sorted: keys of any other provider
+    /// are not looked for, so a clean report says nothing of them.
+    #[serde(default)]
+    pub providers: Vec<String>,
     /// Present in `keyhound git` reports only.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitStats>,

@@ -494,6 +494,7 @@ pub(crate) fn build_report<'r>(
         skipped: done.skipped.len() as u64,
         elapsed_ms: done.started.elapsed().as_millis() as u64,
         verification: verified.as_ref().map(|v| v.stats.clone()),
+        providers: report::providers(rules),
         ..done.stats
     };
     let report = ScanReport {

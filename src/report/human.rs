@@ -339,6 +339,7 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
     if s.skipped > 0 {
         parts.push(plural(s.skipped, "input skipped", "inputs skipped"));
     }
+    parts.push(format!("keys looked for: {}", s.providers.join(", ")));
     writeln!(out, "{}.", parts.join("; "))?;
     if let Some(v) = &s.verification {
         write_verification(v, out)?;

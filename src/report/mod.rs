@@ -67,6 +67,19 @@ impl ScanReport<'_> {
     }
 }
 
+/// The providers whose keys `rules` look for, sorted and each once: every report names them, so
+/// a clean result is not read as "no secrets of any kind".
+pub fn providers(rules: &RuleSet) -> Vec<String> {
+    let mut ids: Vec<String> = rules
+        .rules
+        .iter()
+        .map(|r| r.spec.provider.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// "1 file", "2 files".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

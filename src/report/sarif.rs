@@ -132,14 +132,17 @@ fn document(report: &ScanReport<'_>, kept: &[(&Finding, &str)]) -> Value {
     if let Some(id) = &report.automation_id {
         run["automationDetails"] = json!({"id": id});
     }
+    // The providers whose keys were looked for: a run without results says nothing of others.
+    run["properties"] = json!({"providers": report.stats.providers});
     if kept.len() < report.findings.len() {
-        run["properties"] = json!({
-            "truncated": true,
-            "resultsTotal": report.findings.len(),
-            "resultsKept": kept.len(),
-            "note": "GitHub code scanning keeps at most 25,000 results and 10 MB gzipped per upload: \
-                     the riskiest were kept. Use --format json for the full list.",
-        });
+        let props = &mut run["properties"];
+        props["truncated"] = json!(true);
+        props["resultsTotal"] = json!(report.findings.len());
+        props["resultsKept"] = json!(kept.len());
+        props["note"] = json!(
+            "GitHub code scanning keeps at most 25,000 results and 10 MB gzipped per upload: \
+             the riskiest were kept. Use --format json for the full list."
+        );
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

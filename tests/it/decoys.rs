@@ -240,7 +240,7 @@ fn an_all_a_placeholder_counts_one() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("0 findings; 1 placeholder ignored."),
+        stdout.contains("0 findings; 1 placeholder ignored; keys looked for: "),
         "{stdout}"
     );
 }

@@ -376,7 +376,11 @@ fn an_empty_scan_is_an_empty_run() {
     assert_eq!(code, 0);
     assert_eq!(results(&doc).len(), 0);
     assert!(!rules(&doc).is_empty());
-    assert!(doc["runs"][0]["properties"].is_null(), "not truncated");
+    let props = &doc["runs"][0]["properties"];
+    assert!(props["truncated"].is_null(), "not truncated: {props}");
+    // It says which providers' keys were looked for: a run without results says nothing of others.
+    let providers = props["providers"].as_array().expect("providers");
+    assert!(providers.contains(&"openai".into()), "{props}");
 }
 
 #[test]

@@ -73,6 +73,8 @@ pub struct Stats {
     pub ignored: u64,
     pub symlinks_not_followed: u64,
     pub elapsed_ms: u64,
+    /// The providers whose keys were looked for.
+    pub providers: Vec<String>,
     /// Git reports only: commits walked.
     #[serde(default)]
     pub commits: Option<u64>,
