@@ -1,6 +1,9 @@
 //! keyhound finds leaked API keys. Data flows one way: sources (`scan::walk`) → blobs
 //! (`scan`) → matcher → findings → report; `run` is the only place that wires them together.
 
+// Every diagnostic goes through `diag`, which sanitises it and cannot panic on a closed stream.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod audit;
 pub mod ci;
 pub mod cli;

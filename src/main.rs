@@ -1,5 +1,7 @@
 //! The `keyhound` binary: parse the command line, build the `Config`, run, exit.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use clap::Parser;
 use keyhound::cli::Cli;
 use keyhound::config::Config;
