@@ -12,6 +12,7 @@ mod contract;
 mod decoys;
 mod encodings;
 mod exit_codes;
+mod fuzz;
 mod git;
 mod gitlab;
 mod hardening_output;

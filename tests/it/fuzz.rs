@@ -1,0 +1,468 @@
+//! Fuzzing on stable Rust: proptest feeds arbitrary bytes, and valid inputs with bytes flipped,
+//! cut, repeated or spliced in, to every reader of untrusted input — the rule loader, the
+//! template engine, the matcher's decoders, the archive readers (through the scan entry point),
+//! the git pack reader (a real repository's pack and index, damaged), and the baseline,
+//! `.keyhoundignore` and `keyhound.toml` parsers. Each must end (within `HANG`) without a panic.
+//! The normal suite runs a few cases per target; `PROPTEST_CASES=N` runs N per target (README,
+//! Development). Every crash found has its own regression test below, named `fuzz_r*`.
+
+use crate::util::{b64, git_in, gzip_bytes, kh, ok, project_key, tar_bytes, utf16, zip_bytes};
+use keyhound::finding::Origin;
+use keyhound::matcher::Matcher;
+use keyhound::progress::Progress;
+use keyhound::rules::template::{Rng, expand};
+use keyhound::rules::{RuleSet, check_rules, load_rule_files};
+use keyhound::scan::{BlobOutcome, Limits, Scanner};
+use keyhound::suppress::baseline;
+use keyhound::suppress::project::{Project, RootFiles};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Longer than any case takes: a case still running then is a hang.
+const HANG: Duration = Duration::from_secs(60);
+
+/// `PROPTEST_CASES`, else `default`; failures are not written to files (each gets a test here).
+fn config(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 512,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Runs `f` on its own thread; a panic is passed on, a run past `HANG` is a failure.
+fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(HANG) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the thread sent nothing and did not panic"),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: hung"),
+    }
+}
+
+/// One change to an input.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(Index, u8),
+    /// Four bytes at once, as a length or an offset field (`0xff…`, `0x7f…`, 0).
+    Field(Index, u32),
+    Insert(Index, Vec<u8>),
+    Remove(Index, u8),
+    Truncate(Index),
+    /// Repeats a slice a few times in place.
+    Repeat(Index, u8, u8),
+}
+
+/// Fragments that mean something to the parsers.
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "{{",
+    "[",
+    "]",
+    "\"",
+    "'",
+    "\\",
+    "\n",
+    "=",
+    ":",
+    ",",
+    "!",
+    "*",
+    "**/",
+    "../",
+    "/",
+    "{alnum:99999999999999999999}",
+    "{repeat:x:18446744073709551615}",
+    "{b64url:4096}",
+    "18446744073709551615",
+    "-1",
+    "1e308",
+    "NaN",
+    "[[rule]]",
+    "[verify]",
+    "[allow]",
+    "[rules]",
+    "T3BlbkFJ",
+    "sk-",
+    "kh1:",
+    "\u{0}",
+    "\u{feff}",
+    "\u{1b}[31m",
+    "\"\"\"",
+    "#",
+    "(?x)",
+    "(",
+    ")",
+];
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
+        (
+            any::<Index>(),
+            prop_oneof![Just(u32::MAX), Just(0x7fff_ffff), Just(0), any::<u32>()]
+        )
+            .prop_map(|(i, v)| Edit::Field(i, v)),
+        (
+            any::<Index>(),
+            prop_oneof![
+                vec(any::<u8>(), 1..16),
+                proptest::sample::select(TOKENS).prop_map(|t| t.as_bytes().to_vec()),
+            ]
+        )
+            .prop_map(|(i, b)| Edit::Insert(i, b)),
+        (any::<Index>(), any::<u8>()).prop_map(|(i, n)| Edit::Remove(i, n)),
+        any::<Index>().prop_map(Edit::Truncate),
+        (any::<Index>(), 1..64u8, 2..8u8).prop_map(|(i, n, t)| Edit::Repeat(i, n, t)),
+    ]
+}
+
+fn apply(mut data: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for e in edits {
+        let len = data.len();
+        let at = |i: &Index| if len == 0 { 0 } else { i.index(len) };
+        match e {
+            Edit::Set(i, b) if len > 0 => data[at(i)] = *b,
+            Edit::Field(i, v) if len >= 4 => {
+                let p = at(i).min(len - 4);
+                data[p..p + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            Edit::Insert(i, bytes) => {
+                let p = at(i);
+                data.splice(p..p, bytes.iter().copied());
+            }
+            Edit::Remove(i, n) if len > 0 => {
+                let p = at(i);
+                data.drain(p..(p + usize::from(*n)).min(len));
+            }
+            Edit::Truncate(i) => data.truncate(at(i)),
+            Edit::Repeat(i, n, times) if len > 0 => {
+                let p = at(i);
+                let piece = data[p..(p + usize::from(*n)).min(len)].to_vec();
+                for _ in 1..*times {
+                    data.splice(p..p, piece.iter().copied());
+                }
+            }
+            _ => {}
+        }
+    }
+    data
+}
+
+/// Arbitrary bytes, or one of `seeds` with a few edits.
+fn input(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let n = seeds.len();
+    prop_oneof![
+        1 => vec(any::<u8>(), 0..512),
+        4 => (0..n, vec(edit(), 1..6)).prop_map(move |(i, e)| apply(seeds[i].clone(), &e)),
+    ]
+}
+
+fn text(seeds: &[&str]) -> impl Strategy<Value = String> + use<> {
+    let seeds = seeds.iter().map(|s| s.as_bytes().to_vec()).collect();
+    input(seeds).prop_map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+fn builtin() -> Arc<RuleSet> {
+    static RULES: OnceLock<Arc<RuleSet>> = OnceLock::new();
+    RULES
+        .get_or_init(|| Arc::new(RuleSet::builtin().expect("built-in rules load")))
+        .clone()
+}
+
+fn matcher() -> &'static Matcher {
+    static MATCHER: OnceLock<Matcher> = OnceLock::new();
+    MATCHER.get_or_init(|| Matcher::new(builtin(), 2))
+}
+
+/// Scans `data` as a file named `name`, as `keyhound scan` would.
+fn scan_bytes(name: &str, data: &[u8]) -> BlobOutcome {
+    let scanner = Scanner {
+        matcher: matcher(),
+        limits: Limits {
+            max_member_bytes: 8 << 20,
+            chunk_size: 64 << 10,
+            ..Limits::default()
+        },
+        inline_allow: true,
+        progress: Progress::hidden(),
+    };
+    let mut out = BlobOutcome::default();
+    scanner.scan_reader(&mut &data[..], &Origin::file(name), 0, &mut out);
+    out
+}
+
+const RULE: &str = r#"[[rule]]
+id = "acme.token"
+name = "AcmeToken"
+provider = "acme"
+kind = "token"
+description = "Acme API token"
+severity = 7.5
+remediation = "Revoke it in the Acme console."
+keywords = ["acme_"]
+pattern = '''(?x) \b (acme_[a-z0-9]{16,40}) \b'''
+examples = ["token = acme_{lower:20}"]
+negative_examples = ["acme_short"]
+references = ["https://acme.example/docs"]
+"#;
+
+/// Loads `text` as a user's rule file; when it loads, checks its examples (`keyhound rules
+/// check`) and scans its own text with it.
+fn load_rules(text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, text).unwrap();
+    if let Ok(set) = load_rule_files(&[path], &[]) {
+        let set = Arc::new(set);
+        check_rules(set.clone());
+        Matcher::new(set, 1).find(text.as_bytes());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn fuzz_rule_loader(text in text(&[RULE, include_str!("../../rules/openai.toml")])) {
+        bounded("rule loader", move || load_rules(&text));
+    }
+
+    #[test]
+    fn fuzz_templates(
+        template in text(&["sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", "{repeat:x:20}{seq:6}{{"]),
+        seed in any::<u64>(),
+    ) {
+        bounded("template", move || { let _ = expand(&template, &mut Rng::new(seed)); });
+    }
+}
+
+/// A key in the encodings the matcher decodes: base64 (once and twice), UTF-16 both ways.
+fn encoded_seeds() -> Vec<Vec<u8>> {
+    let key = project_key(900);
+    let line = format!("OPENAI_API_KEY={key}\n");
+    vec![
+        line.clone().into_bytes(),
+        b64(line.as_bytes()).into_bytes(),
+        b64(b64(line.as_bytes()).as_bytes()).into_bytes(),
+        format!("data = \"{}\"", b64(key.as_bytes())).into_bytes(),
+        utf16(&line, true, true),
+        utf16(&line, false, false),
+        format!("{key}%3D{key}\\n{key}").into_bytes(),
+    ]
+}
+
+/// Archives holding a key: zip (stored, deflated, nested), gzip, tar, tar.gz.
+fn archive_seeds() -> Vec<Vec<u8>> {
+    let key = project_key(901);
+    let env = format!("OPENAI_API_KEY={key}\n");
+    let env = env.as_bytes();
+    let zip = zip_bytes(&[("a.env", env, true), ("b/c.env", env, false)]);
+    let tar = tar_bytes(&[("a.env", env), ("dir/b.txt", b"nothing here\n")]);
+    vec![
+        zip.clone(),
+        zip_bytes(&[("inner.zip", &zip, true), ("x.env", env, false)]),
+        gzip_bytes(env),
+        tar.clone(),
+        gzip_bytes(&tar),
+        tar_bytes(&[("inner.zip", &zip)]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn fuzz_decoders(data in input(encoded_seeds())) {
+        bounded("matcher", move || { matcher().find(&data); });
+    }
+
+    #[test]
+    fn fuzz_archives(data in input(archive_seeds()), name in proptest::sample::select(
+        &["x.zip", "x.tar", "x.gz", "x.tgz", "x.txt"][..]
+    )) {
+        bounded("archive", move || { scan_bytes(name, &data); });
+    }
+}
+
+const REPORT: &str =
+    r#"{"version":1,"findings":[{"fingerprint":"kh1:0123456789abcdef","rule":"x"}]}"#;
+const LINES: &str = "{\"type\":\"finding\",\"fingerprint\":\"kh1:00ff\"}\n{\"type\":\"summary\"}\n";
+const IGNORE: &str = "# comment\n*.env\n!keep.env\nvendor/**\nkh1:0123456789abcdef\n[a-\n";
+const CONFIG: &str = r#"[allow]
+paths = ["fixtures/**", "*.pem"]
+fingerprints = ["kh1:0123456789abcdef"]
+
+[rules]
+paths = ["rules"]
+
+[verify]
+concurrency = 4
+fail_on = "live"
+"#;
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn fuzz_baseline(text in text(&[REPORT, LINES])) {
+        bounded("baseline", move || { let _ = baseline::parse(&text); });
+    }
+
+    #[test]
+    fn fuzz_project_files(ignore in text(&[IGNORE]), config in text(&[CONFIG])) {
+        bounded("project files", move || parse_project(ignore, config));
+    }
+}
+
+/// Parses the root files as a scan of a work tree does, suppressions built from them included.
+fn parse_project(ignore: String, config: String) {
+    let root = tempfile::tempdir().unwrap();
+    let files = RootFiles {
+        origin: root.path().display().to_string(),
+        ignore: Some(ignore),
+        config: Some(config),
+    };
+    if let Ok(project) = Project::parse(&files, Some(root.path())) {
+        let _ = keyhound::suppress::Suppressions::new(&project, Default::default(), root.path());
+    }
+}
+
+/// A small repository, packed: (its directory, the pack, the index).
+fn packed_repo() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
+    static REPO: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+    REPO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let mut cmd = git_in(dir.path());
+            cmd.args(args);
+            ok(cmd)
+        };
+        git(&["init", "-q"]);
+        for (i, text) in ["first\n", "second\n"].iter().enumerate() {
+            let key = project_key(910 + i as u64);
+            std::fs::write(dir.path().join("a.env"), format!("{text}K={key}\n")).unwrap();
+            std::fs::write(dir.path().join(format!("f{i}.txt")), text.repeat(50)).unwrap();
+            git(&["add", "-A"]);
+            git(&["commit", "-qm", &format!("commit {i}")]);
+        }
+        git(&["gc", "-q", "--aggressive"]);
+        let pack_dir = dir.path().join(".git/objects/pack");
+        let find = |ext: &str| {
+            std::fs::read_dir(&pack_dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().is_some_and(|e| e == ext))
+                .expect("git gc wrote a pack")
+        };
+        let (pack, idx) = (find("pack"), find("idx"));
+        (dir, pack, idx)
+    })
+}
+
+/// Copies the packed repository, writes `pack` and `idx` over its own, runs `keyhound git`.
+fn scan_damaged_pack(pack: &[u8], idx: &[u8]) -> std::process::Output {
+    let (repo, pack_path, idx_path) = packed_repo();
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(repo.path(), copy.path());
+    let rel = |p: &Path| copy.path().join(p.strip_prefix(repo.path()).unwrap());
+    for (path, data) in [(rel(pack_path), pack), (rel(idx_path), idx)] {
+        std::fs::set_permissions(
+            &path,
+            std::fs::Permissions::from(std::os::unix::fs::PermissionsExt::from_mode(0o644)),
+        )
+        .unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+    let mut cmd = kh();
+    cmd.current_dir(copy.path())
+        .args(["git", "--format", "json", "."])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .timeout(HANG);
+    cmd.output().expect("keyhound runs")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(12))]
+
+    #[test]
+    fn fuzz_pack_reader(
+        pack_edits in vec(edit(), 0..4),
+        idx_edits in vec(edit(), 0..4),
+    ) {
+        let (_, pack, idx) = packed_repo();
+        let pack = apply(std::fs::read(pack).unwrap(), &pack_edits);
+        let idx = apply(std::fs::read(idx).unwrap(), &idx_edits);
+        let out = scan_damaged_pack(&pack, &idx);
+        let code = out.status.code();
+        prop_assert!(
+            matches!(code, Some(0..=2)),
+            "exit {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The fuzzer starts from inputs that work: each seed is read as meant.
+#[test]
+fn fuzz_seeds_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, RULE).unwrap();
+    let set = load_rule_files(&[path], &[]).expect("the seed rule loads");
+    assert!(check_rules(Arc::new(set)).ok());
+    for (i, data) in archive_seeds().iter().enumerate() {
+        let name = ["x.zip", "x.zip", "x.gz", "x.tar", "x.tgz", "x.tar"][i];
+        assert!(
+            !scan_bytes(name, data).findings.is_empty(),
+            "archive seed {i}"
+        );
+    }
+    assert_eq!(baseline::parse(REPORT).unwrap().len(), 1);
+    assert_eq!(baseline::parse(LINES).unwrap().len(), 1);
+    let root = tempfile::tempdir().unwrap();
+    let files = RootFiles {
+        origin: String::new(),
+        ignore: Some(IGNORE.into()),
+        config: Some(CONFIG.into()),
+    };
+    Project::parse(&files, Some(root.path())).expect("the seed config parses");
+    let (_, pack, idx) = packed_repo();
+    let out = scan_damaged_pack(&std::fs::read(pack).unwrap(), &std::fs::read(idx).unwrap());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the intact repository has findings"
+    );
+}
