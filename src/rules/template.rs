@@ -42,6 +42,10 @@ impl Rng {
 #[error("bad template token {{{0}}}")]
 pub struct TemplateError(pub String);
 
+/// The most characters one token may stand for (keys are at most a few hundred): a rule file's
+/// `{alnum:99999999999}` is an error, not an allocation that aborts the process.
+const MAX_COUNT: usize = 4096;
+
 /// Expands every `{…}` token of `template` with characters drawn from `rng`.
 pub fn expand(template: &str, rng: &mut Rng) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(template.len() * 2);
@@ -66,7 +70,12 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String, TemplateError> {
 fn token(tok: &str, rng: &mut Rng) -> Result<String, TemplateError> {
     let bad = || TemplateError(tok.to_string());
     let parts: Vec<&str> = tok.split(':').collect();
-    let count = |s: &str| s.parse::<usize>().map_err(|_| bad());
+    let count = |s: &str| {
+        s.parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_COUNT)
+            .ok_or_else(bad)
+    };
     Ok(match parts.as_slice() {
         ["alnum", n] => diverse(rng, ALNUM, count(n)?),
         ["b64url", n] => diverse(rng, B64URL, count(n)?),
@@ -114,6 +123,20 @@ mod tests {
         let a = expand("{alnum:20}", &mut Rng::new(1)).unwrap();
         let b = expand("{alnum:20}", &mut Rng::new(1)).unwrap();
         assert_eq!(a, b);
+    }
+
+    /// Found by the fuzzer (issue 14, point 18): a huge count overflowed the allocation.
+    #[test]
+    fn fuzz_r1_huge_counts_are_errors() {
+        let mut rng = Rng::new(1);
+        for t in [
+            "{alnum:99999999999999999999}",
+            "{repeat:x:18446744073709551615}",
+            "{hex:4097}",
+        ] {
+            assert!(expand(t, &mut rng).is_err(), "{t}");
+        }
+        assert_eq!(expand("{repeat:x:4096}", &mut rng).unwrap().len(), 4096);
     }
 
     #[test]

@@ -466,3 +466,21 @@ fn fuzz_seeds_are_valid() {
         "the intact repository has findings"
     );
 }
+
+/// Found by `fuzz_templates` and `fuzz_rule_loader`: a rule example with a huge count aborted
+/// `keyhound rules check` (capacity overflow) instead of naming the bad example.
+#[test]
+fn fuzz_r1_rules_check_rejects_a_huge_template_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    let huge = RULE.replace("{lower:20}", "{lower:1000000000000000}");
+    std::fs::write(&path, huge).unwrap();
+    let out = kh()
+        .args(["rules", "check", "--rules"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad template token"), "{stderr}");
+}
