@@ -18,6 +18,7 @@ use keyhound::suppress::project::{Project, RootFiles};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -383,11 +384,8 @@ fn scan_damaged_pack(pack: &[u8], idx: &[u8]) -> std::process::Output {
     copy_dir(repo.path(), copy.path());
     let rel = |p: &Path| copy.path().join(p.strip_prefix(repo.path()).unwrap());
     for (path, data) in [(rel(pack_path), pack), (rel(idx_path), idx)] {
-        std::fs::set_permissions(
-            &path,
-            std::fs::Permissions::from(std::os::unix::fs::PermissionsExt::from_mode(0o644)),
-        )
-        .unwrap();
+        let writable: std::fs::Permissions = PermissionsExt::from_mode(0o644);
+        std::fs::set_permissions(&path, writable).unwrap();
         std::fs::write(path, data).unwrap();
     }
     let mut cmd = kh();
