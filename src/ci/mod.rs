@@ -4,6 +4,7 @@
 //! step outputs (`github`) and, with `--sarif`, the state of the checked-out tree for code
 //! scanning.
 
+mod attribute;
 pub mod event;
 pub mod github;
 
@@ -197,6 +198,11 @@ fn write_state(
     let opts = options(cfg, &env.workspace, GitMode::Tree);
     let (rules, done, common) = crate::git_outcome(&cfg.common, &opts, plan.config_at.as_deref())?;
     let (mut state, _) = crate::build_report(&common, &rules, done);
+    if env.event_name == "pull_request"
+        && let (Some(base), Some(head)) = (&plan.config_at, &plan.head)
+    {
+        attribute::to_pull_request(&mut state.findings, &env.workspace, base, head);
+    }
     write_sarif(&mut state, TREE, path)
 }
 

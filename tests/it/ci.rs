@@ -513,6 +513,53 @@ fn a_clean_pull_request_passes_and_its_sarif_still_holds_the_base_branchs_key() 
 }
 
 #[test]
+fn a_pull_requests_sarif_names_its_head_or_base_never_the_temporary_merge_commit() {
+    let lab = Lab::new();
+    let (repo, _, _) = base_with_a_key(&lab, 9520);
+    repo.write("app/pr.env", env_line(&project_key(9521)));
+    let head = repo.commit("the pull request's key");
+    // The base branch moves on with a key of its own; GitHub checks out the merge of both.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("later.env", env_line(&project_key(9522)));
+    let base = repo.commit("a key on main");
+    repo.git(&["checkout", "-q", "--detach", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", &head, "-m", "Merge into main"]);
+    let merge = repo.head();
+
+    let run = lab.ci(repo.path(), "pull_request", &pr_event(&base, &head), &[]);
+    assert_eq!(run.code, 1, "{}", run.why());
+    let results = run.sarif()["runs"][0]["results"]
+        .as_array()
+        .expect("results");
+    let named: Vec<(String, String)> = results
+        .iter()
+        .map(|r| {
+            let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .expect("uri");
+            let text = r["message"]["text"].as_str().expect("message");
+            assert!(
+                !text.contains(&merge[..10]),
+                "names the merge commit: {text}"
+            );
+            let commit = r["properties"]["git"]["commit"].as_str().expect("commit");
+            assert!(text.contains(commit), "{text}");
+            (uri.to_string(), commit.to_string())
+        })
+        .collect();
+    let mut named = named;
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            ("app/pr.env".to_string(), head.clone()),
+            ("base.env".to_string(), head.clone()),
+            ("later.env".to_string(), base.clone()),
+        ]
+    );
+}
+
+#[test]
 fn merging_main_into_the_pull_request_does_not_report_mains_keys() {
     let lab = Lab::new();
     let repo = lab.repo("ws");
