@@ -62,6 +62,10 @@ pub struct MergeConfig {
 pub struct RuleSource {
     pub extra: Vec<PathBuf>,
     pub disabled: Vec<String>,
+    /// `--provider`: only these providers' rules (all when empty).
+    pub providers: Vec<String>,
+    /// `--exclude-provider`.
+    pub exclude_providers: Vec<String>,
 }
 
 /// Settings every scanning command shares: the report, the limits and the rules.
@@ -165,6 +169,8 @@ fn rule_source(args: cli::RuleArgs) -> RuleSource {
     RuleSource {
         extra: args.rules,
         disabled: args.disable_rule,
+        providers: args.provider,
+        exclude_providers: args.exclude_provider,
     }
 }
 

@@ -95,16 +95,23 @@ pub(crate) fn scanner<'m>(
 }
 
 pub(crate) fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
-    Ok(Arc::new(rules::load_rule_files(&src.extra, &src.disabled)?))
+    let mut set = rules::load_rule_files(&src.extra, &src.disabled)?;
+    set.select_providers(&src.providers, &src.exclude_providers)?;
+    Ok(Arc::new(set))
 }
 
 /// The command line's rules plus the rule folders the repository's keyhound.toml names.
 fn load_project_rules(src: &RuleSource, project: &Project) -> anyhow::Result<Arc<RuleSet>> {
     let mut extra = project.rule_paths.clone();
     extra.extend(src.extra.iter().cloned());
+    let pick = |cli: &[String], toml: &[String]| {
+        if cli.is_empty() { toml } else { cli }.to_vec()
+    };
     let src = RuleSource {
         extra,
         disabled: src.disabled.clone(),
+        providers: pick(&src.providers, &project.providers),
+        exclude_providers: pick(&src.exclude_providers, &project.exclude_providers),
     };
     load_rules(&src)
 }
@@ -120,15 +127,23 @@ fn load_baseline(common: &Common) -> anyhow::Result<std::collections::HashSet<St
 fn rules_list(src: &RuleSource) -> anyhow::Result<Exit> {
     let set = load_rules(src)?;
     let mut out = io::stdout().lock();
-    let listed = set.rules.iter().try_for_each(|r| {
-        writeln!(
-            out,
-            "{:<34} {:<16} {}  [{}]",
-            r.spec.id, r.spec.kind, r.spec.description, r.origin
-        )
+    let listed = set.providers().into_iter().try_for_each(|provider| {
+        let rules: Vec<_> = set.rules.iter().filter(|r| r.spec.provider == provider).collect();
+        writeln!(out, "# {provider} ({})", plural(rules.len(), "rule"))?;
+        rules.iter().try_for_each(|r| {
+            writeln!(
+                out,
+                "{:<34} {:<16} {}  [{}]",
+                r.spec.id, r.spec.kind, r.spec.description, r.origin
+            )
+        })
     });
     ignore_broken_pipe(listed)?;
     Ok(Exit::Clean)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn rules_check(src: &RuleSource) -> anyhow::Result<Exit> {
@@ -161,6 +176,7 @@ struct Collected {
     files: u64,
     bytes: u64,
     placeholders: u64,
+    unattributed: u64,
     suppressed: Suppressed,
 }
 
@@ -205,6 +221,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         c.files += outcome.files;
         c.bytes += outcome.bytes;
         c.placeholders += outcome.placeholders;
+        c.unattributed += outcome.unattributed;
         c.suppressed.inline += outcome.suppressed_inline;
         c.suppressed.add(&suppressed);
         c.findings.extend(outcome.findings);
@@ -220,6 +237,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         files: c.files,
         bytes: c.bytes,
         placeholders: c.placeholders,
+        unattributed: c.unattributed,
         suppressed: c.suppressed,
         ignored: walked.ignored,
         symlinks_not_followed: walked.symlinks_not_followed,
@@ -425,6 +443,7 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
         files: 1,
         bytes: outcome.bytes,
         placeholders: outcome.placeholders,
+        unattributed: outcome.unattributed,
         ..Stats::default()
     };
     let done = Done {

@@ -1,7 +1,8 @@
 //! The checks a regex cannot express: boundaries looked at (never consumed) on the real bytes
-//! around a match, equal halves, and the placeholder tests (distinct characters, runs, samples).
+//! around a match, equal halves, the placeholder tests (distinct characters, runs, samples,
+//! checksums) and the provider named in the lines around a weak-format key.
 
-use crate::rules::Rule;
+use crate::rules::{CONTEXT_BYTES, CONTEXT_LINES, Rule};
 use regex::bytes::Captures;
 
 /// Why a regex match was turned away, or that it stands.
@@ -12,11 +13,17 @@ pub enum Verdict {
     Placeholder,
     /// Not a key at all: a truncated, off-centre or embedded look-alike.
     LookAlike,
+    /// A key shape no provider is named next to: counted, never reported, never attributed.
+    Unattributed,
 }
 
 /// Judges the match `caps` found at `start..end` of `hay`.
 pub fn judge(rule: &Rule, hay: &[u8], start: usize, end: usize, caps: &Captures<'_>) -> Verdict {
     if !left_boundary_ok(rule, hay, start) || (end < hay.len() && rule.is_key_byte(hay[end])) {
+        return Verdict::LookAlike;
+    }
+    let secret = secret_of(caps).as_bytes();
+    if belongs_elsewhere(rule, secret) {
         return Verdict::LookAlike;
     }
     let mut body: Vec<&[u8]> = Vec::with_capacity(2);
@@ -31,10 +38,68 @@ pub fn judge(rule: &Rule, hay: &[u8], start: usize, end: usize, caps: &Captures<
     } else {
         body.push(secret_of(caps).as_bytes());
     }
-    if is_placeholder(rule, &body) || rule.is_denied(secret_of(caps).as_bytes()) {
+    if rule.spec.placeholder
+        || is_placeholder(rule, &body)
+        || rule.is_denied(secret)
+        || !super::checksum::holds(rule, caps)
+    {
         return Verdict::Placeholder;
     }
+    if !rule.spec.near_keywords && !context_ok(rule, hay, start, end) {
+        return Verdict::Unattributed;
+    }
     Verdict::Key
+}
+
+/// Whether the secret carries another provider's prefix or marker.
+fn belongs_elsewhere(rule: &Rule, secret: &[u8]) -> bool {
+    let spec = &rule.spec;
+    spec.exclude_prefixes
+        .iter()
+        .any(|p| secret.starts_with(p.as_bytes()))
+        || spec
+            .exclude_containing
+            .iter()
+            .any(|m| memchr::memmem::find(secret, m.as_bytes()).is_some())
+}
+
+/// Whether one of the rule's context regexes matches within `CONTEXT_LINES` lines of the match
+/// (true for rules that need no context).
+fn context_ok(rule: &Rule, hay: &[u8], start: usize, end: usize) -> bool {
+    match rule.context_regex() {
+        None => true,
+        Some(re) => re.is_match(&hay[context_window(hay, start, end)]),
+    }
+}
+
+/// The bytes from `CONTEXT_LINES` lines before `start` to `CONTEXT_LINES` lines after `end`, at
+/// most `CONTEXT_BYTES` on each side.
+pub fn context_window(hay: &[u8], start: usize, end: usize) -> std::ops::Range<usize> {
+    let lo = start.saturating_sub(CONTEXT_BYTES);
+    let hi = (end + CONTEXT_BYTES).min(hay.len());
+    let mut from = start;
+    let mut lines = 0;
+    while from > lo {
+        if hay[from - 1] == b'\n' {
+            lines += 1;
+            if lines > CONTEXT_LINES {
+                break;
+            }
+        }
+        from -= 1;
+    }
+    let mut to = end;
+    lines = 0;
+    while to < hi {
+        if hay[to] == b'\n' {
+            lines += 1;
+            if lines > CONTEXT_LINES {
+                break;
+            }
+        }
+        to += 1;
+    }
+    from..to
 }
 
 /// The secret: the `secret` group when the pattern has one, else the whole match.

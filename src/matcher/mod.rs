@@ -3,6 +3,7 @@
 //! window around each hit, never over a whole blob.
 
 mod checks;
+pub(crate) mod checksum;
 mod decode;
 mod prefilter;
 
@@ -43,11 +44,13 @@ pub struct RawMatch {
     pub decoded: Vec<&'static str>,
 }
 
-/// What one search found: keys, and how many placeholders were turned away.
+/// What one search found: keys, and where placeholders and unattributed key shapes (weak
+/// formats with no provider named next to them) were turned away.
 #[derive(Debug, Default)]
 pub struct Found {
     pub keys: Vec<RawMatch>,
     pub placeholders: Vec<usize>,
+    pub unattributed: Vec<usize>,
 }
 
 /// Matches every rule of a `RuleSet`. Built once and shared by all threads.
@@ -104,7 +107,10 @@ impl Matcher {
             .rules
             .rules
             .iter()
-            .map(|r| r.spec.max_len)
+            .map(|r| {
+                let context = !r.spec.context.is_empty();
+                r.spec.max_len + usize::from(context) * crate::rules::CONTEXT_BYTES
+            })
             .max()
             .unwrap_or(0);
         rule_reach.max(2 * decode::WINDOW + 64) + 64
@@ -132,6 +138,8 @@ impl Matcher {
         });
         found.placeholders.sort_unstable();
         found.placeholders.dedup();
+        found.unattributed.sort_unstable();
+        found.unattributed.dedup();
         found
     }
 
@@ -209,20 +217,28 @@ impl Matcher {
     ) {
         for &ri in &self.by_keyword[keyword] {
             let rule = &self.rules.rules[ri];
-            let w0 = hit_start.saturating_sub(rule.spec.max_len);
-            let w1 = (hit_end + rule.spec.max_len).min(hay.len());
+            let (w0, w1) = if rule.spec.near_keywords {
+                let w = checks::context_window(hay, hit_start, hit_end);
+                (w.start, w.end)
+            } else {
+                let w0 = hit_start.saturating_sub(rule.spec.max_len);
+                (w0, (hit_end + rule.spec.max_len).min(hay.len()))
+            };
             for caps in rule.regex().captures_iter(&hay[w0..w1]) {
                 let m = caps.get(0).expect("group 0 always matches");
                 let (start, end) = (w0 + m.start(), w0 + m.end());
-                if end < hit_end {
-                    continue;
-                }
-                if start > hit_start {
-                    break;
+                if !rule.spec.near_keywords {
+                    if end < hit_end {
+                        continue;
+                    }
+                    if start > hit_start {
+                        break;
+                    }
                 }
                 match checks::judge(rule, hay, start, end, &caps) {
                     Verdict::LookAlike => {}
                     Verdict::Placeholder => found.placeholders.push(outer(start, false)),
+                    Verdict::Unattributed => found.unattributed.push(outer(start, false)),
                     Verdict::Key => {
                         let secret = checks::secret_of(&caps);
                         let (s, e) = (w0 + secret.start(), w0 + secret.end());

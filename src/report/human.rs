@@ -333,6 +333,13 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
             plural(s.placeholders, "placeholder", "placeholders")
         ));
     }
+    if s.unattributed > 0 {
+        parts.push(format!(
+            "{} with no provider named next to {} (not reported)",
+            plural(s.unattributed, "key-shaped string", "key-shaped strings"),
+            if s.unattributed == 1 { "it" } else { "them" }
+        ));
+    }
     if let Some(text) = suppressed(&s.suppressed) {
         parts.push(text);
     }

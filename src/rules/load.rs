@@ -17,6 +17,8 @@ pub enum RuleError {
     },
     #[error("--disable-rule {0}: no such rule (`keyhound rules list` shows the ids)")]
     UnknownRule(String),
+    #[error("unknown provider {0:?}; the provider ids are: {1}")]
+    UnknownProvider(String, String),
 }
 
 /// Loads the built-in rules, then every `*.toml` in `user` (a file or a directory), minus `disabled`.

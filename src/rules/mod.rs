@@ -13,8 +13,42 @@ use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-/// Rule files compiled into the binary.
+/// Rule files compiled into the binary, one per provider. OpenAI's come first: where two rules
+/// match the same bytes, the earlier wins.
 pub const BUILTIN: &[(&str, &str)] = &[("openai.toml", include_str!("../../rules/openai.toml"))];
+
+/// The provider ids keyhound knows, as reports, `--provider` and `keyhound.toml` spell them.
+pub const PROVIDERS: &[&str] = &[
+    "openai",
+    "anthropic",
+    "google",
+    "groq",
+    "xai",
+    "openrouter",
+    "huggingface",
+    "replicate",
+    "perplexity",
+    "together",
+    "fireworks",
+    "azure-openai",
+    "deepseek",
+    "mistral",
+    "cohere",
+    "moonshot",
+    "github",
+    "gitlab",
+    "npm",
+    "pypi",
+    "aws",
+    "stripe",
+    "slack",
+    "gcp",
+    "private-key",
+];
+
+/// How many lines around a key `context` looks at, and how many bytes at most on each side.
+pub const CONTEXT_LINES: usize = 5;
+pub const CONTEXT_BYTES: usize = 1024;
 
 /// The bytes that may appear inside a key by default; such a byte may not touch a key on either side.
 pub const DEFAULT_BOUNDARY: &str = "[A-Za-z0-9_-]";
@@ -62,6 +96,29 @@ pub struct RuleSpec {
     /// SHA-256 (hex) of public sample secrets that must never be reported.
     #[serde(default)]
     pub deny_sha256: Vec<String>,
+    /// An offline checksum the `check` group must carry for the `body` group: `crc32-base62`
+    /// (GitHub, npm) or `sha256-base32` (GitHub fine-grained). A key that fails
+    /// it is a placeholder.
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
+    /// Case-insensitive regexes, one of which must match within `CONTEXT_LINES` lines of the key
+    /// (the provider's name, environment variable or base URL). Without it the key shape is not
+    /// a finding, only counted as unattributed.
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// The keywords are context words, not part of the key: the pattern is searched in the lines
+    /// around each keyword hit rather than through it (formats without a prefix).
+    #[serde(default)]
+    pub near_keywords: bool,
+    /// A secret starting with one of these belongs to someone else (`sk-ant-` is Anthropic's).
+    #[serde(default)]
+    pub exclude_prefixes: Vec<String>,
+    /// A secret containing one of these belongs to someone else (`T3BlbkFJ` is OpenAI's marker).
+    #[serde(default)]
+    pub exclude_containing: Vec<String>,
+    /// Every match is a placeholder: public values that look like keys (`pk_live_`).
+    #[serde(default)]
+    pub placeholder: bool,
     #[serde(default)]
     pub references: Vec<String>,
     pub remediation: String,
@@ -77,6 +134,16 @@ fn default_max_len() -> usize {
     256
 }
 
+/// The offline checksums a rule can require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Checksum {
+    /// base62 of the CRC-32 of `body`, 6 characters (GitHub classic tokens, npm).
+    Crc32Base62,
+    /// The first characters of base32(SHA-256(`body`)) (GitHub fine-grained tokens).
+    Sha256Base32,
+}
+
 /// A loaded rule: its spec plus what matching needs, the regex compiled on first use.
 #[derive(Debug)]
 pub struct Rule {
@@ -84,6 +151,7 @@ pub struct Rule {
     /// Where the rule came from (`builtin:openai.toml` or a path).
     pub origin: String,
     regex: OnceLock<Regex>,
+    context: OnceLock<Option<Regex>>,
     boundary: [bool; 256],
     deny: HashSet<[u8; 32]>,
 }
@@ -103,6 +171,7 @@ impl Rule {
             spec,
             origin,
             regex: OnceLock::new(),
+            context: OnceLock::new(),
             boundary,
             deny,
         })
@@ -113,6 +182,17 @@ impl Rule {
         self.regex.get_or_init(|| {
             compile_pattern(&self.spec.pattern).expect("rule patterns are validated when loaded")
         })
+    }
+
+    /// The context regexes as one case-insensitive alternation; `None` when the rule needs none.
+    pub fn context_regex(&self) -> Option<&Regex> {
+        self.context
+            .get_or_init(|| {
+                context_pattern(&self.spec.context).map(|p| {
+                    compile_pattern(&p).expect("context regexes are validated when loaded")
+                })
+            })
+            .as_ref()
     }
 
     /// Whether `b` may appear inside a key, so may not sit right next to one.
@@ -139,6 +219,15 @@ impl Rule {
                 ));
             }
         }
+        if let Some(p) = context_pattern(&self.spec.context) {
+            compile_pattern(&p).map_err(|e| format!("context: {e}"))?;
+        }
+        if self.spec.near_keywords && self.spec.context.is_empty() {
+            return Err("near_keywords needs context regexes (the keywords' own words)".into());
+        }
+        if self.spec.checksum.is_some() && !(names.contains(&"body") && names.contains(&"check")) {
+            return Err("checksum needs the groups `body` and `check` in the pattern".into());
+        }
         if !(0.0..=10.0).contains(&self.spec.severity) {
             return Err("severity must be between 0.0 and 10.0".into());
         }
@@ -150,6 +239,14 @@ fn compile_pattern(pattern: &str) -> Result<Regex, regex::Error> {
     regex::bytes::RegexBuilder::new(pattern)
         .unicode(false)
         .build()
+}
+
+fn context_pattern(context: &[String]) -> Option<String> {
+    if context.is_empty() {
+        return None;
+    }
+    let alts: Vec<String> = context.iter().map(|c| format!("(?:{c})")).collect();
+    Some(format!("(?i){}", alts.join("|")))
 }
 
 fn boundary_table(class: &str) -> Result<[bool; 256], String> {
@@ -189,6 +286,44 @@ impl RuleSet {
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.spec.id == id)
+    }
+
+    /// Keeps the rules of the providers in `only` (all when empty), minus those in `exclude`.
+    /// A provider id that neither keyhound nor a loaded rule knows is an error listing the ids.
+    pub fn select_providers(
+        &mut self,
+        only: &[String],
+        exclude: &[String],
+    ) -> Result<(), RuleError> {
+        let mut known: Vec<&str> = PROVIDERS.to_vec();
+        for r in &self.rules {
+            if !known.contains(&r.spec.provider.as_str()) {
+                known.push(&r.spec.provider);
+            }
+        }
+        if let Some(bad) = only
+            .iter()
+            .chain(exclude)
+            .find(|p| !known.contains(&p.as_str()))
+        {
+            return Err(RuleError::UnknownProvider(bad.clone(), known.join(", ")));
+        }
+        self.rules.retain(|r| {
+            let p = &r.spec.provider;
+            (only.is_empty() || only.contains(p)) && !exclude.contains(p)
+        });
+        Ok(())
+    }
+
+    /// The providers of the loaded rules, in rule order, each once.
+    pub fn providers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.rules {
+            if !out.contains(&r.spec.provider.as_str()) {
+                out.push(&r.spec.provider);
+            }
+        }
+        out
     }
 }
 

@@ -3,6 +3,11 @@
 //!
 //! Tokens: `{alnum:N}`, `{b64url:N}`, `{hex:N}`, `{lower:N}`, `{upper:N}`, `{digit:N}`,
 //! `{repeat:C:N}` (C repeated), `{seq:N}` (an ascending run `abcdef…`); `{{` is a literal `{`.
+//! Checksums over the last N characters written so far: `{crc32:N}` (6 base62 characters, as
+//! GitHub and npm tokens end), `{sha256b32:N:M}` (M base32 characters, GitHub fine-grained
+//! tokens); `{crc32bad:N}` and `{sha256b32bad:N:M}` write a wrong one, for negative examples.
+
+use crate::matcher::checksum;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -60,14 +65,15 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String, TemplateError> {
         let close = rest[open..]
             .find('}')
             .ok_or_else(|| TemplateError(rest[open..].into()))?;
-        out.push_str(&token(&rest[open + 1..open + close], rng)?);
+        let text = token(&rest[open + 1..open + close], &out, rng)?;
+        out.push_str(&text);
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
     Ok(out)
 }
 
-fn token(tok: &str, rng: &mut Rng) -> Result<String, TemplateError> {
+fn token(tok: &str, out: &str, rng: &mut Rng) -> Result<String, TemplateError> {
     let bad = || TemplateError(tok.to_string());
     let parts: Vec<&str> = tok.split(':').collect();
     let count = |s: &str| {
@@ -85,8 +91,37 @@ fn token(tok: &str, rng: &mut Rng) -> Result<String, TemplateError> {
         ["digit", n] => diverse(rng, b"0123456789", count(n)?),
         ["repeat", c, n] if c.chars().count() == 1 => c.repeat(count(n)?),
         ["seq", n] => (0..count(n)?).map(|i| ALNUM[26 + i % 26] as char).collect(),
+        [name @ ("crc32" | "crc32bad"), n] => {
+            let sum = checksum::crc32_base62(tail(out, count(n)?).ok_or_else(bad)?, 6);
+            if name.ends_with("bad") {
+                spoil(&sum)
+            } else {
+                sum
+            }
+        }
+        [name @ ("sha256b32" | "sha256b32bad"), n, m] => {
+            let body = tail(out, count(n)?).ok_or_else(bad)?;
+            let sum = checksum::sha256_base32(body, count(m)?);
+            if name.ends_with("bad") {
+                spoil(&sum)
+            } else {
+                sum
+            }
+        }
         _ => return Err(bad()),
     })
+}
+
+/// The last `n` bytes written so far.
+fn tail(out: &str, n: usize) -> Option<&[u8]> {
+    out.len().checked_sub(n).map(|from| &out.as_bytes()[from..])
+}
+
+/// A checksum with its first character changed, so that it no longer holds.
+fn spoil(sum: &str) -> String {
+    let mut b = sum.as_bytes().to_vec();
+    b[0] = if b[0] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(b).expect("checksums are ASCII")
 }
 
 /// Random text with no run of 4 repeated or sequential characters, so that a generated key is
@@ -116,6 +151,18 @@ mod tests {
         assert_eq!(expand("a{repeat:x:3}b", &mut rng).unwrap(), "axxxb");
         assert_eq!(expand("{seq:6}", &mut rng).unwrap(), "abcdef");
         assert_eq!(expand("{{\"a\": 1}", &mut rng).unwrap(), "{\"a\": 1}");
+    }
+
+    #[test]
+    fn checksums_cover_the_characters_before_them() {
+        let mut rng = Rng::new(3);
+        let s = expand("ghp_{alnum:30}{crc32:30}", &mut rng).unwrap();
+        assert_eq!(s.len(), 40);
+        assert_eq!(&s[34..], checksum::crc32_base62(&s.as_bytes()[4..34], 6));
+        let bad = expand("ghp_{alnum:30}{crc32bad:30}", &mut Rng::new(3)).unwrap();
+        assert_eq!(bad[..34], s[..34]);
+        assert_ne!(bad[34..], s[34..]);
+        assert!(expand("{crc32:5}", &mut rng).is_err());
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct BlobOutcome {
     pub findings: Vec<Finding>,
     pub bytes: u64,
     pub placeholders: u64,
+    /// Weak-format key shapes with no provider named next to them.
+    pub unattributed: u64,
     /// Keys not reported because their line carries an allow marker.
     pub suppressed_inline: u64,
     pub skipped: Vec<Skipped>,

@@ -182,6 +182,11 @@ impl Scanner<'_> {
             .iter()
             .filter(|p| own.contains(p))
             .count() as u64;
+        out.unattributed += found
+            .unattributed
+            .iter()
+            .filter(|p| own.contains(p))
+            .count() as u64;
         if found.keys.is_empty() {
             return;
         }

@@ -62,6 +62,10 @@ pub struct Project {
     pub allow_fingerprints: Vec<String>,
     /// Extra rule files or folders, resolved against the root.
     pub rule_paths: Vec<PathBuf>,
+    /// `[rules] providers` and `exclude_providers`: defaults `--provider` and
+    /// `--exclude-provider` override.
+    pub providers: Vec<String>,
+    pub exclude_providers: Vec<String>,
     pub verify: VerifyDefaults,
 }
 
@@ -99,6 +103,10 @@ struct AllowSection {
 struct RulesSection {
     #[serde(default)]
     paths: Vec<PathBuf>,
+    #[serde(default)]
+    providers: Vec<String>,
+    #[serde(default)]
+    exclude_providers: Vec<String>,
 }
 
 /// Keys of `[verify]` that would send keys elsewhere: a repository must never choose them.
@@ -132,6 +140,8 @@ impl Project {
             }
             self.verify = verify.try_into()?;
         }
+        self.providers.extend(file.rules.providers);
+        self.exclude_providers.extend(file.rules.exclude_providers);
         for rel in file.rules.paths {
             match root {
                 Some(r) => self.rule_paths.push(r.join(rel)),

@@ -56,6 +56,7 @@ fn stderr(out: &std::process::Output) -> String {
 fn listed_ids(out: &std::process::Output) -> Vec<String> {
     stdout(out)
         .lines()
+        .filter(|l| !l.starts_with("# "))
         .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
         .collect()
 }
