@@ -58,7 +58,12 @@ pub struct RuleArgs {
     #[arg(long = "disable-rule", value_name = "ID", global = true)]
     pub disable_rule: Vec<String>,
     /// Only the rules of these providers (comma-separated ids, e.g. `openai,github`).
-    #[arg(long = "provider", value_name = "LIST", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "provider",
+        value_name = "LIST",
+        value_delimiter = ',',
+        global = true
+    )]
     pub provider: Vec<String>,
     /// Leave out the rules of these providers (comma-separated ids).
     #[arg(

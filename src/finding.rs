@@ -157,8 +157,8 @@ pub struct Stats {
     pub findings: u64,
     pub placeholders: u64,
     /// Weak-format key shapes (`sk-` + 32 hex) with no provider named within 5 lines: never
-    /// reported, never attributed by guess. Written only when not zero.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// reported, never attributed by guess.
+    #[serde(default)]
     pub unattributed: u64,
     /// Keys found and not reported, by reason.
     pub suppressed: Suppressed,
@@ -176,10 +176,6 @@ pub struct Stats {
     /// Present with `--verify` (and in `keyhound verify`) only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::verify::VerifyStats>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// Keys found but kept out of the report, counted by what kept them out.

@@ -104,9 +104,7 @@ pub(crate) fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
 fn load_project_rules(src: &RuleSource, project: &Project) -> anyhow::Result<Arc<RuleSet>> {
     let mut extra = project.rule_paths.clone();
     extra.extend(src.extra.iter().cloned());
-    let pick = |cli: &[String], toml: &[String]| {
-        if cli.is_empty() { toml } else { cli }.to_vec()
-    };
+    let pick = |cli: &[String], toml: &[String]| if cli.is_empty() { toml } else { cli }.to_vec();
     let src = RuleSource {
         extra,
         disabled: src.disabled.clone(),
@@ -128,7 +126,11 @@ fn rules_list(src: &RuleSource) -> anyhow::Result<Exit> {
     let set = load_rules(src)?;
     let mut out = io::stdout().lock();
     let listed = set.providers().into_iter().try_for_each(|provider| {
-        let rules: Vec<_> = set.rules.iter().filter(|r| r.spec.provider == provider).collect();
+        let rules: Vec<_> = set
+            .rules
+            .iter()
+            .filter(|r| r.spec.provider == provider)
+            .collect();
         writeln!(out, "# {provider} ({})", plural(rules.len(), "rule"))?;
         rules.iter().try_for_each(|r| {
             writeln!(

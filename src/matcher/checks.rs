@@ -17,8 +17,11 @@ pub enum Verdict {
     Unattributed,
 }
 
-/// Judges the match `caps` found at `start..end` of `hay`.
-pub fn judge(rule: &Rule, hay: &[u8], start: usize, end: usize, caps: &Captures<'_>) -> Verdict {
+/// Judges the match `caps` found in `hay` from offset `w0`: boundaries and context are looked at
+/// around the secret (the `secret` group, else the whole match).
+pub fn judge(rule: &Rule, hay: &[u8], w0: usize, caps: &Captures<'_>) -> Verdict {
+    let span = secret_of(caps);
+    let (start, end) = (w0 + span.start(), w0 + span.end());
     if !left_boundary_ok(rule, hay, start) || (end < hay.len() && rule.is_key_byte(hay[end])) {
         return Verdict::LookAlike;
     }
@@ -38,17 +41,20 @@ pub fn judge(rule: &Rule, hay: &[u8], start: usize, end: usize, caps: &Captures<
     } else {
         body.push(secret_of(caps).as_bytes());
     }
-    if rule.spec.placeholder
+    let placeholder = rule.spec.placeholder
         || is_placeholder(rule, &body)
         || rule.is_denied(secret)
-        || !super::checksum::holds(rule, caps)
-    {
-        return Verdict::Placeholder;
+        || !super::checksum::holds(rule, caps);
+    match (
+        placeholder,
+        rule.spec.near_keywords || context_ok(rule, hay, start, end),
+    ) {
+        (true, true) => Verdict::Placeholder,
+        // A weak-format placeholder with no provider named: nobody's, not even a placeholder.
+        (true, false) => Verdict::LookAlike,
+        (false, true) => Verdict::Key,
+        (false, false) => Verdict::Unattributed,
     }
-    if !rule.spec.near_keywords && !context_ok(rule, hay, start, end) {
-        return Verdict::Unattributed;
-    }
-    Verdict::Key
 }
 
 /// Whether the secret carries another provider's prefix or marker.
@@ -111,6 +117,9 @@ pub fn secret_of<'h>(caps: &Captures<'h>) -> regex::bytes::Match<'h> {
 /// How many leading bytes of the secret are its public kind prefix (`sk-proj-`).
 pub fn prefix_len(caps: &Captures<'_>) -> usize {
     let secret = secret_of(caps);
+    if let Some(p) = caps.name("prefix") {
+        return p.end().saturating_sub(secret.start());
+    }
     ["left", "body"]
         .iter()
         .find_map(|g| caps.name(g))
@@ -135,6 +144,15 @@ fn left_boundary_ok(rule: &Rule, hay: &[u8], start: usize) -> bool {
 }
 
 fn is_placeholder(rule: &Rule, body: &[&[u8]]) -> bool {
+    if let Some(min) = rule.spec.min_digits {
+        let digits = body
+            .iter()
+            .flat_map(|p| p.iter())
+            .filter(|b| b.is_ascii_digit());
+        if digits.count() < min {
+            return true;
+        }
+    }
     if let Some(min) = rule.spec.min_distinct {
         let mut seen = [false; 256];
         body.iter()

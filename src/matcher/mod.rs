@@ -63,8 +63,10 @@ pub struct Matcher {
     max_decode_depth: usize,
 }
 
-/// Keywords shorter than this get no encoded forms: their base64 forms would be too short to select.
+/// Keywords shorter than this get no base64 forms: they would be too short to select.
 const MIN_ENCODED_KEYWORD: usize = 6;
+/// Keywords shorter than this get no UTF-16 form (`ghp_` has one: 7 bytes with its NULs).
+const MIN_UTF16_KEYWORD: usize = 4;
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>, max_decode_depth: usize) -> Self {
@@ -235,7 +237,7 @@ impl Matcher {
                         break;
                     }
                 }
-                match checks::judge(rule, hay, start, end, &caps) {
+                match checks::judge(rule, hay, w0, &caps) {
                     Verdict::LookAlike => {}
                     Verdict::Placeholder => found.placeholders.push(outer(start, false)),
                     Verdict::Unattributed => found.unattributed.push(outer(start, false)),
@@ -268,10 +270,13 @@ fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>,
     };
     for (k, kw) in keywords.iter().enumerate() {
         add(kw.clone(), k, Encoding::Plain);
-        if max_decode_depth == 0 || kw.len() < MIN_ENCODED_KEYWORD {
+        if max_decode_depth == 0 || kw.len() < MIN_UTF16_KEYWORD {
             continue;
         }
         add(decode::utf16_form(kw), k, Encoding::Utf16);
+        if kw.len() < MIN_ENCODED_KEYWORD {
+            continue;
+        }
         for form in decode::base64_needles(kw) {
             add(form.text.clone(), k, Encoding::Base64(form));
         }

@@ -1,5 +1,6 @@
 //! `keyhound rules check`: every rule validated, every example run through the real matcher.
-//! Positive examples must be found by their rule; negative examples by no rule at all.
+//! Positive examples must be found by their rule; negative examples by no rule of the same
+//! provider (a string one provider must not claim may well be another's key).
 
 use super::RuleSet;
 use super::template::{Rng, expand};
@@ -44,7 +45,7 @@ pub fn check_rules(rules: Arc<RuleSet>) -> CheckReport {
         if !is_pascal_case(&rule.spec.name) {
             fail(format!("name {:?} is not PascalCase", rule.spec.name));
         }
-        if rule.spec.examples.is_empty() {
+        if rule.spec.examples.is_empty() && !rule.spec.placeholder {
             fail("no examples: a rule is tested by its examples".into());
         }
         let mut count = 0;
@@ -59,10 +60,13 @@ pub fn check_rules(rules: Arc<RuleSet>) -> CheckReport {
                     }
                 };
                 let found = matcher.find(text.as_bytes()).keys;
+                let own = found
+                    .iter()
+                    .find(|m| rules.rules[m.rule].spec.provider == rule.spec.provider);
                 if positive && !found.iter().any(|m| m.rule == ri) {
                     fail(format!("example {template:?} (seed {seed}) is not found"));
-                } else if !positive && !found.is_empty() {
-                    let by = &rules.rules[found[0].rule].spec.id;
+                } else if let Some(m) = own.filter(|_| !positive) {
+                    let by = &rules.rules[m.rule].spec.id;
                     fail(format!(
                         "negative example {template:?} (seed {seed}) is found by {by}"
                     ));

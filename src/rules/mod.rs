@@ -15,7 +15,43 @@ use std::sync::OnceLock;
 
 /// Rule files compiled into the binary, one per provider. OpenAI's come first: where two rules
 /// match the same bytes, the earlier wins.
-pub const BUILTIN: &[(&str, &str)] = &[("openai.toml", include_str!("../../rules/openai.toml"))];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("openai.toml", include_str!("../../rules/openai.toml")),
+    ("anthropic.toml", include_str!("../../rules/anthropic.toml")),
+    ("google.toml", include_str!("../../rules/google.toml")),
+    ("groq.toml", include_str!("../../rules/groq.toml")),
+    ("xai.toml", include_str!("../../rules/xai.toml")),
+    (
+        "openrouter.toml",
+        include_str!("../../rules/openrouter.toml"),
+    ),
+    (
+        "huggingface.toml",
+        include_str!("../../rules/huggingface.toml"),
+    ),
+    ("replicate.toml", include_str!("../../rules/replicate.toml")),
+    (
+        "perplexity.toml",
+        include_str!("../../rules/perplexity.toml"),
+    ),
+    ("together.toml", include_str!("../../rules/together.toml")),
+    ("fireworks.toml", include_str!("../../rules/fireworks.toml")),
+    (
+        "azure-openai.toml",
+        include_str!("../../rules/azure-openai.toml"),
+    ),
+    ("deepseek.toml", include_str!("../../rules/deepseek.toml")),
+    ("mistral.toml", include_str!("../../rules/mistral.toml")),
+    ("cohere.toml", include_str!("../../rules/cohere.toml")),
+    ("moonshot.toml", include_str!("../../rules/moonshot.toml")),
+    ("github.toml", include_str!("../../rules/github.toml")),
+    ("gitlab.toml", include_str!("../../rules/gitlab.toml")),
+    ("npm.toml", include_str!("../../rules/npm.toml")),
+    ("pypi.toml", include_str!("../../rules/pypi.toml")),
+    ("aws.toml", include_str!("../../rules/aws.toml")),
+    ("stripe.toml", include_str!("../../rules/stripe.toml")),
+    ("slack.toml", include_str!("../../rules/slack.toml")),
+];
 
 /// The provider ids keyhound knows, as reports, `--provider` and `keyhound.toml` spell them.
 pub const PROVIDERS: &[&str] = &[
@@ -87,6 +123,9 @@ pub struct RuleSpec {
     /// Minimum number of distinct characters in the body.
     #[serde(default)]
     pub min_distinct: Option<usize>,
+    /// Minimum number of digits in the body (formats without a prefix: words are not keys).
+    #[serde(default)]
+    pub min_digits: Option<usize>,
     /// Longest run of repeated or sequential characters allowed in the body.
     #[serde(default)]
     pub max_run: Option<usize>,

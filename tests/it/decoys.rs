@@ -1,12 +1,14 @@
 //! Look-alikes and placeholders: each must give no finding and exit 0; the placeholders that look
 //! like keys but for their body (`sk-proj-AAAA…`, runs of six) are counted in `stats.placeholders`.
+//! They are OpenAI look-alikes, scanned with OpenAI's rules (`--provider openai`); where one is
+//! another provider's well-formed key (Stripe's), a test says so.
 
 use crate::util::*;
 
 /// Scans `text` (as a file named `name`) and requires a clean scan with `placeholders` counted.
 fn clean(name: &str, text: &str, placeholders: u64) -> Report {
     let dir = tree(&[(name, text.as_bytes())]);
-    let (code, report) = scan_json(dir.path(), &[]);
+    let (code, report) = scan_json(dir.path(), &["--provider", "openai"]);
     assert!(report.findings.is_empty(), "{:#?}\n{text}", report.findings);
     assert_eq!(code, 0);
     assert!(report.complete && report.skipped.is_empty());
@@ -158,6 +160,8 @@ fn redacted_keys_as_error_messages_and_dashboards_print_them() {
     clean("error.log", &text, 0);
 }
 
+/// Stripe-shaped strings, even with OpenAI's marker inside, are never OpenAI keys; well-formed,
+/// they are Stripe's (test-mode keys at a low severity).
 #[test]
 fn stripe_keys() {
     let text = make(
@@ -166,6 +170,20 @@ fn stripe_keys() {
         5,
     );
     clean("stripe.env", &text, 0);
+    let dir = tree(&[("stripe.env", text.as_bytes())]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "kh.stripe.secret-live",
+            "kh.stripe.secret-test",
+            "kh.stripe.restricted-live",
+            "kh.stripe.secret-live"
+        ]
+    );
+    assert!(report.findings.iter().all(|f| f.provider == "stripe"));
 }
 
 #[test]

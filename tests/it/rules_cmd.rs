@@ -76,7 +76,8 @@ fn rules_list_lists_every_builtin_rule() {
         assert!(builtin.iter().any(|b| b == id), "{id} is not built in");
     }
     let text = stdout(&out);
-    let first = text.lines().next().unwrap();
+    assert_eq!(text.lines().next(), Some("# openai (6 rules)"));
+    let first = text.lines().nth(1).unwrap();
     assert!(
         first.contains("OpenAI project API key (sk-proj-)"),
         "{first}"

@@ -68,6 +68,8 @@ pub struct Stats {
     pub bytes: u64,
     pub findings: u64,
     pub placeholders: u64,
+    /// Weak-format key shapes with no provider named next to them.
+    pub unattributed: u64,
     pub suppressed: Suppressed,
     pub skipped: u64,
     pub ignored: u64,
