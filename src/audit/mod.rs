@@ -61,10 +61,10 @@ pub fn run(cfg: &AuditConfig) -> anyhow::Result<Exit> {
     let found = in_shard(d.found, cfg);
     if cfg.list {
         let mut out = crate::open_output(&cfg.common)?;
-        for f in &found {
-            writeln!(out, "{}", f.rel)?;
-        }
-        out.commit()?;
+        let listed = (found.iter())
+            .try_for_each(|f| writeln!(out, "{}", f.rel))
+            .and_then(|()| out.commit());
+        crate::ignore_broken_pipe(listed)?;
         return Ok(if missing { Exit::Error } else { Exit::Clean });
     }
     let exit = audit(cfg, &found)?;
@@ -86,10 +86,10 @@ fn list_urls(cfg: &AuditConfig, file: &std::path::Path) -> anyhow::Result<Exit> 
         .with_context(|| format!("{}: cannot read the list of repositories", file.display()))?;
     let spec = cfg.shard.unwrap_or(shard::ShardSpec { index: 1, count: 1 });
     let mut out = crate::open_output(&cfg.common)?;
-    for url in shard::select_urls(&text, spec) {
-        writeln!(out, "{url}")?;
-    }
-    out.commit()?;
+    let listed = (shard::select_urls(&text, spec).iter())
+        .try_for_each(|url| writeln!(out, "{url}"))
+        .and_then(|()| out.commit());
+    crate::ignore_broken_pipe(listed)?;
     Ok(Exit::Clean)
 }
 

@@ -344,6 +344,38 @@ fn r14_9_keyhound_ci_into_a_closed_pipe_ends_with_its_usual_exit_code() {
     assert!(summary.contains("1 leaked key"), "{summary}");
 }
 
+#[test]
+fn r14_9_audit_lists_into_a_closed_pipe_end_with_exit_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["a", "b"] {
+        let repo = dir.path().join(name);
+        std::fs::create_dir(&repo).expect("mkdir");
+        git(&repo, &["init", "-q"]);
+    }
+    let urls = dir.path().join("urls.txt");
+    std::fs::write(
+        &urls,
+        "https://example.com/a.git\nhttps://example.com/b.git\n",
+    )
+    .expect("write");
+    let urls = urls.to_str().unwrap();
+    let runs: [&[&str]; 2] = [
+        &["audit", "--list", "."],
+        &["audit", "--list", "--repos", urls],
+    ];
+    for args in runs {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let status = Command::new(assert_cmd::cargo::cargo_bin("keyhound"))
+            .current_dir(dir.path())
+            .args(args)
+            .stdout(writer)
+            .status()
+            .expect("keyhound runs");
+        assert_eq!(status.code(), Some(0), "{args:?}");
+    }
+}
+
 // ---- 11. Names cannot send the terminal escape sequences
 
 /// Asserts `text` holds no escape, bell or carriage return.
