@@ -19,8 +19,9 @@ pub enum Command {
     Git(GitArgs),
     /// Ask OpenAI whether the keys on standard input (one a line) still work.
     Verify(VerifyCmdArgs),
-    /// Gate a GitHub Actions run on the commits of its event (pull request, merge queue, push);
-    /// writes annotations, the job summary, step outputs and, with --sarif, code scanning's SARIF.
+    /// Gate a GitHub Actions run (pull request, merge queue, push) or a GitLab CI pipeline (merge
+    /// request, push) on its commits; on GitHub writes annotations, the job summary, step outputs
+    /// and, with --sarif, code scanning's SARIF.
     Ci(CiArgs),
     /// Audit repositories (or folders of clones): every key in their histories and work trees,
     /// one entry per key with since when, where, whether still at HEAD and live, what to do.
@@ -121,8 +122,25 @@ pub struct GitArgs {
     /// input (or the pre-commit framework's PRE_COMMIT_* variables) that the remote lacks.
     #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg"])]
     pub pre_push: bool,
-    /// Also scan reflogs, stash entries and unreachable objects.
+    /// Run as a server's pre-receive hook: reject a push whose new commits (those no existing ref
+    /// reaches) add a key, reading git's `old new ref` lines on standard input and the pushed
+    /// objects from git's quarantine.
     #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg", "pre_push"])]
+    pub pre_receive: bool,
+    /// With --pre-receive: the time budget in seconds, after which the push is let through with
+    /// a warning (GitHub Enterprise ends pre-receive hooks at 5 s).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 4.0,
+        requires = "pre_receive"
+    )]
+    pub timeout: f64,
+    /// With --pre-receive: reject the push when the time budget runs out.
+    #[arg(long, requires = "pre_receive")]
+    pub fail_closed: bool,
+    /// Also scan reflogs, stash entries and unreachable objects.
+    #[arg(long, conflicts_with_all = ["staged", "range", "commit_msg", "pre_push", "pre_receive"])]
     pub all_objects: bool,
     /// Blobs larger than SIZE are streamed through `git cat-file` instead of read whole.
     #[arg(long, value_name = "SIZE", default_value = "64M")]

@@ -122,7 +122,16 @@ pub struct GitConfig {
     /// With `--staged --files`: report only keys in these paths (the framework may split a
     /// commit's files over several runs).
     pub only: Option<Vec<PathBuf>>,
+    /// With `--pre-receive`: how long the push may wait, and whether it is rejected after that.
+    pub budget: Option<Budget>,
     pub common: Common,
+}
+
+/// A pre-receive hook's time budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    pub timeout: std::time::Duration,
+    pub fail_closed: bool,
 }
 
 /// Everything `keyhound ci` needs besides GitHub's environment.
@@ -402,11 +411,28 @@ fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
         (None, false) => match args.commit_msg {
             Some(file) => GitMode::CommitMsg(file),
             None if args.pre_push => GitMode::PrePush,
+            None if args.pre_receive => GitMode::PreReceive,
             None => GitMode::History,
         },
     };
+    let budget = match args.pre_receive {
+        true => Some(Budget {
+            timeout: std::time::Duration::try_from_secs_f64(args.timeout)
+                .ok()
+                .filter(|t| !t.is_zero())
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "--timeout {}: expected seconds above 0",
+                        args.timeout
+                    ))
+                })?,
+            fail_closed: args.fail_closed,
+        }),
+        false => None,
+    };
     Ok(GitConfig {
         repo: args.repo,
+        budget,
         mode,
         all_objects: args.all_objects,
         max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,

@@ -53,7 +53,10 @@ pub enum Exit {
 pub fn run(config: Config) -> anyhow::Result<Exit> {
     match config {
         Config::Scan(cfg) => scan(&cfg),
-        Config::Git(cfg) => git(&cfg),
+        Config::Git(cfg) => match cfg.budget {
+            Some(budget) => pre_receive(cfg, budget),
+            None => git(&cfg),
+        },
         Config::Verify(common) => verify_stdin(&common),
         Config::RulesList(src) => rules_list(&src),
         Config::RulesCheck(src) => rules_check(&src),
@@ -291,9 +294,41 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
     let hook = match cfg.mode {
         config::GitMode::Staged | config::GitMode::CommitMsg(_) => Some(report::Hook::Commit),
         config::GitMode::PrePush => Some(report::Hook::Push),
+        config::GitMode::PreReceive => Some(report::Hook::Receive),
         _ => None,
     };
     finish(common, &rules, done, out, hook)
+}
+
+/// `keyhound git --pre-receive`: the scan within its time budget. Past it the push goes through
+/// with a warning (a hook that outlives the server's limit fails every push), or with
+/// `--fail-closed` is rejected.
+fn pre_receive(cfg: GitConfig, budget: config::Budget) -> anyhow::Result<Exit> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(git(&cfg));
+    });
+    let secs = budget.timeout.as_secs_f64();
+    match rx.recv_timeout(budget.timeout) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) if budget.fail_closed => {
+            eprintln!(
+                "keyhound: the pushed commits could not be scanned for leaked keys within {secs}s: \
+                 push rejected (--fail-closed). Push fewer commits at a time."
+            );
+            Ok(Exit::Error)
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            eprintln!(
+                "keyhound: warning: the pushed commits could not be scanned for leaked keys within \
+                 {secs}s: push let through unscanned. Scan them with `keyhound git --range OLD..NEW`."
+            );
+            Ok(Exit::Clean)
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            anyhow::bail!("the pre-receive scan stopped without a result")
+        }
+    }
 }
 
 /// Scans a repository as `opts` says, with the rules and suppressions of its root files (read

@@ -2,11 +2,13 @@
 //! gates on the event's commits (`event`), reads the repository's allow-lists from a pull
 //! request's base so a PR cannot allow its own keys, and writes annotations, the job summary,
 //! step outputs (`github`) and, with `--sarif`, the state of the checked-out tree for code
-//! scanning.
+//! scanning. In GitLab CI (`gitlab`) it reads the pipeline's variables instead and prints no
+//! GitHub workflow commands.
 
 mod attribute;
 pub mod event;
 pub mod github;
+pub mod gitlab;
 
 use crate::config::{CiConfig, Format, GitMode};
 use crate::scan::git::{self, GitOptions};
@@ -18,8 +20,13 @@ use std::path::Path;
 
 /// Runs `keyhound ci`.
 pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
-    crate::diag::for_runner();
-    let env = GithubEnv::from_env()?;
+    let on_gitlab = gitlab::detected();
+    let env = if on_gitlab {
+        gitlab::from_env()?
+    } else {
+        crate::diag::for_runner();
+        GithubEnv::from_env()?
+    };
     let lookup = Lookup(
         git2::Repository::open_ext(
             &env.workspace,
@@ -27,23 +34,36 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
             std::iter::empty::<&std::ffi::OsStr>(),
         )
         .with_context(|| {
+            let (var, how) = if on_gitlab {
+                ("CI_PROJECT_DIR", "check the job's GIT_STRATEGY")
+            } else {
+                ("GITHUB_WORKSPACE", "run actions/checkout first")
+            };
             format!(
-                "{}: not a git repository (GITHUB_WORKSPACE); run actions/checkout first",
+                "{}: not a git repository ({var}); {how}",
                 env.workspace.display()
             )
         })?,
     );
     let plan = event::plan(&env, cfg.range.as_deref(), &lookup)?;
     for w in &plan.warnings {
-        github::warning(w);
+        if on_gitlab {
+            crate::diag::eprint(&format!("keyhound: warning: {w}"));
+        } else {
+            github::warning(w);
+        }
     }
     if let Some(refspec) = &plan.fetch {
         fetch(&env.workspace, refspec)?;
     }
     if let Some(missing) = plan.needs.iter().find(|c| !lookup.has_commit(c)) {
+        let how = if on_gitlab {
+            "set the job's variable `GIT_DEPTH: 0`"
+        } else {
+            "check out with actions/checkout and `fetch-depth: 0`"
+        };
         bail!(
-            "commit {missing} is not in this clone, so the event's commits cannot be scanned: \
-             check out with actions/checkout and `fetch-depth: 0`"
+            "commit {missing} is not in this clone, so the event's commits cannot be scanned: {how}"
         );
     }
     let (what, mode) = match &plan.scope {
@@ -59,7 +79,7 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     // What the scan and the report print holds file names and file content that a pull request
     // controls: the runner must not read workflow commands in it.
     let to_stdout = crate::output::is_stdout(common.output.as_deref());
-    let paused = github::Paused::start(to_stdout && common.format == Format::Human);
+    let paused = github::Paused::start(!on_gitlab && to_stdout && common.format == Format::Human);
     let (rules, done, common) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
     let common = &common;
     let (mut report, gate_hit) = crate::build_report(common, &rules, done);
@@ -67,7 +87,7 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
     let written = crate::write_report(common, &report, &mut out).and_then(|()| out.commit());
     crate::ignore_broken_pipe(written)?;
     paused.resume();
-    if common.format == Format::Human || !to_stdout {
+    if !on_gitlab && (common.format == Format::Human || !to_stdout) {
         let notes = github::annotations(&report, &mut std::io::stdout().lock());
         crate::ignore_broken_pipe(notes)?;
     }

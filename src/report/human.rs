@@ -159,6 +159,15 @@ fn write_hook_advice(hook: Hook, n: u64, urls: &[&str], out: &mut dyn Write) -> 
              `git rebase -i` for older ones), load it from an environment variable or a secret \
              store, and push again.",
         ),
+        Hook::Receive => (
+            format!(
+                "Push rejected by keyhound on the server: {keys} in the pushed commits; \
+                 the server kept none of them."
+            ),
+            "Remove it from the commits that hold it (`git commit --amend` for the last one, \
+             `git rebase -i` for older ones), load it from an environment variable or a secret \
+             store, and push again.",
+        ),
     };
     writeln!(out, "{stopped} For each, one of:")?;
     writeln!(out, "  1. {remove}")?;

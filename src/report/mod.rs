@@ -43,6 +43,8 @@ pub enum Hook {
     Commit,
     /// pre-push: the commits exist, but have not left the machine.
     Push,
+    /// pre-receive: a server refuses the commits a push brings.
+    Receive,
 }
 
 impl ScanReport<'_> {

@@ -40,6 +40,8 @@ pub enum GitMode {
     CommitMsg(PathBuf),
     /// What a push sends, as a pre-push hook is told.
     PrePush,
+    /// The commits a push brings to a server, as its pre-receive hook is told.
+    PreReceive,
     /// Only the tree HEAD has checked out: the state code scanning shows.
     Tree,
 }
@@ -107,7 +109,7 @@ pub fn scan(
     scanner.progress.set_phase(match &opts.mode {
         GitMode::History | GitMode::CommitMsg(_) => "scanning history",
         GitMode::Tree => "scanning HEAD's tree",
-        GitMode::Range(_) | GitMode::PrePush => "scanning new commits",
+        GitMode::Range(_) | GitMode::PrePush | GitMode::PreReceive => "scanning new commits",
         GitMode::Staged => "scanning the index",
     });
     let mut outcome = match &opts.mode {
@@ -131,6 +133,10 @@ pub fn scan(
         GitMode::Staged => diff::scan_staged(&ctx, &repo)?,
         GitMode::CommitMsg(_) => unreachable!("handled above"),
         GitMode::PrePush => match push::range(&repo)? {
+            Some(range) => diff::scan_range(&ctx, &repo, &range)?,
+            None => GitOutcome::default(),
+        },
+        GitMode::PreReceive => match push::received(&repo)? {
             Some(range) => diff::scan_range(&ctx, &repo, &range)?,
             None => GitOutcome::default(),
         },

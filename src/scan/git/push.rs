@@ -98,3 +98,44 @@ fn tips(repo: &Repository, glob: &str) -> Vec<Oid> {
         .filter_map(|r| r.peel_to_commit().ok().map(|c| c.id()))
         .collect()
 }
+
+/// The pre-receive hook: the rev-list tokens for the commits a push brings (`new … ^tip …`,
+/// hiding every commit an existing ref reaches, branches and tags alike); None when the push
+/// only deletes refs. git gives one `<old> <new> <ref>` line per updated ref on standard input
+/// and the pushed objects in its quarantine (GIT_OBJECT_DIRECTORY, with the repository's own
+/// objects as an alternate), which the repository is opened from.
+pub(super) fn received(repo: &Repository) -> anyhow::Result<Option<String>> {
+    let mut lines = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        lines.push(line?);
+    }
+    Ok(received_tokens(repo, &lines))
+}
+
+fn received_tokens(repo: &Repository, lines: &[String]) -> Option<String> {
+    let commit = |oid: Oid| repo.find_object(oid, None).ok()?.peel_to_commit().ok();
+    let new: Vec<Oid> = lines
+        .iter()
+        .filter_map(|line| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let [_, new, _] = parts[..] else {
+                return None;
+            };
+            let oid = Oid::from_str(new).ok().filter(|o| !o.is_zero())?;
+            commit(oid).map(|c| c.id())
+        })
+        .collect();
+    if new.is_empty() {
+        return None;
+    }
+    let mut hide = tips(repo, "refs/*");
+    hide.sort();
+    hide.dedup();
+    let tokens = new.iter().map(Oid::to_string);
+    Some(
+        tokens
+            .chain(hide.iter().map(|h| format!("^{h}")))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
