@@ -312,17 +312,17 @@ fn pre_receive(cfg: GitConfig, budget: config::Budget) -> anyhow::Result<Exit> {
     match rx.recv_timeout(budget.timeout) {
         Ok(result) => result,
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) if budget.fail_closed => {
-            eprintln!(
+            diag::eprint(&format!(
                 "keyhound: the pushed commits could not be scanned for leaked keys within {secs}s: \
                  push rejected (--fail-closed). Push fewer commits at a time."
-            );
+            ));
             Ok(Exit::Error)
         }
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            eprintln!(
+            diag::eprint(&format!(
                 "keyhound: warning: the pushed commits could not be scanned for leaked keys within \
                  {secs}s: push let through unscanned. Scan them with `keyhound git --range OLD..NEW`."
-            );
+            ));
             Ok(Exit::Clean)
         }
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
