@@ -377,8 +377,9 @@ fn packed_repo() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     })
 }
 
-/// Copies the packed repository, writes `pack` and `idx` over its own, runs `keyhound git`.
-fn scan_damaged_pack(pack: &[u8], idx: &[u8]) -> std::process::Output {
+/// Copies the packed repository, writes `pack` and `idx` over its own, runs `keyhound git`
+/// starting at `reader` (`KEYHOUND_GIT_READER`: `packs`, `git` or `libgit2`).
+fn scan_damaged_pack(pack: &[u8], idx: &[u8], reader: &str) -> std::process::Output {
     let (repo, pack_path, idx_path) = packed_repo();
     let copy = tempfile::tempdir().unwrap();
     copy_dir(repo.path(), copy.path());
@@ -393,6 +394,7 @@ fn scan_damaged_pack(pack: &[u8], idx: &[u8]) -> std::process::Output {
         .args(["git", "--format", "json", "."])
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("KEYHOUND_GIT_READER", reader)
         .timeout(HANG);
     cmd.output().expect("keyhound runs")
 }
@@ -417,11 +419,12 @@ proptest! {
     fn fuzz_pack_reader(
         pack_edits in vec(edit(), 0..4),
         idx_edits in vec(edit(), 0..4),
+        reader in proptest::sample::select(&["packs", "git", "libgit2"][..]),
     ) {
         let (_, pack, idx) = packed_repo();
         let pack = apply(std::fs::read(pack).unwrap(), &pack_edits);
         let idx = apply(std::fs::read(idx).unwrap(), &idx_edits);
-        let out = scan_damaged_pack(&pack, &idx);
+        let out = scan_damaged_pack(&pack, &idx, reader);
         let code = out.status.code();
         prop_assert!(
             matches!(code, Some(0..=2)),
@@ -457,12 +460,16 @@ fn fuzz_seeds_are_valid() {
     };
     Project::parse(&files, Some(root.path())).expect("the seed config parses");
     let (_, pack, idx) = packed_repo();
-    let out = scan_damaged_pack(&std::fs::read(pack).unwrap(), &std::fs::read(idx).unwrap());
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "the intact repository has findings"
-    );
+    let (pack, idx) = (std::fs::read(pack).unwrap(), std::fs::read(idx).unwrap());
+    for reader in ["packs", "git", "libgit2"] {
+        let out = scan_damaged_pack(&pack, &idx, reader);
+        let code = out.status.code();
+        assert_eq!(
+            code,
+            Some(1),
+            "{reader}: the intact repository has findings"
+        );
+    }
 }
 
 /// Found by `fuzz_templates` and `fuzz_rule_loader`: a rule example with a huge count aborted
