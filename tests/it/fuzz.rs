@@ -283,7 +283,31 @@ fn archive_seeds() -> Vec<Vec<u8>> {
         tar.clone(),
         gzip_bytes(&tar),
         tar_bytes(&[("inner.zip", &zip)]),
+        tar_with_extensions(env),
+        gzip_bytes(&zip),
     ]
+}
+
+/// A tar with a PAX record, a GNU long name and a symlink, then a plain member.
+fn tar_with_extensions(env: &[u8]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let record = b"30 comment=a PAX comment here\n";
+    let mut pax = tar::Header::new_ustar();
+    pax.set_entry_type(tar::EntryType::XHeader);
+    pax.set_size(record.len() as u64);
+    b.append_data(&mut pax, "PaxHeader/a", &record[..]).unwrap();
+    let mut long = tar::Header::new_gnu();
+    long.set_size(env.len() as u64);
+    long.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut long, "d/".repeat(60) + "a.env", env)
+        .unwrap();
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    b.append_link(&mut link, "link", "d/a.env").unwrap();
+    let mut plain = tar::Header::new_ustar();
+    plain.set_size(env.len() as u64);
+    b.append_data(&mut plain, "b.env", env).unwrap();
+    b.into_inner().unwrap()
 }
 
 proptest! {
@@ -444,7 +468,9 @@ fn fuzz_seeds_are_valid() {
     let set = load_rule_files(&[path], &[]).expect("the seed rule loads");
     assert!(check_rules(Arc::new(set)).ok());
     for (i, data) in archive_seeds().iter().enumerate() {
-        let name = ["x.zip", "x.zip", "x.gz", "x.tar", "x.tgz", "x.tar"][i];
+        let name = [
+            "x.zip", "x.zip", "x.gz", "x.tar", "x.tgz", "x.tar", "x.tar", "x.gz",
+        ][i];
         assert!(
             !scan_bytes(name, data).findings.is_empty(),
             "archive seed {i}"
