@@ -216,6 +216,7 @@ pub fn report(
         generated_at: head.generated_at,
         secrets_shown: head.secrets_shown,
         verified: head.verified,
+        providers: head.providers,
         keys,
         suppressed,
         repositories,
@@ -231,6 +232,7 @@ pub struct ReportHead {
     pub generated_at: String,
     pub secrets_shown: bool,
     pub verified: bool,
+    pub providers: Vec<String>,
 }
 
 /// Risk, then at HEAD, then most recently seen, then fingerprint.

@@ -48,6 +48,14 @@ fn read_parts(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, AuditReport)>> 
         .collect()
 }
 
+/// Every provider any part looked for, sorted, each once.
+fn providers(parts: &[AuditReport]) -> Vec<String> {
+    let mut all: Vec<String> = parts.iter().flat_map(|p| p.providers.clone()).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 /// Joins checked shard reports; `redact` shortens whole keys to their redacted form.
 pub fn merge(parts: Vec<AuditReport>, redact: bool) -> anyhow::Result<AuditReport> {
     let first = parts.first().context("no shard reports to merge")?;
@@ -57,6 +65,7 @@ pub fn merge(parts: Vec<AuditReport>, redact: bool) -> anyhow::Result<AuditRepor
         generated_at: crate::verify::clock::rfc3339(crate::verify::clock::unix_now()),
         secrets_shown: first.secrets_shown && !redact,
         verified: first.verified,
+        providers: providers(&parts),
     };
     let redactor = Redactor::new(redact)?;
     let mut gathered = Vec::new();

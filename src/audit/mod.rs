@@ -169,6 +169,7 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
         generated_at: crate::verify::clock::rfc3339(crate::verify::clock::unix_now()),
         secrets_shown: common.show_secrets,
         verified: verdicts.is_some(),
+        providers: crate::report::providers(&rules),
     };
     let report = aggregate::report(entries, repos, head);
     let sink = Sink {

@@ -17,6 +17,9 @@ pub struct AuditReport {
     pub secrets_shown: bool,
     /// Whether the keys were verified (`--verify`); without it every verdict is `not_checked`.
     pub verified: bool,
+    /// The providers whose keys the rules look for, sorted: keys of any other provider are not
+    /// looked for, so an audit without keys says nothing of them.
+    pub providers: Vec<String>,
     /// Keys at least one place reports, most at risk first.
     pub keys: Vec<KeyEntry>,
     /// Keys found only on lines marked as allowed (`keyhound:allow` and peers' markers): an audit

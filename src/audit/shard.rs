@@ -757,6 +757,7 @@ mod tests {
             generated_at: "2025-01-01T00:00:00Z".into(),
             secrets_shown: false,
             verified: false,
+            providers: vec![],
             keys: vec![],
             suppressed: vec![],
             repositories: vec![],

@@ -36,6 +36,7 @@ struct Audit {
     generated_at: String,
     secrets_shown: bool,
     verified: bool,
+    providers: Vec<String>,
     keys: Vec<Key>,
     suppressed: Vec<Key>,
     repositories: Vec<RepoAudit>,
@@ -1946,6 +1947,30 @@ fn an_audit_of_a_folder_without_repositories_says_so_and_exits_2() {
             stderr(&out)
         );
         assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_clean_audit_says_which_providers_keys_it_looked_for() {
+    let root = Root::new();
+    let repo = root.repo("repo");
+    repo.write("README.md", "nothing\n");
+    repo.commit("clean");
+    let path = repo.path().to_str().unwrap();
+    let (code, report, err) = audit_json(root.path(), &[path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        report.providers.contains(&"openai".to_string()),
+        "{:?}",
+        report.providers
+    );
+    let listed = report.providers.join(", ");
+    for format in ["human", "markdown", "html"] {
+        let text = stdout(&audit_out(root.path(), &["--format", format, path]));
+        assert!(
+            text.contains(&format!("Keys looked for: {listed} (no other provider")),
+            "{format}:\n{text}"
+        );
     }
 }
 

@@ -3,8 +3,8 @@
 //! table and each key's details with its checklist. Every piece of text is escaped.
 
 use super::{
-    NOT_VERIFIED, at_head_label, day, kind_label, megabytes, provenance, short_sha, sighting_day,
-    status_label, unverified, verdict_label,
+    NOT_VERIFIED, at_head_label, day, kind_label, looked_for, megabytes, provenance, short_sha,
+    sighting_day, status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, Location, RISKS, Sighting, Summary};
 use crate::report::plural;
@@ -119,6 +119,11 @@ fn write_header(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
         )
     };
     writeln!(out, "<p class=\"lead\">{}</p>", escape_html(&lead))?;
+    writeln!(
+        out,
+        "<p class=\"meta\" id=\"providers\">{}</p>",
+        escape_html(&looked_for(report))
+    )?;
     if unverified(report) {
         writeln!(
             out,

@@ -2,8 +2,8 @@
 //! checklist, keys on allow-marked lines, and incomplete repositories. Colour only when asked for.
 
 use super::{
-    NOT_VERIFIED, at_head_label, kind_label, megabytes, provenance, short_sha, sighting_day,
-    status_label, unverified, verdict_label,
+    NOT_VERIFIED, at_head_label, kind_label, looked_for, megabytes, provenance, short_sha,
+    sighting_day, status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Sighting};
 use crate::report::plural;
@@ -102,6 +102,7 @@ fn write_summary(report: &AuditReport, paint: &Paint, out: &mut dyn Write) -> io
         scanned.push_str(&format!("; {n} not read in full (see the end)"));
     }
     writeln!(out, "{scanned}.")?;
+    writeln!(out, "{}", clean(&looked_for(report)))?;
     if unverified(report) {
         writeln!(out, "{NOT_VERIFIED}")?;
     }

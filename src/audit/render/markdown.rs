@@ -3,8 +3,8 @@
 //! neither break a table nor inject HTML; keyhound's own remediation keeps its code spans.
 
 use super::{
-    NOT_VERIFIED, at_head_label, kind_label, megabytes, provenance, short_sha, sighting_day,
-    status_label, unverified, verdict_label,
+    NOT_VERIFIED, at_head_label, kind_label, looked_for, megabytes, provenance, short_sha,
+    sighting_day, status_label, unverified, verdict_label,
 };
 use crate::audit::model::{AuditReport, KeyEntry, Sighting, Summary};
 use crate::report::plural;
@@ -46,6 +46,8 @@ fn write_lead(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
             "**{keys}** found in {repos}: **{live} live**, **{head} at HEAD**."
         )?;
     }
+    writeln!(out)?;
+    writeln!(out, "{}", escape_md(&looked_for(report)))?;
     writeln!(out)?;
     if unverified(report) {
         writeln!(out, "> **{NOT_VERIFIED}**")?;

@@ -32,6 +32,15 @@ const NOT_VERIFIED: &str = "Verdicts were not checked: run keyhound audit --veri
                             provider whether the keys still work.";
 
 /// Whether to print `NOT_VERIFIED`: keys were listed, and none was verified.
+/// Which providers' keys were looked for: an audit without keys says nothing of the others.
+fn looked_for(report: &AuditReport) -> String {
+    let providers = match report.providers.as_slice() {
+        [] => "none".to_string(),
+        list => list.join(", "),
+    };
+    format!("Keys looked for: {providers} (no other provider's keys).")
+}
+
 fn unverified(report: &AuditReport) -> bool {
     !report.verified && (!report.keys.is_empty() || !report.suppressed.is_empty())
 }
@@ -300,6 +309,7 @@ mod fixture {
             generated_at: "2024-05-01T10:00:00Z".into(),
             secrets_shown: false,
             verified: true,
+            providers: vec!["openai".into()],
             summary: Summary::of(&keys, &suppressed, &repositories),
             keys,
             suppressed,
