@@ -353,3 +353,52 @@ mod tests {
         assert_eq!(sniff(b"plain text"), None);
     }
 }
+
+#[cfg(test)]
+mod budget_tests {
+    use super::super::{BlobOutcome, Limits, Scanner};
+    use crate::finding::Origin;
+    use crate::matcher::Matcher;
+    use crate::rules::RuleSet;
+    use std::io::Write as _;
+
+    /// Issue 14 point 7: one archive's members together stop at the budget, and the scan says so.
+    #[test]
+    fn r14_an_archive_stops_at_its_inflation_budget() {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let mut noise = 1u64;
+        for i in 0..4 {
+            w.start_file(format!("{i}.bin"), opts).unwrap();
+            let member: Vec<u8> = (0..1 << 20)
+                .map(|_| {
+                    noise = noise.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    (noise >> 56) as u8
+                })
+                .collect();
+            w.write_all(&member).unwrap();
+        }
+        let zip = w.finish().unwrap().into_inner();
+        let matcher = Matcher::new(std::sync::Arc::new(RuleSet::builtin().unwrap()), 1);
+        let scanner = Scanner {
+            matcher: &matcher,
+            limits: Limits {
+                max_archive_bytes: (5 << 20) / 2,
+                ..Limits::default()
+            },
+            inline_allow: false,
+            progress: crate::progress::Progress::hidden(),
+        };
+        let mut out = BlobOutcome::default();
+        scanner.scan_reader(&mut &zip[..], &Origin::file("a.zip"), 0, &mut out);
+        assert!(out.bytes < 3 << 20, "{} bytes scanned", out.bytes);
+        assert!(
+            out.skipped
+                .iter()
+                .any(|s| s.incomplete && s.reason.contains("inflates to more than 2 MiB")),
+            "{:?}",
+            out.skipped
+        );
+    }
+}
