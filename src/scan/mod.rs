@@ -3,6 +3,7 @@
 //! `walk` feeds it files and directories in parallel.
 
 mod archive;
+pub(crate) mod budget;
 mod context;
 pub mod git;
 mod names;

@@ -2,7 +2,7 @@
 //! scanned in bounded memory and a key across a chunk boundary is found exactly once.
 
 use super::context::{LineState, context};
-use super::{BlobOutcome, Scanner, archive};
+use super::{BlobOutcome, Scanner, archive, budget};
 use crate::finding::{Finding, Origin, fingerprint};
 use crate::matcher::Found;
 use crate::secret::Secret;
@@ -17,8 +17,9 @@ const LOOKBEHIND: usize = 64;
 /// The first buffer a thread gets; it doubles up to a whole chunk when files need it.
 const FIRST_BUFFER: usize = 64 << 10;
 
-/// The largest buffer kept for reuse by a thread.
-const MAX_POOLED: usize = 64 << 20;
+/// The largest buffer kept for reuse by a thread: larger ones hold memory from the shared
+/// budget, given back after each blob.
+const MAX_POOLED: usize = budget::SMALL as usize;
 
 thread_local! {
     /// Each worker's read buffer: grown (and zeroed) once, then reused for every file.
@@ -93,8 +94,16 @@ impl Scanner<'_> {
     ) {
         let overlap = self.overlap();
         let target = overlap + self.limits.chunk_size.max(1);
+        let mut grow = Grow {
+            target,
+            floor: target.min((budget::SMALL as usize).max(2 * overlap)),
+            permit: None,
+        };
         let mut data = POOL.with(Cell::take);
-        let first = head.len().max(FIRST_BUFFER).min(target.max(head.len()));
+        let first = head
+            .len()
+            .max(FIRST_BUFFER)
+            .min(grow.target.max(head.len()));
         if data.len() < first {
             data.resize(first, 0);
         }
@@ -106,7 +115,7 @@ impl Scanner<'_> {
         };
         loop {
             let eof = self
-                .fill_growing(reader, &mut data, &mut filled, target)
+                .fill_growing(reader, &mut data, &mut filled, &mut grow)
                 .unwrap_or_else(|e| {
                     let at = lines.base + filled as u64;
                     out.skip(
@@ -146,24 +155,34 @@ impl Scanner<'_> {
         }
     }
 
-    /// Fills `data` up to `target` bytes (or all of a larger `data`), growing it by doubling so a
-    /// small file never costs a whole chunk. Returns whether the reader ended.
+    /// Fills `data` up to `grow.target` bytes (or all of a larger `data`), growing it by
+    /// doubling so a small file never costs a whole chunk; past [`budget::SMALL`] only with
+    /// memory from the shared budget, else the chunks stay that small. Returns whether the
+    /// reader ended.
     fn fill_growing(
         &self,
         reader: &mut dyn Read,
         data: &mut Vec<u8>,
         filled: &mut usize,
-        target: usize,
+        grow: &mut Grow,
     ) -> std::io::Result<bool> {
         loop {
-            let limit = data.len().min(target).max(*filled);
+            let limit = data.len().min(grow.target).max(*filled);
             if fill_into(reader, &mut data[..limit], filled)? {
                 return Ok(true);
             }
-            if limit >= target {
+            if limit >= grow.target {
                 return Ok(false);
             }
-            data.resize((limit * 2).min(target), 0);
+            let next = (limit * 2).min(grow.target);
+            if next as u64 > budget::SMALL && grow.permit.is_none() {
+                grow.permit = budget::try_acquire(grow.target as u64);
+                if grow.permit.is_none() {
+                    grow.target = limit.max(grow.floor);
+                    continue;
+                }
+            }
+            data.resize(next, 0);
         }
     }
 
@@ -236,6 +255,14 @@ impl Scanner<'_> {
             });
         }
     }
+}
+
+/// How far a chunk buffer may grow, and the budget it holds to grow past [`budget::SMALL`].
+struct Grow {
+    target: usize,
+    /// The least `target` may shrink to without a permit.
+    floor: usize,
+    permit: Option<budget::Permit>,
 }
 
 /// Reads into `buf[*filled..]` until it is full or the reader ends; returns whether it ended.

@@ -1,9 +1,10 @@
 //! Reading and scanning blobs on worker threads, each with its own repository handle. A blob over
-//! `--max-blob-size` is streamed through a `git cat-file --batch` child instead of inflated whole.
+//! `--max-blob-size` is streamed through a `git cat-file --batch` child instead of inflated whole;
+//! a large one under it is read whole only with memory from the process's shared budget.
 
 use super::Ctx;
 use crate::finding::Origin;
-use crate::scan::BlobOutcome;
+use crate::scan::{BlobOutcome, budget};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -206,6 +207,8 @@ impl BlobReader {
             drop(odb);
             return self.stream(ctx, oid, size, &origin, out);
         }
+        // Held until the blob is scanned: the whole blobs all workers hold stay within budget.
+        let _permit = budget::acquire(size);
         match odb.read(oid) {
             Ok(obj) => {
                 scan_data(ctx, oid, path, obj.data(), out);
