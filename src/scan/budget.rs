@@ -1,59 +1,85 @@
-//! One memory budget for the whole process: a worker takes bytes from it before it holds a
-//! large buffer (a whole blob, a chunk buffer), so the bytes held at once stay bounded however
+//! Memory budgets for the whole process: a worker takes bytes from one before it holds a large
+//! buffer (a whole blob, a large chunk buffer), so the bytes held at once stay bounded however
 //! many workers run (`-j 64` holds what `-j 2` does). Small buffers are not counted.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-/// The bytes all workers together may hold in large buffers.
-pub const CAPACITY: u64 = 128 << 20;
-
 /// Buffers smaller than this need no permit.
 pub const SMALL: u64 = 1 << 20;
 
-static FREE: Mutex<u64> = Mutex::new(CAPACITY);
-static FREED: Condvar = Condvar::new();
+/// Whole blobs read into memory, by all workers together.
+pub static BLOBS: Budget = Budget::new(128 << 20);
 
-/// Bytes taken from the budget, given back when dropped.
+/// Chunk buffers over [`SMALL`]: two workers' worth of the default 8 MiB chunks. A worker that
+/// finds it spent scans in chunks of [`SMALL`].
+pub static CHUNKS: Budget = Budget::new(20 << 20);
+
+/// Bytes that may be taken, and a way to wait for them.
 #[derive(Debug)]
-pub struct Permit(u64);
-
-fn free() -> MutexGuard<'static, u64> {
-    FREE.lock().unwrap_or_else(|p| p.into_inner())
+pub struct Budget {
+    free: Mutex<u64>,
+    freed: Condvar,
+    capacity: u64,
 }
 
-/// Waits until `bytes` (at most the whole budget) are free and takes them. A thread must not
-/// wait while it holds another permit.
-pub fn acquire(bytes: u64) -> Permit {
-    let want = if bytes < SMALL {
-        0
-    } else {
-        bytes.min(CAPACITY)
-    };
-    let mut left = free();
-    while *left < want {
-        left = FREED.wait(left).unwrap_or_else(|p| p.into_inner());
-    }
-    *left -= want;
-    Permit(want)
+/// Bytes taken from a budget, given back when dropped.
+#[derive(Debug)]
+pub struct Permit {
+    budget: &'static Budget,
+    bytes: u64,
 }
 
-/// Takes `bytes` if they are free now; never waits.
-pub fn try_acquire(bytes: u64) -> Option<Permit> {
-    if bytes < SMALL {
-        return Some(Permit(0));
+impl Budget {
+    const fn new(capacity: u64) -> Budget {
+        Budget {
+            free: Mutex::new(capacity),
+            freed: Condvar::new(),
+            capacity,
+        }
     }
-    let mut left = free();
-    (*left >= bytes).then(|| {
-        *left -= bytes;
-        Permit(bytes)
-    })
+
+    fn free(&self) -> MutexGuard<'_, u64> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until `bytes` (at most the whole budget) are free and takes them. A thread must
+    /// not wait while it holds another permit of this budget.
+    pub fn acquire(&'static self, bytes: u64) -> Permit {
+        let want = if bytes < SMALL {
+            0
+        } else {
+            bytes.min(self.capacity)
+        };
+        let mut left = self.free();
+        while *left < want {
+            left = self.freed.wait(left).unwrap_or_else(|p| p.into_inner());
+        }
+        *left -= want;
+        Permit {
+            budget: self,
+            bytes: want,
+        }
+    }
+
+    /// Takes `bytes` if they are free now; never waits.
+    pub fn try_acquire(&'static self, bytes: u64) -> Option<Permit> {
+        let want = if bytes < SMALL { 0 } else { bytes };
+        let mut left = self.free();
+        (*left >= want).then(|| {
+            *left -= want;
+            Permit {
+                budget: self,
+                bytes: want,
+            }
+        })
+    }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if self.0 > 0 {
-            *free() += self.0;
-            FREED.notify_all();
+        if self.bytes > 0 {
+            *self.budget.free() += self.bytes;
+            self.budget.freed.notify_all();
         }
     }
 }
@@ -62,15 +88,18 @@ impl Drop for Permit {
 mod tests {
     use super::*;
 
+    static TEST: Budget = Budget::new(8 << 20);
+
     #[test]
     fn permits_wait_for_each_other_and_small_ones_are_free() {
-        let big = acquire(CAPACITY * 2);
-        assert!(try_acquire(SMALL).is_none());
-        assert!(try_acquire(10).is_some());
-        let waiter = std::thread::spawn(|| acquire(CAPACITY / 2));
+        let big = TEST.acquire(16 << 20);
+        assert!(TEST.try_acquire(SMALL).is_none());
+        assert!(TEST.try_acquire(10).is_some());
+        let waiter = std::thread::spawn(|| TEST.acquire(4 << 20));
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(!waiter.is_finished());
         drop(big);
         drop(waiter.join().unwrap());
+        assert!(TEST.try_acquire(8 << 20).is_some());
     }
 }

@@ -17,9 +17,9 @@ const LOOKBEHIND: usize = 64;
 /// The first buffer a thread gets; it doubles up to a whole chunk when files need it.
 const FIRST_BUFFER: usize = 64 << 10;
 
-/// The largest buffer kept for reuse by a thread: larger ones hold memory from the shared
-/// budget, given back after each blob.
-const MAX_POOLED: usize = budget::SMALL as usize;
+/// The largest buffer kept for reuse by a thread: larger ones are freed after each blob, so
+/// idle workers hold little.
+const MAX_POOLED: usize = 256 << 10;
 
 thread_local! {
     /// Each worker's read buffer: grown (and zeroed) once, then reused for every file.
@@ -176,7 +176,7 @@ impl Scanner<'_> {
             }
             let next = (limit * 2).min(grow.target);
             if next as u64 > budget::SMALL && grow.permit.is_none() {
-                grow.permit = budget::try_acquire(grow.target as u64);
+                grow.permit = budget::CHUNKS.try_acquire(grow.target as u64);
                 if grow.permit.is_none() {
                     grow.target = limit.max(grow.floor);
                     continue;

@@ -208,7 +208,7 @@ impl BlobReader {
             return self.stream(ctx, oid, size, &origin, out);
         }
         // Held until the blob is scanned: the whole blobs all workers hold stay within budget.
-        let _permit = budget::acquire(size);
+        let _permit = budget::BLOBS.acquire(size);
         match odb.read(oid) {
             Ok(obj) => {
                 scan_data(ctx, oid, path, obj.data(), out);
