@@ -10,7 +10,7 @@ use super::{BlobOutcome, Scanner};
 use crate::finding::Origin;
 use std::cell::Cell;
 use std::fmt;
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -43,6 +43,13 @@ pub fn sniff(head: &[u8]) -> Option<Kind> {
         None
     }
 }
+
+/// Zips up to this size are read into memory; larger ones are copied to a temporary file.
+const ZIP_IN_MEMORY: u64 = 16 << 20;
+
+/// What a zip is read from: its bytes in memory, or a temporary file.
+trait Source: Read + Seek {}
+impl<S: Read + Seek> Source for S {}
 
 /// Decompressed bytes a member may reach before the ratio limit applies.
 const RATIO_GRACE: u64 = 1 << 20;
@@ -201,40 +208,85 @@ impl Scanner<'_> {
 
     fn scan_zip(&self, input: &mut dyn Read, origin: &Origin, depth: usize, out: &mut BlobOutcome) {
         let mut bytes = Vec::new();
-        let cap = self.limits.max_member_bytes;
-        if let Err(e) = input.take(cap + 1).read_to_end(&mut bytes) {
+        if let Err(e) = input.take(ZIP_IN_MEMORY + 1).read_to_end(&mut bytes) {
             return out.skip(origin.display(), format!("read error: {e}"), true);
         }
-        if bytes.len() as u64 > cap {
-            out.skip(
-                origin.display(),
-                "zip archive over 256 MiB: scanned as raw bytes, members not opened",
-                true,
-            );
-            return self.scan_chunks(&bytes, &mut io::empty(), origin, out);
+        if bytes.len() as u64 <= ZIP_IN_MEMORY {
+            return self.scan_zip_in(&mut Cursor::new(bytes), origin, depth, out);
         }
-        let count = Rc::new(Cell::new(0));
-        let reader = Counting {
-            inner: Cursor::new(&bytes[..]),
-            count: count.clone(),
-        };
-        let mut zip = match zip::ZipArchive::new(reader) {
-            Ok(z) => z,
-            Err(e) => {
+        match self.spool(bytes, input) {
+            Ok((mut file, false)) => self.scan_zip_in(&mut file, origin, depth, out),
+            Ok((file, true)) => {
                 out.skip(
                     origin.display(),
-                    format!("corrupt zip archive ({e}): scanned as raw bytes"),
+                    "zip archive over 256 MiB: scanned as raw bytes, members not opened",
                     true,
                 );
-                return self.scan_chunks(&bytes, &mut io::empty(), origin, out);
+                self.scan_chunks(&[], &mut file.chain(input), origin, out);
+            }
+            Err(e) => out.skip(
+                origin.display(),
+                format!("cannot copy the zip archive to a temporary file: {e}"),
+                true,
+            ),
+        }
+    }
+
+    /// Copies a large zip (its first `bytes`, then the rest of `input` up to the member limit)
+    /// to an unnamed temporary file, so that its levels are never all in memory; true when it
+    /// is over the limit.
+    fn spool(
+        &self,
+        bytes: Vec<u8>,
+        input: &mut dyn Read,
+    ) -> io::Result<(io::BufReader<std::fs::File>, bool)> {
+        let mut file = tempfile::tempfile()?;
+        file.write_all(&bytes)?;
+        let cap = self.limits.max_member_bytes;
+        let rest = cap.saturating_sub(bytes.len() as u64) + 1;
+        drop(bytes);
+        let copied = io::copy(&mut input.take(rest), &mut file)?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok((io::BufReader::with_capacity(64 << 10, file), copied >= rest))
+    }
+
+    fn scan_zip_in(
+        &self,
+        source: &mut dyn Source,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let count = Rc::new(Cell::new(0));
+        let reader = Counting {
+            inner: &mut *source,
+            count: count.clone(),
+        };
+        let (spans, directory, comment) = match zip::ZipArchive::new(reader) {
+            Ok(mut zip) => (
+                zip_spans(&mut zip),
+                zip.central_directory_start(),
+                zip.comment().to_vec(),
+            ),
+            Err(e) => {
+                let reason = format!("corrupt zip archive ({e}): scanned as raw bytes");
+                return self.scan_raw(source, reason, origin, out);
             }
         };
-        let spans = zip_spans(&mut zip);
-        let layout = ziplayout::check(&bytes, &spans, zip.central_directory_start());
-        self.scan_layout(&layout, &bytes, origin, out);
-        let comment = zip.comment().to_vec();
+        let layout = match ziplayout::check(source, &spans, directory) {
+            Ok(layout) => layout,
+            Err(e) => return out.skip(origin.display(), format!("read error: {e}"), true),
+        };
+        self.scan_layout(&layout, source, origin, out);
         self.scan_text(&comment, &origin.member("(zip comment)"), out);
-        for i in (0..zip.len()).filter(|i| !layout.overlapping.contains(i)) {
+        let reader = Counting {
+            inner: &mut *source,
+            count: count.clone(),
+        };
+        let Ok(mut zip) = zip::ZipArchive::new(reader) else {
+            return out.skip(origin.display(), "zip archive changed while read", true);
+        };
+        for i in (0..zip.len()).filter(|i| layout.overlapping.binary_search(i).is_err()) {
             if INFLATED.get() > self.limits.max_archive_bytes {
                 return out.skip(origin.display(), self.over_budget(), true);
             }
@@ -242,9 +294,24 @@ impl Scanner<'_> {
         }
     }
 
+    /// Scans a zip that cannot be opened as raw bytes, from its start.
+    fn scan_raw(
+        &self,
+        source: &mut dyn Source,
+        reason: String,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) {
+        out.skip(origin.display(), reason, true);
+        if let Err(e) = source.seek(SeekFrom::Start(0)) {
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
+        self.scan_chunks(&[], source, origin, out);
+    }
+
     fn scan_zip_member(
         &self,
-        zip: &mut zip::ZipArchive<Counting<Cursor<&[u8]>>>,
+        zip: &mut zip::ZipArchive<Counting<&mut dyn Source>>,
         i: usize,
         count: &Rc<Cell<u64>>,
         origin: &Origin,
@@ -289,7 +356,7 @@ impl Scanner<'_> {
     fn scan_layout(
         &self,
         layout: &ziplayout::Layout,
-        bytes: &[u8],
+        source: &mut dyn Source,
         origin: &Origin,
         out: &mut BlobOutcome,
     ) {
@@ -308,7 +375,10 @@ impl Scanner<'_> {
         }
         if let Some(at) = layout.trailing {
             let after = origin.member("(after the end of the zip)");
-            self.scan_chunks(&bytes[at..], &mut io::empty(), &after, out);
+            match source.seek(SeekFrom::Start(at)) {
+                Ok(_) => self.scan_chunks(&[], source, &after, out),
+                Err(e) => out.skip(after.display(), format!("read error: {e}"), true),
+            }
         }
     }
 

@@ -2,41 +2,42 @@
 //! stream claimed by many entries is a bomb), local entries the directory does not list, and
 //! bytes after the end record. What the `zip` crate reads (the directory only) hides these.
 
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 
 const LOCAL_HEADER: &[u8] = b"PK\x03\x04";
 const END_RECORD: &[u8] = b"PK\x05\x06";
 
+/// How far from its end a zip's end record can start: its 22 bytes and a comment of 64 KiB.
+const TAIL: u64 = 22 + 0xFFFF;
+
 /// The bytes of each entry, local header to end of data, by index; what is wrong with them.
 #[derive(Debug, Default)]
 pub struct Layout {
-    /// Entries whose bytes overlap another entry's.
+    /// Entries whose bytes overlap another entry's, sorted.
     pub overlapping: Vec<usize>,
     /// Offsets of local headers inside no listed entry.
     pub unlisted: Vec<u64>,
     /// Where the bytes after the end record start, when there are any.
-    pub trailing: Option<usize>,
+    pub trailing: Option<u64>,
 }
 
-/// Checks the entries' `spans` (by index) against `bytes`, the whole archive; `directory` is
+/// The most unlisted local headers remembered (one is enough to make the scan incomplete).
+const MAX_UNLISTED: usize = 16;
+
+/// Bytes read at a time while looking for local headers.
+const STEP: usize = 1 << 20;
+
+/// Checks the entries' `spans` (by index) against the archive `source` reads; `directory` is
 /// where the central directory starts.
-pub fn check(bytes: &[u8], spans: &[Range<u64>], directory: u64) -> Layout {
+pub fn check<S: Read + Seek + ?Sized>(
+    source: &mut S,
+    spans: &[Range<u64>],
+    directory: u64,
+) -> io::Result<Layout> {
     let mut order: Vec<usize> = (0..spans.len()).collect();
     order.sort_by_key(|&i| (spans[i].start, spans[i].end));
-    let mut overlapping = vec![false; spans.len()];
-    let mut widest: Option<usize> = None;
-    for &i in &order {
-        if let Some(w) = widest {
-            if spans[i].start < spans[w].end {
-                overlapping[i] = true;
-                overlapping[w] = true;
-            }
-            if spans[i].end <= spans[w].end {
-                continue;
-            }
-        }
-        widest = Some(i);
-    }
+    let overlapping = overlapping(spans, &order);
     // The furthest end among the entries that start at or before each sorted one.
     let starts: Vec<u64> = order.iter().map(|&i| spans[i].start).collect();
     let reach: Vec<u64> = order
@@ -50,23 +51,69 @@ pub fn check(bytes: &[u8], spans: &[Range<u64>], directory: u64) -> Layout {
         let before = starts.partition_point(|&s| s <= at);
         at >= directory || (before > 0 && reach[before - 1] > at)
     };
-    let unlisted = memchr::memmem::find_iter(bytes, LOCAL_HEADER)
-        .map(|at| at as u64)
-        .filter(|&at| !covered(at))
-        .collect();
-    Layout {
-        overlapping: (0..spans.len()).filter(|&i| overlapping[i]).collect(),
-        unlisted,
-        trailing: trailing(bytes),
+    let mut unlisted = Vec::new();
+    source.seek(SeekFrom::Start(0))?;
+    let mut buf = Vec::with_capacity(STEP + 3);
+    let mut base = 0u64;
+    loop {
+        let read = source.take(STEP as u64).read_to_end(&mut buf)?;
+        for at in memchr::memmem::find_iter(&buf, LOCAL_HEADER) {
+            let at = base + at as u64;
+            if !covered(at) && unlisted.len() < MAX_UNLISTED {
+                unlisted.push(at);
+            }
+        }
+        if read == 0 {
+            break;
+        }
+        // Three bytes carried over find a header split across two reads, never one twice.
+        let carry = buf.len().min(LOCAL_HEADER.len() - 1);
+        base += (buf.len() - carry) as u64;
+        buf.drain(..buf.len() - carry);
     }
+    Ok(Layout {
+        overlapping,
+        unlisted,
+        trailing: trailing(source)?,
+    })
 }
 
-/// Where the bytes after the end-of-central-directory record (and its comment) start.
-fn trailing(bytes: &[u8]) -> Option<usize> {
-    let at = memchr::memmem::rfind(bytes, END_RECORD)?;
-    let comment = bytes.get(at + 20..at + 22)?;
+/// The entries (by index, sorted) whose bytes overlap another entry's.
+fn overlapping(spans: &[Range<u64>], order: &[usize]) -> Vec<usize> {
+    let mut overlapping = vec![false; spans.len()];
+    let mut widest: Option<usize> = None;
+    for &i in order {
+        if let Some(w) = widest {
+            if spans[i].start < spans[w].end {
+                overlapping[i] = true;
+                overlapping[w] = true;
+            }
+            if spans[i].end <= spans[w].end {
+                continue;
+            }
+        }
+        widest = Some(i);
+    }
+    (0..spans.len()).filter(|&i| overlapping[i]).collect()
+}
+
+/// Where the bytes after the end-of-central-directory record (and its comment) start, when
+/// any of them is not zero. The record sits in the last 64 KiB and 22 bytes.
+fn trailing<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<Option<u64>> {
+    let len = source.seek(SeekFrom::End(0))?;
+    let from = len.saturating_sub(TAIL);
+    source.seek(SeekFrom::Start(from))?;
+    let mut tail = Vec::new();
+    source.read_to_end(&mut tail)?;
+    let Some(at) = memchr::memmem::rfind(&tail, END_RECORD) else {
+        return Ok(None);
+    };
+    let Some(comment) = tail.get(at + 20..at + 22) else {
+        return Ok(None);
+    };
     let end = at + 22 + usize::from(u16::from_le_bytes([comment[0], comment[1]]));
-    (end < bytes.len() && bytes[end..].iter().any(|&b| b != 0)).then_some(end)
+    let after = tail.get(end..).unwrap_or_default();
+    Ok(after.iter().any(|&b| b != 0).then_some(from + end as u64))
 }
 
 #[cfg(test)]
@@ -76,9 +123,9 @@ mod tests {
     #[test]
     fn overlaps_are_found_both_ways() {
         let spans = [0..100, 50..60, 100..200, 150..300];
-        let layout = check(b"", &spans, 300);
+        let layout = check(&mut io::Cursor::new(b""), &spans, 300).unwrap();
         assert_eq!(layout.overlapping, vec![0, 1, 2, 3]);
-        let layout = check(b"", &[0..10, 10..20], 20);
+        let layout = check(&mut io::Cursor::new(b""), &[0..10, 10..20], 20).unwrap();
         assert!(layout.overlapping.is_empty());
     }
 
@@ -90,13 +137,15 @@ mod tests {
         bytes.extend_from_slice(&[0; 16]);
         bytes.extend_from_slice(&[0, 0]);
         let one = [0..8, 8..8];
-        let layout = check(&bytes, &one, directory);
+        let layout = check(&mut io::Cursor::new(&bytes), &one, directory).unwrap();
         assert_eq!(layout.unlisted, vec![8]);
         assert_eq!(layout.trailing, None);
         bytes.extend_from_slice(b"after");
         assert_eq!(
-            check(&bytes, &one, directory).trailing,
-            Some(bytes.len() - 5)
+            check(&mut io::Cursor::new(&bytes), &one, directory)
+                .unwrap()
+                .trailing,
+            Some(bytes.len() as u64 - 5)
         );
     }
 }

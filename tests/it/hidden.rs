@@ -442,3 +442,30 @@ fn r14_keys_in_zip_member_names_are_found_and_redacted() {
     assert_found(&report, &key);
     assert_names_redacted(&zip, "bundle.zip", &key);
 }
+
+#[test]
+fn r14_a_zip_over_16_mib_is_read_from_a_temporary_file_and_hides_nothing() {
+    let (key, text) = key_text(1419);
+    let (after_key, after) = key_text(1420);
+    let mut noise = 7u64;
+    let filler: Vec<u8> = (0..17 << 20)
+        .map(|_| {
+            noise = noise.wrapping_mul(6364136223846793005).wrapping_add(1);
+            b'a' + (noise >> 59) as u8
+        })
+        .collect();
+    let zip = raw_zip(
+        &mut [
+            stored("filler.txt", &filler),
+            deflated("app.env", text.as_bytes()),
+        ],
+        0,
+        b"",
+        after.as_bytes(),
+    );
+    let (code, report) = scan_one("big.zip", &zip);
+    assert_eq!(code, 1, "{report:#?}");
+    assert_found(&report, &key);
+    assert_found(&report, &after_key);
+    assert!(report.complete, "{report:#?}");
+}
