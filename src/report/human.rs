@@ -93,8 +93,9 @@ fn write_finding(
     };
     writeln!(
         out,
-        "  {:<9} {verdict}{}  {}{}",
-        paint.pos(&pos),
+        "  {} {verdict}{}  {}{}",
+        // Padded before it is painted: the colour codes take no columns.
+        paint.pos(&format!("{pos:<9}")),
         terminal(&rule.spec.description),
         paint.key(&f.secret.display(report.show_secrets)),
         decoded

@@ -277,3 +277,34 @@ fn placeholders_are_counted_once_each_across_files_and_encodings() {
     assert!(report.findings.is_empty());
     assert_eq!(report.stats.placeholders, 4);
 }
+
+#[test]
+fn coloured_human_output_keeps_the_columns_of_plain_output() {
+    let key = project_key(9601);
+    let dir = tree(&[("app.env", format!("OPENAI_API_KEY={key}\n").as_bytes())]);
+    let human = |color: &str| {
+        let out = kh()
+            .current_dir(dir.path())
+            .args(["scan", "--color", color, "."])
+            .output()
+            .expect("runs");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let coloured = human("always");
+    assert!(
+        coloured.contains("\x1b["),
+        "colour was asked for:\n{coloured}"
+    );
+    let stripped = regex::Regex::new("\x1b\\[[0-9;]*m")
+        .expect("regex")
+        .replace_all(&coloured, "");
+    let plain = human("never");
+    // The timing in the summary line differs between two runs.
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("Scanned "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&stripped), body(&plain));
+}
