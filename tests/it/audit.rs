@@ -1523,6 +1523,46 @@ fn number_in(html: &str, id: &str) -> u64 {
 }
 
 #[test]
+fn html_links_commits_and_files_on_a_known_forge_from_the_remote_url_alone() {
+    let root = Root::new();
+    let repo = root.repo("shop");
+    repo.write("conf/app settings.env", env_line(&project_key(7150)));
+    let commit = repo.commit("a key");
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://ada:s3cret@github.com/org/shop.git?token=abc",
+    ]);
+    let other = root.repo("elsewhere");
+    other.write("a.env", env_line(&project_key(7151)));
+    other.write("README.md", "see https://github.com/evil/x\n");
+    other.commit("a key");
+    other.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://git.example.com/org/elsewhere.git",
+    ]);
+    let html = stdout(&audit_out(root.path(), &["--format", "html", "."]));
+    let file = format!("https://github.com/org/shop/blob/{commit}/conf/app%20settings.env#L1");
+    assert!(html.contains(&format!("<a href=\"{file}\"")), "{html}");
+    let page = format!("https://github.com/org/shop/commit/{commit}");
+    assert!(html.contains(&format!("<a href=\"{page}\"")), "{html}");
+    assert!(html.contains("<th>Location</th>"), "{html}");
+    assert!(html.contains("shop:conf/app settings.env:1"), "{html}");
+    // No credentials or query in any link; no link for an unknown host or from file content.
+    assert!(!html.contains("s3cret"), "{html}");
+    let hrefs: Vec<&str> = html.split("href=\"").skip(1).collect();
+    assert!(
+        hrefs.iter().all(|h| h.starts_with('#')
+            || (h.starts_with("https://github.com/org/shop/")
+                && !h.split('"').next().unwrap_or("").contains('?'))),
+        "{hrefs:?}"
+    );
+}
+
+#[test]
 fn html_is_self_contained_and_agrees_with_the_json() {
     let root = Root::new();
     every_place(&root, "one", 7170);

@@ -2,6 +2,7 @@
 //! with the summary numbers, a timeline of each key's exposure on a shared date axis, the key
 //! table and each key's details with its checklist. Every piece of text is escaped.
 
+use super::forge::Links;
 use super::{
     NOT_VERIFIED, at_head_label, day, kind_label, looked_for, megabytes, provenance, short_sha,
     sighting_day, status_label, unverified, verdict_label,
@@ -63,10 +64,11 @@ ol.checklist{padding-left:1.4rem}ol.checklist li{margin:.25rem 0}
 pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
     write_head(report, out)?;
     write_header(report, out)?;
+    let links = Links::of(report);
     if !report.keys.is_empty() {
         write_timeline(report, out)?;
         writeln!(out, "<section id=\"keys\">\n<h2>Keys</h2>")?;
-        write_keys(&report.keys, "key", "key", out)?;
+        write_keys(&report.keys, "key", "key", &links, out)?;
         writeln!(out, "</section>")?;
     }
     if !report.suppressed.is_empty() {
@@ -75,7 +77,7 @@ pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
             out,
             "<h2>Keys on allow-marked lines (listed, not hidden)</h2>"
         )?;
-        write_keys(&report.suppressed, "suppressed-key", "allowed", out)?;
+        write_keys(&report.suppressed, "suppressed-key", "allowed", &links, out)?;
         writeln!(out, "</section>")?;
     }
     write_incomplete(report, out)?;
@@ -310,18 +312,24 @@ fn write_ticks(axis: &Axis, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The key table, then each key's details. `class` marks the rows, `anchor` prefixes the ids.
-fn write_keys(keys: &[KeyEntry], class: &str, anchor: &str, out: &mut dyn Write) -> io::Result<()> {
+fn write_keys(
+    keys: &[KeyEntry],
+    class: &str,
+    anchor: &str,
+    links: &Links,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(
         out,
         "<table class=\"key-table\">\n<thead><tr><th>#</th><th>Risk</th><th>Kind</th><th>Key</th>\
-         <th>Verdict</th><th>At HEAD</th><th>Introduced</th><th>Last seen</th><th>Repos</th></tr></thead>\n<tbody>"
+         <th>Verdict</th><th>At HEAD</th><th>Location</th><th>Introduced</th><th>Last seen</th><th>Repos</th></tr></thead>\n<tbody>"
     )?;
     for (i, key) in keys.iter().enumerate() {
-        write_row(i + 1, key, class, anchor, out)?;
+        write_row(i + 1, key, class, anchor, links, out)?;
     }
     writeln!(out, "</tbody>\n</table>")?;
     for (i, key) in keys.iter().enumerate() {
-        write_details(i + 1, key, anchor, out)?;
+        write_details(i + 1, key, anchor, links, out)?;
     }
     Ok(())
 }
@@ -331,6 +339,7 @@ fn write_row(
     key: &KeyEntry,
     class: &str,
     anchor: &str,
+    links: &Links,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let status = &key.verification.status;
@@ -351,14 +360,56 @@ fn write_row(
     )?;
     writeln!(
         out,
-        "<td class=\"status-{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\n</tr>",
+        "<td class=\"status-{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\n</tr>",
         escape_html(status),
         escape_html(&status_label(status)),
         escape_html(&at_head_label(key)),
+        location_cell(&key.locations, links),
         date_cell(&key.introduced),
         date_cell(&key.last_seen),
         key.repositories.len()
     )
+}
+
+/// The key's first place (`repo:path:line`, linked on a known forge), and how many more.
+fn location_cell(locations: &[Location], links: &Links) -> String {
+    let Some(l) = locations.first() else {
+        return "—".to_string();
+    };
+    let mut cell = place_html(l, links);
+    if locations.len() > 1 {
+        cell.push_str(&format!(" +{} more", locations.len() - 1));
+    }
+    cell
+}
+
+/// `repo:path:line` of a place (a commit message: `repo: message of 1a2b3c4d5e`), linked to the
+/// file (or commit) on a known forge.
+fn place_html(l: &Location, links: &Links) -> String {
+    let commit = l.commit.as_deref().unwrap_or("");
+    let (text, url) = match l.source.as_str() {
+        "commit-message" => (
+            format!("{}: message of {}", l.repository, short_sha(commit)),
+            links.commit(&l.repository, commit),
+        ),
+        "history" => (
+            format!("{}:{}:{}", l.repository, l.path, l.line),
+            links.file(&l.repository, commit, &l.path, l.line),
+        ),
+        _ => (format!("{}:{}:{}", l.repository, l.path, l.line), None),
+    };
+    link(url, &format!("<code>{}</code>", escape_html(&text)))
+}
+
+/// `inner` (HTML) as a link to `url` when there is one.
+fn link(url: Option<String>, inner: &str) -> String {
+    match url {
+        Some(u) => format!(
+            "<a href=\"{}\" rel=\"noopener noreferrer\">{inner}</a>",
+            escape_html(&u)
+        ),
+        None => inner.to_string(),
+    }
 }
 
 /// A sighting's day, with its full commit id as the title.
@@ -373,7 +424,13 @@ fn date_cell(s: &Option<Sighting>) -> String {
     }
 }
 
-fn write_details(n: usize, key: &KeyEntry, anchor: &str, out: &mut dyn Write) -> io::Result<()> {
+fn write_details(
+    n: usize,
+    key: &KeyEntry,
+    anchor: &str,
+    links: &Links,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(
         out,
         "<section class=\"detail\" id=\"{anchor}-{n}\">\n<h3>{n}. {} {} <code>{}</code></h3>\n<dl>",
@@ -381,11 +438,11 @@ fn write_details(n: usize, key: &KeyEntry, anchor: &str, out: &mut dyn Write) ->
         escape_html(&kind_label(key)),
         escape_html(&key.secret)
     )?;
-    for (label, value) in details(key) {
+    for (label, value) in details(key, links) {
         writeln!(out, "<dt>{label}</dt><dd>{value}</dd>")?;
     }
     writeln!(out, "</dl>")?;
-    write_locations(&key.locations, out)?;
+    write_locations(&key.locations, links, out)?;
     if !key.remediation.is_empty() {
         writeln!(out, "<h4>What to do</h4>\n<ol class=\"checklist\">")?;
         for step in &key.remediation {
@@ -401,7 +458,7 @@ fn write_details(n: usize, key: &KeyEntry, anchor: &str, out: &mut dyn Write) ->
 }
 
 /// A key's labelled details, as HTML.
-fn details(key: &KeyEntry) -> Vec<(&'static str, String)> {
+fn details(key: &KeyEntry, links: &Links) -> Vec<(&'static str, String)> {
     let fingerprint = format!(
         "<code>{}</code> (rule <code>{}</code>)",
         escape_html(&key.fingerprint),
@@ -410,8 +467,8 @@ fn details(key: &KeyEntry) -> Vec<(&'static str, String)> {
     let mut lines = vec![
         ("Fingerprint", fingerprint),
         ("Verdict", escape_html(&verdict_label(&key.verification))),
-        ("Introduced", sighting(&key.introduced)),
-        ("Last seen", sighting(&key.last_seen)),
+        ("Introduced", sighting(&key.introduced, links)),
+        ("Last seen", sighting(&key.last_seen, links)),
         ("At HEAD", escape_html(&at_head_label(key))),
     ];
     if !key.on_branches.is_empty() {
@@ -438,16 +495,19 @@ fn repository(r: &crate::audit::model::RepoKey) -> String {
 }
 
 /// "2024-01-02 · 1a2b3c4d5e6f (the full id as its title) · author · api:src/a.env:3".
-fn sighting(s: &Option<Sighting>) -> String {
+fn sighting(s: &Option<Sighting>, links: &Links) -> String {
     let Some(s) = s else {
         return "in no commit (only in a work tree)".to_string();
     };
     let mut parts = vec![
         escape_html(sighting_day(s).unwrap_or("date unknown")),
-        format!(
-            "<code title=\"{}\">{}</code>",
-            escape_html(&s.commit),
-            escape_html(short_sha(&s.commit))
+        link(
+            links.commit(&s.repository, &s.commit),
+            &format!(
+                "<code title=\"{}\">{}</code>",
+                escape_html(&s.commit),
+                escape_html(short_sha(&s.commit))
+            ),
         ),
     ];
     if let Some(a) = &s.author {
@@ -458,7 +518,7 @@ fn sighting(s: &Option<Sighting>) -> String {
     parts.join(" · ")
 }
 
-fn write_locations(locations: &[Location], out: &mut dyn Write) -> io::Result<()> {
+fn write_locations(locations: &[Location], links: &Links, out: &mut dyn Write) -> io::Result<()> {
     if locations.is_empty() {
         return Ok(());
     }
@@ -476,11 +536,27 @@ fn write_locations(locations: &[Location], out: &mut dyn Write) -> io::Result<()
         let allowed = if l.allowed { " (allow-marked)" } else { "" };
         writeln!(
             out,
-            "<tr><td>{}</td><td>{}{allowed}</td><td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}{allowed}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape_html(&l.repository),
             escape_html(&l.source),
-            escape_html(&format!("{}:{}:{}", l.path, l.line, l.column)),
-            escape_html(l.commit.as_deref().map_or("—", short_sha)),
+            link(
+                (l.source == "history")
+                    .then(|| links.file(&l.repository, l.commit.as_deref()?, &l.path, l.line))
+                    .flatten(),
+                &format!(
+                    "<code>{}</code>",
+                    escape_html(&format!("{}:{}:{}", l.path, l.line, l.column))
+                )
+            ),
+            link(
+                l.commit
+                    .as_deref()
+                    .and_then(|c| links.commit(&l.repository, c)),
+                &format!(
+                    "<code>{}</code>",
+                    escape_html(l.commit.as_deref().map_or("—", short_sha))
+                )
+            ),
             l.commits.map_or("—".to_string(), |n| n.to_string()),
             yes_no(l.at_head)
         )?;

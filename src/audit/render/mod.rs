@@ -1,6 +1,7 @@
 //! Writes an `AuditReport` in each format: JSON here, the others in their own modules, and the
 //! few labels they share (dates, short commit ids, verdicts, sizes) so the formats agree.
 
+mod forge;
 mod html;
 mod human;
 mod markdown;
