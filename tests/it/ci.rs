@@ -1443,7 +1443,8 @@ fn action_yml_passes_inputs_only_through_env_and_runs_keyhound_ci() {
     assert!(
         blocks
             .iter()
-            .any(|b| b.contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\"")),
+            .any(|b| b.contains("scripts/install-action.sh\" \\\n")
+                && b.contains("https://github.com/keyhound/keyhound/releases/download")),
         "{blocks:#?}"
     );
     let runs_ci = |b: &String| {
