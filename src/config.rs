@@ -29,6 +29,10 @@ pub enum Config {
     Audit(AuditConfig),
     /// `keyhound audit merge FILE…`.
     AuditMerge(MergeConfig),
+    /// `keyhound completions SHELL`.
+    Completions(crate::shell::Shell),
+    /// `keyhound manpage`.
+    Manpage,
 }
 
 /// Everything `keyhound audit` needs.
@@ -162,6 +166,8 @@ impl Config {
                 max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,
                 common: common(args.common)?,
             }),
+            Command::Completions { shell } => Config::Completions(shell),
+            Command::Manpage => Config::Manpage,
             Command::Rules {
                 command: RulesCommand::List,
                 rules,

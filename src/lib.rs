@@ -19,6 +19,7 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod secret;
+pub mod shell;
 pub mod suppress;
 pub mod verify;
 
@@ -64,6 +65,8 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
         Config::Ci(cfg) => ci::run(&cfg),
         Config::Audit(cfg) => audit::run(&cfg),
         Config::AuditMerge(cfg) => audit::merge::run(&cfg),
+        Config::Completions(shell) => shell::completions(shell),
+        Config::Manpage => shell::manpage(),
     }
 }
 

@@ -9,6 +9,7 @@ mod audit;
 mod chunks;
 mod ci;
 mod ci_gitlab;
+mod completions;
 mod contract;
 mod decoys;
 mod encodings;
