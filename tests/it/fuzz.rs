@@ -292,7 +292,24 @@ fn archive_seeds() -> Vec<Vec<u8>> {
         tar_bytes(&[("inner.zip", &zip)]),
         tar_with_extensions(env),
         gzip_bytes(&zip),
+        zip_with_comment(env),
     ]
+}
+
+/// A zip with an archive comment, and a member the central directory does not list.
+fn zip_with_comment(env: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.set_comment("an archive comment");
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("a.env", stored).unwrap();
+    w.write_all(env).unwrap();
+    let zip = w.finish().unwrap().into_inner();
+    let mut stray = zip_bytes(&[("stray.env", env, true)]);
+    let end = stray.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    stray.truncate(end);
+    [stray, zip].concat()
 }
 
 /// A tar with a PAX record, a GNU long name and a symlink, then a plain member.
@@ -480,7 +497,7 @@ fn fuzz_seeds_are_valid() {
     assert!(check_rules(Arc::new(set)).ok());
     for (i, data) in archive_seeds().iter().enumerate() {
         let name = [
-            "x.zip", "x.zip", "x.gz", "x.tar", "x.tgz", "x.tar", "x.tar", "x.gz",
+            "x.zip", "x.zip", "x.gz", "x.tar", "x.tgz", "x.tar", "x.tar", "x.gz", "x.zip",
         ][i];
         assert!(
             !scan_bytes(name, data).findings.is_empty(),
