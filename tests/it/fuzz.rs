@@ -300,7 +300,7 @@ fn archive_seeds() -> Vec<Vec<u8>> {
 fn zip_with_comment(env: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.set_comment("an archive comment");
+    w.set_comment("an archive comment").unwrap();
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     w.start_file("a.env", stored).unwrap();
