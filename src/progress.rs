@@ -129,6 +129,14 @@ impl Progress {
         }
     }
 
+    /// `n` commits counted by `add_commits` that the report will not count after all (read from
+    /// the pack files, but reached by no ref): the bar's count then agrees with the report's.
+    pub fn uncount_commits(&self, n: u64) {
+        if let Some(c) = self.counts() {
+            let _ = (c.commits).fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
+        }
+    }
+
     /// The bytes the whole scan will read, when known: the bar then fills, with an ETA.
     pub fn set_total_bytes(&self, total: u64) {
         if let Some(c) = self.counts() {
@@ -250,9 +258,14 @@ fn refresh(bar: &ProgressBar, counts: &Arc<Counts>, drawn: &mut Drawn) {
     if let Some(target) = drawn.target.take() {
         bar.set_draw_target(target);
     }
-    // The counts and the phase are the message: cut to the terminal's width, so the line never
-    // wraps. The draw target's rate limit makes the two updates one drawing a tick.
-    let message = describe(counts);
+    // The phase is the message, last on the line: only it is cut to the terminal's width (the
+    // counts are a fixed part, never cut), so the line never wraps. The draw target's rate
+    // limit makes the two updates one drawing a tick.
+    let message = counts
+        .phase
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     if message != drawn.message {
         bar.set_message(message.clone());
         drawn.message = message;
@@ -266,22 +279,17 @@ fn refresh(bar: &ProgressBar, counts: &Arc<Counts>, drawn: &mut Drawn) {
 }
 
 fn style(shown: Shown, counts: &Arc<Counts>) -> ProgressStyle {
-    let template = match shown {
-        Shown::Spinner => {
-            "{spinner} {wide_msg} {binary_bytes} · {binary_bytes_per_sec} · {elapsed}"
-        }
-        Shown::Bytes(_) => {
-            "{spinner} [{bar:20}] {wide_msg} {binary_bytes}/{binary_total_bytes} · {binary_bytes_per_sec} · ETA {eta}"
-        }
-        // The position counts repositories: bytes and their mean rate come from the counters.
-        Shown::Repositories(_) => {
-            "{spinner} [{bar:12}] {pos}/{len} repositories · {wide_msg} {scanned} · {mean_rate} · ETA {eta}"
-        }
-    };
-    let (c1, c2) = (counts.clone(), counts.clone());
+    let template = template(shown);
+    let (c1, c2, c3) = (counts.clone(), counts.clone(), counts.clone());
     ProgressStyle::with_template(template)
         .expect("a valid template")
         .progress_chars("=> ")
+        .with_key(
+            "counts",
+            move |_: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
+                let _ = write!(w, "{}", describe(&c3));
+            },
+        )
         .with_key(
             "scanned",
             move |_: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
@@ -298,8 +306,26 @@ fn style(shown: Shown, counts: &Arc<Counts>) -> ProgressStyle {
         )
 }
 
-/// The counts and the phase: "1,204 commits · 30,512 blobs · scanning history". Files, not
-/// blobs, when nothing was a commit or a repository: the scan of a directory.
+/// The bar's layout: the counts first, the phase (the only part cut to fit) last.
+fn template(shown: Shown) -> &'static str {
+    match shown {
+        Shown::Spinner => {
+            "{spinner} {counts} · {binary_bytes} · {binary_bytes_per_sec} · {elapsed} {wide_msg}"
+        }
+        Shown::Bytes(_) => {
+            "{spinner} [{bar:20}] {counts} · {binary_bytes}/{binary_total_bytes} · {binary_bytes_per_sec} · ETA {eta} {wide_msg}"
+        }
+        // The position counts repositories: bytes and their mean rate come from the counters.
+        // No ETA: repositories differ too much in size for their count to predict the time
+        // (the last, largest one would sit at "ETA 0s"); the elapsed time and counts move.
+        Shown::Repositories(_) => {
+            "{spinner} [{bar:12}] {pos}/{len} repositories · {counts} · {scanned} · {mean_rate} · {elapsed} {wide_msg}"
+        }
+    }
+}
+
+/// The counts: "1,204 commits · 30,512 blobs". Files, not blobs, when nothing was a commit or a
+/// repository: the scan of a directory.
 fn describe(c: &Counts) -> String {
     let mut out = String::new();
     let commits = c.commits.load(Relaxed);
@@ -315,10 +341,6 @@ fn describe(c: &Counts) -> String {
         (false, false) => "files",
     };
     let _ = write!(out, "{} {noun}", HumanCount(blobs));
-    let phase = c.phase.lock().unwrap_or_else(PoisonError::into_inner);
-    if !phase.is_empty() {
-        let _ = write!(out, " · {phase}");
-    }
     out
 }
 
@@ -396,11 +418,29 @@ mod tests {
         p.set_phase("locating 2 keys in history");
         let mut drawn = Drawn::default();
         refresh(&inner.bar, &inner.counts, &mut drawn);
-        let shown = "1,234 commits · 1 blob · locating 2 keys in history";
+        // Only the phase is the (elastic, cut to fit) message; the counts are never cut.
+        let shown = "locating 2 keys in history";
         assert_eq!(
             (drawn.message.as_str(), inner.bar.message()),
             (shown, shown.into())
         );
+        for shown in [Shown::Spinner, Shown::Bytes(1), Shown::Repositories(1)] {
+            let template = template(shown);
+            assert!(template.ends_with(" {wide_msg}"), "{template}");
+            assert!(template.contains("{counts}"), "{template}");
+        }
+        assert!(!template(Shown::Repositories(4)).contains("eta"));
+    }
+
+    #[test]
+    fn commits_the_report_does_not_count_come_off_the_bar() {
+        let p = counting();
+        let c = &*p.inner.as_ref().expect("counting").counts;
+        p.add_commits(10);
+        p.uncount_commits(4);
+        assert_eq!(c.commits.load(Relaxed), 6);
+        p.uncount_commits(7);
+        assert_eq!(c.commits.load(Relaxed), 0);
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub(super) fn report(
     }
     super::locating(ctx, &hits);
     let commits = graph::commit_order(links, graph.commits());
+    // Every commit object read was counted on the bar; the report counts those the refs reach.
+    (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
     let tips = tips::tips(repo, ctx.opts.audit);
     let source = Source::Graph(graph);
     let (mut outcome, paths) =
