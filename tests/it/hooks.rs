@@ -95,6 +95,9 @@ fn assert_refused(pushed: (bool, String), path: &str) {
     assert!(!ok, "the push should have been refused:\n{log}");
     assert!(log.contains(path), "the message names {path}:\n{log}");
     assert!(log.contains("Push stopped"), "keyhound's message:\n{log}");
+    for way_out in ["keyhound:allow", ".keyhoundignore", "baseline"] {
+        assert!(log.contains(way_out), "the message names {way_out}:\n{log}");
+    }
 }
 
 fn install_hook(p: &Pushing) {
