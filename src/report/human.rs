@@ -44,8 +44,8 @@ impl Paint {
 }
 
 pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let quiet = report.hook.is_some() && report.findings.is_empty() && report.skipped.is_empty();
-    if quiet && report.complete {
+    let clean = report.findings.is_empty() && report.skipped.is_empty() && report.complete;
+    if report.hook.is_some() && clean {
         // A hook that lets the commit or push through says nothing.
         return Ok(());
     }
