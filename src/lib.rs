@@ -106,18 +106,15 @@ pub(crate) fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
     Ok(Arc::new(set))
 }
 
-/// The command line's rules plus the rule folders the repository's keyhound.toml names.
+/// The rule folders the repository's keyhound.toml names, plus the command line's rules.
 fn load_project_rules(src: &RuleSource, project: &Project) -> anyhow::Result<Arc<RuleSet>> {
-    let mut extra = project.rule_paths.clone();
-    extra.extend(src.extra.iter().cloned());
     let pick = |cli: &[String], toml: &[String]| if cli.is_empty() { toml } else { cli }.to_vec();
-    let src = RuleSource {
-        extra,
-        disabled: src.disabled.clone(),
-        providers: pick(&src.providers, &project.providers),
-        exclude_providers: pick(&src.exclude_providers, &project.exclude_providers),
-    };
-    load_rules(&src)
+    let mut set = rules::load_rule_files_with(&project.rule_paths, &src.extra, &src.disabled)?;
+    set.select_providers(
+        &pick(&src.providers, &project.providers),
+        &pick(&src.exclude_providers, &project.exclude_providers),
+    )?;
+    Ok(Arc::new(set))
 }
 
 /// The fingerprints of `--baseline`, if given.

@@ -23,12 +23,24 @@ pub enum RuleError {
 
 /// Loads the built-in rules, then every `*.toml` in `user` (a file or a directory), minus `disabled`.
 pub fn load_rule_files(user: &[PathBuf], disabled: &[String]) -> Result<RuleSet, RuleError> {
+    load_rule_files_with(&[], user, disabled)
+}
+
+/// `load_rule_files`, after the rule files or folders a repository's keyhound.toml names
+/// (`repo`): those are read without following a symbolic link, and a file must be `*.toml`.
+pub fn load_rule_files_with(
+    repo: &[PathBuf],
+    user: &[PathBuf],
+    disabled: &[String],
+) -> Result<RuleSet, RuleError> {
     let mut set = RuleSet::default();
     for (name, text) in BUILTIN {
         add_file(&mut set, &format!("builtin:{name}"), text, false)?;
     }
-    for path in user {
-        for file in toml_files(path)? {
+    let repo_files = repo.iter().map(|p| repo_toml_files(p));
+    let user_files = user.iter().map(|p| toml_files(p));
+    for files in repo_files.chain(user_files) {
+        for file in files? {
             let text = std::fs::read_to_string(&file).map_err(|source| RuleError::Io {
                 path: file.display().to_string(),
                 source,
@@ -66,6 +78,94 @@ fn toml_files(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
     Ok(files)
 }
 
+/// A repository's rule path: a regular `*.toml` file, or a directory whose `*.toml` entries are
+/// regular files; a symbolic link (or a device, a FIFO) anywhere is refused, never followed.
+fn repo_toml_files(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
+    let io = |source| RuleError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let kind = std::fs::symlink_metadata(path).map_err(io)?.file_type();
+    if !kind.is_dir() {
+        return Ok(vec![repo_rule_file(path, kind)?]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            files.push(repo_rule_file(&p, entry.file_type().map_err(io)?)?);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn repo_rule_file(path: &Path, kind: std::fs::FileType) -> Result<PathBuf, RuleError> {
+    let refuse = |why: &str| RuleError::Invalid {
+        path: path.display().to_string(),
+        message: format!(
+            "{why}: a repository's keyhound.toml may only name regular *.toml rule files \
+             or folders inside the repository"
+        ),
+    };
+    if kind.is_symlink() {
+        return Err(refuse("a symbolic link, not followed"));
+    }
+    if !kind.is_file() {
+        return Err(refuse("not a regular file"));
+    }
+    if path.extension().is_none_or(|e| e != "toml") {
+        return Err(refuse("not a .toml file"));
+    }
+    Ok(path.to_path_buf())
+}
+
+/// A TOML error as a message that quotes none of the file: where (line and column of `text`,
+/// when the error has a place in it) and what, with anything key-shaped in the message
+/// redacted (serde's messages quote values and unknown keys).
+pub fn toml_error(e: &toml::de::Error, text: &str) -> String {
+    let what = redact_key_shaped(e.message());
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            format!("line {line}, column {column}: {what}")
+        }
+        None => what,
+    }
+}
+
+/// Bytes that may make up a key-shaped token.
+fn in_token(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-+/=.:~%".contains(c)
+}
+
+/// `text` with each key-shaped token (16 or more token characters mixing letters and digits,
+/// or 32 or more of any) cut to its first 3 characters and `…`.
+pub fn redact_key_shaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(in_token) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c| !in_token(c)).unwrap_or(rest.len());
+        let token = &rest[..end];
+        let mixed = token.contains(|c: char| c.is_ascii_digit())
+            && token.contains(|c: char| c.is_ascii_alphabetic());
+        if token.len() >= 32 || (token.len() >= 16 && mixed) {
+            out.push_str(&token[..3]);
+            out.push('…');
+        } else {
+            out.push_str(token);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn add_file(
     set: &mut RuleSet,
     origin: &str,
@@ -76,7 +176,7 @@ fn add_file(
         path: origin.to_string(),
         message,
     };
-    let file: RuleFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let file: RuleFile = toml::from_str(text).map_err(|e| invalid(toml_error(&e, text)))?;
     let mut ids: HashSet<String> = set.rules.iter().map(|r| r.spec.id.clone()).collect();
     for mut spec in file.rule {
         spec.deny_sha256.extend(file.deny_sha256.iter().cloned());
@@ -143,6 +243,18 @@ remediation = "remove it"
             .unwrap_err()
             .to_string();
         assert!(err.contains("rule x.demo: pattern"), "{err}");
+    }
+
+    #[test]
+    fn key_shaped_tokens_are_redacted() {
+        let text =
+            "unknown field `sk-proj-abcdefghij0123456789`, expected `paths` at /proc/self/environ";
+        assert_eq!(
+            redact_key_shaped(text),
+            "unknown field `sk-…`, expected `paths` at /proc/self/environ"
+        );
+        let long = "x".repeat(40);
+        assert_eq!(redact_key_shaped(&format!("a {long} b")), "a xxx… b");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod load;
 pub mod template;
 
 pub use check::{CheckReport, check_rules};
-pub use load::{RuleError, load_rule_files};
+pub use load::{RuleError, load_rule_files, load_rule_files_with, redact_key_shaped, toml_error};
 
 use regex::bytes::Regex;
 use serde::Deserialize;

@@ -2,9 +2,10 @@
 //! `.gitignore` syntax, and `kh1:` fingerprints) and `keyhound.toml` (allowed paths and
 //! fingerprints, extra rule folders, verification defaults — never the verification endpoint).
 
-use anyhow::{Context as _, bail};
+use crate::rules::{redact_key_shaped, toml_error};
+use anyhow::{Context as _, anyhow, bail};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The file names read at the repository root.
 pub const IGNORE_FILE: &str = ".keyhoundignore";
@@ -20,22 +21,37 @@ pub struct RootFiles {
 }
 
 impl RootFiles {
-    /// Reads the root files of the directory `root`.
+    /// Reads the root files of the directory `root`. A symbolic link there is refused, never
+    /// followed: the repository chooses it, and could point it at any file of the machine.
     pub fn from_dir(root: &Path) -> anyhow::Result<RootFiles> {
-        let read = |name: &str| -> anyhow::Result<Option<String>> {
-            let path = root.join(name);
-            match std::fs::read_to_string(&path) {
-                Ok(t) => Ok(Some(t)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e).with_context(|| format!("{}: cannot read it", path.display())),
-            }
-        };
         Ok(RootFiles {
             origin: root.display().to_string(),
-            ignore: read(IGNORE_FILE)?,
-            config: read(CONFIG_FILE)?,
+            ignore: read_root_file(&root.join(IGNORE_FILE))?,
+            config: read_root_file(&root.join(CONFIG_FILE))?,
         })
     }
+}
+
+/// A root file's text; None when there is none; an error for a link or a non-regular file.
+fn read_root_file(path: &Path) -> anyhow::Result<Option<String>> {
+    let kind = match std::fs::symlink_metadata(path) {
+        Ok(m) => m.file_type(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read it", path.display())),
+    };
+    if kind.is_symlink() {
+        bail!(
+            "{}: a symbolic link; keyhound does not follow links for a repository's settings \
+             (replace it by the file itself)",
+            path.display()
+        );
+    }
+    if !kind.is_file() {
+        bail!("{}: not a regular file", path.display());
+    }
+    std::fs::read_to_string(path)
+        .map(Some)
+        .with_context(|| format!("{}: cannot read it", path.display()))
 }
 
 /// The directory whose root files apply to a scan of `start`: the top of the git work tree
@@ -128,7 +144,7 @@ impl Project {
     }
 
     fn merge_config(&mut self, text: &str, root: Option<&Path>) -> anyhow::Result<()> {
-        let file: ConfigFile = toml::from_str(text)?;
+        let file: ConfigFile = toml::from_str(text).map_err(|e| anyhow!(toml_error(&e, text)))?;
         self.allow_paths.extend(file.allow.paths);
         self.allow_fingerprints.extend(file.allow.fingerprints);
         if let Some(verify) = file.verify {
@@ -144,7 +160,7 @@ impl Project {
         self.exclude_providers.extend(file.rules.exclude_providers);
         for rel in file.rules.paths {
             match root {
-                Some(r) => self.rule_paths.push(r.join(rel)),
+                Some(r) => self.rule_paths.push(inside(r, &rel)?),
                 None => bail!("[rules] paths: rule folders are read from a work tree only"),
             }
         }
@@ -155,6 +171,31 @@ impl Project {
     pub fn is_empty(&self) -> bool {
         self.allow_paths.is_empty() && self.allow_fingerprints.is_empty()
     }
+}
+
+/// `rel` under `root`, when it names a place inside it: relative, without `..`, and through no
+/// symbolic link (a link to a folder outside would read any file of the machine).
+fn inside(root: &Path, rel: &Path) -> anyhow::Result<PathBuf> {
+    let shown = redact_key_shaped(&rel.display().to_string());
+    let mut path = root.to_path_buf();
+    for part in rel.components() {
+        match part {
+            Component::Normal(name) => path.push(name),
+            Component::CurDir => {}
+            _ => bail!(
+                "[rules] paths: {shown:?} is not inside the repository; name a folder or \
+                 *.toml file relative to its root, without `..`"
+            ),
+        }
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            bail!(
+                "[rules] paths: {shown:?} goes through a symbolic link ({}), which keyhound \
+                 does not follow for a repository's rules",
+                path.display()
+            );
+        }
+    }
+    Ok(path)
 }
 
 /// `.keyhoundignore`: a `kh1:` line (optionally followed by a `#` comment) is a fingerprint;
