@@ -51,7 +51,14 @@ pub struct Found {
     pub keys: Vec<RawMatch>,
     pub placeholders: Vec<usize>,
     pub unattributed: Vec<usize>,
+    /// Bytes the rules' regexes searched: each rule searches the union of its hits' windows,
+    /// so dense keyword hits cost the haystack's length once, not a window each.
+    pub searched: usize,
 }
+
+/// A group of one rule's hits is searched as one region of at most this many bytes (plus a
+/// window), bounding the work a regex does however dense its keyword.
+const MAX_REGION: usize = 64 << 10;
 
 /// Matches every rule of a `RuleSet`. Built once and shared by all threads.
 #[derive(Debug)]
@@ -156,6 +163,7 @@ impl Matcher {
         found: &mut Found,
     ) {
         let mut decodes = decode::Decodes::default();
+        let mut plain = vec![Vec::new(); self.by_keyword.len()];
         for hit in self.prefilter.hits(hay) {
             let pattern = &self.patterns[hit.pattern];
             let class = match &pattern.encoding {
@@ -165,15 +173,7 @@ impl Matcher {
             };
             let decoded = match &pattern.encoding {
                 Encoding::Plain => {
-                    self.check_rules(
-                        hay,
-                        hit.start,
-                        hit.end,
-                        pattern.keyword,
-                        outer,
-                        layers,
-                        found,
-                    );
+                    plain[pattern.keyword].push((hit.start, hit.end));
                     continue;
                 }
                 _ if depth >= self.max_decode_depth || decodes.covers(class, hit.start) => continue,
@@ -187,6 +187,7 @@ impl Matcher {
             decodes.record(class, &decoded.1);
             self.search_decoded(decoded, depth, outer, layers, found);
         }
+        self.check_rules(hay, &plain, outer, layers, found);
     }
 
     fn search_decoded(
@@ -206,57 +207,188 @@ impl Matcher {
         self.find_layer(&decoded.bytes, depth + 1, None, &map, &inner_layers, found);
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Runs each rule over the union of the windows around its keywords' hits (`plain`, per
+    /// keyword), once per region, keeping the matches that cover a hit.
     fn check_rules(
         &self,
         hay: &[u8],
-        hit_start: usize,
-        hit_end: usize,
-        keyword: usize,
+        plain: &[Vec<(usize, usize)>],
         outer: &dyn Fn(usize, bool) -> usize,
         layers: &[&'static str],
         found: &mut Found,
     ) {
-        for &ri in &self.by_keyword[keyword] {
-            let rule = &self.rules.rules[ri];
-            let (w0, w1) = if rule.spec.near_keywords {
-                let w = checks::context_window(hay, hit_start, hit_end);
-                (w.start, w.end)
-            } else {
-                let w0 = hit_start.saturating_sub(rule.spec.max_len);
-                (w0, (hit_end + rule.spec.max_len).min(hay.len()))
-            };
-            for caps in rule.regex().captures_iter(&hay[w0..w1]) {
-                let m = caps.get(0).expect("group 0 always matches");
-                let (start, end) = (w0 + m.start(), w0 + m.end());
-                if !rule.spec.near_keywords {
-                    if end < hit_end {
-                        continue;
-                    }
-                    if start > hit_start {
-                        break;
-                    }
+        for (ri, rule) in self.rules.rules.iter().enumerate() {
+            let mut hits: Vec<(usize, usize)> = (0..plain.len())
+                .filter(|k| self.by_keyword[*k].contains(&ri))
+                .flat_map(|k| plain[k].iter().copied())
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            hits.sort_unstable();
+            hits.dedup();
+            if rule.spec.near_keywords {
+                for &(s, e) in &hits {
+                    let w = checks::context_window(hay, s, e);
+                    self.check_near(ri, hay, w, outer, layers, found);
                 }
-                match checks::judge(rule, hay, w0, &caps) {
-                    Verdict::LookAlike => {}
-                    Verdict::Placeholder => found.placeholders.push(outer(start, false)),
-                    Verdict::Unattributed => found.unattributed.push(outer(start, false)),
-                    Verdict::Key => {
-                        let secret = checks::secret_of(&caps);
-                        let (s, e) = (w0 + secret.start(), w0 + secret.end());
-                        found.keys.push(RawMatch {
-                            rule: ri,
-                            start: outer(s, false),
-                            end: outer(e, true).max(outer(s, false) + 1),
-                            secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
-                            prefix_len: checks::prefix_len(&caps),
-                            decoded: layers.to_vec(),
-                        });
-                    }
-                }
+                continue;
+            }
+            let reach = rule.spec.max_len;
+            for group in regions(&hits, reach) {
+                let region = Region { hits: group, reach };
+                self.check_region(ri, hay, &region, outer, layers, found);
             }
         }
     }
+
+    /// A rule that needs only a keyword nearby: every match in the hit's context `w`.
+    fn check_near(
+        &self,
+        ri: usize,
+        hay: &[u8],
+        w: std::ops::Range<usize>,
+        outer: &dyn Fn(usize, bool) -> usize,
+        layers: &[&'static str],
+        found: &mut Found,
+    ) {
+        let rule = &self.rules.rules[ri];
+        found.searched += w.len();
+        for caps in rule.regex().captures_iter(&hay[w.clone()]) {
+            record(ri, rule, hay, w.start, &caps, outer, layers, found);
+        }
+    }
+
+    fn check_region(
+        &self,
+        ri: usize,
+        hay: &[u8],
+        region: &Region<'_>,
+        outer: &dyn Fn(usize, bool) -> usize,
+        layers: &[&'static str],
+        found: &mut Found,
+    ) {
+        let rule = &self.rules.rules[ri];
+        let (w0, w1) = region.bounds(hay.len());
+        let span = region.longest_match();
+        let mut pos = w0;
+        while pos < w1 {
+            // Each search sees at most two match lengths: a pattern that must look far ahead
+            // to choose between alternatives cannot make each match cost the whole region.
+            let stop = (pos + 2 * span).min(w1);
+            found.searched += stop - pos;
+            let Some(mut caps) = rule.regex().captures_at(&hay[w0..stop], pos - w0) else {
+                pos = if stop == w1 { w1 } else { stop - span };
+                continue;
+            };
+            let m = caps.get(0).expect("group 0 always matches");
+            if w0 + m.end() == stop && stop < w1 {
+                // Cut by the slice's end: match again with room for a whole match from there.
+                let (at, stop) = (w0 + m.start(), (w0 + m.start() + 2 * span).min(w1));
+                found.searched += stop - at;
+                if let Some(longer) = rule.regex().captures_at(&hay[w0..stop], at - w0) {
+                    caps = longer;
+                }
+            }
+            let m = caps.get(0).expect("group 0 always matches");
+            let (start, end) = (w0 + m.start(), w0 + m.end());
+            // A match turned away does not hide a key starting inside it.
+            pos = start + 1;
+            if !region.covers(start, end) {
+                continue;
+            }
+            if !record(ri, rule, hay, w0, &caps, outer, layers, found) {
+                continue;
+            }
+            pos = end.max(start + 1);
+        }
+    }
+}
+
+/// Judges the match `caps` found in `hay[w0..]` and records it; false when it is no key at
+/// all (a look-alike), which then hides nothing starting inside it.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    ri: usize,
+    rule: &crate::rules::Rule,
+    hay: &[u8],
+    w0: usize,
+    caps: &regex::bytes::Captures<'_>,
+    outer: &dyn Fn(usize, bool) -> usize,
+    layers: &[&'static str],
+    found: &mut Found,
+) -> bool {
+    let start = w0 + caps.get(0).expect("group 0 always matches").start();
+    match checks::judge(rule, hay, w0, caps) {
+        Verdict::LookAlike => return false,
+        Verdict::Placeholder => found.placeholders.push(outer(start, false)),
+        Verdict::Unattributed => found.unattributed.push(outer(start, false)),
+        Verdict::Key => {
+            let secret = checks::secret_of(caps);
+            let (s, e) = (w0 + secret.start(), w0 + secret.end());
+            found.keys.push(RawMatch {
+                rule: ri,
+                start: outer(s, false),
+                end: outer(e, true).max(outer(s, false) + 1),
+                secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
+                prefix_len: checks::prefix_len(caps),
+                decoded: layers.to_vec(),
+            });
+        }
+    }
+    true
+}
+
+/// One rule's hits (sorted) whose windows (`reach` bytes either side) overlap.
+struct Region<'h> {
+    hits: &'h [(usize, usize)],
+    reach: usize,
+}
+
+impl Region<'_> {
+    /// The bytes searched: from the first hit's window start to the last hit's window end.
+    fn bounds(&self, len: usize) -> (usize, usize) {
+        let first = self.hits.first().map_or(0, |h| h.0);
+        let last = self.hits.iter().map(|h| h.1).max().unwrap_or(0);
+        (
+            first.saturating_sub(self.reach),
+            (last + self.reach).min(len),
+        )
+    }
+
+    /// The longest match that can cover a hit: a window either side of the longest hit.
+    fn longest_match(&self) -> usize {
+        let hit = self.hits.iter().map(|h| h.1 - h.0).max().unwrap_or(0);
+        2 * self.reach + hit.max(1)
+    }
+
+    /// Whether a match over `start..end` holds a whole hit and fits in that hit's window.
+    fn covers(&self, start: usize, end: usize) -> bool {
+        let from = self.hits.partition_point(|h| h.0 < start);
+        self.hits[from..]
+            .iter()
+            .take_while(|h| h.0 <= end)
+            .any(|h| h.1 <= end && h.0 - start <= self.reach && end - h.1 <= self.reach)
+    }
+}
+
+/// Splits sorted hits into runs whose windows overlap, each spanning at most `MAX_REGION`.
+fn regions(hits: &[(usize, usize)], reach: usize) -> Vec<&[(usize, usize)]> {
+    let mut out = Vec::new();
+    let mut begin = 0;
+    let mut end_of_run = 0;
+    for (i, h) in hits.iter().enumerate() {
+        let joins = i > begin
+            && h.0.saturating_sub(reach) <= end_of_run + reach
+            && h.1 - hits[begin].0 <= MAX_REGION;
+        if i > begin && !joins {
+            out.push(&hits[begin..i]);
+            begin = i;
+        }
+        end_of_run = if i == begin { h.1 } else { end_of_run.max(h.1) };
+    }
+    out.push(&hits[begin..]);
+    out
 }
 
 /// The prefilter's needles: each keyword; with decoding, its UTF-16 form and its base64 forms
@@ -300,6 +432,48 @@ mod tests {
 
     fn matcher() -> Matcher {
         Matcher::new(Arc::new(RuleSet::builtin().unwrap()), 1)
+    }
+
+    /// A matcher with one repository-style rule: keyword `x`, `pattern` for its body.
+    fn adversarial(pattern: &str) -> Matcher {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = format!(
+            "[[rule]]\nid = \"x.adv\"\nname = \"Adv\"\nprovider = \"demo\"\nkind = \"demo\"\n\
+             description = \"d\"\nseverity = 5.0\nkeywords = [\"x\"]\nmin_distinct = 3\n\
+             pattern = '(?P<body>{pattern})'\nremediation = \"r\"\n"
+        );
+        std::fs::write(dir.path().join("adv.toml"), rule).unwrap();
+        let rules = crate::rules::load_rule_files(&[dir.path().to_path_buf()], &[]).unwrap();
+        Matcher::new(Arc::new(rules), 0)
+    }
+
+    #[test]
+    fn r14_dense_keyword_hits_search_each_byte_a_bounded_number_of_times() {
+        // Every byte is a hit; each used to search its own 512-byte window.
+        let hay = vec![b'x'; 200_000];
+        let window = 2 * (2 * 256 + 1);
+        let found = adversarial("x{10,}y").find(&hay);
+        assert!(found.keys.is_empty());
+        let regions = hay.len() / MAX_REGION + 1;
+        let bound = 2 * hay.len() + regions * window;
+        assert!(found.searched <= bound, "{}", found.searched);
+        // Each match here makes the regex look ahead to its slice's end: a window's worth.
+        let found = adversarial("x{10,}y|x").find(&hay[..20_000]);
+        assert!(found.searched <= 20_000 * window, "{}", found.searched);
+    }
+
+    #[test]
+    fn r14_a_rule_cannot_widen_its_window_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = "[[rule]]\nid = \"x.w\"\nname = \"W\"\nprovider = \"d\"\nkind = \"d\"\n\
+                    description = \"d\"\nseverity = 5.0\nkeywords = [\"x\"]\nmax_len = 1000000\n\
+                    pattern = '(?P<body>x+)'\nremediation = \"r\"\n";
+        std::fs::write(dir.path().join("w.toml"), rule).unwrap();
+        let err = crate::rules::load_rule_files(&[dir.path().to_path_buf()], &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("max_len 1000000: at most 4096"),
+            "{err}"
+        );
     }
 
     fn key(t: &str, seed: u64) -> String {

@@ -169,6 +169,9 @@ pub struct RuleSpec {
     pub negative_examples: Vec<String>,
 }
 
+/// The largest `max_len` a rule may ask for: the matcher's work per keyword hit grows with it.
+pub const MAX_LEN_LIMIT: usize = 4096;
+
 fn default_max_len() -> usize {
     256
 }
@@ -197,6 +200,12 @@ pub struct Rule {
 
 impl Rule {
     fn new(spec: RuleSpec, origin: String) -> Result<Self, String> {
+        if spec.max_len > MAX_LEN_LIMIT {
+            return Err(format!(
+                "max_len {}: at most {MAX_LEN_LIMIT} (the bytes matched either side of a keyword)",
+                spec.max_len
+            ));
+        }
         let boundary = boundary_table(spec.boundary.as_deref().unwrap_or(DEFAULT_BOUNDARY))?;
         let deny = spec
             .deny_sha256
