@@ -94,6 +94,35 @@ pub struct Common {
     pub gate: Gate,
     /// Show a progress bar on a terminal (not with `--quiet`).
     pub progress: bool,
+    /// Which verification settings the command line gave (keyhound.toml's apply to the others).
+    pub verify_given: VerifyGiven,
+}
+
+/// Verification settings given on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyGiven {
+    pub concurrency: bool,
+    pub cache_ttl: bool,
+}
+
+impl VerifyGiven {
+    fn of(args: &cli::VerifyArgs) -> VerifyGiven {
+        VerifyGiven {
+            concurrency: args.verify_concurrency.is_some(),
+            cache_ttl: args.verify_cache_ttl.is_some(),
+        }
+    }
+}
+
+/// The most threads, and keys checked at once, keyhound starts: more only exhausts the system.
+pub const MAX_THREADS: usize = 256;
+
+/// `n`, at most `MAX_THREADS`; `what` names the setting in the warning when it is cut.
+pub fn clamp_threads(what: &str, n: usize) -> usize {
+    if n > MAX_THREADS {
+        eprintln!("keyhound: warning: {what} {n} is more than {MAX_THREADS}; using {MAX_THREADS}");
+    }
+    n.min(MAX_THREADS)
 }
 
 /// What verdicts do to the report and the exit code.
@@ -198,6 +227,7 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
     if let Some(chunk) = args.chunk_size {
         limits.chunk_size = chunk.max(1);
     }
+    let verify_given = VerifyGiven::of(&args.verification);
     let (verify, gate) = verification(args.verify, args.verification)?;
     let color = use_color(&args.report);
     Ok(Common {
@@ -215,6 +245,7 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
         threads,
         rules: rule_source(args.rules),
         progress: !args.report.out.quiet,
+        verify_given,
     })
 }
 
@@ -222,8 +253,8 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
 fn threads(n: Option<usize>) -> Result<usize, UsageError> {
     match n {
         Some(0) => Err(UsageError("-j/--threads must be at least 1".into())),
-        Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        Some(n) => Ok(clamp_threads("-j/--threads", n)),
+        None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get().min(MAX_THREADS))),
     }
 }
 
@@ -283,7 +314,7 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
     };
     let concurrency = match args.verify_concurrency {
         Some(0) => return Err(UsageError("--verify-concurrency must be at least 1".into())),
-        Some(n) => n,
+        Some(n) => clamp_threads("--verify-concurrency", n),
         None => verify::DEFAULT_CONCURRENCY,
     };
     let ttl = match &args.verify_cache_ttl {
@@ -309,19 +340,41 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
     })
 }
 
-/// Verification settings when the command line gave none but keyhound.toml's `[verify]` asks
-/// for it: the defaults, with the file's concurrency.
-pub fn verify_defaults(concurrency: Option<usize>) -> Result<VerifyConfig, UsageError> {
-    let args = cli::VerifyArgs {
-        openai_base_url: None,
-        verify_concurrency: concurrency,
-        verify_cache_ttl: None,
-        no_verify_cache: false,
-        only_live: false,
-        fail_on: None,
-    };
-    verify_config(&args, true)
+/// keyhound.toml's `[verify]` concurrency and cache TTL, for the settings the command line
+/// (`given`) left alone; the concurrency is clamped like `--verify-concurrency`.
+pub fn project_verify(
+    v: &mut VerifyConfig,
+    given: VerifyGiven,
+    concurrency: Option<usize>,
+    cache_ttl: Option<&str>,
+) -> Result<(), UsageError> {
+    if let Some(n) = concurrency.filter(|_| !given.concurrency) {
+        if n == 0 {
+            return Err(UsageError(
+                "keyhound.toml: [verify] concurrency must be at least 1".into(),
+            ));
+        }
+        v.concurrency = clamp_threads("keyhound.toml: [verify] concurrency", n);
+    }
+    if let Some(s) = cache_ttl.filter(|_| !given.cache_ttl) {
+        let ttl = verify::clock::parse_duration(s).ok_or_else(|| {
+            UsageError(
+                "keyhound.toml: [verify] cache_ttl: expected a duration such as 90s, 30m, 24h or 7d"
+                    .into(),
+            )
+        })?;
+        if ttl > MAX_PROJECT_TTL {
+            eprintln!(
+                "keyhound: warning: keyhound.toml: [verify] cache_ttl is more than 7d; using 7d"
+            );
+        }
+        v.cache.ttl = ttl.min(MAX_PROJECT_TTL);
+    }
+    Ok(())
 }
+
+/// The longest cache TTL a repository may set.
+const MAX_PROJECT_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// `keyhound verify`: the built-in rules and limits, verification always on and never from the
 /// cache, and every key on standard input checked (allow comments do not apply).
@@ -351,6 +404,10 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
             fail_on_given: args.verification.fail_on.is_some(),
         },
         progress: !args.report.out.quiet,
+        verify_given: VerifyGiven {
+            concurrency: true,
+            cache_ttl: true,
+        },
     })
 }
 
@@ -488,6 +545,7 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         })
         .transpose()?;
     let threads = threads(args.limits.threads)?;
+    let verify_given = VerifyGiven::of(&args.verification);
     let (verify, gate) = verification(args.verify, args.verification)?;
     let r = args.report;
     let common = Common {
@@ -508,6 +566,7 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         verify,
         gate,
         progress: !r.out.quiet,
+        verify_given,
     };
     Ok(Config::Audit(AuditConfig {
         paths: args.paths,

@@ -200,7 +200,7 @@ fn scan(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         // --no-ignore reads every path, allowed ones included.
         project.allow_paths.clear();
     }
-    let common = &with_project_verify(common, &project.verify)?;
+    let common = &with_project_verify(common, &project)?;
     let rules = load_project_rules(&common.rules, &project)?;
     let suppressions = Suppressions::new(&project, load_baseline(common)?, &root)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -354,7 +354,7 @@ pub(crate) fn git_outcome_with(
         r => r?,
     };
     let project = Project::parse(&files, workdir.as_deref())?;
-    let common = &with_project_verify(common, &project.verify)?;
+    let common = &with_project_verify(common, &project)?;
     let rules = load_project_rules(&common.rules, &project)?;
     let baseline = match (config_at, &common.baseline) {
         (Some(at), Some(path)) => git_baseline(opts, at, path)?,
@@ -390,25 +390,28 @@ pub(crate) fn git_outcome_with(
     Ok((rules, done, common.clone()))
 }
 
-/// keyhound.toml's `[verify]` defaults, under what the command line says: `enabled = true`
-/// turns verification on, `fail_on` applies unless `--fail-on` was given.
-fn with_project_verify(
-    common: &Common,
-    d: &suppress::project::VerifyDefaults,
-) -> anyhow::Result<Common> {
+/// keyhound.toml's `[verify]` defaults, under what the command line says: concurrency and cache
+/// TTL apply when `--verify` is given without them, `fail_on` unless `--fail-on` was given.
+/// Verification itself is never turned on by the file.
+fn with_project_verify(common: &Common, project: &Project) -> anyhow::Result<Common> {
+    for warning in &project.warnings {
+        eprintln!("keyhound: warning: {warning}");
+    }
+    let d = &project.verify;
     let mut c = common.clone();
-    if c.verify.is_none() && d.enabled == Some(true) {
-        c.verify = Some(config::verify_defaults(d.concurrency)?);
+    if let Some(v) = c.verify.as_mut() {
+        config::project_verify(v, c.verify_given, d.concurrency, d.cache_ttl.as_deref())?;
     }
     if let Some(fail_on) = d.fail_on.as_deref().filter(|_| !c.gate.fail_on_given) {
         c.gate.fail_on = match fail_on {
             "any" => config::FailOn::Any,
             "live" if c.verify.is_some() => config::FailOn::Live,
             "live" => anyhow::bail!(
-                "keyhound.toml: [verify] fail_on = \"live\" needs verification: set enabled = true there or pass --verify"
+                "keyhound.toml: [verify] fail_on = \"live\" needs verification: pass --verify"
             ),
             other => anyhow::bail!(
-                "keyhound.toml: [verify] fail_on = {other:?}: expected \"any\" or \"live\""
+                "keyhound.toml: [verify] fail_on = {:?}: expected \"any\" or \"live\"",
+                rules::redact_key_shaped(other)
             ),
         };
     }

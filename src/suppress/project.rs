@@ -83,16 +83,24 @@ pub struct Project {
     pub providers: Vec<String>,
     pub exclude_providers: Vec<String>,
     pub verify: VerifyDefaults,
+    /// Settings turned away, to print as warnings (fixed text: nothing from the file).
+    pub warnings: Vec<String>,
 }
 
-/// `[verify]` in keyhound.toml: defaults a command line overrides.
+/// `[verify]` in keyhound.toml: defaults a command line overrides, used only when `--verify`
+/// turns verification on (a repository can never turn it on).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyDefaults {
-    pub enabled: Option<bool>,
     pub fail_on: Option<String>,
     pub concurrency: Option<usize>,
+    /// How long a cached `dead` verdict holds (`24h`).
+    pub cache_ttl: Option<String>,
 }
+
+/// Why `[verify] enabled` is ignored.
+pub const ENABLED_IGNORED: &str = "keyhound.toml: [verify] enabled is ignored: a repository cannot \
+     turn verification on (keys would be sent without --verify); pass --verify to verify";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,14 +155,19 @@ impl Project {
         let file: ConfigFile = toml::from_str(text).map_err(|e| anyhow!(toml_error(&e, text)))?;
         self.allow_paths.extend(file.allow.paths);
         self.allow_fingerprints.extend(file.allow.fingerprints);
-        if let Some(verify) = file.verify {
+        if let Some(mut verify) = file.verify {
+            if verify.remove("enabled").is_some() {
+                self.warnings.push(ENABLED_IGNORED.to_string());
+            }
             if let Some(k) = ENDPOINT_KEYS.iter().find(|k| verify.contains_key(**k)) {
                 bail!(
                     "[verify] {k}: a repository cannot choose where keys are sent; \
                      use --openai-base-url on the command line"
                 );
             }
-            self.verify = verify.try_into()?;
+            self.verify = verify.try_into().map_err(|e: toml::de::Error| {
+                anyhow!("[verify] {}", redact_key_shaped(e.message()))
+            })?;
         }
         self.providers.extend(file.rules.providers);
         self.exclude_providers.extend(file.rules.exclude_providers);
@@ -240,11 +253,12 @@ mod tests {
 
     #[test]
     fn config_allows_paths_and_rules_but_never_an_endpoint() {
-        let text = "[allow]\npaths = [\"docs/**\"]\n[rules]\npaths = [\"rules\"]\n[verify]\nenabled = true\n";
+        let text = "[allow]\npaths = [\"docs/**\"]\n[rules]\npaths = [\"rules\"]\n[verify]\nenabled = true\nconcurrency = 4\n";
         let p = Project::parse(&files(None, Some(text)), Some(Path::new("/r"))).unwrap();
         assert_eq!(p.allow_paths, ["docs/**"]);
         assert_eq!(p.rule_paths, [PathBuf::from("/r/rules")]);
-        assert_eq!(p.verify.enabled, Some(true));
+        assert_eq!(p.verify.concurrency, Some(4));
+        assert_eq!(p.warnings, [ENABLED_IGNORED]);
         let evil = "[verify]\nbase_url = \"https://evil.example\"\n";
         let err = Project::parse(&files(None, Some(evil)), None).unwrap_err();
         assert!(format!("{err:#}").contains("cannot choose where keys are sent"));

@@ -118,3 +118,89 @@ fn r14_rule_files_that_are_not_rules_quote_no_key() {
     std::fs::write(dir.path().join("keyhound.toml"), bad_config).unwrap();
     refused(&scan_in(dir.path(), &[]), "keyhound.toml", &secret);
 }
+
+/// `keyhound ARGS` in `dir` whose network goes nowhere: any request fails at once, locally.
+fn offline(dir: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = kh()
+        .current_dir(dir)
+        .env("KEYHOUND_CACHE_DIR", dir.join(".no-cache-here"))
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("https_proxy", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}); stderr: {stderr}"));
+    (out.status.code().expect("exited"), report, stderr)
+}
+
+#[test]
+fn r14_a_repository_cannot_turn_verification_on() {
+    let key = project_key(1405);
+    let dir = tree(&[
+        ("a.env", format!("K={key}\n").as_bytes()),
+        ("keyhound.toml", b"[verify]\nenabled = true\n"),
+    ]);
+    let (code, report, stderr) = offline(dir.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(report["stats"].get("verification").is_none(), "{report}");
+    assert!(report["findings"][0].get("verification").is_none());
+    assert!(stderr.contains("[verify] enabled is ignored"), "{stderr}");
+}
+
+#[test]
+fn r14_thread_counts_are_clamped() {
+    let key = project_key(1406);
+    let dir = tree(&[
+        ("a.env", format!("K={key}\n").as_bytes()),
+        (
+            "keyhound.toml",
+            b"[verify]\nconcurrency = 1000000\ncache_ttl = \"999d\"\n",
+        ),
+    ]);
+    let (code, _, stderr) = offline(
+        dir.path(),
+        &["scan", "--format", "json", "-j", "20000", "."],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("-j/--threads 20000 is more than 256; using 256"),
+        "{stderr}"
+    );
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--verify",
+        "--no-verify-cache",
+        ".",
+    ];
+    let (_, report, stderr) = offline(dir.path(), &args);
+    assert!(
+        stderr.contains("[verify] concurrency 1000000 is more than 256"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cache_ttl is more than 7d; using 7d"),
+        "{stderr}"
+    );
+    assert_eq!(report["stats"]["verification"]["unknown"], 1, "{report}");
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--verify-concurrency",
+        "99999",
+        "--verify",
+        ".",
+    ];
+    let (_, _, stderr) = offline(dir.path(), &args);
+    assert!(
+        stderr.contains("--verify-concurrency 99999 is more than 256"),
+        "{stderr}"
+    );
+}

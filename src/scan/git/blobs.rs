@@ -59,9 +59,13 @@ pub(super) fn run_with<R>(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = rx.clone();
-                s.spawn(move || work(ctx, &rx, done))
+                std::thread::Builder::new().spawn_scoped(s, move || work(ctx, &rx, done))
             })
-            .collect();
+            .collect::<Result<_, _>>()
+            // The workers started end when `tx` is dropped on the way out.
+            .map_err(|e| {
+                anyhow::anyhow!("cannot start {threads} scanning threads ({e}); try a smaller -j")
+            })?;
         drop(rx);
         let result = produce(&tx);
         drop(tx);
