@@ -120,7 +120,9 @@ pub const MAX_THREADS: usize = 256;
 /// `n`, at most `MAX_THREADS`; `what` names the setting in the warning when it is cut.
 pub fn clamp_threads(what: &str, n: usize) -> usize {
     if n > MAX_THREADS {
-        eprintln!("keyhound: warning: {what} {n} is more than {MAX_THREADS}; using {MAX_THREADS}");
+        crate::diag::eprint(&format!(
+            "keyhound: warning: {what} {n} is more than {MAX_THREADS}; using {MAX_THREADS}"
+        ));
     }
     n.min(MAX_THREADS)
 }
@@ -364,8 +366,8 @@ pub fn project_verify(
             )
         })?;
         if ttl > MAX_PROJECT_TTL {
-            eprintln!(
-                "keyhound: warning: keyhound.toml: [verify] cache_ttl is more than 7d; using 7d"
+            crate::diag::eprint(
+                "keyhound: warning: keyhound.toml: [verify] cache_ttl is more than 7d; using 7d",
             );
         }
         v.cache.ttl = ttl.min(MAX_PROJECT_TTL);

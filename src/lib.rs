@@ -395,7 +395,7 @@ pub(crate) fn git_outcome_with(
 /// Verification itself is never turned on by the file.
 fn with_project_verify(common: &Common, project: &Project) -> anyhow::Result<Common> {
     for warning in &project.warnings {
-        eprintln!("keyhound: warning: {warning}");
+        diag::eprint(&format!("keyhound: warning: {warning}"));
     }
     let d = &project.verify;
     let mut c = common.clone();
