@@ -76,7 +76,7 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
             c.keys.extend(outcome.findings);
             c.skipped.extend(outcome.skipped);
             if let Some(repo) = &repo {
-                worktree(repo, tools, &mut c);
+                worktree(repo, &found.dir, tools, &mut c);
             }
         }
         Err(e) => {
@@ -180,10 +180,24 @@ fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &To
 
 /// Scans what the work tree has and HEAD does not: modified, untracked and ignored files (an
 /// ignored `.env` is still an exposure on that disk), whole ignored folders included.
-fn worktree(repo: &Repository, tools: &Tools<'_>, c: &mut Collected) {
+/// Scans the work tree's changed files, when the work tree is the audited folder (a bare
+/// repository's `core.worktree` may name any other directory); symbolic links among them are
+/// named, never followed.
+fn worktree(repo: &Repository, dir: &Path, tools: &Tools<'_>, c: &mut Collected) {
     let Some(workdir) = repo.workdir() else {
         return;
     };
+    if !is_within(workdir, dir) {
+        c.skipped.push(Skipped {
+            path: c.repo.path.clone(),
+            reason: format!(
+                "its work tree ({}, from core.worktree) is outside the audited folder: not scanned",
+                workdir.display()
+            ),
+            incomplete: false,
+        });
+        return;
+    }
     let paths = match changed_paths(repo, workdir) {
         Ok(p) => p,
         Err(e) => {
@@ -195,6 +209,16 @@ fn worktree(repo: &Repository, tools: &Tools<'_>, c: &mut Collected) {
             vec![workdir.to_path_buf()]
         }
     };
+    let (links, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()));
+    for link in links {
+        c.skipped.push(Skipped {
+            path: rel_path(&link.to_string_lossy(), workdir),
+            reason: "symbolic link in the work tree: not followed".into(),
+            incomplete: false,
+        });
+    }
     if paths.is_empty() {
         return;
     }
@@ -257,6 +281,14 @@ fn rel_path(path: &str, workdir: &Path) -> String {
         .unwrap_or_else(|_| path.to_string())
 }
 
+/// Whether `path` is `dir` or inside it, both resolved (a path that cannot be resolved is not).
+fn is_within(path: &Path, dir: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(dir)) {
+        (Ok(p), Ok(d)) => p.starts_with(d),
+        _ => false,
+    }
+}
+
 /// Files and folders of the work tree that differ from HEAD: modified, new, untracked, ignored.
 fn changed_paths(repo: &Repository, workdir: &Path) -> Result<Vec<PathBuf>, git2::Error> {
     let mut opts = StatusOptions::new();
@@ -279,7 +311,7 @@ fn changed_paths(repo: &Repository, workdir: &Path) -> Result<Vec<PathBuf>, git2
         .iter()
         .filter(|e| e.status().intersects(wanted))
         .filter_map(|e| e.path().ok().map(|p| workdir.join(p.trim_end_matches('/'))))
-        .filter(|p| p.exists())
+        .filter(|p| std::fs::symlink_metadata(p).is_ok())
         .collect();
     paths.sort();
     paths.dedup();

@@ -108,7 +108,12 @@ fn remote(dir: &Path) -> Option<String> {
     let repo = git2::Repository::open(dir).ok()?;
     let r = repo.find_remote("origin").ok()?;
     let url = r.url().ok()?.to_string();
-    Some(super::shard::strip_credentials(&url))
+    Some(super::shard::strip_credentials(without_query(&url)))
+}
+
+/// `url` without its query string and fragment, where tokens ride too (`?access_token=…`).
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
 }
 
 /// `rel` with one more folder of `canonical` in front (`api` -> `a/api` for `/x/a/api`).
@@ -192,6 +197,18 @@ fn repo_name(dir_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r14_query_string_credentials_are_not_kept_in_remotes() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let url = "https://user:pw@git.example/org/app.git?access_token=tok123#frag";
+        repo.remote("origin", url).unwrap();
+        assert_eq!(
+            remote(dir.path()).as_deref(),
+            Some("https://git.example/org/app.git")
+        );
+    }
 
     fn bare(at: &Path) {
         std::fs::create_dir_all(at.join("objects")).unwrap();

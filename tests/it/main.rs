@@ -20,6 +20,7 @@ mod gitlab;
 mod hardening_output;
 mod hidden;
 mod hooks;
+mod hostile_audit;
 mod hostile_config;
 mod hostile_git;
 mod keys;
