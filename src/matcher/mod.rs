@@ -72,8 +72,8 @@ pub struct Matcher {
 
 /// Keywords shorter than this get no base64 forms: they would be too short to select.
 const MIN_ENCODED_KEYWORD: usize = 6;
-/// Keywords shorter than this get no UTF-16 form (`ghp_` has one: 7 bytes with its NULs).
-const MIN_UTF16_KEYWORD: usize = 4;
+/// Keywords shorter than this get no UTF-16 form (`hf_` has one: 5 bytes with its NULs).
+const MIN_UTF16_KEYWORD: usize = 3;
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>, max_decode_depth: usize) -> Self {

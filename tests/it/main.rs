@@ -27,6 +27,7 @@ mod keys;
 mod pre_receive;
 mod progress;
 mod properties;
+mod providers;
 mod rules_cmd;
 mod sarif;
 mod suppress;
