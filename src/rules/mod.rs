@@ -51,6 +51,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("aws.toml", include_str!("../../rules/aws.toml")),
     ("stripe.toml", include_str!("../../rules/stripe.toml")),
     ("slack.toml", include_str!("../../rules/slack.toml")),
+    ("gcp.toml", include_str!("../../rules/gcp.toml")),
+    (
+        "private-key.toml",
+        include_str!("../../rules/private-key.toml"),
+    ),
 ];
 
 /// The provider ids keyhound knows, as reports, `--provider` and `keyhound.toml` spell them.
@@ -184,6 +189,9 @@ pub enum Checksum {
     Crc32Base62,
     /// The first characters of base32(SHA-256(`body`)) (GitHub fine-grained tokens).
     Sha256Base32,
+    /// `body` is base64 (line breaks and `\n` escapes allowed) of one DER structure whose length
+    /// is its own, or of an `openssh-key-v1` key: PEM private keys (no `check` group).
+    PemBody,
 }
 
 /// A loaded rule: its spec plus what matching needs, the regex compiled on first use.
@@ -273,7 +281,10 @@ impl Rule {
         if self.spec.near_keywords && self.spec.context.is_empty() {
             return Err("near_keywords needs context regexes (the keywords' own words)".into());
         }
-        if self.spec.checksum.is_some() && !(names.contains(&"body") && names.contains(&"check")) {
+        let check_group = self.spec.checksum != Some(Checksum::PemBody);
+        if self.spec.checksum.is_some()
+            && !(names.contains(&"body") && (names.contains(&"check") || !check_group))
+        {
             return Err("checksum needs the groups `body` and `check` in the pattern".into());
         }
         if !(0.0..=10.0).contains(&self.spec.severity) {

@@ -6,6 +6,9 @@
 //! Checksums over the last N characters written so far: `{crc32:N}` (6 base62 characters, as
 //! GitHub and npm tokens end), `{sha256b32:N:M}` (M base32 characters, GitHub fine-grained
 //! tokens); `{crc32bad:N}` and `{sha256b32bad:N:M}` write a wrong one, for negative examples.
+//! PEM bodies: `{der:N}` is base64 of a DER SEQUENCE of N random bytes in lines of 64, `{der1:N}`
+//! the same on one line, `{derjson:N}` with JSON `\n` escapes between the lines, `{openssh:N}`
+//! an `openssh-key-v1` key of N random bytes.
 
 use crate::matcher::checksum;
 
@@ -94,6 +97,10 @@ fn token(tok: &str, out: &str, rng: &mut Rng) -> Result<String, TemplateError> {
         ["digit", n] => diverse(rng, b"0123456789", count(n)?),
         ["repeat", c, n] if c.chars().count() == 1 => c.repeat(count(n)?),
         ["seq", n] => (0..count(n)?).map(|i| ALNUM[26 + i % 26] as char).collect(),
+        ["der", n] => pem_lines(rng, count(n)?, "\n", false),
+        ["der1", n] => pem_lines(rng, count(n)?, "", false),
+        ["derjson", n] => pem_lines(rng, count(n)?, "\\n", false),
+        ["openssh", n] => pem_lines(rng, count(n)?, "\n", true),
         [name @ ("crc32" | "crc32bad"), n] => {
             let sum = checksum::crc32_base62(tail(out, count(n)?).ok_or_else(bad)?, 6);
             if name.ends_with("bad") {
@@ -113,6 +120,27 @@ fn token(tok: &str, out: &str, rng: &mut Rng) -> Result<String, TemplateError> {
         }
         _ => return Err(bad()),
     })
+}
+
+/// Base64 of a DER SEQUENCE of `n` random bytes, in lines of 64 joined by `sep`.
+fn pem_lines(rng: &mut Rng, n: usize, sep: &str, openssh: bool) -> String {
+    use base64::Engine as _;
+    let random: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+    let bytes = if openssh {
+        [b"openssh-key-v1\0".as_slice(), &random].concat()
+    } else {
+        checksum::der_sample(&random)
+    };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let lines: Vec<&str> = if sep.is_empty() {
+        vec![&b64]
+    } else {
+        b64.as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+            .collect()
+    };
+    lines.join(sep)
 }
 
 /// The last `n` bytes written so far.

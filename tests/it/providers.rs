@@ -328,3 +328,104 @@ fn rules_list_groups_by_provider() {
     assert!(headers.len() >= 20, "{text}");
     assert!(headers.contains(&"# github (6 rules)"), "{headers:?}");
 }
+
+/// A service-account key file, pretty-printed as Google hands it out.
+const SERVICE_ACCOUNT: &str = "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"demo\",\n  \
+    \"private_key_id\": \"{hex:40}\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{derjson:1200}\\n\
+    -----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"bot@demo.iam.gserviceaccount.com\"\n}\n";
+
+#[test]
+fn a_service_account_file_is_one_finding_also_inside_a_zip() {
+    let sa = make(SERVICE_ACCOUNT, 14);
+    let zip = zip_bytes(&[("creds/sa.json", sa.as_bytes(), true)]);
+    let dir = tree(&[("sa.json", sa.as_bytes()), ("bundle.zip", &zip)]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let got: Vec<(&str, Option<&str>, &str, u64)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.path.as_str(),
+                f.archive_member.as_deref(),
+                f.rule.as_str(),
+                f.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "bundle.zip",
+                Some("creds/sa.json"),
+                "kh.gcp.service-account",
+                5
+            ),
+            ("sa.json", None, "kh.gcp.service-account", 5),
+        ]
+    );
+    assert_eq!(
+        report.findings[0].fingerprint,
+        report.findings[1].fingerprint
+    );
+}
+
+#[test]
+fn a_service_account_file_is_found_in_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = crate::repo::GitRepo::init(dir.path().join("r"), 0);
+    repo.write("sa.json", make(SERVICE_ACCOUNT, 15));
+    repo.commit("add credentials");
+    repo.remove("sa.json");
+    repo.commit("remove credentials");
+    let out = kh()
+        .current_dir(repo.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["git", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{doc:#}");
+    assert_eq!(findings[0]["rule"], "kh.gcp.service-account");
+    assert_eq!(findings[0]["git"]["at_head"], false);
+}
+
+#[test]
+fn pem_keys_are_found_and_samples_are_placeholders() {
+    let rsa = make(
+        "-----BEGIN RSA PRIVATE KEY-----\n{der:1190}\n-----END RSA PRIVATE KEY-----\n",
+        16,
+    );
+    let enc = make(
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{der:1250}\n-----END ENCRYPTED PRIVATE KEY-----\n",
+        16,
+    );
+    let sample = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC...test...xxxx\n\
+                  -----END PRIVATE KEY-----\n";
+    let text = format!("{rsa}\n{enc}\n{sample}");
+    let (code, report) = findings_of(&text, &[]);
+    assert_eq!(code, 1);
+    let got: Vec<(&str, u64, f32)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.line, f.severity))
+        .collect();
+    let enc_line = rsa.lines().count() as u64 + 2;
+    assert_eq!(
+        got,
+        [
+            ("kh.private-key.pem", 1, 9.0),
+            ("kh.private-key.encrypted", enc_line, 4.0)
+        ]
+    );
+    assert_eq!(report.stats.placeholders, 1);
+}
