@@ -108,6 +108,7 @@ def make_decoy(rng: random.Random, kind: str) -> str:
     if kind == "embedded-task":
         return "task-proj-" + b(74) + MARKER + b(74)
     if kind == "stripe-like":
+        # Not an OpenAI key; to keyhound (with its Stripe rules) a Stripe live secret key.
         return "sk_live_" + a(20) + MARKER + a(20)
     if kind == "redacted-stars":
         return "sk-proj-" + "*" * 40 + "MxYA"
@@ -1145,10 +1146,13 @@ def parse_keyhound(path: Path):
     d = json.loads(path.read_text())
     meta = {"complete": d.get("complete"), "stats": d.get("stats"),
             "skipped": (d.get("skipped") or [])[:20]}
+    # keyhound runs with every provider's rules (that is what is timed), but this tree plants
+    # OpenAI keys and OpenAI decoys: only OpenAI findings are scored. A well-formed Stripe-shaped
+    # decoy (`sk_live_…T3BlbkFJ…`) is a Stripe finding, never an OpenAI one.
     return [{"rule": f.get("rule"), "secret": f.get("secret") or "",
              "path": f.get("path"), "member": f.get("archive_member"), "line": f.get("line"),
              "decoded": f.get("decoded"), "context": f.get("context")}
-            for f in d.get("findings", [])], meta
+            for f in d.get("findings", []) if f.get("provider", "openai") == "openai"], meta
 
 
 def parse_kingfisher(path: Path):
