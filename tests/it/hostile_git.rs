@@ -148,3 +148,62 @@ fn r14_included_config_runs_nothing() {
         .git(&["config", "include.path", &included.display().to_string()]);
     h.assert_nothing_runs();
 }
+
+/// `git init` with `extra` options, one commit holding a key: the repository's path.
+fn formatted_repo(tmp: &Path, extra: &[&str]) -> PathBuf {
+    let dir = tmp.join("repo");
+    let mut init = crate::util::git_in(tmp);
+    init.args(["init", "-q"]).args(extra).arg(&dir);
+    crate::util::ok(init);
+    std::fs::write(dir.join("a.env"), format!("K={}\n", project_key(1701))).unwrap();
+    crate::util::ok({
+        let mut c = crate::util::git_in(&dir);
+        c.args(["add", "-A"]);
+        c
+    });
+    crate::util::ok({
+        let mut c = crate::util::git_in(&dir);
+        c.args(["commit", "-q", "-m", "first"]);
+        c
+    });
+    dir
+}
+
+/// `keyhound git` and `keyhound audit` exit 2 naming `format`, never reporting a clean scan.
+fn refused_naming(dir: &Path, format: &str) {
+    for args in [&["git", "."][..], &["audit", "-q", "--format", "json", "."]] {
+        let mut cmd = kh();
+        for var in GIT_ENV {
+            cmd.env_remove(var);
+        }
+        let out = cmd
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains(format), "{args:?}: {text}");
+        assert!(!text.contains("\"complete\": true"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn r14_a_sha256_repository_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = formatted_repo(tmp.path(), &["--object-format=sha256"]);
+    refused_naming(&dir, "a SHA-256 repository");
+}
+
+#[test]
+fn r14_a_reftable_repository_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = formatted_repo(tmp.path(), &["--ref-format=reftable"]);
+    refused_naming(&dir, "reftable");
+}

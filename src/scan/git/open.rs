@@ -120,7 +120,28 @@ fn open_error(shown: &str, path: Option<&Path>, e: git2::Error) -> anyhow::Error
             "{shown}: not a git repository (nor inside one); to scan its files, run `keyhound scan {shown}`"
         );
     }
+    if let Some(format) = unsupported_format(e.message()) {
+        return anyhow::anyhow!("{shown}: {format}");
+    }
     anyhow::anyhow!("{shown}: cannot open the git repository: {}", e.message())
+}
+
+/// A repository format libgit2 cannot open, named with what to do (never scanned as empty).
+fn unsupported_format(message: &str) -> Option<&'static str> {
+    if message.contains("object format 'sha256'") {
+        return Some(
+            "a SHA-256 repository (extensions.objectFormat = sha256): keyhound cannot read \
+             SHA-256 histories yet; nothing was scanned",
+        );
+    }
+    if message.contains("extensions.refstorage") {
+        return Some(
+            "a repository storing its refs as reftable (extensions.refStorage): keyhound cannot \
+             read reftable refs yet; convert it with `git refs migrate --ref-format=files`, \
+             then run keyhound again",
+        );
+    }
+    None
 }
 
 /// A partial clone lacks objects its promisor remote would fetch on demand; scanning it would
