@@ -20,6 +20,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod secret;
 pub mod shell;
+mod stdin_lines;
 pub mod suppress;
 pub mod verify;
 
@@ -31,7 +32,7 @@ use progress::Progress;
 use report::ScanReport;
 use rules::RuleSet;
 use scan::{BlobOutcome, Scanner};
-use std::io::{self, IsTerminal as _, Read as _, Write};
+use std::io::{self, IsTerminal as _, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -466,19 +467,17 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     if io::stdin().is_terminal() {
         diag::eprint("keyhound: reading keys from standard input, one a line (Ctrl-D ends)");
     }
-    let mut input = Vec::new();
-    io::stdin()
-        .lock()
-        .read_to_end(&mut input)
-        .context("reading keys from standard input")?;
+    // Streamed: only the runs of non-blank line numbers are kept, for the warnings below.
+    let mut input = stdin_lines::LineTally::new(io::stdin().lock());
     // No bar while keys are typed or read: one for scanning and verifying them.
     let scanner = scanner(&matcher, common, Progress::new(common.progress));
     let mut outcome = BlobOutcome::default();
     let origin = finding::Origin::file("-");
-    scanner.scan_reader(&mut input.as_slice(), &origin, 0, &mut outcome);
+    scanner.scan_reader(&mut input, &origin, 0, &mut outcome);
+    let non_blank = input.non_blank();
     scanner
         .progress
-        .suspend(|| warn_keyless_lines(&input, &outcome.findings));
+        .suspend(|| warn_keyless_lines(&non_blank, &outcome.findings));
     let stats = Stats {
         files: 1,
         bytes: outcome.bytes,
@@ -497,22 +496,21 @@ fn verify_stdin(common: &Common) -> anyhow::Result<Exit> {
     finish(common, &rules, done, open_output(common)?, None)
 }
 
-/// Warns about each non-blank input line of `keyhound verify` that holds no key: it is not checked.
-fn warn_keyless_lines(input: &[u8], findings: &[Finding]) {
+/// Warns about each non-blank input line of `keyhound verify` (runs of line numbers) that
+/// holds no key: it is not checked.
+fn warn_keyless_lines(non_blank: &[(u64, u64)], findings: &[Finding]) {
     let with_keys: std::collections::HashSet<u64> = findings.iter().map(|f| f.line).collect();
-    let keyless: Vec<usize> = input
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter(|(i, line)| !line.trim_ascii().is_empty() && !with_keys.contains(&(*i as u64 + 1)))
-        .map(|(i, _)| i + 1)
-        .collect();
-    for n in keyless.iter().take(diag::MAX_PER_REASON) {
+    let mut keyless = non_blank
+        .iter()
+        .flat_map(|&(a, b)| a..=b)
+        .filter(|n| !with_keys.contains(n));
+    for n in keyless.by_ref().take(diag::MAX_PER_REASON) {
         diag::eprint(&format!(
             "keyhound: warning: line {n} of standard input holds no key keyhound knows: not checked"
         ));
     }
-    if keyless.len() > diag::MAX_PER_REASON {
-        let more = keyless.len() - diag::MAX_PER_REASON;
+    let more = keyless.count();
+    if more > 0 {
         diag::eprint(&format!("keyhound: … and {more} more lines without a key"));
     }
 }

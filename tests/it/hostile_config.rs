@@ -204,3 +204,41 @@ fn r14_thread_counts_are_clamped() {
         "{stderr}"
     );
 }
+
+/// Issue 14.17: `keyhound verify` streams standard input instead of reading it whole.
+#[test]
+fn r14_verify_streams_standard_input() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"))
+        .args(["verify", "-q", "--format", "json"])
+        .env(
+            "KEYHOUND_CACHE_DIR",
+            std::env::temp_dir().join("kh-no-cache-here"),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let line = format!("{}\n", "x".repeat(1023));
+    let block = line.repeat(1024);
+    for _ in 0..256 {
+        stdin.write_all(block.as_bytes()).unwrap();
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("more lines without a key"), "{stderr}");
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    // 256 MiB went through; a reader that kept it would peak above that.
+    assert!(
+        peak_kb < 128 << 10,
+        "peak {peak_kb} kB after 256 MiB of input"
+    );
+}
