@@ -72,3 +72,35 @@ fn r14_untracked_symlinks_in_a_work_tree_are_not_followed() {
         "{stdout}"
     );
 }
+
+/// Issue 14.16: `--all-objects` does not give a repository the unreachable objects of the one it
+/// borrows from (`git clone --shared`), and says it left them out.
+#[test]
+fn r14_all_objects_leaves_an_alternate_s_objects_to_their_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = GitRepo::init(tmp.path().join("shared"), 0);
+    shared.write("README", "hello\n");
+    shared.commit("first");
+    let key = project_key(1603);
+    shared.write("old.env", format!("K={key}\n"));
+    shared.commit("a key, soon dropped");
+    shared.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    shared.git(&["reflog", "expire", "--expire=now", "--all"]);
+    let clone = tmp.path().join("clone");
+    shared.git(&["clone", "-q", "--shared", ".", clone.to_str().unwrap()]);
+    let mut cmd = kh();
+    for var in GIT_ENV {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .current_dir(&clone)
+        .args(["git", "--all-objects", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(&key[key.len() - 4..]), "{stdout}");
+    assert!(stdout.contains("belong to another repository"), "{stdout}");
+}

@@ -297,6 +297,39 @@ impl Walker<'_> {
         }
     }
 
+    /// The objects of the repositories this one borrows from (`objects/info/alternates`): they
+    /// are that repository's, not this one's, so `--all-objects` leaves them out and says so.
+    fn borrowed(&mut self) -> OidSet {
+        let mut set = OidSet::default();
+        let objects = self.repo.path().join("objects");
+        let Ok(text) = std::fs::read_to_string(objects.join("info").join("alternates")) else {
+            return set;
+        };
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let dir = objects.join(line);
+            let Ok(odb) = git2::Odb::new()
+                .and_then(|o| o.add_disk_alternate(&dir.to_string_lossy()).map(|()| o))
+            else {
+                continue;
+            };
+            let _ = odb.foreach(|oid| {
+                set.insert(*oid);
+                true
+            });
+            self.note(
+                dir.display().to_string(),
+                "objects borrowed from this alternate object store belong to another repository: \
+                 --all-objects does not scan the unreachable ones (scan that repository itself)"
+                    .into(),
+                false,
+            );
+        }
+        set
+    }
+
     /// With `--all-objects`: every object no ref or reflog reaches.
     fn unreachable(&mut self) {
         self.reach = UNREACHABLE;
@@ -308,6 +341,8 @@ impl Walker<'_> {
         });
         all.sort_unstable();
         all.dedup();
+        let borrowed = self.borrowed();
+        all.retain(|oid| !borrowed.contains(oid));
         let (mut commits, mut trees, mut blobs) = (Vec::new(), Vec::new(), Vec::new());
         for oid in all {
             if self.commit_set.contains(&oid)
