@@ -217,11 +217,15 @@ impl Matcher {
         layers: &[&'static str],
         found: &mut Found,
     ) {
+        // Each rule's hits from the keywords that were hit (most rules have none in a blob).
+        let mut per_rule: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.rules.len()];
+        for (k, kw_hits) in plain.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+            for &ri in &self.by_keyword[k] {
+                per_rule[ri].extend_from_slice(kw_hits);
+            }
+        }
         for (ri, rule) in self.rules.rules.iter().enumerate() {
-            let mut hits: Vec<(usize, usize)> = (0..plain.len())
-                .filter(|k| self.by_keyword[*k].contains(&ri))
-                .flat_map(|k| plain[k].iter().copied())
-                .collect();
+            let mut hits = std::mem::take(&mut per_rule[ri]);
             if hits.is_empty() {
                 continue;
             }
