@@ -4,29 +4,12 @@
 //! environment: which commits each event gates on, the allow-lists a pull request cannot change
 //! for itself, the annotations, job summary, step outputs and the SARIF state, and `action.yml`.
 
-use crate::util::{EPOCH, GIT_ENV, Report, check_schema, git_in, kh, ok, project_key};
+use crate::util::{CI_ENV, EPOCH, GIT_ENV, Report, check_schema, git_in, kh, ok, project_key};
 use serde_json::{Value, json};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Output};
 use std::time::Duration;
-
-/// What GitHub Actions tells a step: cleared, so a workflow running these tests does not leak in.
-const GITHUB_ENV: &[&str] = &[
-    "GITHUB_ACTIONS",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_WORKSPACE",
-    "GITHUB_STEP_SUMMARY",
-    "GITHUB_OUTPUT",
-    "GITHUB_ENV",
-    "GITHUB_PATH",
-    "GITHUB_STATE",
-    "GITHUB_SHA",
-    "GITHUB_REF",
-    "GITHUB_BASE_REF",
-    "GITHUB_HEAD_REF",
-];
 
 /// A push event's `before` for a new branch, and `after` for a deleted one.
 const ZERO: &str = "0000000000000000000000000000000000000000";
@@ -144,7 +127,7 @@ impl Lab {
         let (summary, output) = (dir.join("summary.md"), dir.join("output.txt"));
         let (report, sarif) = (dir.join("report.json"), dir.join("state.sarif"));
         let mut cmd = kh();
-        for var in GIT_ENV.iter().chain(GITHUB_ENV) {
+        for var in GIT_ENV.iter().chain(CI_ENV) {
             cmd.env_remove(var);
         }
         cmd.env("GIT_CONFIG_NOSYSTEM", "1")
@@ -176,7 +159,7 @@ impl Lab {
     /// `keyhound git ARGS` in `dir`: the whole output.
     fn keyhound_git(&self, dir: &Path, args: &[&str]) -> Output {
         let mut cmd = kh();
-        for var in GIT_ENV.iter().chain(GITHUB_ENV) {
+        for var in GIT_ENV.iter().chain(CI_ENV) {
             cmd.env_remove(var);
         }
         cmd.env("GIT_CONFIG_NOSYSTEM", "1")

@@ -4,31 +4,12 @@
 //! output is a GitHub workflow command.
 
 use crate::repo::GitRepo;
-use crate::util::{GIT_ENV, kh, project_key};
+use crate::util::{CI_ENV, GIT_ENV, kh, project_key};
 use serde_json::Value;
 use std::path::Path;
 
 /// GitLab's `CI_COMMIT_BEFORE_SHA` in merge-request pipelines and for new branches.
 const ZERO: &str = "0000000000000000000000000000000000000000";
-
-/// Cleared so neither a GitHub nor a GitLab job running these tests leaks in.
-const CI_ENV: &[&str] = &[
-    "GITHUB_ACTIONS",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_WORKSPACE",
-    "GITHUB_STEP_SUMMARY",
-    "GITHUB_OUTPUT",
-    "CI_PIPELINE_SOURCE",
-    "CI_MERGE_REQUEST_DIFF_BASE_SHA",
-    "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA",
-    "CI_COMMIT_BEFORE_SHA",
-    "CI_COMMIT_SHA",
-    "CI_COMMIT_BRANCH",
-    "CI_COMMIT_TAG",
-    "CI_DEFAULT_BRANCH",
-    "CI_PROJECT_DIR",
-];
 
 struct Run {
     code: i32,

@@ -3,7 +3,7 @@
 //! commands (3), reach the terminal as escape sequences (11), or render as Markdown links and
 //! images in the job summary (13).
 
-use crate::util::{GIT_ENV, git_in, kh, ok, project_key};
+use crate::util::{CI_ENV, GIT_ENV, git_in, kh, ok, project_key};
 use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _, symlink};
 use std::path::Path;
 use std::process::Command;
@@ -157,16 +157,6 @@ fn r14_1_replacements_replace_a_symlink_and_are_their_owners_only() {
     assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
 }
 
-/// The variables GitHub Actions sets for a step, cleared so the caller's do not leak in.
-const GITHUB_ENV: &[&str] = &[
-    "GITHUB_ACTIONS",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_WORKSPACE",
-    "GITHUB_STEP_SUMMARY",
-    "GITHUB_OUTPUT",
-];
-
 /// A repository at `dir/ws` whose first commit holds `src/secret.env`; the commit's id.
 fn git_workspace(dir: &Path) -> String {
     let ws = dir.join("ws");
@@ -194,7 +184,7 @@ fn ci_command(dir: &Path, args: &[&str]) -> Command {
     let event = dir.join("event.json");
     std::fs::write(&event, r#"{"schedule": "17 3 * * 1"}"#).expect("write");
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
-    for var in GIT_ENV.iter().chain(GITHUB_ENV) {
+    for var in GIT_ENV.iter().chain(CI_ENV) {
         cmd.env_remove(var);
     }
     cmd.env("GIT_CONFIG_NOSYSTEM", "1")

@@ -375,6 +375,33 @@ pub fn check_schema_of(file: &str, doc: &serde_json::Value, def: Option<&str>) {
     }
 }
 
+/// What GitHub Actions and GitLab CI tell a job: cleared before running `keyhound ci` in a test,
+/// so that a CI job running the tests does not leak into them.
+pub const CI_ENV: &[&str] = &[
+    "GITHUB_ACTIONS",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_WORKSPACE",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_OUTPUT",
+    "GITHUB_ENV",
+    "GITHUB_PATH",
+    "GITHUB_STATE",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_BASE_REF",
+    "GITHUB_HEAD_REF",
+    "CI_PIPELINE_SOURCE",
+    "CI_MERGE_REQUEST_DIFF_BASE_SHA",
+    "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA",
+    "CI_COMMIT_BEFORE_SHA",
+    "CI_COMMIT_SHA",
+    "CI_COMMIT_BRANCH",
+    "CI_COMMIT_TAG",
+    "CI_DEFAULT_BRANCH",
+    "CI_PROJECT_DIR",
+];
+
 /// Variables that would point git or keyhound at another repository, index or configuration.
 pub const GIT_ENV: &[&str] = &[
     "GIT_DIR",
