@@ -1,4 +1,6 @@
-//! `Secret`: a found key that redacts itself wherever it is printed, unless the caller asks.
+//! `Secret`: a found key that redacts itself wherever it is printed, unless the caller asks; for
+//! formats whose key comes in two parts (an AWS access key id and its secret access key), the
+//! second part found next to it, redacted the same way.
 
 use std::fmt;
 
@@ -7,13 +9,30 @@ use std::fmt;
 pub struct Secret {
     value: String,
     prefix_len: usize,
+    /// The second part of a two-part key found next to this one (never part of the fingerprint).
+    paired: Option<Box<Secret>>,
 }
 
 impl Secret {
     /// `prefix_len` is how many leading bytes are the public kind prefix (`sk-proj-`), kept when redacted.
     pub fn new(value: String, prefix_len: usize) -> Self {
         let prefix_len = floor_char_boundary(&value, prefix_len.min(value.len()));
-        Secret { value, prefix_len }
+        Secret {
+            value,
+            prefix_len,
+            paired: None,
+        }
+    }
+
+    /// This key with `paired`, the second part of a two-part key (AWS's secret access key).
+    pub fn with_paired(mut self, paired: Option<Secret>) -> Self {
+        self.paired = paired.map(Box::new);
+        self
+    }
+
+    /// The second part of a two-part key, when one was found next to it.
+    pub fn paired(&self) -> Option<&Secret> {
+        self.paired.as_deref()
     }
 
     /// The full secret. Call only where the user asked to see it or where it must be hashed.

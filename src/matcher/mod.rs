@@ -5,10 +5,12 @@
 mod checks;
 pub(crate) mod checksum;
 mod decode;
+mod pair;
 mod prefilter;
 
 pub use checks::longest_run;
 pub use decode::WINDOW as DECODE_WINDOW;
+pub use pair::Paired;
 
 use crate::rules::RuleSet;
 use checks::Verdict;
@@ -42,6 +44,19 @@ pub struct RawMatch {
     pub prefix_len: usize,
     /// Decodings applied to find it, outermost first (`base64`, `utf-16`).
     pub decoded: Vec<&'static str>,
+    /// The second part of a two-part key found next to it (AWS), offsets the haystack's.
+    pub paired: Option<Paired>,
+}
+
+impl RawMatch {
+    /// The key as a `Secret`, with its second part when one was found.
+    pub fn to_secret(&self) -> crate::secret::Secret {
+        let paired = self
+            .paired
+            .as_ref()
+            .map(|p| crate::secret::Secret::new(p.secret.clone(), 0));
+        crate::secret::Secret::new(self.secret.clone(), self.prefix_len).with_paired(paired)
+    }
 }
 
 /// What one search found: keys, and where placeholders and unattributed key shapes (weak
@@ -330,6 +345,11 @@ fn record(
         Verdict::Key => {
             let secret = checks::secret_of(caps);
             let (s, e) = (w0 + secret.start(), w0 + secret.end());
+            let paired = pair::find(rule, hay, s, e).map(|p| Paired {
+                start: outer(p.start, false),
+                end: outer(p.end, true),
+                secret: p.secret,
+            });
             found.keys.push(RawMatch {
                 rule: ri,
                 start: outer(s, false),
@@ -337,6 +357,7 @@ fn record(
                 secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
                 prefix_len: checks::prefix_len(caps),
                 decoded: layers.to_vec(),
+                paired,
             });
         }
     }

@@ -48,6 +48,9 @@ pub struct JsonFinding<'a> {
     column: u64,
     offset: u64,
     secret: String,
+    /// AWS: the secret access key found next to the key id in `secret`, redacted like it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paired_secret: Option<String>,
     redacted: bool,
     fingerprint: &'a str,
     context: &'a str,
@@ -80,10 +83,11 @@ impl<'a> JsonFinding<'a> {
             column: f.column,
             offset: f.offset,
             secret: f.secret.display(show_secrets),
+            paired_secret: f.secret.paired().map(|p| p.display(show_secrets)),
             redacted: !show_secrets,
             fingerprint: &f.fingerprint,
             context: &f.context,
-            severity: rule.spec.severity,
+            severity: rule.severity_of(&f.secret),
             remediation: rule.spec.remediation.trim(),
             revoke_url: rule.spec.revoke_url.as_deref(),
             git: f.git.as_deref(),

@@ -163,6 +163,10 @@ pub struct RuleSpec {
     /// Every match is a placeholder: public values that look like keys (`pk_live_`).
     #[serde(default)]
     pub placeholder: bool,
+    /// The second part of a two-part key (AWS's secret access key), looked for within
+    /// `CONTEXT_LINES` lines of each key the rule finds; alone it is never a finding.
+    #[serde(default)]
+    pub pair: Option<PairSpec>,
     #[serde(default)]
     pub references: Vec<String>,
     pub remediation: String,
@@ -172,6 +176,25 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// How a rule's key finds its second part: the nearest match of `pattern` (its `secret` group,
+/// else the whole match) within `CONTEXT_LINES` lines that passes the placeholder checks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    pub pattern: String,
+    /// A regex character class: bytes that may not touch the second part on either side.
+    #[serde(default)]
+    pub boundary: Option<String>,
+    #[serde(default)]
+    pub min_distinct: Option<usize>,
+    #[serde(default)]
+    pub min_digits: Option<usize>,
+    #[serde(default)]
+    pub max_run: Option<usize>,
+    /// The severity of a key found with its second part (the rule's own is the key alone).
+    pub severity: f32,
 }
 
 /// The largest `max_len` a rule may ask for: the matcher's work per keyword hit grows with it.
@@ -204,6 +227,9 @@ pub struct Rule {
     context: OnceLock<Option<Regex>>,
     boundary: [bool; 256],
     deny: HashSet<[u8; 32]>,
+    /// The `pair` pattern, compiled on first use, and its boundary bytes.
+    pair: OnceLock<Regex>,
+    pair_boundary: [bool; 256],
 }
 
 impl Rule {
@@ -223,6 +249,10 @@ impl Rule {
                     .ok_or_else(|| format!("deny_sha256 entry {h:?} is not 64 hex digits"))
             })
             .collect::<Result<_, _>>()?;
+        let pair_boundary = match spec.pair.as_ref().and_then(|p| p.boundary.as_deref()) {
+            Some(class) => boundary_table(class)?,
+            None => boundary,
+        };
         Ok(Rule {
             spec,
             origin,
@@ -230,6 +260,8 @@ impl Rule {
             context: OnceLock::new(),
             boundary,
             deny,
+            pair: OnceLock::new(),
+            pair_boundary,
         })
     }
 
@@ -249,6 +281,27 @@ impl Rule {
                 })
             })
             .as_ref()
+    }
+
+    /// The compiled `pair` pattern (validated when loaded); `None` for one-part keys.
+    pub fn pair_regex(&self) -> Option<&Regex> {
+        let spec = self.spec.pair.as_ref()?;
+        Some(self.pair.get_or_init(|| {
+            compile_pattern(&spec.pattern).expect("pair patterns are validated when loaded")
+        }))
+    }
+
+    /// Whether `b` may appear inside the second part of a two-part key.
+    pub fn is_pair_byte(&self, b: u8) -> bool {
+        self.pair_boundary[b as usize]
+    }
+
+    /// The severity of a finding: the pair's when the key was found with its second part.
+    pub fn severity_of(&self, secret: &crate::secret::Secret) -> f32 {
+        match (&self.spec.pair, secret.paired()) {
+            (Some(pair), Some(_)) => pair.severity,
+            _ => self.spec.severity,
+        }
     }
 
     /// Whether `b` may appear inside a key, so may not sit right next to one.
@@ -286,6 +339,12 @@ impl Rule {
             && !(names.contains(&"body") && (names.contains(&"check") || !check_group))
         {
             return Err("checksum needs the groups `body` and `check` in the pattern".into());
+        }
+        if let Some(pair) = &self.spec.pair {
+            compile_pattern(&pair.pattern).map_err(|e| format!("pair pattern: {e}"))?;
+            if !(0.0..=10.0).contains(&pair.severity) {
+                return Err("pair severity must be between 0.0 and 10.0".into());
+            }
         }
         if !(0.0..=10.0).contains(&self.spec.severity) {
             return Err("severity must be between 0.0 and 10.0".into());

@@ -1,7 +1,7 @@
 //! Example templates: `sk-proj-{b64url:74}T3BlbkFJ{b64url:74}` expands, from a seed, into a fresh
 //! random key, so that rule examples and test fixtures never hold a realistic key as a literal.
 //!
-//! Tokens: `{alnum:N}`, `{b64url:N}`, `{hex:N}`, `{base58:N}`, `{letters:N}`, `{lower:N}`, `{upper:N}`, `{digit:N}`,
+//! Tokens: `{alnum:N}`, `{b64url:N}`, `{b64:N}` (with `+` and `/`), `{hex:N}`, `{base58:N}`, `{letters:N}`, `{lower:N}`, `{upper:N}`, `{digit:N}`,
 //! `{repeat:C:N}` (C repeated), `{seq:N}` (an ascending run `abcdef…`); `{{` is a literal `{`.
 //! Checksums over the last N characters written so far: `{crc32:N}` (6 base62 characters, as
 //! GitHub and npm tokens end), `{sha256b32:N:M}` (M base32 characters, GitHub fine-grained
@@ -15,6 +15,7 @@ use crate::matcher::checksum;
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A small deterministic generator (SplitMix64): reproducible examples without a `rand` dependency.
 #[derive(Debug, Clone)]
@@ -89,6 +90,7 @@ fn token(tok: &str, out: &str, rng: &mut Rng) -> Result<String, TemplateError> {
     Ok(match parts.as_slice() {
         ["alnum", n] => diverse(rng, ALNUM, count(n)?),
         ["b64url", n] => diverse(rng, B64URL, count(n)?),
+        ["b64", n] => diverse(rng, B64, count(n)?),
         ["hex", n] => diverse(rng, b"0123456789abcdef", count(n)?),
         ["base58", n] => diverse(rng, BASE58, count(n)?),
         ["letters", n] => diverse(rng, &ALNUM[..52], count(n)?),

@@ -76,19 +76,41 @@ pub fn context(buf: &[u8], keys: &[(RawMatch, Secret)], index: usize) -> String 
     // Keys never overlap, so those touching start..end are a run around `index`.
     let first = keys[..index].partition_point(|(k, _)| k.end <= start);
     let last = index + keys[index..].partition_point(|(k, _)| k.start < end);
+    let mut spans: Vec<(usize, usize, String)> = keys[first..last]
+        .iter()
+        .map(|(k, secret)| (k.start, k.end, secret.redacted()))
+        .collect();
+    spans.extend(paired_spans(keys, start, end));
+    spans.sort_by_key(|s| (s.0, s.1));
     let mut out = String::new();
     let mut at = start;
-    for (other, secret) in &keys[first..last] {
-        if other.start > at {
-            escape_into(&mut out, &buf[at..other.start], wide);
+    for (s, e, redacted) in spans {
+        if s > at {
+            escape_into(&mut out, &buf[at..s], wide);
         }
-        out.push_str(&secret.redacted());
-        at = at.max(other.end);
+        if e > at {
+            out.push_str(&redacted);
+        }
+        at = at.max(e);
     }
     if at < end {
         escape_into(&mut out, &buf[at..end], wide);
     }
     out
+}
+
+/// The second parts of two-part keys (AWS secrets) touching `start..end`, redacted: they may
+/// stand on another key's line, or be cut by the context's edge.
+fn paired_spans(
+    keys: &[(RawMatch, Secret)],
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = (usize, usize, String)> + '_ {
+    keys.iter().filter_map(move |(k, secret)| {
+        let p = k.paired.as_ref()?;
+        let shown = secret.paired()?.redacted();
+        (p.start < end && p.end > start).then(|| (p.start.max(start), p.end.min(end), shown))
+    })
 }
 
 /// Appends `bytes` as text: invalid UTF-8 as U+FFFD, control characters escaped; with `wide`
@@ -131,6 +153,7 @@ mod tests {
             secret: String::new(),
             prefix_len: 3,
             decoded: vec![],
+            paired: None,
         }
     }
 

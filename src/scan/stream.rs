@@ -5,7 +5,6 @@ use super::context::{LineState, context};
 use super::{BlobOutcome, Scanner, archive, budget};
 use crate::finding::{Finding, Origin, fingerprint};
 use crate::matcher::Found;
-use crate::secret::Secret;
 use crate::suppress;
 use std::cell::Cell;
 use std::io::{ErrorKind, Read};
@@ -214,7 +213,7 @@ impl Scanner<'_> {
             .keys
             .into_iter()
             .map(|m| {
-                let secret = Secret::new(m.secret.clone(), m.prefix_len);
+                let secret = m.to_secret();
                 (m, secret)
             })
             .collect();

@@ -158,6 +158,8 @@ fn property_names(schema: &Value) -> BTreeSet<String> {
 const GIT_ONLY: &str = "`keyhound git` only";
 /// Fields only verification writes may be optional too; their description says so.
 const VERIFY_ONLY: &str = "With `--verify` only";
+/// Optional fields of two-part keys start with this (AWS's `paired_secret`).
+const PAIRED_ONLY: &str = "With a paired secret only";
 
 /// The description of `prop`, or of what its `$ref` points at within the schema.
 fn description_of<'a>(root: &'a Value, prop: &'a Value) -> Option<&'a str> {
@@ -187,8 +189,11 @@ fn check_closed_in(root: &Value, v: &Value, path: &str, problems: &mut Vec<Strin
                         .map(|r| r.iter().filter_map(Value::as_str).collect())
                         .unwrap_or_default();
                     for (name, prop) in props {
-                        let git_only = description_of(root, prop)
-                            .is_some_and(|d| d.starts_with(GIT_ONLY) || d.starts_with(VERIFY_ONLY));
+                        let git_only = description_of(root, prop).is_some_and(|d| {
+                            [GIT_ONLY, VERIFY_ONLY, PAIRED_ONLY]
+                                .iter()
+                                .any(|p| d.starts_with(p))
+                        });
                         if !required.contains(name.as_str()) && !git_only {
                             problems.push(format!("{path}: {name} is not required"));
                         }

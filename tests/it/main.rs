@@ -28,6 +28,7 @@ mod pre_receive;
 mod progress;
 mod properties;
 mod providers;
+mod providers_aws;
 mod rules_cmd;
 mod sarif;
 mod suppress;

@@ -138,6 +138,9 @@ pub struct Finding {
     pub column: u64,
     pub offset: u64,
     pub secret: String,
+    /// AWS only: the secret access key found next to the key id.
+    #[serde(default)]
+    pub paired_secret: Option<String>,
     pub redacted: bool,
     pub fingerprint: String,
     pub context: String,
