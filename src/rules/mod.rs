@@ -141,7 +141,7 @@ pub struct RuleSpec {
     #[serde(default)]
     pub deny_sha256: Vec<String>,
     /// An offline checksum the `check` group must carry for the `body` group: `crc32-base62`
-    /// (GitHub, npm) or `sha256-base32` (GitHub fine-grained). A key that fails
+    /// (GitHub, npm), `sha256-base32` (GitHub fine-grained) or `marvin32` (Azure). A key that fails
     /// it is a placeholder.
     #[serde(default)]
     pub checksum: Option<Checksum>,
@@ -212,6 +212,9 @@ pub enum Checksum {
     Crc32Base62,
     /// The first characters of base32(SHA-256(`body`)) (GitHub fine-grained tokens).
     Sha256Base32,
+    /// The last 4 characters (`check`) start the base62 (or base64) of the Marvin32 checksum of
+    /// the 60 bytes `body` (the first 80 characters) decodes to: Azure's annotated keys.
+    Marvin32,
     /// `body` is base64 (line breaks and `\n` escapes allowed) of one DER structure whose length
     /// is its own, or of an `openssh-key-v1` key: PEM private keys (no `check` group).
     PemBody,

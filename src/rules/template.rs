@@ -5,7 +5,8 @@
 //! `{repeat:C:N}` (C repeated), `{seq:N}` (an ascending run `abcdef…`); `{{` is a literal `{`.
 //! Checksums over the last N characters written so far: `{crc32:N}` (6 base62 characters, as
 //! GitHub and npm tokens end), `{sha256b32:N:M}` (M base32 characters, GitHub fine-grained
-//! tokens); `{crc32bad:N}` and `{sha256b32bad:N:M}` write a wrong one, for negative examples.
+//! tokens), `{marvin:80}` (4 base62 characters of the Marvin32 checksum, as Azure's annotated keys
+//! end); `{crc32bad:N}`, `{sha256b32bad:N:M}` and `{marvinbad:80}` write a wrong one, for negative examples.
 //! PEM bodies: `{der:N}` is base64 of a DER SEQUENCE of N random bytes in lines of 64, `{der1:N}`
 //! the same on one line, `{derjson:N}` with JSON `\n` escapes between the lines, `{openssh:N}`
 //! an `openssh-key-v1` key of N random bytes.
@@ -105,6 +106,17 @@ fn token(tok: &str, out: &str, rng: &mut Rng) -> Result<String, TemplateError> {
         ["openssh", n] => pem_lines(rng, count(n)?, "\n", true),
         [name @ ("crc32" | "crc32bad"), n] => {
             let sum = checksum::crc32_base62(tail(out, count(n)?).ok_or_else(bad)?, 6);
+            if name.ends_with("bad") {
+                spoil(&sum)
+            } else {
+                sum
+            }
+        }
+        [name @ ("marvin" | "marvinbad"), n] => {
+            let sum = checksum::azure_checksum(tail(out, count(n)?).ok_or_else(bad)?, 4);
+            if sum.len() != 4 {
+                return Err(bad());
+            }
             if name.ends_with("bad") {
                 spoil(&sum)
             } else {

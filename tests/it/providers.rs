@@ -28,7 +28,7 @@ const KINDS: &[(&str, &str, &str)] = &[
     ("pplx-{alnum:48}", "kh.perplexity.api", "perplexity"),
     ("tgp_v1_{b64url:43}", "kh.together.api", "together"),
     (
-        "{alnum:52}JQQJ99{alnum:1}C{alnum:12}AAABACOG{alnum:4}",
+        "{alnum:52}JQQJ99{alnum:1}C{alnum:12}AAABACOG{marvin:80}",
         "kh.azure-openai.annotated",
         "azure-openai",
     ),
@@ -175,12 +175,13 @@ fn every_kind_is_found_in_utf16_and_keys_with_long_prefixes_in_base64() {
 fn checksum_invalid_tokens_are_placeholders() {
     let text = make(
         "GITHUB_TOKEN=ghp_{alnum:30}{crc32bad:30}\nNPM_TOKEN=npm_{alnum:30}{crc32bad:30}\n\
-         GH=github_pat_{digit:1}{alnum:21}_{alnum:43}{sha256b32bad:77:8}{alnum:8}\n",
+         GH=github_pat_{digit:1}{alnum:21}_{alnum:43}{sha256b32bad:77:8}{alnum:8}\n\
+         AZURE_OPENAI_API_KEY={alnum:52}JQQJ99{alnum:1}C{alnum:12}AAABACOG{marvinbad:80}\n",
         7,
     );
     let (code, report) = findings_of(&text, &[]);
     assert_eq!(code, 0, "{:#?}", report.findings);
-    assert_eq!(report.stats.placeholders, 3);
+    assert_eq!(report.stats.placeholders, 4);
 }
 
 #[test]
