@@ -164,6 +164,12 @@ impl Matcher {
         found.placeholders.dedup();
         found.unattributed.sort_unstable();
         found.unattributed.dedup();
+        // A shape two providers share (DeepSeek's and Qwen's `sk-` + 32 hex) is unattributed
+        // only when no rule found it as a key.
+        let keys = &found.keys;
+        found
+            .unattributed
+            .retain(|&at| keys.binary_search_by_key(&at, |m| m.start).is_err());
         found
     }
 

@@ -240,6 +240,42 @@ fn weak_formats_need_their_provider_named_within_five_lines() {
 }
 
 #[test]
+fn qwen_keys_are_qwens_only_next_to_qwen_or_dashscope_never_deepseeks() {
+    let key = make("sk-{hex:32}", 11);
+    let named = [
+        format!("DASHSCOPE_API_KEY={key}\n"),
+        format!(
+            "client = OpenAI(api_key=\"{key}\",\n  base_url=\"https://dashscope.aliyuncs.com/compatible-mode/v1\")\n"
+        ),
+        format!("# Qwen\n\n\n\n\nkey: {key}\n"),
+    ];
+    for text in &named {
+        let (code, report) = findings_of(text, &[]);
+        assert_eq!(code, 1, "{text}");
+        let got: Vec<(&str, &str)> = report
+            .findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.provider.as_str()))
+            .collect();
+        assert_eq!(got, [("kh.qwen.api", "qwen")], "{text}");
+        assert!(
+            report.findings[0]
+                .revoke_url
+                .as_deref()
+                .unwrap()
+                .contains("bailian")
+        );
+    }
+    let (code, report) = findings_of(&format!("# Qwen\n\n\n\n\n\nkey: {key}\n"), &[]);
+    assert_eq!((code, report.stats.unattributed), (0, 1));
+    let (_, report) = findings_of(
+        &format!("DASHSCOPE_API_KEY={key}\n"),
+        &["--provider", "deepseek"],
+    );
+    assert_eq!((report.findings.len(), report.stats.unattributed), (0, 1));
+}
+
+#[test]
 fn formats_without_a_prefix_are_found_only_next_to_their_provider() {
     let mistral = make("{alnum:30}42", 11);
     let cohere = make("{alnum:38}42", 11);
