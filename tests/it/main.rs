@@ -6,6 +6,7 @@ mod util;
 
 mod archives;
 mod audit;
+mod audit_remedy;
 mod chunks;
 mod ci;
 mod ci_gitlab;
