@@ -260,6 +260,10 @@ pub struct VerifyArgs {
     /// plain http:// only to loopback.
     #[arg(long, value_name = "URL")]
     pub openai_base_url: Option<String>,
+    /// For tests against a local server: send PROVIDER's checks to http://HOST:PORT (loopback
+    /// only, no path) instead of its own host; path, headers and body stay the same. Repeatable.
+    #[arg(long, value_name = "PROVIDER=URL")]
+    pub verify_endpoint: Vec<String>,
     /// Most keys checked at once [default: 8].
     #[arg(long, value_name = "N")]
     pub verify_concurrency: Option<usize>,

@@ -292,6 +292,7 @@ fn verification(
     }
     let needs_verify = [
         (args.openai_base_url.is_some(), "--openai-base-url"),
+        (!args.verify_endpoint.is_empty(), "--verify-endpoint"),
         (args.verify_concurrency.is_some(), "--verify-concurrency"),
         (args.verify_cache_ttl.is_some(), "--verify-cache-ttl"),
         (args.no_verify_cache, "--no-verify-cache"),
@@ -314,6 +315,13 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
         }
         None => BaseUrl::openai(),
     };
+    let base_url = base_url
+        .with_endpoints(
+            &args.verify_endpoint,
+            args.openai_base_url.is_some(),
+            crate::rules::PROVIDERS,
+        )
+        .map_err(|e| UsageError(format!("--verify-endpoint {e}")))?;
     let concurrency = match args.verify_concurrency {
         Some(0) => return Err(UsageError("--verify-concurrency must be at least 1".into())),
         Some(n) => clamp_threads("--verify-concurrency", n),

@@ -177,6 +177,14 @@ fn add_file(
         message,
     };
     let file: RuleFile = toml::from_str(text).map_err(|e| invalid(toml_error(&e, text)))?;
+    // `compile_now` is set for every file but the built-in ones.
+    if !file.verify.is_empty() && compile_now {
+        return Err(invalid(
+            "[[verify]] tables are built into keyhound: a rule file may not say where keys are \
+             sent; remove them"
+                .into(),
+        ));
+    }
     let mut ids: HashSet<String> = set.rules.iter().map(|r| r.spec.id.clone()).collect();
     for mut spec in file.rule {
         spec.deny_sha256.extend(file.deny_sha256.iter().cloned());

@@ -105,6 +105,9 @@ pub struct RuleFile {
     pub deny_sha256: Vec<String>,
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
+    /// How the provider's keys are verified (`crate::verify::recipe`): built-in files only.
+    #[serde(default)]
+    pub verify: Vec<toml::Value>,
 }
 
 /// A rule as written in TOML.

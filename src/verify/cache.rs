@@ -51,7 +51,7 @@ pub struct Cache {
 impl Cache {
     /// The cache for `base` under `dir`. A missing or unreadable file is an empty cache.
     pub fn open(dir: &Path, base: &BaseUrl) -> Cache {
-        let digest = hex(&sha256(base.as_str().as_bytes()));
+        let digest = hex(&sha256(base.cache_id().as_bytes()));
         let path = dir.join(format!("verdicts-{}.json", &digest[..16]));
         Cache {
             entries: read(&path).entries,

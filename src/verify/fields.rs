@@ -14,13 +14,35 @@ pub enum Field {
     Organization,
     /// `error.code` (`invalid_api_key`, `insufficient_quota`, …).
     ErrorCode,
+    /// `owner.login`, `owner.user`: a user or token name (`octocat`, `U012AB3CD`).
+    Login,
+    /// `owner.scopes`: comma-separated scopes (`repo, read:org`).
+    Scopes,
+    /// `owner.account`: an account, team or organization id or name.
+    Account,
+    /// `owner.arn`: `arn:aws:iam::123456789012:user/name`.
+    Arn,
+    /// `owner.credit_remaining`: a number.
+    Credit,
 }
 
 impl Field {
     fn max_len(self) -> usize {
         match self {
-            Field::RequestId => 128,
-            Field::Organization | Field::ErrorCode => 64,
+            Field::RequestId | Field::Login | Field::Account => 128,
+            Field::Organization | Field::ErrorCode | Field::Credit => 64,
+            Field::Scopes | Field::Arn => 512,
+        }
+    }
+
+    /// Bytes beyond letters, digits and `_.:-` that the field may hold.
+    fn extra(self) -> &'static [u8] {
+        match self {
+            Field::Login | Field::Account => b"@ ",
+            Field::Scopes => b", /*",
+            Field::Arn => b"/+=,@",
+            Field::Credit => b"",
+            Field::RequestId | Field::Organization | Field::ErrorCode => b"",
         }
     }
 }
@@ -39,7 +61,10 @@ const KEY_RUN: usize = 32;
 
 /// `value` if it is fit for a report as `field` of an answer about `key`, else None.
 pub fn checked(field: Field, value: &str, key: &Secret) -> Option<String> {
-    let fits = !value.is_empty() && value.len() <= field.max_len() && value.bytes().all(allowed);
+    let fits = !value.is_empty()
+        && value.len() <= field.max_len()
+        && value.bytes().all(|b| allowed(b) || field.extra().contains(&b))
+        && (field != Field::Credit || value.parse::<f64>().is_ok_and(f64::is_finite));
     (fits && !key_shaped(value, key.expose())).then(|| value.to_string())
 }
 
@@ -112,6 +137,28 @@ mod tests {
             (Field::ErrorCode, &"c".repeat(65)),
         ] {
             assert_eq!(checked(field, value, &k), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn owner_fields_have_their_own_shapes() {
+        let k = key();
+        for (field, value) in [
+            (Field::Login, "octocat"),
+            (Field::Scopes, "repo, read:org"),
+            (Field::Arn, "arn:aws:iam::123456789012:user/dev"),
+            (Field::Credit, "12.5"),
+            (Field::Account, "acct_1Nv0FGQ9RKHgCVdK"),
+        ] {
+            assert_eq!(checked(field, value, &k).as_deref(), Some(value), "{value}");
+        }
+        for (field, value) in [
+            (Field::Login, "<b>x</b>"),
+            (Field::Credit, "lots"),
+            (Field::Arn, "arn\n"),
+            (Field::Scopes, "repo;rm"),
+        ] {
+            assert_eq!(checked(field, value, &k), None, "{value}");
         }
     }
 

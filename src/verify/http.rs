@@ -34,6 +34,27 @@ pub struct Answer {
     pub retry_after: Option<String>,
     /// `x-should-retry`, as sent.
     pub should_retry: Option<String>,
+    /// Every header (names lower-cased), for the recipes of other providers; at most
+    /// `MAX_HEADERS`, each value at most `MAX_HEADER_VALUE` bytes (longer ones are left out).
+    pub headers: Vec<(String, String)>,
+}
+
+/// The most headers of an answer kept.
+const MAX_HEADERS: usize = 64;
+/// The longest header value kept.
+const MAX_HEADER_VALUE: usize = 512;
+
+/// One request of a provider's check: the key only in `key_header`, never in the URL or body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub method: String,
+    pub url: String,
+    /// Fixed headers, none holding the key.
+    pub headers: Vec<(String, String)>,
+    /// The header holding the key (or a signature made with it), marked sensitive.
+    pub key_header: String,
+    pub key_value: String,
+    pub body: Option<String>,
 }
 
 /// An attempt that got no answer.
@@ -55,9 +76,15 @@ impl Failure {
     }
 }
 
-/// Sends one GET with the key as a bearer token.
+/// Sends one GET with the key as a bearer token (`get`, OpenAI's check), or one request of
+/// another provider's check (`send`).
 pub trait Transport: Sync {
     fn get(&self, url: &str, key: &Secret) -> Result<Answer, Failure>;
+    /// Sends `request`; transports that only speak OpenAI's check refuse.
+    fn send(&self, request: &Outgoing) -> Result<Answer, Failure> {
+        let _ = request;
+        Err(Failure::Other("this transport sends OpenAI's check only".into()))
+    }
 }
 
 /// Per-attempt limits.
@@ -88,6 +115,11 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A client for `base`. `HTTPS_PROXY`/`NO_PROXY` are honoured, except for a loopback base.
     pub fn new(base: &BaseUrl, timeouts: Timeouts) -> Result<Self, String> {
+        Self::build(base.is_loopback(), timeouts)
+    }
+
+    /// A client that uses the proxy from the environment unless `direct`.
+    pub fn build(direct: bool, timeouts: Timeouts) -> Result<Self, String> {
         let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
             .filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok());
@@ -100,7 +132,7 @@ impl HttpTransport {
             .timeout(timeouts.attempt)
             .redirect(reqwest::redirect::Policy::none())
             .tls_certs_merge(bundled);
-        if base.is_loopback() {
+        if direct {
             builder = builder.no_proxy();
         }
         let client = builder
@@ -129,6 +161,28 @@ impl Transport for HttpTransport {
             .map_err(failure)?;
         read_answer(response, deadline)
     }
+
+    fn send(&self, request: &Outgoing) -> Result<Answer, Failure> {
+        let deadline = Instant::now() + self.attempt;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| Failure::Other("bad method".into()))?;
+        let mut key = HeaderValue::from_str(&request.key_value)
+            .map_err(|_| Failure::Other("the key cannot be sent in a header".into()))?;
+        key.set_sensitive(true);
+        let mut builder = self
+            .client
+            .request(method, &request.url)
+            .timeout(self.attempt);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder = builder.header(request.key_header.as_str(), key);
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().map_err(failure)?;
+        read_answer(response, deadline)
+    }
 }
 
 fn read_answer(response: Response, deadline: Instant) -> Result<Answer, Failure> {
@@ -148,9 +202,20 @@ fn read_answer(response: Response, deadline: Instant) -> Result<Answer, Failure>
         retry_after_ms: text("retry-after-ms"),
         retry_after: text("retry-after"),
         should_retry: text("x-should-retry"),
+        headers: all_headers(response.headers()),
     };
     answer.body = read_body(response.take(MAX_BODY), deadline)?;
     Ok(answer)
+}
+
+fn all_headers(map: &HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .filter_map(|(name, value)| {
+            let value = value.to_str().ok()?.trim();
+            (value.len() <= MAX_HEADER_VALUE).then(|| (name.as_str().to_string(), value.to_string()))
+        })
+        .take(MAX_HEADERS)
+        .collect()
 }
 
 /// Reads `body` to its end, failing with `Timeout` once `deadline` has passed.

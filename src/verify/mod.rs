@@ -7,9 +7,11 @@ pub mod cache;
 pub mod classify;
 pub mod clock;
 pub mod endpoint;
+pub mod engine;
 pub mod fields;
 pub mod http;
 pub mod openai;
+pub mod recipe;
 pub mod retry;
 
 use crate::finding::Finding;
@@ -19,6 +21,7 @@ use cache::Cache;
 use clock::{Clock, SystemClock};
 use endpoint::BaseUrl;
 use http::{HttpTransport, Timeouts};
+use engine::DataVerifier;
 use openai::{Checked, OpenAi, Verifier};
 use retry::RetryPolicy;
 use serde::{Deserialize, Serialize, Serializer};
@@ -80,6 +83,50 @@ pub struct Verification {
     pub checked_at: Option<i64>,
     /// True when the verdict comes from the cache of an earlier run.
     pub cached: bool,
+    /// The request that decided (providers other than OpenAI, whose fields above say it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestInfo>,
+    /// What the provider's answer says about a live key's owner, when it says something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+/// `verification.request`: which request decided, and what came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RequestInfo {
+    pub method: String,
+    /// The path and fixed query (`/v1/models`); never the key.
+    pub path: String,
+    pub status: Option<u16>,
+    pub error_code: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// `verification.owner`: the blast radius of a live key, as its provider tells it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    pub login: Option<String>,
+    pub scopes: Option<String>,
+    pub account: Option<String>,
+    pub arn: Option<String>,
+    pub user: Option<String>,
+    pub credit_remaining: Option<String>,
+}
+
+impl Owner {
+    /// Sets the field `name` (one of `recipe::OWNER_FIELDS`).
+    pub fn set(&mut self, name: &str, value: String) {
+        let slot = match name {
+            "login" => &mut self.login,
+            "scopes" => &mut self.scopes,
+            "account" => &mut self.account,
+            "arn" => &mut self.arn,
+            "user" => &mut self.user,
+            "credit_remaining" => &mut self.credit_remaining,
+            _ => return,
+        };
+        *slot = Some(value);
+    }
 }
 
 fn serialize_time<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
@@ -90,7 +137,7 @@ fn serialize_time<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Erro
 }
 
 impl Verification {
-    fn not_checked(reason: String) -> Self {
+    pub(crate) fn not_checked(reason: String) -> Self {
         Verification {
             reason: Some(reason),
             ..Verification::default()
@@ -200,11 +247,22 @@ pub struct Verified {
 pub fn verify_findings(findings: &[Finding], rules: &RuleSet, cfg: &VerifyConfig) -> Verified {
     let keys = candidates(findings, rules);
     let clock = SystemClock;
-    match HttpTransport::new(&cfg.base_url, cfg.timeouts) {
-        Ok(transport) => {
-            let verifier =
-                OpenAi::new(cfg.base_url.clone(), Box::new(transport), &clock, cfg.retry);
-            verify_keys(&keys, cfg, &verifier, &clock)
+    let transports = HttpTransport::new(&cfg.base_url, cfg.timeouts)
+        .and_then(|t| Ok((t, HttpTransport::build(false, cfg.timeouts)?)))
+        .and_then(|(o, d)| Ok((o, d, HttpTransport::build(true, cfg.timeouts)?)));
+    match transports {
+        Ok((openai, data, local)) => {
+            let openai = OpenAi::new(cfg.base_url.clone(), Box::new(openai), &clock, cfg.retry);
+            let data = DataVerifier::new(
+                recipe::builtin(),
+                cfg.base_url.clone(),
+                Box::new(data),
+                &clock,
+                cfg.retry,
+            )
+            .with_local(Box::new(local));
+            let both = Chain(vec![&openai, &data]);
+            verify_keys(&keys, cfg, &both, &clock)
         }
         Err(e) => {
             crate::diag::eprint(&format!("keyhound: error: {e}"));
@@ -224,6 +282,50 @@ pub fn verify_findings(findings: &[Finding], rules: &RuleSet, cfg: &VerifyConfig
             }
         }
     }
+}
+
+/// Verifiers tried in order: the first that handles a key checks it.
+pub struct Chain<'v>(pub Vec<&'v dyn Verifier>);
+
+impl Chain<'_> {
+    fn pick(&self, key: &Candidate<'_>) -> Option<&dyn Verifier> {
+        self.0.iter().copied().find(|v| v.handles(key))
+    }
+}
+
+impl Verifier for Chain<'_> {
+    fn provider(&self) -> &str {
+        "*"
+    }
+    fn check(&self, key: &Secret, admin: bool) -> Checked {
+        match self.0.first() {
+            Some(v) => v.check(key, admin),
+            None => Checked {
+                verification: Verification::not_checked("no verifier".into()),
+                requests: 0,
+            },
+        }
+    }
+    fn handles(&self, key: &Candidate<'_>) -> bool {
+        self.pick(key).is_some()
+    }
+    fn check_candidate(&self, key: &Candidate<'_>) -> Checked {
+        match self.pick(key) {
+            Some(v) => v.check_candidate(key),
+            None => Checked {
+                verification: Verification::not_checked(cannot_verify(key.provider)),
+                requests: 0,
+            },
+        }
+    }
+    fn host(&self, key: &Candidate<'_>) -> String {
+        self.pick(key)
+            .map_or_else(|| key.provider.to_string(), |v| v.host(key))
+    }
+}
+
+fn cannot_verify(provider: &str) -> String {
+    format!("keyhound cannot verify {provider} keys")
 }
 
 /// The distinct keys of `findings`, in report order.
@@ -262,8 +364,8 @@ pub fn verify_keys(
     let mut todo = Vec::new();
     let mut cached = 0;
     for key in keys {
-        if key.provider != verifier.provider() {
-            let why = format!("keyhound cannot verify {} keys", key.provider);
+        if !verifier.handles(key) {
+            let why = cannot_verify(key.provider);
             verdicts.insert(key.fingerprint.to_string(), Verification::not_checked(why));
             continue;
         }
@@ -302,28 +404,65 @@ pub fn verify_keys(
     }
 }
 
-/// Checks `keys` with at most `concurrency` in flight; results in the order of `keys`.
+/// Checks `keys` with at most `concurrency` in flight per host; results in the order of `keys`.
 fn check_all(keys: &[Candidate<'_>], concurrency: usize, verifier: &dyn Verifier) -> Vec<Checked> {
+    let mut by_host: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let host = verifier.host(key);
+        match by_host.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, list)) => list.push(i),
+            None => by_host.push((host, vec![i])),
+        }
+    }
     let results: Mutex<Vec<Option<Checked>>> = Mutex::new(vec![None; keys.len()]);
-    let next = AtomicUsize::new(0);
-    let workers = concurrency.clamp(1, keys.len().max(1));
     std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
+        let mut failed = None;
+        for (_, list) in &by_host {
+            let next = std::sync::Arc::new(AtomicUsize::new(0));
+            let work = |next: &AtomicUsize| {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(key) = keys.get(i) else { break };
-                    let checked = verifier.check(key.secret, key.admin);
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = list.get(n) else { break };
+                    let checked = verifier.check_candidate(&keys[i]);
                     results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(checked);
                 }
-            });
+            };
+            let workers = concurrency.clamp(1, list.len().max(1));
+            let mut started = 0;
+            for _ in 0..workers {
+                let next = next.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("keyhound-verify".into())
+                    .spawn_scoped(s, move || work(&next));
+                match spawned {
+                    Ok(_) => started += 1,
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+            if started == 0 {
+                // No thread could start: this host's keys are checked here, one by one.
+                work(&next);
+            }
+        }
+        if let Some(e) = failed {
+            crate::diag::eprint(&format!(
+                "keyhound: warning: cannot start a verification thread ({e}); checking fewer keys at once"
+            ));
         }
     });
     results
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
         .into_iter()
-        .map(|c| c.expect("every key was checked"))
+        .map(|c| {
+            c.unwrap_or_else(|| Checked {
+                verification: Verification::unknown("not checked: a worker stopped".into(), 0),
+                requests: 0,
+            })
+        })
         .collect()
 }
 

@@ -8,7 +8,7 @@ use super::endpoint::BaseUrl;
 use super::fields::{self, Field};
 use super::http::{Answer, Transport};
 use super::retry::{self, Next, RetryPolicy};
-use super::{Status, Verification};
+use super::{Candidate, Status, Verification};
 use crate::secret::Secret;
 
 /// A verdict and how many HTTP requests it took.
@@ -24,6 +24,19 @@ pub trait Verifier: Sync {
     fn provider(&self) -> &str;
     /// Checks `key`; `admin` picks the endpoint for admin keys.
     fn check(&self, key: &Secret, admin: bool) -> Checked;
+    /// Whether it checks this key (by default: the keys of its provider).
+    fn handles(&self, key: &Candidate<'_>) -> bool {
+        key.provider == self.provider()
+    }
+    /// Checks one distinct key.
+    fn check_candidate(&self, key: &Candidate<'_>) -> Checked {
+        self.check(key.secret, key.admin)
+    }
+    /// The host the key's check goes to: at most `--verify-concurrency` checks per host at once.
+    fn host(&self, key: &Candidate<'_>) -> String {
+        let _ = key;
+        self.provider().to_string()
+    }
 }
 
 /// Verifies OpenAI keys through a `Transport`, pacing retries with a `Clock`.
@@ -75,6 +88,8 @@ impl<'c> OpenAi<'c> {
             ),
             checked_at: Some(self.clock.now()),
             cached: false,
+            request: None,
+            owner: None,
         }
     }
 }

@@ -1,0 +1,285 @@
+//! The generic verifier: runs a provider's recipe (`recipe.rs`) through a `Transport`, with the
+//! same retry, backoff and `retry-after` rules as OpenAI's check, and turns the answer into a
+//! `Verification` with the request that decided it and, for live keys, what the provider says
+//! about the owner (each value shape-checked by `fields`, key-shaped ones dropped).
+
+use super::clock::Clock;
+use super::endpoint::BaseUrl;
+use super::fields::{self, Field};
+use super::http::{Answer, Outgoing, Transport};
+use super::openai::{Checked, Verifier};
+use super::recipe::{self, Parsed, Recipe, Verdict};
+use super::retry::{self, Next, RetryPolicy};
+use super::{Candidate, Owner, RequestInfo, Status, Verification};
+use crate::secret::Secret;
+
+/// What one answer settles (as `classify::Outcome`, with the recipe's own reasons).
+enum Step {
+    Done(Status, Option<String>),
+    Retry(String),
+    Unknown(String),
+}
+
+/// Verifies the keys of every provider that has a recipe.
+pub struct DataVerifier<'c> {
+    recipes: &'c [Recipe],
+    base: BaseUrl,
+    transport: Box<dyn Transport + 'c>,
+    /// For requests sent to a `--verify-endpoint` (loopback, no proxy); else `transport`.
+    local: Option<Box<dyn Transport + 'c>>,
+    clock: &'c dyn Clock,
+    policy: RetryPolicy,
+}
+
+impl<'c> DataVerifier<'c> {
+    pub fn new(
+        recipes: &'c [Recipe],
+        base: BaseUrl,
+        transport: Box<dyn Transport + 'c>,
+        clock: &'c dyn Clock,
+        policy: RetryPolicy,
+    ) -> Self {
+        DataVerifier {
+            recipes,
+            base,
+            transport,
+            local: None,
+            clock,
+            policy,
+        }
+    }
+
+    /// Sends requests to `--verify-endpoint` servers through `local`.
+    pub fn with_local(mut self, local: Box<dyn Transport + 'c>) -> Self {
+        self.local = Some(local);
+        self
+    }
+
+    fn recipe(&self, key: &Candidate<'_>) -> Option<&'c Recipe> {
+        recipe::find(self.recipes, key.provider, key.secret.expose(), key.admin)
+    }
+
+    /// The request of `recipe` for `key`, its origin replaced by the provider's endpoint.
+    fn request(&self, recipe: &Recipe, key: &Secret) -> (Outgoing, bool) {
+        let endpoint = self.base.endpoint(&recipe.provider);
+        let url = match endpoint {
+            Some(origin) => format!("{origin}{}", recipe.path()),
+            None => recipe.url.clone(),
+        };
+        let request = Outgoing {
+            method: recipe.method.clone(),
+            url,
+            headers: recipe
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+            key_header: recipe.key_header.clone(),
+            key_value: format!("{}{}", recipe.key_prefix, key.expose()),
+            body: recipe.body.clone(),
+        };
+        (request, endpoint.is_some())
+    }
+
+    /// One attempt's outcome.
+    fn classify(&self, recipe: &Recipe, answer: &Answer) -> Step {
+        let json = serde_json::from_slice::<serde_json::Value>(&answer.body).ok();
+        let parsed = Parsed {
+            status: answer.status,
+            json,
+            headers: &answer.headers,
+        };
+        match recipe.decide(&parsed) {
+            Some((Verdict::Retry, why)) => Step::Retry(why.unwrap_or_else(|| http(answer))),
+            Some((Verdict::Unknown, why)) => Step::Unknown(why.unwrap_or_else(|| unexpected(answer))),
+            Some((v, why)) => Step::Done(recipe::status(v), why),
+            None => match answer.status {
+                429 => Step::Retry("rate limited (HTTP 429)".into()),
+                408 | 409 | 500..=599 => Step::Retry(http(answer)),
+                _ => Step::Unknown(unexpected(answer)),
+            },
+        }
+    }
+
+    fn verdict(
+        &self,
+        recipe: &Recipe,
+        key: &Secret,
+        status: Status,
+        reason: Option<String>,
+        answer: Option<&Answer>,
+    ) -> Verification {
+        let json = answer.and_then(|a| serde_json::from_slice::<serde_json::Value>(&a.body).ok());
+        let code = recipe
+            .code(json.as_ref())
+            .and_then(|c| fields::checked(Field::ErrorCode, &c, key));
+        let request_id = answer
+            .and_then(|a| header(a, &recipe.request_id))
+            .and_then(|v| fields::checked(Field::RequestId, v, key));
+        let owner = match (status, answer) {
+            (Status::Live, Some(a)) => owner(recipe, a, json.as_ref(), key),
+            _ => None,
+        };
+        Verification {
+            status,
+            reason,
+            http_status: answer.map(|a| a.status),
+            error_code: code.clone(),
+            request_id: request_id.clone(),
+            organization: None,
+            checked_at: Some(self.clock.now()),
+            cached: false,
+            request: Some(RequestInfo {
+                method: recipe.method.clone(),
+                path: recipe.path().to_string(),
+                status: answer.map(|a| a.status),
+                error_code: code,
+                request_id,
+            }),
+            owner,
+        }
+    }
+
+    /// Runs `recipe` for `key`: attempts until one decides or the policy gives up.
+    fn run(&self, recipe: &Recipe, key: &Secret) -> Checked {
+        if let Some(why) = &recipe.not_checked {
+            return Checked {
+                verification: Verification::not_checked(why.clone()),
+                requests: 0,
+            };
+        }
+        let (request, local) = self.request(recipe, key);
+        let transport = match (&self.local, local) {
+            (Some(t), true) => t.as_ref(),
+            _ => self.transport.as_ref(),
+        };
+        let mut attempt = 0;
+        loop {
+            let (outcome, answer) = match transport.send(&request) {
+                Ok(a) => (self.classify(recipe, &a), Some(a)),
+                Err(failure) => (Step::Retry(failure.reason()), None),
+            };
+            let requests = attempt + 1;
+            let done = |status, reason| Checked {
+                verification: self.verdict(recipe, key, status, reason, answer.as_ref()),
+                requests,
+            };
+            let why = match outcome {
+                Step::Done(status, reason) => return done(status, reason),
+                Step::Unknown(why) => return done(Status::Unknown, Some(why)),
+                Step::Retry(why) => why,
+            };
+            let asked = answer
+                .as_ref()
+                .and_then(|a| retry::asked_wait(a, self.clock.now()));
+            match self.policy.next(attempt, asked, retry::jitter()) {
+                Next::Wait(wait) => self.clock.sleep(wait),
+                Next::GiveUp => {
+                    return done(
+                        Status::Unknown,
+                        Some(format!("{why} (after {requests} attempts)")),
+                    );
+                }
+                Next::TooLong(wait) => {
+                    let why = format!(
+                        "{why}; asked to retry after {} s, longer than keyhound waits ({} s)",
+                        wait.as_secs_f64().ceil(),
+                        self.policy.max_retry_after.as_secs()
+                    );
+                    return done(Status::Unknown, Some(why));
+                }
+            }
+            attempt += 1;
+        }
+    }
+}
+
+fn http(answer: &Answer) -> String {
+    format!("HTTP {}", answer.status)
+}
+
+fn unexpected(answer: &Answer) -> String {
+    format!("unexpected answer: HTTP {}", answer.status)
+}
+
+fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
+    answer
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The owner fields a recipe names, each as the provider sent it if it has the field's shape.
+fn owner(
+    recipe: &Recipe,
+    answer: &Answer,
+    json: Option<&serde_json::Value>,
+    key: &Secret,
+) -> Option<Owner> {
+    let mut out = Owner::default();
+    for (name, source) in &recipe.owner {
+        let value = if let Some(pointer) = source.strip_prefix("json:") {
+            json.and_then(|j| j.pointer(pointer)).and_then(text)
+        } else {
+            source
+                .strip_prefix("header:")
+                .and_then(|h| header(answer, h))
+                .map(String::from)
+        };
+        let field = match name.as_str() {
+            "scopes" => Field::Scopes,
+            "arn" => Field::Arn,
+            "account" => Field::Account,
+            "credit_remaining" => Field::Credit,
+            _ => Field::Login,
+        };
+        let Some(value) = value.and_then(|v| fields::checked(field, &v, key)) else {
+            continue;
+        };
+        out.set(name, value);
+    }
+    (out != Owner::default()).then_some(out)
+}
+
+/// A JSON value as report text: strings, numbers, and arrays of strings joined with `, `.
+fn text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Array(items) => {
+            let parts: Option<Vec<&str>> = items.iter().map(|i| i.as_str()).collect();
+            parts.filter(|p| !p.is_empty()).map(|p| p.join(", "))
+        }
+        _ => None,
+    }
+}
+
+impl Verifier for DataVerifier<'_> {
+    fn provider(&self) -> &str {
+        "*"
+    }
+
+    fn check(&self, _key: &Secret, _admin: bool) -> Checked {
+        Checked {
+            verification: Verification::not_checked("no provider given".into()),
+            requests: 0,
+        }
+    }
+
+    fn handles(&self, key: &Candidate<'_>) -> bool {
+        self.recipe(key).is_some()
+    }
+
+    fn check_candidate(&self, key: &Candidate<'_>) -> Checked {
+        match self.recipe(key) {
+            Some(recipe) => self.run(recipe, key.secret),
+            None => self.check(key.secret, key.admin),
+        }
+    }
+
+    fn host(&self, key: &Candidate<'_>) -> String {
+        self.recipe(key)
+            .map_or_else(|| key.provider.to_string(), |r| r.host().to_string())
+    }
+}

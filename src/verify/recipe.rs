@@ -1,0 +1,398 @@
+//! Verification as data: the `[[verify]]` tables of the built-in rule files, each saying how one
+//! provider's keys are checked (method, fixed HTTPS URL on the provider's own host, the header
+//! the key goes in, fixed extra headers, and a table from status, error code, JSON field or
+//! header to verdict). Only the built-in files may carry them (a rule file given on the command
+//! line or by a repository cannot send keys anywhere); `validate` keeps every recipe read-only
+//! in shape: a fixed https URL without credentials or query, the key in a header only.
+
+use super::Status;
+use super::classify::REVOKED;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// One provider's check, as written in `rules/<provider>.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub provider: String,
+    /// Only keys starting with one of these (all keys of the provider when empty).
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Only admin keys (true), only other keys (false), or both (absent).
+    #[serde(default)]
+    pub admin: Option<bool>,
+    /// No free read-only check exists: the key is `not_checked` with this reason, nothing sent.
+    #[serde(default)]
+    pub not_checked: Option<String>,
+    /// `GET`, or `POST` for the few documented read-only POST checks (Slack's `auth.test`).
+    #[serde(default = "get")]
+    pub method: String,
+    #[serde(default)]
+    pub url: String,
+    /// The header the key goes in (`authorization`, `x-api-key`, `private-token`, …).
+    #[serde(default)]
+    pub key_header: String,
+    /// Put before the key in that header (`Bearer `, `token `).
+    #[serde(default)]
+    pub key_prefix: String,
+    /// Fixed extra headers (`anthropic-version`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A fixed request body (for a POST), never holding the key.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Where the answer's error code is: a JSON pointer (`/error/type`).
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// The header carrying the provider's request id (`request-id`, `x-github-request-id`).
+    #[serde(default = "x_request_id")]
+    pub request_id: String,
+    /// What a live answer says about the key's owner: field name → `json:/pointer` or
+    /// `header:name` (names: login, scopes, account, arn, user, credit_remaining).
+    #[serde(default)]
+    pub owner: BTreeMap<String, String>,
+    /// Answer rows, the first that fits decides; answers no row fits are retried (429, 408,
+    /// 409, 5xx) or `unknown`, never `dead`.
+    #[serde(default)]
+    pub answer: Vec<Row>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+fn x_request_id() -> String {
+    "x-request-id".into()
+}
+
+/// One row of a recipe's answer table: every condition given must hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    pub status: u16,
+    /// The error code (at the recipe's `error_code` pointer) is one of these.
+    #[serde(default)]
+    pub code: Vec<String>,
+    /// A JSON pointer into the body that must be present and not null …
+    #[serde(default)]
+    pub field: Option<String>,
+    /// … and, when given, equal to this value (numbers compare by value).
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+    /// A response header that must be present …
+    #[serde(default)]
+    pub header: Option<String>,
+    /// … and, when given, equal to this (after trimming).
+    #[serde(default)]
+    pub header_equals: Option<String>,
+    pub verdict: Verdict,
+    /// Why; defaults: `revoked or never valid` for dead, none for live.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What a row decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Live,
+    Dead,
+    Unknown,
+    /// Undecided, worth another attempt.
+    Retry,
+}
+
+/// The owner fields a recipe may ask for.
+pub const OWNER_FIELDS: &[&str] = &["login", "scopes", "account", "arn", "user", "credit_remaining"];
+
+/// The hosts a provider's keys may go to: its own.
+fn allowed_hosts(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "anthropic" => &["api.anthropic.com"],
+        "google" => &["generativelanguage.googleapis.com"],
+        "groq" => &["api.groq.com"],
+        "xai" => &["api.x.ai"],
+        "openrouter" => &["openrouter.ai"],
+        "huggingface" => &["huggingface.co"],
+        "replicate" => &["api.replicate.com"],
+        "together" => &["api.together.xyz"],
+        "fireworks" => &["api.fireworks.ai"],
+        "deepseek" => &["api.deepseek.com"],
+        "mistral" => &["api.mistral.ai"],
+        "cohere" => &["api.cohere.com"],
+        "moonshot" => &["api.moonshot.ai"],
+        "github" => &["api.github.com"],
+        "gitlab" => &["gitlab.com"],
+        "npm" => &["registry.npmjs.org"],
+        "stripe" => &["api.stripe.com"],
+        "slack" => &["slack.com"],
+        _ => &[],
+    }
+}
+
+impl Recipe {
+    /// Whether this recipe checks `key` (an admin key when `admin`).
+    pub fn fits(&self, key: &str, admin: bool) -> bool {
+        (self.prefixes.is_empty() || self.prefixes.iter().any(|p| key.starts_with(p.as_str())))
+            && self.admin.is_none_or(|a| a == admin)
+    }
+
+    /// The URL's path and query (`/v1/models`), for `verification.request`.
+    pub fn path(&self) -> &str {
+        let rest = self.url.split_once("://").map_or("", |(_, r)| r);
+        rest.find('/').map_or("/", |i| &rest[i..])
+    }
+
+    /// The URL's host.
+    pub fn host(&self) -> &str {
+        let rest = self.url.split_once("://").map_or("", |(_, r)| r);
+        rest.split(['/', '?']).next().unwrap_or("")
+    }
+
+    /// Checks that the recipe can only send the key, in a header, to its provider's own host.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.not_checked.is_some() {
+            return Ok(());
+        }
+        let url = reqwest::Url::parse(&self.url).map_err(|e| format!("url: {e}"))?;
+        let host = url.host_str().unwrap_or("");
+        if url.scheme() != "https"
+            || !url.username().is_empty()
+            || url.password().is_some()
+            || url.port().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(format!("url {}: must be https://HOST/PATH", self.url));
+        }
+        if !allowed_hosts(&self.provider).contains(&host) || self.host() != host {
+            return Err(format!(
+                "url {}: {host} is not a host of {}",
+                self.url, self.provider
+            ));
+        }
+        if !matches!(self.method.as_str(), "GET" | "POST") {
+            return Err(format!("method {}: GET or POST only", self.method));
+        }
+        let header = self.key_header.to_ascii_lowercase();
+        if header.is_empty() || header == "host" || reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            return Err(format!("key_header {:?}: a header name", self.key_header));
+        }
+        for name in self.owner.keys() {
+            if !OWNER_FIELDS.contains(&name.as_str()) {
+                return Err(format!("owner.{name}: one of {}", OWNER_FIELDS.join(", ")));
+            }
+        }
+        for (name, source) in &self.owner {
+            if !(source.starts_with("json:/") || source.starts_with("header:")) {
+                return Err(format!("owner.{name}: json:/POINTER or header:NAME"));
+            }
+        }
+        if self.answer.is_empty() {
+            return Err("no answer rows".into());
+        }
+        Ok(())
+    }
+
+    /// The verdict of the first row that fits the answer, if one does.
+    pub fn decide(&self, answer: &Parsed<'_>) -> Option<(Verdict, Option<String>)> {
+        let row = self.answer.iter().find(|r| r.fits(self, answer))?;
+        let reason = row.reason.clone().or(match row.verdict {
+            Verdict::Dead => Some(REVOKED.to_string()),
+            _ => None,
+        });
+        Some((row.verdict, reason))
+    }
+
+    /// The error code of an answer, from the recipe's pointer.
+    pub fn code(&self, json: Option<&serde_json::Value>) -> Option<String> {
+        let pointer = self.error_code.as_deref()?;
+        match json?.pointer(pointer)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// An answer as the rows read it.
+pub struct Parsed<'a> {
+    pub status: u16,
+    pub json: Option<serde_json::Value>,
+    pub headers: &'a [(String, String)],
+}
+
+impl Parsed<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Row {
+    fn fits(&self, recipe: &Recipe, a: &Parsed<'_>) -> bool {
+        if self.status != a.status {
+            return false;
+        }
+        if !self.code.is_empty() {
+            let code = recipe.code(a.json.as_ref());
+            if !code.is_some_and(|c| self.code.contains(&c)) {
+                return false;
+            }
+        }
+        if let Some(pointer) = &self.field {
+            let value = a.json.as_ref().and_then(|j| j.pointer(pointer));
+            let present = value.is_some_and(|v| !v.is_null());
+            let equal = match (&self.equals, value) {
+                (None, _) => true,
+                (Some(want), Some(got)) => same(want, got),
+                (Some(_), None) => false,
+            };
+            if !(present && equal) {
+                return false;
+            }
+        }
+        if let Some(name) = &self.header {
+            let value = a.header(name).map(str::trim);
+            let ok = match (&self.header_equals, value) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(want), Some(got)) => want == got,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// JSON equality, numbers by value (`0` equals `0.0`).
+fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// What a row's verdict and reason become, for the verdicts of `mod.rs`.
+pub fn status(verdict: Verdict) -> Status {
+    match verdict {
+        Verdict::Live => Status::Live,
+        Verdict::Dead => Status::Dead,
+        Verdict::Unknown | Verdict::Retry => Status::Unknown,
+    }
+}
+
+/// Only the `[[verify]]` tables of a rule file.
+#[derive(Debug, Deserialize)]
+struct VerifyTables {
+    #[serde(default)]
+    verify: Vec<Recipe>,
+}
+
+/// The recipes of the built-in rule files, parsed and validated once.
+pub fn builtin() -> &'static [Recipe] {
+    static RECIPES: OnceLock<Vec<Recipe>> = OnceLock::new();
+    RECIPES.get_or_init(|| {
+        crate::rules::BUILTIN
+            .iter()
+            // The rule loader refuses a built-in file that does not parse, long before this.
+            .filter_map(|(_, text)| toml::from_str::<VerifyTables>(text).ok())
+            .flat_map(|tables| tables.verify)
+            .filter(|r| r.validate().is_ok())
+            .collect()
+    })
+}
+
+/// The recipe that checks `key` of `provider`, if any.
+pub fn find<'r>(recipes: &'r [Recipe], provider: &str, key: &str, admin: bool) -> Option<&'r Recipe> {
+    recipes
+        .iter()
+        .find(|r| r.provider == provider && r.fits(key, admin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_recipe_is_valid() {
+        for (name, text) in crate::rules::BUILTIN {
+            let tables: VerifyTables = toml::from_str(text).unwrap();
+            for r in &tables.verify {
+                r.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+        assert!(builtin().len() >= 10);
+    }
+
+    fn recipe(url: &str) -> Recipe {
+        toml::from_str::<VerifyTables>(&format!(
+            "[[verify]]\nprovider = \"anthropic\"\nurl = \"{url}\"\nkey_header = \"x-api-key\"\n\
+             [[verify.answer]]\nstatus = 200\nverdict = \"live\"\n"
+        ))
+        .unwrap()
+        .verify
+        .remove(0)
+    }
+
+    #[test]
+    fn keys_go_only_to_the_providers_own_host_over_https() {
+        assert!(recipe("https://api.anthropic.com/v1/models").validate().is_ok());
+        for bad in [
+            "http://api.anthropic.com/v1/models",
+            "https://api.anthropic.com.evil.example/v1/models",
+            "https://user:pw@api.anthropic.com/v1/models",
+            "https://api.anthropic.com:8443/v1/models",
+            "https://api.openai.com/v1/models",
+        ] {
+            assert!(recipe(bad).validate().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rows_match_status_code_field_and_header() {
+        let r: Recipe = toml::from_str::<VerifyTables>(
+            r#"
+[[verify]]
+provider = "slack"
+url = "https://slack.com/api/auth.test"
+key_header = "authorization"
+error_code = "/error"
+[[verify.answer]]
+status = 200
+field = "/ok"
+equals = true
+verdict = "live"
+[[verify.answer]]
+status = 200
+code = ["invalid_auth"]
+verdict = "dead"
+[[verify.answer]]
+status = 403
+header = "x-ratelimit-remaining"
+header_equals = "0"
+verdict = "unknown"
+reason = "rate limited"
+"#,
+        )
+        .unwrap()
+        .verify
+        .remove(0);
+        let parsed = |status, body: &str, headers: &'static [(String, String)]| Parsed {
+            status,
+            json: serde_json::from_str(body).ok(),
+            headers,
+        };
+        let live = parsed(200, r#"{"ok":true}"#, &[]);
+        assert_eq!(r.decide(&live), Some((Verdict::Live, None)));
+        let dead = parsed(200, r#"{"ok":false,"error":"invalid_auth"}"#, &[]);
+        assert_eq!(r.decide(&dead), Some((Verdict::Dead, Some(REVOKED.into()))));
+        let other = parsed(200, r#"{"ok":false,"error":"ratelimited"}"#, &[]);
+        assert_eq!(r.decide(&other), None);
+        assert_eq!(r.decide(&parsed(403, "", &[])), None);
+    }
+}
