@@ -148,7 +148,11 @@ pub fn parse_endpoint(value: &str, providers: &[&str]) -> Result<(String, String
             providers.join(", ")
         ));
     }
-    let bad = |why: &str| Err(format!("{value:?}: {why}; expected http://HOST:PORT with HOST 127.0.0.1, [::1] or localhost"));
+    let bad = |why: &str| {
+        Err(format!(
+            "{value:?}: {why}; expected http://HOST:PORT with HOST 127.0.0.1, [::1] or localhost"
+        ))
+    };
     let Ok(url) = Url::parse(text) else {
         return bad("not a URL");
     };
@@ -161,7 +165,8 @@ pub fn parse_endpoint(value: &str, providers: &[&str]) -> Result<(String, String
     if url.path() != "/" || text.trim_end_matches('/').matches('/').count() != 2 {
         return bad("a path is not allowed");
     }
-    if url.query().is_some() || url.fragment().is_some() || text.contains('?') || text.contains('#') {
+    if url.query().is_some() || url.fragment().is_some() || text.contains('?') || text.contains('#')
+    {
         return bad("a query is not allowed");
     }
     let Some(port) = url.port() else {
@@ -225,7 +230,10 @@ mod tests {
     fn endpoints_are_loopback_origins_of_known_providers() {
         let ids = ["openai", "anthropic", "github"];
         let ok = |v: &str| parse_endpoint(v, &ids).unwrap().1;
-        assert_eq!(ok("anthropic=http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            ok("anthropic=http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
         assert_eq!(ok("anthropic=http://localhost:9/"), "http://localhost:9");
         assert_eq!(ok("github=http://[::1]:9"), "http://[::1]:9");
         for bad in [
@@ -241,11 +249,24 @@ mod tests {
         ] {
             assert!(parse_endpoint(bad, &ids).is_err(), "{bad}");
         }
-        let twice = ["anthropic=http://127.0.0.1:1".to_string(), "anthropic=http://127.0.0.1:2".to_string()];
-        assert!(BaseUrl::openai().with_endpoints(&twice, false, &ids).is_err());
+        let twice = [
+            "anthropic=http://127.0.0.1:1".to_string(),
+            "anthropic=http://127.0.0.1:2".to_string(),
+        ];
+        assert!(
+            BaseUrl::openai()
+                .with_endpoints(&twice, false, &ids)
+                .is_err()
+        );
         let openai = ["openai=http://127.0.0.1:3".to_string()];
-        assert!(BaseUrl::openai().with_endpoints(&openai, true, &ids).is_err());
-        let b = BaseUrl::openai().with_endpoints(&openai, false, &ids).unwrap();
+        assert!(
+            BaseUrl::openai()
+                .with_endpoints(&openai, true, &ids)
+                .is_err()
+        );
+        let b = BaseUrl::openai()
+            .with_endpoints(&openai, false, &ids)
+            .unwrap();
         assert_eq!(b.check_url(false), "http://127.0.0.1:3/v1/models");
         assert_eq!(BaseUrl::openai().cache_id(), DEFAULT_BASE_URL);
     }

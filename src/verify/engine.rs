@@ -91,7 +91,9 @@ impl<'c> DataVerifier<'c> {
         };
         match recipe.decide(&parsed) {
             Some((Verdict::Retry, why)) => Step::Retry(why.unwrap_or_else(|| http(answer))),
-            Some((Verdict::Unknown, why)) => Step::Unknown(why.unwrap_or_else(|| unexpected(answer))),
+            Some((Verdict::Unknown, why)) => {
+                Step::Unknown(why.unwrap_or_else(|| unexpected(answer)))
+            }
             Some((v, why)) => Step::Done(recipe::status(v), why),
             None => match answer.status {
                 429 => Step::Retry("rate limited (HTTP 429)".into()),

@@ -63,7 +63,9 @@ const KEY_RUN: usize = 32;
 pub fn checked(field: Field, value: &str, key: &Secret) -> Option<String> {
     let fits = !value.is_empty()
         && value.len() <= field.max_len()
-        && value.bytes().all(|b| allowed(b) || field.extra().contains(&b))
+        && value
+            .bytes()
+            .all(|b| allowed(b) || field.extra().contains(&b))
         && (field != Field::Credit || value.parse::<f64>().is_ok_and(f64::is_finite));
     (fits && !key_shaped(value, key.expose())).then(|| value.to_string())
 }

@@ -83,7 +83,9 @@ pub trait Transport: Sync {
     /// Sends `request`; transports that only speak OpenAI's check refuse.
     fn send(&self, request: &Outgoing) -> Result<Answer, Failure> {
         let _ = request;
-        Err(Failure::Other("this transport sends OpenAI's check only".into()))
+        Err(Failure::Other(
+            "this transport sends OpenAI's check only".into(),
+        ))
     }
 }
 
@@ -212,7 +214,8 @@ fn all_headers(map: &HeaderMap) -> Vec<(String, String)> {
     map.iter()
         .filter_map(|(name, value)| {
             let value = value.to_str().ok()?.trim();
-            (value.len() <= MAX_HEADER_VALUE).then(|| (name.as_str().to_string(), value.to_string()))
+            (value.len() <= MAX_HEADER_VALUE)
+                .then(|| (name.as_str().to_string(), value.to_string()))
         })
         .take(MAX_HEADERS)
         .collect()

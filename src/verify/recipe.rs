@@ -104,7 +104,14 @@ pub enum Verdict {
 }
 
 /// The owner fields a recipe may ask for.
-pub const OWNER_FIELDS: &[&str] = &["login", "scopes", "account", "arn", "user", "credit_remaining"];
+pub const OWNER_FIELDS: &[&str] = &[
+    "login",
+    "scopes",
+    "account",
+    "arn",
+    "user",
+    "credit_remaining",
+];
 
 /// The hosts a provider's keys may go to: its own.
 fn allowed_hosts(provider: &str) -> &'static [&'static str] {
@@ -175,7 +182,10 @@ impl Recipe {
             return Err(format!("method {}: GET or POST only", self.method));
         }
         let header = self.key_header.to_ascii_lowercase();
-        if header.is_empty() || header == "host" || reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+        if header.is_empty()
+            || header == "host"
+            || reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
+        {
             return Err(format!("key_header {:?}: a header name", self.key_header));
         }
         for name in self.owner.keys() {
@@ -308,7 +318,12 @@ pub fn builtin() -> &'static [Recipe] {
 }
 
 /// The recipe that checks `key` of `provider`, if any.
-pub fn find<'r>(recipes: &'r [Recipe], provider: &str, key: &str, admin: bool) -> Option<&'r Recipe> {
+pub fn find<'r>(
+    recipes: &'r [Recipe],
+    provider: &str,
+    key: &str,
+    admin: bool,
+) -> Option<&'r Recipe> {
     recipes
         .iter()
         .find(|r| r.provider == provider && r.fits(key, admin))
@@ -341,7 +356,11 @@ mod tests {
 
     #[test]
     fn keys_go_only_to_the_providers_own_host_over_https() {
-        assert!(recipe("https://api.anthropic.com/v1/models").validate().is_ok());
+        assert!(
+            recipe("https://api.anthropic.com/v1/models")
+                .validate()
+                .is_ok()
+        );
         for bad in [
             "http://api.anthropic.com/v1/models",
             "https://api.anthropic.com.evil.example/v1/models",

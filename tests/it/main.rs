@@ -34,4 +34,5 @@ mod rules_cmd;
 mod sarif;
 mod suppress;
 mod verify;
+mod verify_providers;
 mod walk;
