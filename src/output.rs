@@ -48,6 +48,19 @@ pub fn open(path: Option<&Path>, what: &str, access: Access) -> anyhow::Result<O
     Ok(Output { sink })
 }
 
+/// Opens where a command's report goes: standard output or the `-o` file.
+pub fn report(path: Option<&Path>) -> anyhow::Result<Output> {
+    open(path, "the report", Access::Shared)
+}
+
+/// A closed pipe (`keyhound scan | head`) is not an error.
+pub fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
 fn open_file(path: &Path, access: Access) -> io::Result<Sink> {
     if written_in_place(path) {
         let file = OpenOptions::new().write(true).truncate(true).open(path)?;

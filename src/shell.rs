@@ -1,8 +1,8 @@
 //! Shell completions (clap_complete) and the man page (clap_mangen), generated from the clap
 //! definitions in `cli` at run time, so they always match the binary.
 
-use crate::Exit;
 use crate::cli::Cli;
+use crate::exit::Exit;
 use clap::CommandFactory;
 use std::io::Write;
 
@@ -12,7 +12,7 @@ pub use clap_complete::Shell;
 pub fn completions(shell: Shell) -> anyhow::Result<Exit> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "keyhound", &mut out);
-    crate::ignore_broken_pipe(std::io::stdout().lock().write_all(&out))?;
+    crate::output::ignore_broken_pipe(std::io::stdout().lock().write_all(&out))?;
     Ok(Exit::Clean)
 }
 
@@ -20,6 +20,6 @@ pub fn completions(shell: Shell) -> anyhow::Result<Exit> {
 pub fn manpage() -> anyhow::Result<Exit> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    crate::ignore_broken_pipe(std::io::stdout().lock().write_all(&out))?;
+    crate::output::ignore_broken_pipe(std::io::stdout().lock().write_all(&out))?;
     Ok(Exit::Clean)
 }

@@ -1,37 +1,14 @@
-//! `keyhound audit merge`: the JSON reports of every shard of a sharded audit, joined into the
-//! report one machine auditing the same repositories writes (timestamps aside).
+//! The JSON reports of every shard of a sharded audit, joined into the report one machine
+//! auditing the same repositories writes (timestamps aside); `keyhound audit merge` runs it.
 
 use super::aggregate::{self, Core, Gathered, ReportHead};
 use super::model::{AuditReport, KeyEntry, Verdict};
-use super::shard;
-use crate::Exit;
-use crate::config::MergeConfig;
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Runs `keyhound audit merge`.
-pub fn run(cfg: &MergeConfig) -> anyhow::Result<Exit> {
-    let parts = read_parts(&cfg.files)?;
-    shard::check_parts(&parts)?;
-    let shown = parts.iter().all(|(_, r)| r.secrets_shown);
-    if cfg.show_secrets && !shown {
-        anyhow::bail!(
-            "--show-secrets: the shard reports hold redacted keys; run the shards with --show-secrets to merge whole keys"
-        );
-    }
-    let redact = shown && !cfg.show_secrets;
-    let report = merge(parts.into_iter().map(|(_, r)| r).collect(), redact)?;
-    let sink = super::Sink {
-        output: cfg.output.as_deref(),
-        color: cfg.color,
-        fail_on: crate::config::FailOn::Any,
-        allow_incomplete: false,
-    };
-    super::write(&report, cfg.format, &sink)
-}
-
-fn read_parts(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, AuditReport)>> {
+/// The shard reports `files`, each with its path.
+pub fn read_parts(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, AuditReport)>> {
     files
         .iter()
         .map(|f| {
@@ -123,7 +100,7 @@ impl Redactor {
         if !on {
             return Ok(Redactor(None));
         }
-        let rules = crate::load_rules(&Default::default())?;
+        let rules = std::sync::Arc::new(crate::rules::RuleSet::builtin()?);
         Ok(Redactor(Some(crate::matcher::Matcher::new(rules, 1))))
     }
 

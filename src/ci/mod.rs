@@ -11,99 +11,18 @@ pub mod github;
 pub mod gitlab;
 
 use crate::config::{CiConfig, Format, GitMode};
+use crate::exit::Exit;
+use crate::pipeline::{self, Gathered, Pipeline};
+use crate::progress::Progress;
+use crate::report::ScanReport;
 use crate::scan::git::{self, GitOptions};
 use crate::suppress::project::Project;
-use crate::{Exit, report::ScanReport};
 use anyhow::{Context as _, bail};
 use event::{CommitLookup, GithubEnv, Plan, Scope};
 use std::path::Path;
 
-/// Runs `keyhound ci`.
-pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
-    let on_gitlab = gitlab::detected();
-    let env = if on_gitlab {
-        gitlab::from_env()?
-    } else {
-        crate::diag::for_runner();
-        GithubEnv::from_env()?
-    };
-    let lookup = Lookup(
-        git2::Repository::open_ext(
-            &env.workspace,
-            git2::RepositoryOpenFlags::empty(),
-            std::iter::empty::<&std::ffi::OsStr>(),
-        )
-        .with_context(|| {
-            let (var, how) = if on_gitlab {
-                ("CI_PROJECT_DIR", "check the job's GIT_STRATEGY")
-            } else {
-                ("GITHUB_WORKSPACE", "run actions/checkout first")
-            };
-            format!(
-                "{}: not a git repository ({var}); {how}",
-                env.workspace.display()
-            )
-        })?,
-    );
-    let plan = event::plan(&env, cfg.range.as_deref(), &lookup)?;
-    for w in &plan.warnings {
-        if on_gitlab {
-            crate::diag::eprint(&format!("keyhound: warning: {w}"));
-        } else {
-            github::warning(w);
-        }
-    }
-    if let Some(refspec) = &plan.fetch {
-        fetch(&env.workspace, refspec)?;
-    }
-    if let Some(missing) = plan.needs.iter().find(|c| !lookup.has_commit(c)) {
-        let how = if on_gitlab {
-            "set the job's variable `GIT_DEPTH: 0`"
-        } else {
-            "check out with actions/checkout and `fetch-depth: 0`"
-        };
-        bail!(
-            "commit {missing} is not in this clone, so the event's commits cannot be scanned: {how}"
-        );
-    }
-    let (what, mode) = match &plan.scope {
-        Scope::Nothing(why) => return nothing(cfg, &env, why),
-        Scope::Range(r) => (format!("the commits of `{r}`"), GitMode::Range(r.clone())),
-        Scope::History => (
-            "the whole history (every branch and tag)".to_string(),
-            GitMode::History,
-        ),
-    };
-    let opts = options(cfg, &env.workspace, mode);
-    let common = &cfg.common;
-    // What the scan and the report print holds file names and file content that a pull request
-    // controls: the runner must not read workflow commands in it.
-    let to_stdout = crate::output::is_stdout(common.output.as_deref());
-    let paused = github::Paused::start(!on_gitlab && to_stdout && common.format == Format::Human);
-    let (rules, done, common) = crate::git_outcome(common, &opts, plan.config_at.as_deref())?;
-    let common = &common;
-    let (mut report, gate_hit) = crate::build_report(common, &rules, done);
-    let mut out = crate::open_output(common)?;
-    let written = crate::write_report(common, &report, &mut out).and_then(|()| out.commit());
-    crate::ignore_broken_pipe(written)?;
-    paused.resume();
-    if !on_gitlab && (common.format == Format::Human || !to_stdout) {
-        let notes = github::annotations(&report, &mut std::io::stdout().lock());
-        crate::ignore_broken_pipe(notes)?;
-    }
-    let added = allows_added(cfg, &env.workspace, &plan)?;
-    publish(&env, &report, &what, &added)?;
-    if let Some(path) = &cfg.sarif {
-        write_state(cfg, &env, &plan, &mut report, path)?;
-    }
-    Ok(crate::exit_for(
-        gate_hit,
-        report.complete,
-        common.allow_incomplete,
-    ))
-}
-
-struct Lookup(git2::Repository);
+/// The checked-out repository, asked which commits it has.
+pub(crate) struct Lookup(pub(crate) git2::Repository);
 
 impl CommitLookup for Lookup {
     fn has_commit(&self, rev: &str) -> bool {
@@ -118,7 +37,7 @@ impl CommitLookup for Lookup {
     }
 }
 
-fn options(cfg: &CiConfig, workspace: &Path, mode: GitMode) -> GitOptions {
+pub(crate) fn options(cfg: &CiConfig, workspace: &Path, mode: GitMode) -> GitOptions {
     GitOptions {
         repo: Some(workspace.to_path_buf()),
         mode,
@@ -130,7 +49,7 @@ fn options(cfg: &CiConfig, workspace: &Path, mode: GitMode) -> GitOptions {
 }
 
 /// `pull_request_target` checks out the base: the pull request's commits are fetched first.
-fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
+pub(crate) fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
     let status = crate::scan::git::command::git()
         .arg("-C")
         .arg(workspace)
@@ -143,12 +62,12 @@ fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn nothing(cfg: &CiConfig, env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
+pub(crate) fn nothing(cfg: &CiConfig, env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
     crate::diag::print(&format!("keyhound: {why}"));
     if let Some(path) = &cfg.sarif {
         // An upload step that always runs still finds a (result-free) file.
-        let rules = crate::load_rules(&cfg.common.rules)?;
-        let (mut report, _) = crate::build_report(&cfg.common, &rules, crate::Done::empty());
+        let pipe = Pipeline::new(&cfg.common, Progress::hidden())?;
+        let (mut report, _) = pipe.report(Gathered::default());
         write_sarif(&mut report, TREE, path)?;
     }
     if let Some(p) = &env.step_summary {
@@ -161,7 +80,7 @@ fn nothing(cfg: &CiConfig, env: &GithubEnv, why: &str) -> anyhow::Result<Exit> {
 }
 
 /// The job summary and the step outputs.
-fn publish(
+pub(crate) fn publish(
     env: &GithubEnv,
     report: &ScanReport<'_>,
     what: &str,
@@ -181,7 +100,11 @@ fn publish(
 }
 
 /// Allow entries (paths, fingerprints) the checked-out tree has and the base does not.
-fn allows_added(cfg: &CiConfig, workspace: &Path, plan: &Plan) -> anyhow::Result<Vec<String>> {
+pub(crate) fn allows_added(
+    cfg: &CiConfig,
+    workspace: &Path,
+    plan: &Plan,
+) -> anyhow::Result<Vec<String>> {
     let Some(base) = &plan.config_at else {
         return Ok(Vec::new());
     };
@@ -205,7 +128,7 @@ fn allows_added(cfg: &CiConfig, workspace: &Path, plan: &Plan) -> anyhow::Result
 /// the gate scanned the whole history, that history (`keyhound/history/`). Code scanning takes
 /// each upload as the whole truth for its category, so a pull request's SARIF must still hold
 /// the keys already on its base branch.
-fn write_state(
+pub(crate) fn write_state(
     cfg: &CiConfig,
     env: &GithubEnv,
     plan: &Plan,
@@ -216,8 +139,8 @@ fn write_state(
         return write_sarif(gate, "keyhound/history/", path);
     }
     let opts = options(cfg, &env.workspace, GitMode::Tree);
-    let (rules, done, common) = crate::git_outcome(&cfg.common, &opts, plan.config_at.as_deref())?;
-    let (mut state, _) = crate::build_report(&common, &rules, done);
+    let (pipe, gathered) = pipeline::repository(&cfg.common, &opts, plan.config_at.as_deref())?;
+    let (mut state, _) = pipe.report(gathered);
     if env.event_name == "pull_request"
         && let (Some(base), Some(head)) = (&plan.config_at, &plan.head)
     {
