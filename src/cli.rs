@@ -1,7 +1,22 @@
-//! The command line, as clap types only. `Config::from_cli` turns it into what the core uses.
+//! The command line, as clap types only, and what clap generates from them (completions, the man
+//! page). `Config::from_cli` turns it into what the core uses; nothing else names clap.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+/// The completion script for `shell`, generated from these definitions so it always matches.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "keyhound", &mut out);
+    out
+}
+
+/// The man page (roff); the release workflow ships it.
+pub fn manpage() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
+}
 
 /// Finds leaked API keys (OpenAI first) in files, directories and archives.
 #[derive(Debug, Parser)]
@@ -199,12 +214,8 @@ pub struct CommonArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// Ask OpenAI whether each distinct key found still works (one read-only call per key).
-    /// Without it keyhound sends nothing over the network.
-    #[arg(long, help_heading = "Verification")]
-    pub verify: bool,
     #[command(flatten)]
-    pub verification: VerifyArgs,
+    pub verify: VerifyOn,
 }
 
 /// Where a report goes and what it shows, whatever its format.
@@ -281,6 +292,18 @@ pub struct VerifyArgs {
     pub fail_on: Option<FailOn>,
 }
 
+/// `--verify` and its options, for the commands that verify only when asked (`keyhound verify`
+/// always does).
+#[derive(Debug, Args)]
+pub struct VerifyOn {
+    /// Ask each key's provider whether it still works (one read-only call per distinct key).
+    /// Without it nothing is verified and nothing is sent over the network.
+    #[arg(long, help_heading = "Verification")]
+    pub verify: bool,
+    #[command(flatten)]
+    pub verification: VerifyArgs,
+}
+
 /// `keyhound verify`: always asks afresh, so the cache's TTL means nothing there.
 #[derive(Debug, Args)]
 #[command(mut_arg("verify_cache_ttl", |a| a.hide(true)))]
@@ -353,12 +376,8 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// Ask each key's provider whether it still works (one read-only call per distinct key).
-    /// Without it the verdicts are `not_checked` and nothing is sent.
-    #[arg(long, help_heading = "Verification")]
-    pub verify: bool,
     #[command(flatten)]
-    pub verification: VerifyArgs,
+    pub verify: VerifyOn,
 }
 
 #[derive(Debug, Subcommand)]

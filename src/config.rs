@@ -1,5 +1,9 @@
-//! `Config`: the validated settings the core runs with, built once from the command line.
-//! The core never sees clap.
+//! `Config`: the validated settings the core runs with, built once from the command line
+//! (`Config::from_cli`), in the core's own types (`report::Format`, `exit::FailOn`, …): nothing
+//! outside `main`, `cli` and `config` names clap. A repository's keyhound.toml and
+//! .keyhoundignore come under the command line in one step, `Common::resolve` (`resolve`).
+
+mod resolve;
 
 use crate::cli::{self, Cli, ColorChoice, Command, RulesCommand};
 use crate::scan::Limits;
@@ -10,9 +14,11 @@ use crate::verify::{self, CacheConfig, VerifyConfig};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-pub use crate::audit::AuditFormat;
+use crate::audit::AuditFormat;
 use crate::audit::shard::ShardSpec;
-pub use crate::cli::{FailOn, Format};
+use crate::exit::FailOn;
+use crate::report::Format;
+use crate::scan::git::GitOptions;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -29,10 +35,8 @@ pub enum Config {
     Audit(AuditConfig),
     /// `keyhound audit merge FILE…`.
     AuditMerge(MergeConfig),
-    /// `keyhound completions SHELL`.
-    Completions(crate::shell::Shell),
-    /// `keyhound manpage`.
-    Manpage,
+    /// `keyhound completions SHELL` and `keyhound manpage`: this text on standard output.
+    Print(Vec<u8>),
 }
 
 /// Everything `keyhound audit` needs.
@@ -64,6 +68,8 @@ pub struct MergeConfig {
 /// Which rules to load.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSource {
+    /// The rule files and folders the repository's keyhound.toml names (see `Common::resolve`).
+    pub repo: Vec<PathBuf>,
     pub extra: Vec<PathBuf>,
     pub disabled: Vec<String>,
     /// `--provider`: only these providers' rules (all when empty).
@@ -162,6 +168,56 @@ pub struct GitConfig {
     pub common: Common,
 }
 
+/// The git scanner's options: the one place settings become them, for `git`, `ci` and `audit`.
+fn git_options(
+    common: &Common,
+    repo: Option<PathBuf>,
+    mode: GitMode,
+    max_blob_size: u64,
+) -> GitOptions {
+    GitOptions {
+        repo,
+        mode,
+        all_objects: false,
+        max_blob_size,
+        threads: common.threads,
+        audit: false,
+    }
+}
+
+impl GitConfig {
+    /// How to read the repository.
+    pub fn git_options(&self) -> GitOptions {
+        GitOptions {
+            all_objects: self.all_objects,
+            ..git_options(
+                &self.common,
+                self.repo.clone(),
+                self.mode.clone(),
+                self.max_blob_size,
+            )
+        }
+    }
+}
+
+impl CiConfig {
+    /// How to read the checked-out repository at `workspace` in `mode`.
+    pub fn git_options(&self, workspace: &std::path::Path, mode: GitMode) -> GitOptions {
+        let repo = Some(workspace.to_path_buf());
+        git_options(&self.common, repo, mode, self.max_blob_size)
+    }
+}
+
+impl AuditConfig {
+    /// How to read each repository's whole history (the repository is set per repository).
+    pub fn git_options(&self) -> GitOptions {
+        GitOptions {
+            audit: true,
+            ..git_options(&self.common, None, GitMode::History, self.max_blob_size)
+        }
+    }
+}
+
 /// A pre-receive hook's time budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budget {
@@ -197,8 +253,10 @@ impl Config {
                 max_blob_size: parse_size("--max-blob-size", &args.max_blob_size)?,
                 common: common(args.common)?,
             }),
-            Command::Completions { shell } => Config::Completions(shell),
-            Command::Manpage => Config::Manpage,
+            Command::Completions { shell } => Config::Print(cli::completions(shell)),
+            Command::Manpage => Config::Print(
+                cli::manpage().map_err(|e| UsageError(format!("writing the man page: {e}")))?,
+            ),
             Command::Rules {
                 command: RulesCommand::List,
                 rules,
@@ -213,6 +271,7 @@ impl Config {
 
 fn rule_source(args: cli::RuleArgs) -> RuleSource {
     RuleSource {
+        repo: Vec::new(),
         extra: args.rules,
         disabled: args.disable_rule,
         providers: args.provider,
@@ -229,11 +288,11 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
     if let Some(chunk) = args.chunk_size {
         limits.chunk_size = chunk.max(1);
     }
-    let verify_given = VerifyGiven::of(&args.verification);
-    let (verify, gate) = verification(args.verify, args.verification)?;
+    let verify_given = VerifyGiven::of(&args.verify.verification);
+    let (verify, gate) = verification(args.verify)?;
     let color = use_color(&args.report);
     Ok(Common {
-        format: args.report.format,
+        format: format(args.report.format),
         output: args.report.out.output,
         show_secrets: args.report.out.show_secrets,
         color,
@@ -278,16 +337,10 @@ fn color_for(choice: ColorChoice, to_stdout: bool) -> bool {
 
 /// The verification settings of `scan` and `git`: none without `--verify`, whose options are
 /// a usage error on their own.
-fn verification(
-    on: bool,
-    args: cli::VerifyArgs,
-) -> Result<(Option<VerifyConfig>, Gate), UsageError> {
-    let gate = Gate {
-        only_live: args.only_live,
-        fail_on: args.fail_on.unwrap_or(FailOn::Any),
-        fail_on_given: args.fail_on.is_some(),
-    };
-    if on {
+fn verification(on: cli::VerifyOn) -> Result<(Option<VerifyConfig>, Gate), UsageError> {
+    let args = on.verification;
+    let gate = gate(&args);
+    if on.verify {
         return Ok((Some(verify_config(&args, true)?), gate));
     }
     let needs_verify = [
@@ -297,13 +350,39 @@ fn verification(
         (args.verify_cache_ttl.is_some(), "--verify-cache-ttl"),
         (args.no_verify_cache, "--no-verify-cache"),
         (args.only_live, "--only-live"),
-        (args.fail_on == Some(FailOn::Live), "--fail-on live"),
+        (
+            gate.fail_on_given && gate.fail_on == FailOn::Live,
+            "--fail-on live",
+        ),
     ];
     match needs_verify.iter().find(|(given, _)| *given) {
         Some((_, flag)) => Err(UsageError(format!(
             "{flag} needs --verify (without it nothing is verified)"
         ))),
         None => Ok((None, gate)),
+    }
+}
+
+/// What verdicts do to the report and the exit code.
+fn gate(args: &cli::VerifyArgs) -> Gate {
+    Gate {
+        only_live: args.only_live,
+        fail_on: match args.fail_on {
+            Some(cli::FailOn::Live) => FailOn::Live,
+            Some(cli::FailOn::Any) | None => FailOn::Any,
+        },
+        fail_on_given: args.fail_on.is_some(),
+    }
+}
+
+/// The report format clap parsed, as the report knows it.
+fn format(f: cli::Format) -> Format {
+    match f {
+        cli::Format::Human => Format::Human,
+        cli::Format::Json => Format::Json,
+        cli::Format::Jsonl => Format::Jsonl,
+        cli::Format::Sarif => Format::Sarif,
+        cli::Format::Gitlab => Format::Gitlab,
     }
 }
 
@@ -350,42 +429,6 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
     })
 }
 
-/// keyhound.toml's `[verify]` concurrency and cache TTL, for the settings the command line
-/// (`given`) left alone; the concurrency is clamped like `--verify-concurrency`.
-pub fn project_verify(
-    v: &mut VerifyConfig,
-    given: VerifyGiven,
-    concurrency: Option<usize>,
-    cache_ttl: Option<&str>,
-) -> Result<(), UsageError> {
-    if let Some(n) = concurrency.filter(|_| !given.concurrency) {
-        if n == 0 {
-            return Err(UsageError(
-                "keyhound.toml: [verify] concurrency must be at least 1".into(),
-            ));
-        }
-        v.concurrency = clamp_threads("keyhound.toml: [verify] concurrency", n);
-    }
-    if let Some(s) = cache_ttl.filter(|_| !given.cache_ttl) {
-        let ttl = verify::clock::parse_duration(s).ok_or_else(|| {
-            UsageError(
-                "keyhound.toml: [verify] cache_ttl: expected a duration such as 90s, 30m, 24h or 7d"
-                    .into(),
-            )
-        })?;
-        if ttl > MAX_PROJECT_TTL {
-            crate::diag::eprint(
-                "keyhound: warning: keyhound.toml: [verify] cache_ttl is more than 7d; using 7d",
-            );
-        }
-        v.cache.ttl = ttl.min(MAX_PROJECT_TTL);
-    }
-    Ok(())
-}
-
-/// The longest cache TTL a repository may set.
-const MAX_PROJECT_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
 /// `keyhound verify`: the built-in rules and limits, verification always on and never from the
 /// cache, and every key on standard input checked (allow comments do not apply).
 fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
@@ -396,7 +439,7 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
     }
     let verify = verify_config(&args.verification, false)?;
     Ok(Common {
-        format: args.report.format,
+        format: format(args.report.format),
         color: use_color(&args.report),
         output: args.report.out.output,
         show_secrets: args.report.out.show_secrets,
@@ -408,11 +451,7 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
         inline_allow: false,
         baseline: None,
         verify: Some(verify),
-        gate: Gate {
-            only_live: args.verification.only_live,
-            fail_on: args.verification.fail_on.unwrap_or(FailOn::Any),
-            fail_on_given: args.verification.fail_on.is_some(),
-        },
+        gate: gate(&args.verification),
         progress: !args.report.out.quiet,
         verify_given: VerifyGiven {
             concurrency: true,
@@ -555,8 +594,8 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         })
         .transpose()?;
     let threads = threads(args.limits.threads)?;
-    let verify_given = VerifyGiven::of(&args.verification);
-    let (verify, gate) = verification(args.verify, args.verification)?;
+    let verify_given = VerifyGiven::of(&args.verify.verification);
+    let (verify, gate) = verification(args.verify)?;
     let r = args.report;
     let common = Common {
         format: Format::Json,
@@ -602,6 +641,37 @@ fn audit_format(f: cli::AuditFormat) -> AuditFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, UsageError> {
+        use clap::Parser as _;
+        let cli = Cli::try_parse_from(std::iter::once("keyhound").chain(args.iter().copied()));
+        Config::from_cli(cli.unwrap())
+    }
+
+    #[test]
+    fn a_shard_is_checked_with_the_command_line() {
+        let Ok(Config::Audit(cfg)) = config(&["audit", "--shard", "2/3"]) else {
+            panic!("audit --shard 2/3 is an audit");
+        };
+        assert_eq!(cfg.shard, Some(ShardSpec { index: 2, count: 3 }));
+        let e = config(&["audit", "--shard", "3/2"]).unwrap_err();
+        assert!(e.to_string().contains("I must be between 1 and N"), "{e}");
+    }
+
+    #[test]
+    fn verify_flags_are_the_same_for_every_command_that_takes_them() {
+        for cmd in ["scan", "git", "ci", "audit"] {
+            let e = config(&[cmd, "--only-live"]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "--only-live needs --verify (without it nothing is verified)"
+            );
+            assert!(
+                config(&[cmd, "--verify", "--fail-on", "live"]).is_ok(),
+                "{cmd}"
+            );
+        }
+    }
 
     #[test]
     fn sizes_parse() {

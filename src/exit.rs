@@ -1,7 +1,6 @@
 //! The process exit status and the gate that picks it: 0 clean, 1 findings, 2 error or
 //! incomplete, the same for every command.
 
-use crate::config::FailOn;
 use crate::finding::Finding;
 use crate::verify::{Verdicts, Verified};
 
@@ -14,6 +13,15 @@ pub enum Exit {
     Findings = 1,
     /// An error, or input that could not be fully scanned (unless `--allow-incomplete`).
     Error = 2,
+}
+
+/// What makes the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Any finding.
+    Any,
+    /// A key verified live, or one that could not be verified (only with verification).
+    Live,
 }
 
 /// 1 when the gate was hit, else 2 when some input was not read in full (unless allowed), else 0.

@@ -36,7 +36,6 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod secret;
-pub mod shell;
 mod stdin_lines;
 pub mod suppress;
 pub mod verify;
@@ -57,7 +56,6 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
         Config::Ci(cfg) => cmd::ci::run(&cfg),
         Config::Audit(cfg) => cmd::audit::run(&cfg),
         Config::AuditMerge(cfg) => cmd::merge::run(&cfg),
-        Config::Completions(shell) => shell::completions(shell),
-        Config::Manpage => shell::manpage(),
+        Config::Print(text) => cmd::print(&text),
     }
 }

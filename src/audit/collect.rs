@@ -6,7 +6,7 @@ use super::discover::Found;
 use super::model::{Location, RepoAudit, Sighting};
 use crate::finding::{Finding, Skipped};
 use crate::rules::RuleSet;
-use crate::scan::git::{GitMode, GitOptions, commit_meta};
+use crate::scan::git::{GitOptions, commit_meta};
 use crate::scan::walk::WalkOptions;
 use crate::scan::{BlobOutcome, Scanner};
 use git2::{Repository, Status, StatusOptions};
@@ -18,8 +18,8 @@ pub struct Tools<'a> {
     pub scanner: &'a Scanner<'a>,
     pub rules: &'a RuleSet,
     pub show_secrets: bool,
-    pub max_blob_size: u64,
-    pub threads: usize,
+    /// How to read each repository's history (its `repo` is set per repository).
+    pub git: GitOptions,
     pub on_skip: crate::scan::git::OnSkip<'a>,
 }
 
@@ -56,11 +56,7 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
     };
     let opts = GitOptions {
         repo: Some(found.dir.clone()),
-        mode: GitMode::History,
-        all_objects: false,
-        max_blob_size: tools.max_blob_size,
-        threads: tools.threads,
-        audit: true,
+        ..tools.git.clone()
     };
     match crate::scan::git::scan(&opts, tools.scanner, tools.on_skip) {
         Ok(outcome) => {
@@ -225,7 +221,7 @@ fn worktree(repo: &Repository, dir: &Path, tools: &Tools<'_>, c: &mut Collected)
     let walk = WalkOptions {
         no_ignore: true,
         follow_links: false,
-        threads: tools.threads,
+        threads: tools.git.threads,
         max_filesize: None,
     };
     let outcomes = Mutex::new(Vec::new());

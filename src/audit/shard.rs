@@ -522,24 +522,6 @@ mod tests {
     }
 
     #[test]
-    fn parses_through_clap() {
-        let cmd = clap::Command::new("t").arg(
-            clap::Arg::new("shard")
-                .long("shard")
-                .value_parser(clap::value_parser!(ShardSpec)),
-        );
-        let m = cmd
-            .clone()
-            .try_get_matches_from(["t", "--shard", "2/3"])
-            .unwrap();
-        assert_eq!(m.get_one::<ShardSpec>("shard"), Some(&spec("2/3")));
-        let e = cmd
-            .try_get_matches_from(["t", "--shard", "3/2"])
-            .unwrap_err();
-        assert!(e.to_string().contains("I must be between 1 and N"), "{e}");
-    }
-
-    #[test]
     fn normalises_remotes() {
         let table = [
             (

@@ -10,12 +10,13 @@ pub mod event;
 pub mod github;
 pub mod gitlab;
 
-use crate::config::{CiConfig, Format, GitMode};
+use crate::config::{CiConfig, GitMode};
 use crate::exit::Exit;
 use crate::pipeline::{self, Gathered, Pipeline};
 use crate::progress::Progress;
+use crate::report::Format;
 use crate::report::ScanReport;
-use crate::scan::git::{self, GitOptions};
+use crate::scan::git;
 use crate::suppress::project::Project;
 use anyhow::{Context as _, bail};
 use event::{CommitLookup, GithubEnv, Plan, Scope};
@@ -34,17 +35,6 @@ impl CommitLookup for Lookup {
 
     fn is_shallow(&self) -> bool {
         self.0.is_shallow()
-    }
-}
-
-pub(crate) fn options(cfg: &CiConfig, workspace: &Path, mode: GitMode) -> GitOptions {
-    GitOptions {
-        repo: Some(workspace.to_path_buf()),
-        mode,
-        all_objects: false,
-        max_blob_size: cfg.max_blob_size,
-        threads: cfg.common.threads,
-        audit: false,
     }
 }
 
@@ -108,7 +98,7 @@ pub(crate) fn allows_added(
     let Some(base) = &plan.config_at else {
         return Ok(Vec::new());
     };
-    let opts = options(cfg, workspace, GitMode::History);
+    let opts = cfg.git_options(workspace, GitMode::History);
     let entries = |at: Option<&str>| -> anyhow::Result<Vec<String>> {
         let (files, _) = git::root_files(&opts, at)?;
         let p = Project::parse(&files, None).unwrap_or_default();
@@ -138,7 +128,7 @@ pub(crate) fn write_state(
     if plan.scope == Scope::History {
         return write_sarif(gate, "keyhound/history/", path);
     }
-    let opts = options(cfg, &env.workspace, GitMode::Tree);
+    let opts = cfg.git_options(&env.workspace, GitMode::Tree);
     let (pipe, gathered) = pipeline::repository(&cfg.common, &opts, plan.config_at.as_deref())?;
     let (mut state, _) = pipe.report(gathered);
     if env.event_name == "pull_request"

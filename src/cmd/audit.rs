@@ -4,9 +4,9 @@
 use crate::audit::aggregate::{self, ReportHead};
 use crate::audit::discover::{self, Found};
 use crate::audit::{AuditFormat, collect, model, remedy, render, shard};
-use crate::config::{AuditConfig, FailOn};
+use crate::config::AuditConfig;
 use crate::diag;
-use crate::exit::{self, Exit};
+use crate::exit::{self, Exit, FailOn};
 use crate::finding::Finding;
 use crate::output::{self, Access};
 use crate::pipeline::Pipeline;
@@ -97,10 +97,9 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
         scanner: &scanner,
         rules,
         show_secrets: common.show_secrets,
-        max_blob_size: cfg.max_blob_size,
         // Each repository gets every worker: a large one audited last is not left with one,
         // and the OS shares the cores while several run.
-        threads: common.threads,
+        git: cfg.git_options(),
         on_skip: &on_skip,
     };
     let pool = rayon::ThreadPoolBuilder::new()

@@ -3,10 +3,11 @@
 
 use crate::ci::event::{self, CommitLookup as _, GithubEnv, Scope};
 use crate::ci::{self, Lookup, github, gitlab};
-use crate::config::{CiConfig, Format, GitMode};
+use crate::config::{CiConfig, GitMode};
 use crate::exit::Exit;
 use crate::output;
 use crate::pipeline;
+use crate::report::Format;
 use anyhow::{Context as _, bail};
 
 /// Runs `keyhound ci`.
@@ -48,7 +49,7 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
             GitMode::History,
         ),
     };
-    let opts = ci::options(cfg, &env.workspace, mode);
+    let opts = cfg.git_options(&env.workspace, mode);
     let common = &cfg.common;
     // What the scan and the report print holds file names and file content that a pull request
     // controls: the runner must not read workflow commands in it.

@@ -18,14 +18,7 @@ pub fn run(cfg: GitConfig) -> anyhow::Result<Exit> {
 }
 
 fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
-    let opts = crate::scan::git::GitOptions {
-        repo: cfg.repo.clone(),
-        mode: cfg.mode.clone(),
-        all_objects: cfg.all_objects,
-        max_blob_size: cfg.max_blob_size,
-        threads: cfg.common.threads,
-        audit: false,
-    };
+    let opts = cfg.git_options();
     let mut out = output::report(cfg.common.output.as_deref())?;
     let (pipe, mut gathered) = pipeline::repository(&cfg.common, &opts, None)?;
     if let Some(only) = &cfg.only {

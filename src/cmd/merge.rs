@@ -2,8 +2,8 @@
 //! report one machine auditing the same repositories writes (see `audit::merge`).
 
 use crate::audit::{merge, shard};
-use crate::config::{FailOn, MergeConfig};
-use crate::exit::Exit;
+use crate::config::MergeConfig;
+use crate::exit::{Exit, FailOn};
 
 /// Runs `keyhound audit merge`.
 pub fn run(cfg: &MergeConfig) -> anyhow::Result<Exit> {

@@ -10,3 +10,13 @@ pub mod merge;
 pub mod rules;
 pub mod scan;
 pub mod verify;
+
+use crate::exit::Exit;
+use std::io::Write as _;
+
+/// `keyhound completions` and `keyhound manpage`: `text` (made from the command line's
+/// definitions by `cli`) on standard output.
+pub fn print(text: &[u8]) -> anyhow::Result<Exit> {
+    crate::output::ignore_broken_pipe(std::io::stdout().lock().write_all(text))?;
+    Ok(Exit::Clean)
+}

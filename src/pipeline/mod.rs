@@ -10,9 +10,10 @@ mod report;
 pub use gathered::Gathered;
 pub use repo::repository;
 
-use crate::config::{self, Common, Format, RuleSource};
+use crate::config::{Common, RuleSource};
 use crate::matcher::Matcher;
 use crate::progress::Progress;
+use crate::report::Format;
 use crate::rules::{self, RuleSet};
 use crate::scan::Scanner;
 use crate::suppress::Suppressions;
@@ -60,8 +61,8 @@ impl Pipeline {
         ))
     }
 
-    /// For the repository whose root files are `project`: its rules, `[verify]` defaults and
-    /// allow-lists (paths relative to `root`) under the command line, and the fingerprints
+    /// For the repository whose root files are `project`: the settings resolved with them
+    /// (`Common::resolve`), its allow-lists (paths relative to `root`) and the fingerprints
     /// `baseline` reads. `started` is when the command began.
     pub fn for_project(
         common: &Common,
@@ -70,8 +71,8 @@ impl Pipeline {
         baseline: impl FnOnce(&Common) -> anyhow::Result<HashSet<String>>,
         started: Instant,
     ) -> anyhow::Result<Pipeline> {
-        let common = with_project_verify(common, project)?;
-        let rules = load_project_rules(&common.rules, project)?;
+        let common = common.resolve(project)?;
+        let rules = load_rules(&common.rules)?;
         let suppressions = Suppressions::new(project, baseline(&common)?, root)?;
         let progress = Progress::new(common.progress);
         Ok(Pipeline::with(
@@ -121,21 +122,11 @@ impl Pipeline {
     }
 }
 
-/// The built-in rules, those of `--rules`, less the disabled ones and other providers'.
+/// The built-in rules, the repository's and those of `--rules`, less the disabled ones and
+/// other providers'.
 pub fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
-    let mut set = rules::load_rule_files(&src.extra, &src.disabled)?;
+    let mut set = rules::load_rule_files_with(&src.repo, &src.extra, &src.disabled)?;
     set.select_providers(&src.providers, &src.exclude_providers)?;
-    Ok(Arc::new(set))
-}
-
-/// The rule folders the repository's keyhound.toml names, plus the command line's rules.
-fn load_project_rules(src: &RuleSource, project: &Project) -> anyhow::Result<Arc<RuleSet>> {
-    let pick = |cli: &[String], toml: &[String]| if cli.is_empty() { toml } else { cli }.to_vec();
-    let mut set = rules::load_rule_files_with(&project.rule_paths, &src.extra, &src.disabled)?;
-    set.select_providers(
-        &pick(&src.providers, &project.providers),
-        &pick(&src.exclude_providers, &project.exclude_providers),
-    )?;
     Ok(Arc::new(set))
 }
 
@@ -145,32 +136,4 @@ pub fn load_baseline(common: &Common) -> anyhow::Result<HashSet<String>> {
         .baseline
         .as_deref()
         .map_or_else(|| Ok(Default::default()), crate::suppress::baseline::load)
-}
-
-/// keyhound.toml's `[verify]` defaults, under what the command line says: concurrency and cache
-/// TTL apply when `--verify` is given without them, `fail_on` unless `--fail-on` was given.
-/// Verification itself is never turned on by the file.
-fn with_project_verify(common: &Common, project: &Project) -> anyhow::Result<Common> {
-    for warning in &project.warnings {
-        crate::diag::eprint(&format!("keyhound: warning: {warning}"));
-    }
-    let d = &project.verify;
-    let mut c = common.clone();
-    if let Some(v) = c.verify.as_mut() {
-        config::project_verify(v, c.verify_given, d.concurrency, d.cache_ttl.as_deref())?;
-    }
-    if let Some(fail_on) = d.fail_on.as_deref().filter(|_| !c.gate.fail_on_given) {
-        c.gate.fail_on = match fail_on {
-            "any" => config::FailOn::Any,
-            "live" if c.verify.is_some() => config::FailOn::Live,
-            "live" => anyhow::bail!(
-                "keyhound.toml: [verify] fail_on = \"live\" needs verification: pass --verify"
-            ),
-            other => anyhow::bail!(
-                "keyhound.toml: [verify] fail_on = {:?}: expected \"any\" or \"live\"",
-                rules::redact_key_shaped(other)
-            ),
-        };
-    }
-    Ok(c)
 }

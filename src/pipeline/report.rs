@@ -38,7 +38,7 @@ impl Pipeline {
             complete,
             ignored_env: g.ignored_env,
             show_secrets: common.show_secrets,
-            color: common.color && common.format == crate::config::Format::Human,
+            color: common.color && common.format == report::Format::Human,
             verdicts: verified.map(|v| v.verdicts),
             automation_id: None,
             hook: None,

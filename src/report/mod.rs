@@ -7,11 +7,25 @@ mod human;
 pub mod json;
 mod sarif;
 
-use crate::config::Format;
 use crate::finding::{Finding, Skipped, Stats};
 use crate::rules::{Rule, RuleSet};
 use crate::verify::{Verdicts, Verification};
 use std::io::{self, Write};
+
+/// The formats of a scan's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For a terminal, coloured when asked.
+    Human,
+    /// One JSON document.
+    Json,
+    /// One JSON object a line: findings as they are found, then the summary.
+    Jsonl,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitLab's secret-detection report (schema 15.2.1), never with key text.
+    Gitlab,
+}
 
 /// Everything a report shows about one scan.
 #[derive(Debug)]
