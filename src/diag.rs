@@ -37,7 +37,7 @@ fn shown(message: &str) -> String {
     let lines: Vec<_> = message.split('\n').map(terminal).collect();
     let text = lines.join("\n");
     if FOR_RUNNER.load(Relaxed) {
-        crate::ci::github::escape_data(&text)
+        crate::sanitize::workflow_data(&text)
     } else {
         text
     }

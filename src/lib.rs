@@ -1,19 +1,23 @@
 //! keyhound finds leaked API keys in files, archives and git histories, verifies them, and
-//! reports them. `run` is the only place that dispatches a command; see ARCHITECTURE.md.
+//! reports them. `run` is the only place that dispatches a command; ARCHITECTURE.md has the map.
 //!
 //! Data flows one way: sources (`scan::walk`, `scan::git`, standard input) → blobs (`scan`) →
-//! `matcher` → findings (`finding`) → suppressions (`suppress`) → verification (`verify`) →
-//! `report` (or, for audits, `audit`). The layers, each importing only the ones below it:
+//! `matcher` → findings (`finding`) → suppressions (`suppress`) → verification (`verify`) → the
+//! gate (`exit`) → `report` (or, for audits, `audit`) → `output`.
 //!
-//! 1. `main.rs` parses the command line (`cli`, the only clap types) into a `config::Config`.
-//! 2. `run` (here) hands each command its part of the `Config`.
-//! 3. `cmd`: one module per command; `ci` and `audit` hold the parts of theirs.
-//! 4. `pipeline`: rules, matcher, scanner, suppressions and progress built once from the
-//!    settings, and gathered findings turned into one report; `exit` (codes and the gate) and
-//!    `output` (where reports go).
-//! 5. `config`: the resolved settings, in the core's own types.
-//! 6. The core: `scan`, `matcher`, `rules`, `suppress`, `verify`, `report`.
-//! 7. Shared below everything: `finding`, `secret`, `progress`, `diag`, `sanitize`.
+//! The layers, from the bottom; each module imports only its own layer and those below
+//! (`tests/it/layers.rs` checks it):
+//!
+//! 1. `secret`, `sanitize`, `output`.
+//! 2. `finding`, `progress`, `diag`.
+//! 3. The core: `rules`, `matcher`, `scan`, `suppress`, `verify`, `report`, `audit` (its parts),
+//!    `hooks`, `stdin_lines`, `exit` (codes and the gate).
+//! 4. Settings: `cli` (the only clap types) and `config` (`Config::from_cli`, `Common::resolve`
+//!    with the repository's keyhound.toml and .keyhoundignore); only these two name clap.
+//! 5. `pipeline`: rules, matcher, scanner, suppressions and progress built once from the
+//!    settings, and gathered findings turned into one report.
+//! 6. Commands: `cmd` (one `run` per command) and `ci` (the parts of `keyhound ci`).
+//! 7. `run` (here) and `main.rs`.
 
 // Every diagnostic goes through `diag`, which sanitises it and cannot panic on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -47,6 +47,14 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
+/// Text as GitHub workflow-command data (a message): `%`, CR and LF escaped, so no text of an
+/// input starts a workflow command (`keyhound ci` escapes every diagnostic so).
+pub fn workflow_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,12 +51,7 @@ pub fn warning(text: &str) {
     let _ = writeln!(io::stdout().lock(), "::warning title=keyhound::{data}");
 }
 
-/// Escapes workflow-command data (the message).
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
+pub use crate::sanitize::workflow_data as escape_data;
 
 /// Escapes a workflow-command property (`file=`, `title=`).
 pub fn escape_property(s: &str) -> String {

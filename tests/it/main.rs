@@ -25,6 +25,7 @@ mod hostile_audit;
 mod hostile_config;
 mod hostile_git;
 mod keys;
+mod layers;
 mod pre_receive;
 mod progress;
 mod properties;
