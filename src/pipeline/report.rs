@@ -76,8 +76,8 @@ impl Pipeline {
         out.flush()
     }
 
-    /// Writes `findings` and `skipped` as JSON lines now (see `lines`); a failure is reported
-    /// and the scan goes on.
+    /// Writes `findings` and `skipped` as JSON lines now, unverified (when `lines` says
+    /// `AsFound`).
     pub fn write_lines_now(
         &self,
         findings: &[Finding],
