@@ -101,13 +101,50 @@ pub struct Finding {
     pub allowed: bool,
 }
 
+/// What in a repository held a key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitObject {
+    /// A file's content (a blob of some commit, of the index, or of no commit).
+    #[default]
+    Blob,
+    /// A commit's message (or the message being committed).
+    CommitMessage,
+}
+
+/// How a commit or blob was reached: from the refs, with `--all-objects` also from the stash,
+/// the reflogs or nothing at all, or (staged changes, the message being committed) the index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reach {
+    #[default]
+    Refs,
+    Reflog,
+    Stash,
+    Unreachable,
+    Index,
+}
+
+impl Reach {
+    /// The label reports use: `refs`, `reflog`, `stash`, `unreachable`, `index`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Refs => "refs",
+            Reach::Reflog => "reflog",
+            Reach::Stash => "stash",
+            Reach::Unreachable => "unreachable",
+            Reach::Index => "index",
+        }
+    }
+}
+
 /// Where a key was found in a git repository; every field is always written (null when unknown).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct GitInfo {
     /// `blob` or `commit-message`.
-    pub object: &'static str,
+    pub object: GitObject,
     /// `refs`, `reflog`, `stash`, `unreachable` (the last three with `--all-objects`) or `index`.
-    pub reached_by: &'static str,
+    pub reached_by: Reach,
     /// The commit that introduced the key at this path (the message's own commit).
     pub commit: Option<String>,
     /// `Name <email>` of the commit's author.
@@ -134,6 +171,18 @@ pub struct GitInfo {
     /// For audits: branches whose tip carries the key at this path.
     #[serde(skip)]
     pub on_branches: Vec<String>,
+}
+
+impl GitInfo {
+    /// Whether the key is in a commit message rather than a file.
+    pub fn in_message(&self) -> bool {
+        self.object == GitObject::CommitMessage
+    }
+
+    /// Whether the key is only staged (or in the message being committed): not yet committed.
+    pub fn staged(&self) -> bool {
+        self.reached_by == Reach::Index
+    }
 }
 
 impl Finding {

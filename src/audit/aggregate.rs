@@ -3,9 +3,10 @@
 //! key. The second step is the only one `merge` runs, so a merged audit equals a whole one.
 
 use super::model::{
-    AuditReport, KeyEntry, Location, RepoAudit, RepoKey, Sighting, Summary, Verdict,
+    AuditReport, KeyEntry, Location, RepoAudit, RepoKey, Risk, Sighting, Source, Summary, Verdict,
 };
 use super::remedy;
+use crate::verify::Status;
 use std::collections::{BTreeMap, HashMap};
 
 /// What every place of a key agrees on.
@@ -66,12 +67,15 @@ pub fn per_repo(repo: &RepoAudit, obs: Vec<Obs>) -> Vec<Gathered> {
 }
 
 fn repo_key(repo: &RepoAudit, list: &[Obs]) -> RepoKey {
-    let history = || list.iter().filter(|o| o.location.source != "worktree");
+    let history = || {
+        list.iter()
+            .filter(|o| o.location.source != Source::Worktree)
+    };
     let messages = history()
-        .filter(|o| o.location.source == "commit-message")
+        .filter(|o| o.location.source == Source::CommitMessage)
         .count() as u64;
     let blob_commits = history()
-        .filter(|o| o.location.source == "history")
+        .filter(|o| o.location.source == Source::History)
         .map(|o| o.key_commits)
         .max()
         .unwrap_or(0);
@@ -92,7 +96,7 @@ fn repo_key(repo: &RepoAudit, list: &[Obs]) -> RepoKey {
         default_branch: repo.default_branch.clone(),
         on_branches: branches,
         commits: blob_commits + messages,
-        in_worktree: list.iter().any(|o| o.location.source == "worktree"),
+        in_worktree: list.iter().any(|o| o.location.source == Source::Worktree),
     }
 }
 
@@ -133,14 +137,14 @@ pub fn entry(mut g: Gathered, verification: Verdict) -> KeyEntry {
     let in_worktree = g.repos.iter().any(|r| r.in_worktree);
     let default_branch = default_branch(&g.repos, introduced.as_ref());
     let on_branches = on_branches(&g.repos);
-    let risk = risk(&verification.status, at_head || in_worktree);
+    let risk = risk(verification.status, at_head || in_worktree);
     let mut e = KeyEntry {
         fingerprint: g.core.fingerprint,
         kind: g.core.kind,
         provider: g.core.provider,
         rule: g.core.rule,
         secret: g.core.secret,
-        risk: risk.to_string(),
+        risk,
         introduced,
         last_seen,
         at_head,
@@ -179,13 +183,13 @@ fn on_branches(repos: &[RepoKey]) -> Vec<String> {
 }
 
 /// See `KeyEntry::risk`.
-fn risk(status: &str, exposed_now: bool) -> &'static str {
+fn risk(status: Status, exposed_now: bool) -> Risk {
     match (status, exposed_now) {
-        ("dead", _) => "none",
-        ("live", true) => "critical",
-        ("live", false) => "high",
-        (_, true) => "medium",
-        (_, false) => "low",
+        (Status::Dead, _) => Risk::None,
+        (Status::Live, true) => Risk::Critical,
+        (Status::Live, false) => Risk::High,
+        (_, true) => Risk::Medium,
+        (_, false) => Risk::Low,
     }
 }
 
@@ -247,7 +251,7 @@ fn order(a: &KeyEntry, b: &KeyEntry) -> std::cmp::Ordering {
 /// The verdict an audit shows for a key no one checked.
 pub fn not_checked() -> Verdict {
     Verdict {
-        status: "not_checked".into(),
+        status: Status::NotChecked,
         reason: None,
         http_status: None,
         error_code: None,
@@ -260,7 +264,7 @@ pub fn not_checked() -> Verdict {
 /// The verdict as the audit shows it.
 pub fn verdict(v: &crate::verify::Verification) -> Verdict {
     Verdict {
-        status: v.status.as_str().to_string(),
+        status: v.status,
         reason: v.reason.clone(),
         http_status: v.http_status,
         error_code: v.error_code.clone(),
@@ -336,15 +340,15 @@ mod tests {
         assert_eq!(e.commits, 4);
         assert!(e.at_head);
         assert_eq!(e.on_branches, ["a:main", "b:main"]);
-        assert_eq!(e.risk, "medium");
+        assert_eq!(e.risk, Risk::Medium);
     }
 
     #[test]
     fn risk_puts_live_keys_at_head_first() {
-        assert_eq!(risk("live", true), "critical");
-        assert_eq!(risk("live", false), "high");
-        assert_eq!(risk("unknown", true), "medium");
-        assert_eq!(risk("not_checked", false), "low");
-        assert_eq!(risk("dead", true), "none");
+        assert_eq!(risk(Status::Live, true), Risk::Critical);
+        assert_eq!(risk(Status::Live, false), Risk::High);
+        assert_eq!(risk(Status::Unknown, true), Risk::Medium);
+        assert_eq!(risk(Status::NotChecked, false), Risk::Low);
+        assert_eq!(risk(Status::Dead, true), Risk::None);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::aggregate::{Core, Obs};
 use super::discover::Found;
-use super::model::{Location, RepoAudit, Sighting};
+use super::model::{Location, RepoAudit, Sighting, Source};
 use crate::finding::{Finding, Skipped};
 use crate::rules::RuleSet;
 use crate::scan::git::{GitOptions, commit_meta};
@@ -115,7 +115,7 @@ fn core(f: &Finding, tools: &Tools<'_>) -> Core {
 /// A history finding (a blob's key at a path, or a commit message's) as an observation.
 fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &Tools<'_>) -> Obs {
     let g = f.git.as_deref().cloned().unwrap_or_default();
-    let message = g.object == "commit-message";
+    let message = g.in_message();
     let path = if message {
         "(commit message)".to_string()
     } else {
@@ -149,7 +149,11 @@ fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &To
         core: core(f, tools),
         location: Location {
             repository: r.path.clone(),
-            source: if message { "commit-message" } else { "history" }.into(),
+            source: if message {
+                Source::CommitMessage
+            } else {
+                Source::History
+            },
             path: if message {
                 g.commit.clone().unwrap_or_default()
             } else {
@@ -248,7 +252,7 @@ fn worktree_obs(f: &Finding, path: String, r: &RepoAudit, tools: &Tools<'_>) -> 
         core: core(f, tools),
         location: Location {
             repository: r.path.clone(),
-            source: "worktree".into(),
+            source: Source::Worktree,
             path: origin.display(),
             line: f.line,
             column: f.column,

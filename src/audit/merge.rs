@@ -3,6 +3,7 @@
 
 use super::aggregate::{self, Core, Gathered, ReportHead};
 use super::model::{AuditReport, KeyEntry, Verdict};
+use crate::verify::Status;
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -72,10 +73,12 @@ pub fn merge(parts: Vec<AuditReport>, redact: bool) -> anyhow::Result<AuditRepor
 
 /// When shards disagree on a key, the most alarming verdict wins.
 fn rank(v: &Verdict) -> usize {
-    ["live", "unknown", "not_checked", "dead"]
-        .iter()
-        .position(|s| *s == v.status)
-        .unwrap_or(4)
+    match v.status {
+        Status::Live => 0,
+        Status::Unknown => 1,
+        Status::NotChecked => 2,
+        Status::Dead => 3,
+    }
 }
 
 fn gathered_of(e: KeyEntry, redactor: &Redactor) -> Gathered {

@@ -34,7 +34,7 @@ pub fn places(collected: &[collect::Collected], fps: &[String]) -> (bool, bool) 
     let obs = collected.iter().flat_map(|c| &c.obs);
     let wanted = obs.filter(|o| fps.contains(&o.core.fingerprint));
     wanted.fold((false, false), |(files, messages), o| {
-        let message = o.location.source == "commit-message";
+        let message = o.location.source == model::Source::CommitMessage;
         (files || !message, messages || message)
     })
 }

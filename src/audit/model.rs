@@ -1,7 +1,9 @@
 //! The audit report as data: one entry per distinct key, what each repository says of it, and the
 //! summary. JSON is this model serialised; `merge` reads it back, so every type round-trips.
 
+use crate::verify::Status;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// A whole audit: what `keyhound audit` writes as JSON and what `keyhound audit merge` reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +45,7 @@ pub struct KeyEntry {
     pub secret: String,
     /// `critical` (live, at HEAD), `high` (live), `medium` (not proven dead, at HEAD or in a work
     /// tree), `low` (not proven dead, history only), `none` (dead).
-    pub risk: String,
+    pub risk: Risk,
     /// The earliest commit holding the key (per repository: topological order, ties by
     /// committer date; across repositories: the earliest date). Null for a key only in a work tree.
     pub introduced: Option<Sighting>,
@@ -111,7 +113,7 @@ pub struct Location {
     /// The repository's `path`.
     pub repository: String,
     /// `history` (a blob of some commit), `commit-message`, or `worktree` (the file on disk).
-    pub source: String,
+    pub source: Source,
     /// The file (for a commit message: the commit id).
     pub path: String,
     pub line: u64,
@@ -130,7 +132,7 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     /// `live`, `dead`, `unknown` or `not_checked`.
-    pub status: String,
+    pub status: Status,
     pub reason: Option<String>,
     pub http_status: Option<u16>,
     pub error_code: Option<String>,
@@ -187,31 +189,76 @@ pub struct Summary {
     pub incomplete: u64,
 }
 
-/// Risk labels, most urgent first.
-pub const RISKS: [&str; 5] = ["critical", "high", "medium", "low", "none"];
+/// How urgent a key is, most urgent first (see `KeyEntry::risk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Critical,
+    High,
+    Medium,
+    Low,
+    None,
+}
+
+impl Risk {
+    /// The label reports show and the JSON holds.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Critical => "critical",
+            Risk::High => "high",
+            Risk::Medium => "medium",
+            Risk::Low => "low",
+            Risk::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for Risk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a key is: a commit message, a blob of some commit, or a file of the work tree. The
+/// order is the labels' order, which locations are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    CommitMessage,
+    History,
+    Worktree,
+}
+
+impl Source {
+    /// The label reports show and the JSON holds.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::CommitMessage => "commit-message",
+            Source::History => "history",
+            Source::Worktree => "worktree",
+        }
+    }
+}
 
 impl KeyEntry {
     /// The rank `keys` are sorted by: risk, then most recently seen, then fingerprint.
     pub fn risk_rank(&self) -> usize {
-        RISKS
-            .iter()
-            .position(|r| *r == self.risk)
-            .unwrap_or(RISKS.len())
+        self.risk as usize
     }
 }
 
 impl Summary {
     /// The totals of a report's keys and repositories.
     pub fn of(keys: &[KeyEntry], suppressed: &[KeyEntry], repos: &[RepoAudit]) -> Summary {
-        let status = |s: &str| keys.iter().filter(|k| k.verification.status == s).count() as u64;
+        let status = |s: Status| keys.iter().filter(|k| k.verification.status == s).count() as u64;
         Summary {
             repositories: repos.len() as u64,
             repositories_with_keys: repos.iter().filter(|r| r.keys > 0).count() as u64,
             keys: keys.len() as u64,
-            live: status("live"),
-            dead: status("dead"),
-            unknown: status("unknown"),
-            not_checked: status("not_checked"),
+            live: status(Status::Live),
+            dead: status(Status::Dead),
+            unknown: status(Status::Unknown),
+            not_checked: status(Status::NotChecked),
             at_head: keys.iter().filter(|k| k.at_head).count() as u64,
             suppressed: suppressed.len() as u64,
             commits_scanned: repos.iter().map(|r| r.commits).sum(),

@@ -1,7 +1,8 @@
 //! The remediation checklist of one leaked key: revoke first, replace, purge history, review
 //! use — in that order, because a history rewrite never reaches forks, pull-request refs or caches.
 
-use super::model::KeyEntry;
+use super::model::{KeyEntry, Source};
+use crate::verify::Status;
 
 /// Where a provider's keys are revoked and its usage reviewed.
 struct Pages {
@@ -379,7 +380,7 @@ pub fn steps(e: &KeyEntry) -> Vec<String> {
 }
 
 fn revoke(e: &KeyEntry, p: &Pages, tail: &str) -> String {
-    if e.verification.status == "dead" {
+    if e.verification.status == Status::Dead {
         return format!(
             "{} already rejects this key (verified dead); confirm on {} that the key ending in {} is gone.",
             p.name,
@@ -401,8 +402,14 @@ fn revoke(e: &KeyEntry, p: &Pages, tail: &str) -> String {
 
 fn purge(e: &KeyEntry) -> String {
     let repos: Vec<&str> = e.repositories.iter().map(|r| r.path.as_str()).collect();
-    let in_messages = e.locations.iter().any(|l| l.source == "commit-message");
-    let in_files = e.locations.iter().any(|l| l.source != "commit-message");
+    let in_messages = e
+        .locations
+        .iter()
+        .any(|l| l.source == Source::CommitMessage);
+    let in_files = e
+        .locations
+        .iter()
+        .any(|l| l.source != Source::CommitMessage);
     format!(
         "Purge it from history: {} writes the replacements file (it holds the whole key: keep it out of the repository), then run {} in {} and force-push every branch and tag. A rewrite does not remove the key from pull-request refs, forks, other clones or caches — which is why revocation comes first.",
         code(&format!(
@@ -433,7 +440,7 @@ fn current_places(e: &KeyEntry) -> String {
     let mut places: Vec<String> = e
         .locations
         .iter()
-        .filter(|l| l.source == "worktree" || l.at_head == Some(true))
+        .filter(|l| l.source == Source::Worktree || l.at_head == Some(true))
         .map(|l| format!("{}/{}:{}", l.repository, l.path, l.line))
         .collect();
     places.dedup();

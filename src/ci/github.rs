@@ -69,7 +69,7 @@ pub fn annotations(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<(
             place(f),
             rule.spec.revoke_url.as_deref().unwrap_or("the provider"),
         );
-        let is_message = f.git.as_ref().is_some_and(|g| g.object == "commit-message");
+        let is_message = f.git.as_ref().is_some_and(|g| g.in_message());
         let location = if is_message {
             String::new()
         } else {
@@ -95,9 +95,9 @@ fn place(f: &Finding) -> String {
     let commit = f
         .git
         .as_ref()
-        .and_then(|g| g.commit.as_deref().map(|c| (g.object, c)));
+        .and_then(|g| g.commit.as_deref().map(|c| (g.in_message(), c)));
     match commit {
-        Some(("commit-message", c)) => format!("the message of commit {}", &c[..c.len().min(10)]),
+        Some((true, c)) => format!("the message of commit {}", &c[..c.len().min(10)]),
         Some((_, c)) => format!("commit {}", &c[..c.len().min(10)]),
         None => "the scanned changes".into(),
     }

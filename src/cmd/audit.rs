@@ -142,7 +142,9 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
             let v = verdicts.as_ref().and_then(|v| v.get(&g.core.fingerprint));
             aggregate::entry(g, v.map_or_else(aggregate::not_checked, aggregate::verdict))
         })
-        .filter(|e| !(common.gate.only_live && e.verification.status == "dead"))
+        .filter(|e| {
+            !(common.gate.only_live && e.verification.status == crate::verify::Status::Dead)
+        })
         .collect();
     let head = ReportHead {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -189,7 +191,10 @@ pub(crate) fn write(
 /// 1 when a key fails the gate, else 2 when a repository was not read in full, else 0.
 fn exit_for(report: &model::AuditReport, fail_on: FailOn, allow_incomplete: bool) -> Exit {
     let gate_hit = match fail_on {
-        FailOn::Live => report.keys.iter().any(|k| k.verification.status != "dead"),
+        FailOn::Live => report
+            .keys
+            .iter()
+            .any(|k| k.verification.status != crate::verify::Status::Dead),
         FailOn::Any => !report.keys.is_empty(),
     };
     let complete = report.repositories.iter().all(|r| r.complete);

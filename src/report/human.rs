@@ -4,7 +4,7 @@
 //! the cache) goes through `sanitize::terminal`, so none can send the terminal an escape.
 
 use super::{Hook, ScanReport, plural};
-use crate::finding::{Finding, GitInfo, Suppressed};
+use crate::finding::{Finding, GitInfo, GitObject, Reach, Suppressed};
 use crate::sanitize::terminal;
 use crate::verify::clock::unix_now;
 use crate::verify::{Status, Verification, VerifyStats};
@@ -53,7 +53,7 @@ pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut current: Option<String> = None;
     for f in &report.findings {
         let place = match &f.git {
-            Some(g) if g.object == "commit-message" => {
+            Some(g) if g.in_message() => {
                 format!("message of commit {}", f.origin.path)
             }
             _ => f.origin.display(),
@@ -118,9 +118,11 @@ fn history_line(g: &GitInfo) -> String {
     let short = |c: &str| c.chars().take(10).collect::<String>();
     let mut parts = Vec::new();
     match (&g.commit, g.object) {
-        (Some(c), "commit-message") => parts.push(format!("in the message of {}", short(c))),
-        (Some(c), _) => parts.push(format!("added in {}", short(c))),
-        (None, _) if g.reached_by == "index" => parts.push("staged, not yet committed".into()),
+        (Some(c), GitObject::CommitMessage) => {
+            parts.push(format!("in the message of {}", short(c)));
+        }
+        (Some(c), GitObject::Blob) => parts.push(format!("added in {}", short(c))),
+        (None, _) if g.staged() => parts.push("staged, not yet committed".into()),
         (None, _) => parts.push(format!(
             "blob {} in no commit",
             short(g.blob.as_deref().unwrap_or("?"))
@@ -140,8 +142,8 @@ fn history_line(g: &GitInfo) -> String {
         Some(false) => parts.push("no longer at HEAD, but still in history".into()),
         None => {}
     }
-    if !matches!(g.reached_by, "refs" | "index") {
-        parts.push(format!("reached only by {}", g.reached_by));
+    if !matches!(g.reached_by, Reach::Refs | Reach::Index) {
+        parts.push(format!("reached only by {}", g.reached_by.as_str()));
     }
     parts.join("; ")
 }
@@ -202,7 +204,7 @@ fn write_advice(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> 
     let not_committed = report
         .findings
         .iter()
-        .all(|f| f.git.as_ref().is_some_and(|g| g.reached_by == "index"));
+        .all(|f| f.git.as_ref().is_some_and(|g| g.staged()));
     let hook = report.hook.or(not_committed.then_some(Hook::Commit));
     if let Some(hook) = hook {
         return write_hook_advice(hook, report.findings.len() as u64, &urls, out);

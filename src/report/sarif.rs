@@ -3,7 +3,7 @@
 //! and GitHub's limit of 25,000 results and 10 MB gzipped kept, riskiest first.
 
 use super::ScanReport;
-use crate::finding::{Finding, GitInfo, sha256};
+use crate::finding::{Finding, GitInfo, GitObject, sha256};
 use crate::rules::Rule;
 use crate::verify::{Status, Verification};
 use serde_json::{Value, json};
@@ -284,9 +284,9 @@ fn result(
 /// " in commit 1a2b3c4d5e (no longer at HEAD)", for a finding in git history.
 fn history_note(g: &GitInfo) -> String {
     let mut note = match (&g.commit, g.object) {
-        (Some(c), "commit-message") => format!(" in the message of commit {c}"),
-        (Some(c), _) => format!(" in commit {c}"),
-        (None, _) if g.reached_by == "index" => " in the staged changes".to_string(),
+        (Some(c), GitObject::CommitMessage) => format!(" in the message of commit {c}"),
+        (Some(c), GitObject::Blob) => format!(" in commit {c}"),
+        (None, _) if g.staged() => " in the staged changes".to_string(),
         (None, _) => format!(" in blob {}", g.blob.as_deref().unwrap_or("?")),
     };
     match g.at_head {

@@ -77,7 +77,7 @@ impl Suppressions {
         if self.fingerprints.contains(&f.fingerprint) {
             return Some(Reason::Fingerprint);
         }
-        let in_message = f.git.as_ref().is_some_and(|g| g.object == "commit-message");
+        let in_message = f.git.as_ref().is_some_and(|g| g.in_message());
         (!in_message && self.path_allowed(&base.join(&f.origin.path))).then_some(Reason::Path)
     }
 

@@ -7,7 +7,7 @@ use super::{
     NOT_VERIFIED, at_head_label, day, kind_label, looked_for, megabytes, provenance, short_sha,
     sighting_day, status_label, unverified, verdict_label,
 };
-use crate::audit::model::{AuditReport, KeyEntry, Location, RISKS, Sighting, Summary};
+use crate::audit::model::{AuditReport, KeyEntry, Location, Risk, Sighting, Source, Summary};
 use crate::report::plural;
 use crate::verify::clock::rfc3339;
 use std::io::{self, Write};
@@ -274,7 +274,7 @@ fn write_bar(
             let dates = format!("{} → {to}", date_of(start));
             let bar = format!(
                 "<div class=\"tl-bar {}{open}\" style=\"left:{left:.2}%;width:{width:.2}%\" title=\"{}\"></div>",
-                risk_class(&key.risk),
+                risk_class(key.risk),
                 escape_html(&dates)
             );
             (bar, dates)
@@ -342,26 +342,26 @@ fn write_row(
     links: &Links,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let status = &key.verification.status;
+    let status = key.verification.status;
     writeln!(
         out,
         "<tr class=\"{class}\" data-fingerprint=\"{}\" data-risk=\"{}\" data-status=\"{}\" data-at-head=\"{}\">",
         escape_html(&key.fingerprint),
-        escape_html(&key.risk),
-        escape_html(status),
+        key.risk,
+        status.as_str(),
         key.at_head
     )?;
     writeln!(
         out,
         "<td class=\"num\"><a href=\"#{anchor}-{n}\">{n}</a></td><td>{}</td><td>{}</td><td><code>{}</code></td>",
-        risk_span(&key.risk),
+        risk_span(key.risk),
         escape_html(&kind_label(key)),
         escape_html(&key.secret)
     )?;
     writeln!(
         out,
         "<td class=\"status-{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\n</tr>",
-        escape_html(status),
+        status.as_str(),
         escape_html(&status_label(status)),
         escape_html(&at_head_label(key)),
         location_cell(&key.locations, links),
@@ -387,16 +387,16 @@ fn location_cell(locations: &[Location], links: &Links) -> String {
 /// file (or commit) on a known forge.
 fn place_html(l: &Location, links: &Links) -> String {
     let commit = l.commit.as_deref().unwrap_or("");
-    let (text, url) = match l.source.as_str() {
-        "commit-message" => (
+    let (text, url) = match l.source {
+        Source::CommitMessage => (
             format!("{}: message of {}", l.repository, short_sha(commit)),
             links.commit(&l.repository, commit),
         ),
-        "history" => (
+        Source::History => (
             format!("{}:{}:{}", l.repository, l.path, l.line),
             links.file(&l.repository, commit, &l.path, l.line),
         ),
-        _ => (format!("{}:{}:{}", l.repository, l.path, l.line), None),
+        Source::Worktree => (format!("{}:{}:{}", l.repository, l.path, l.line), None),
     };
     link(url, &format!("<code>{}</code>", escape_html(&text)))
 }
@@ -434,7 +434,7 @@ fn write_details(
     writeln!(
         out,
         "<section class=\"detail\" id=\"{anchor}-{n}\">\n<h3>{n}. {} {} <code>{}</code></h3>\n<dl>",
-        risk_span(&key.risk),
+        risk_span(key.risk),
         escape_html(&kind_label(key)),
         escape_html(&key.secret)
     )?;
@@ -538,9 +538,9 @@ fn write_locations(locations: &[Location], links: &Links, out: &mut dyn Write) -
             out,
             "<tr><td>{}</td><td>{}{allowed}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape_html(&l.repository),
-            escape_html(&l.source),
+            l.source.as_str(),
             link(
-                (l.source == "history")
+                (l.source == Source::History)
                     .then(|| links.file(&l.repository, l.commit.as_deref()?, &l.path, l.line))
                     .flatten(),
                 &format!(
@@ -603,21 +603,13 @@ fn write_incomplete(report: &AuditReport, out: &mut dyn Write) -> io::Result<()>
     writeln!(out, "</ul>\n</section>")
 }
 
-fn risk_span(risk: &str) -> String {
-    format!(
-        "<span class=\"risk {}\">{}</span>",
-        risk_class(risk),
-        escape_html(risk)
-    )
+fn risk_span(risk: Risk) -> String {
+    format!("<span class=\"risk {}\">{risk}</span>", risk_class(risk))
 }
 
-/// `risk-critical` …; an unknown label gets no colour.
-fn risk_class(risk: &str) -> String {
-    if RISKS.contains(&risk) {
-        format!("risk-{risk}")
-    } else {
-        "risk-other".to_string()
-    }
+/// `risk-critical` …
+fn risk_class(risk: Risk) -> String {
+    format!("risk-{risk}")
 }
 
 /// Days since 1970-01-01 of a date starting `YYYY-MM-DD`, or None.
@@ -776,7 +768,7 @@ mod tests {
         let mut report = fixture::report();
         let place = Location {
             repository: "api".into(),
-            source: "history".into(),
+            source: Source::History,
             path: "<p>.env".into(),
             line: 3,
             column: 1,

@@ -5,7 +5,7 @@ use super::{
     NOT_VERIFIED, at_head_label, kind_label, looked_for, megabytes, provenance, short_sha,
     sighting_day, status_label, unverified, verdict_label,
 };
-use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Sighting};
+use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Risk, Sighting};
 use crate::report::plural;
 use std::io::{self, Write};
 
@@ -34,12 +34,12 @@ impl Paint {
         self.wrap("1", t)
     }
     /// Critical and high in red, medium in yellow, the rest plain.
-    fn risk(&self, risk: &str, t: &str) -> String {
+    fn risk(&self, risk: Risk, t: &str) -> String {
         let code = match risk {
-            "critical" => "1;31",
-            "high" => "31",
-            "medium" => "33",
-            _ => "",
+            Risk::Critical => "1;31",
+            Risk::High => "31",
+            Risk::Medium => "33",
+            Risk::Low | Risk::None => "",
         };
         self.wrap(code, t)
     }
@@ -123,10 +123,10 @@ fn write_keys(keys: &[KeyEntry], paint: &Paint, out: &mut dyn Write) -> io::Resu
 fn row(key: &KeyEntry) -> [String; 8] {
     let date = |s: &Option<Sighting>| s.as_ref().and_then(sighting_day).unwrap_or("-").to_string();
     [
-        key.risk.clone(),
+        key.risk.to_string(),
         kind_label(key),
         key.secret.clone(),
-        status_label(&key.verification.status),
+        status_label(key.verification.status),
         at_head_label(key),
         date(&key.introduced),
         date(&key.last_seen),
@@ -148,7 +148,7 @@ fn write_table(keys: &[KeyEntry], paint: &Paint, out: &mut dyn Write) -> io::Res
     for (key, r) in keys.iter().zip(&rows) {
         let risk = pad(&r[0], widths[0]);
         let rest = join_padded(&r[1..], &widths[1..]);
-        writeln!(out, "{}  {rest}", paint.risk(&key.risk, &risk))?;
+        writeln!(out, "{}  {rest}", paint.risk(key.risk, &risk))?;
     }
     Ok(())
 }
@@ -172,7 +172,7 @@ fn pad(text: &str, width: usize) -> String {
 
 fn write_details(n: usize, key: &KeyEntry, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let title = format!("{n}. {} · {} · {}", key.risk, kind_label(key), key.secret);
-    writeln!(out, "{}", paint.risk(&key.risk, &clean(&title)))?;
+    writeln!(out, "{}", paint.risk(key.risk, &clean(&title)))?;
     for (label, value) in details(key) {
         writeln!(out, "   {label:<13} {}", clean(&value))?;
     }

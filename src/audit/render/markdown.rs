@@ -106,10 +106,10 @@ fn row(n: usize, key: &KeyEntry) -> [String; 9] {
     let date = |s: &Option<Sighting>| cell(s.as_ref().and_then(sighting_day).unwrap_or(""));
     [
         n.to_string(),
-        format!("**{}**", cell(&key.risk)),
+        format!("**{}**", cell(key.risk.as_str())),
         cell(&kind_label(key)),
         code(&key.secret).replace('|', "\\|"),
-        cell(&status_label(&key.verification.status)),
+        cell(&status_label(key.verification.status)),
         cell(&at_head_label(key)),
         date(&key.introduced),
         date(&key.last_seen),
@@ -125,7 +125,7 @@ fn write_details(n: usize, key: &KeyEntry, out: &mut dyn Write) -> io::Result<()
     writeln!(
         out,
         "#### {n}. {}: {} {}",
-        escape_md(&key.risk),
+        escape_md(key.risk.as_str()),
         escape_md(&kind_label(key)),
         code(&key.secret)
     )?;

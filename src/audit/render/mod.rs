@@ -8,6 +8,7 @@ mod markdown;
 
 use super::AuditFormat;
 use super::model::{AuditReport, KeyEntry, Sighting, Verdict};
+use crate::verify::Status;
 use std::io::{self, Write};
 
 /// Writes `report` as `format`; `color` only matters to the human table.
@@ -62,13 +63,13 @@ fn sighting_day(s: &Sighting) -> Option<&str> {
 }
 
 /// `not_checked` as people say it.
-fn status_label(status: &str) -> String {
-    status.replace('_', " ")
+fn status_label(status: Status) -> String {
+    status.as_str().replace('_', " ")
 }
 
 /// "live", "dead: revoked (HTTP 401)", "unknown: timed out".
 fn verdict_label(v: &Verdict) -> String {
-    let mut label = status_label(&v.status);
+    let mut label = status_label(v.status);
     let detail = match (&v.reason, v.http_status) {
         (Some(r), Some(code)) => Some(format!("{r} (HTTP {code})")),
         (Some(r), None) => Some(r.clone()),
@@ -157,6 +158,7 @@ fn code_parts(step: &str) -> Vec<(bool, String)> {
 mod fixture {
     use crate::audit::AuditFormat;
     use crate::audit::model::*;
+    use crate::verify::Status;
 
     /// `report` written as `format`.
     pub fn render(report: &AuditReport, format: AuditFormat, color: bool) -> String {
@@ -198,9 +200,9 @@ mod fixture {
         }
     }
 
-    fn verdict(status: &str, reason: Option<&str>) -> Verdict {
+    fn verdict(status: Status, reason: Option<&str>) -> Verdict {
         Verdict {
-            status: status.into(),
+            status,
             reason: reason.map(Into::into),
             http_status: None,
             error_code: None,
@@ -219,7 +221,7 @@ mod fixture {
             provider: "openai".into(),
             rule: "openai-project-key".into(),
             secret: "sk-proj-…AbCd".into(),
-            risk: "critical".into(),
+            risk: Risk::Critical,
             introduced: Some(intro.clone()),
             last_seen: Some(last.clone()),
             at_head: true,
@@ -228,7 +230,7 @@ mod fixture {
             repositories: vec![repo_key("api", true, &intro), repo_key("web", true, &last)],
             locations: vec![],
             commits: 4,
-            verification: verdict("live", Some("the key works | <b>")),
+            verification: verdict(Status::Live, Some("the key works | <b>")),
             remediation: vec![
                 "Revoke the key at the provider's page.".into(),
                 "Replace it; load it with `export OPENAI_API_KEY=…`.".into(),
@@ -245,7 +247,7 @@ mod fixture {
             provider: "openai".into(),
             rule: "openai-admin-key".into(),
             secret: "sk-admin-…WxYz".into(),
-            risk: "none".into(),
+            risk: Risk::None,
             introduced: Some(intro.clone()),
             last_seen: Some(intro.clone()),
             at_head: false,
@@ -254,7 +256,7 @@ mod fixture {
             repositories: vec![repo_key("api", false, &intro)],
             locations: vec![],
             commits: 1,
-            verification: verdict("dead", Some("revoked")),
+            verification: verdict(Status::Dead, Some("revoked")),
             remediation: vec!["Nothing to revoke: the key is dead.".into()],
         }
     }
@@ -262,14 +264,14 @@ mod fixture {
     fn allowed_key() -> KeyEntry {
         KeyEntry {
             fingerprint: "fp-allowed-0003".into(),
-            risk: "medium".into(),
+            risk: Risk::Medium,
             secret: "sk-proj-…Test".into(),
             introduced: None,
             last_seen: None,
             at_head: false,
             repositories: vec![],
             commits: 0,
-            verification: verdict("not_checked", None),
+            verification: verdict(Status::NotChecked, None),
             ..live_key()
         }
     }
@@ -323,7 +325,7 @@ mod fixture {
         let mut r = report();
         r.verified = false;
         for k in &mut r.keys {
-            k.verification = verdict("not_checked", None);
+            k.verification = verdict(Status::NotChecked, None);
         }
         r.summary = Summary::of(&r.keys, &r.suppressed, &r.repositories);
         r
@@ -369,7 +371,7 @@ mod tests {
         assert_eq!(short_sha(fixture::SHA_A), "1a2b3c4d5e6f");
         assert_eq!(short_sha("abc"), "abc");
         assert_eq!(day("2024-01-02T03:04:05Z"), "2024-01-02");
-        assert_eq!(status_label("not_checked"), "not checked");
+        assert_eq!(status_label(Status::NotChecked), "not checked");
         assert_eq!(megabytes(1_500_000), "1.5 MB");
     }
 

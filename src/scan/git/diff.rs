@@ -6,7 +6,7 @@ use super::blobs::{self, Job};
 use super::locate::{Hits, first_per_key};
 use super::meta::MetaCache;
 use super::{Ctx, GitOutcome};
-use crate::finding::{Finding, GitInfo};
+use crate::finding::{Finding, GitInfo, GitObject, Reach};
 use anyhow::{Context as _, anyhow};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository, Sort, Tree};
 use std::collections::{HashMap, HashSet};
@@ -39,7 +39,7 @@ pub(super) fn scan_range(
             text: commit.message_raw_bytes().to_vec(),
         });
     }
-    let mut out = resolve(ctx, repo, &candidates, messages, &commits, "refs")?;
+    let mut out = resolve(ctx, repo, &candidates, messages, &commits, Reach::Refs)?;
     out.stats.commits = commits.len() as u64;
     Ok(out)
 }
@@ -58,7 +58,7 @@ pub(super) fn scan_staged(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<Gi
             olds: vec![old],
         })
         .collect::<Vec<_>>();
-    resolve(ctx, repo, &candidates, Vec::new(), &[], "index")
+    resolve(ctx, repo, &candidates, Vec::new(), &[], Reach::Index)
 }
 
 /// What the index changes, as `git diff --cached` says it: git reads the index's cache-tree, so
@@ -237,7 +237,7 @@ fn resolve(
     candidates: &[Candidate],
     messages: Vec<Job>,
     commits: &[Oid],
-    reached_by: &'static str,
+    reached_by: Reach,
 ) -> anyhow::Result<GitOutcome> {
     let mut queued = HashSet::new();
     let mut jobs: Vec<Job> = candidates
@@ -302,7 +302,7 @@ fn changed(
     f: &Finding,
     c: &Candidate,
     commit: Option<Oid>,
-    reached_by: &'static str,
+    reached_by: Reach,
     meta: &mut MetaCache,
     repo: &Repository,
 ) -> Finding {
@@ -310,7 +310,7 @@ fn changed(
     let mut f = f.clone();
     f.origin.path = c.path.clone();
     f.git = Some(Box::new(GitInfo {
-        object: "blob",
+        object: GitObject::Blob,
         reached_by,
         commit: commit.map(|o| o.to_string()),
         author: m.author,

@@ -57,7 +57,7 @@ fn committer_time(sig: &[u8]) -> Option<i64> {
 pub(super) fn commit_order(
     links: &OidMap<Links>,
     reached: &OidMap<Oid>,
-) -> Vec<(Oid, &'static str)> {
+) -> Vec<(Oid, crate::finding::Reach)> {
     let mut children: OidMap<u32> = reached.keys().map(|c| (*c, 0)).collect();
     for c in reached.keys() {
         for p in links.get(c).map_or(&[][..], |l| &l.parents) {

@@ -7,17 +7,17 @@ use super::forest::Source;
 use super::locate::{self, Hits};
 use super::oidmap::OidSet;
 use super::{Ctx, GitOutcome, tips};
-use crate::finding::Skipped;
+use crate::finding::{Reach, Skipped};
 use crossbeam_channel::Sender;
 use git2::{ObjectType, Oid, Repository, Sort};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 /// How a commit or blob was reached, as reports label it.
-pub(super) const REFS: &str = "refs";
-const STASH: &str = "stash";
-const REFLOG: &str = "reflog";
-const UNREACHABLE: &str = "unreachable";
+pub(super) const REFS: Reach = Reach::Refs;
+const STASH: Reach = Reach::Stash;
+const REFLOG: Reach = Reach::Reflog;
+const UNREACHABLE: Reach = Reach::Unreachable;
 
 /// The git file mode of a submodule entry (a gitlink).
 const GITLINK: i32 = 0o160000;
@@ -49,9 +49,9 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcom
 #[derive(Default)]
 pub(super) struct Walked {
     /// Every commit, oldest first in topological order, with how it was reached.
-    pub commits: Vec<(Oid, &'static str)>,
+    pub commits: Vec<(Oid, Reach)>,
     /// How blobs met outside the refs' history were reached.
-    pub blob_reach: HashMap<Oid, &'static str>,
+    pub blob_reach: HashMap<Oid, Reach>,
     pub notes: Vec<Skipped>,
 }
 
@@ -163,7 +163,7 @@ struct Walker<'r> {
     /// Tips walked already, hidden from later walks.
     hidden: Vec<Oid>,
     /// How what is being walked now was reached.
-    reach: &'static str,
+    reach: Reach,
 }
 
 impl Walker<'_> {
@@ -183,7 +183,7 @@ impl Walker<'_> {
     }
 
     /// Walks every commit reachable from `tips` and not walked before, oldest first.
-    fn walk_commits(&mut self, tips: &[Oid], reach: &'static str) {
+    fn walk_commits(&mut self, tips: &[Oid], reach: Reach) {
         self.reach = reach;
         let mut walk = match self.repo.revwalk() {
             Ok(w) => w,

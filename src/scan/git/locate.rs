@@ -8,7 +8,7 @@ use super::meta::MetaCache;
 use super::oidmap::{OidMap, OidSet};
 use super::tips::Tips;
 use super::{GitOutcome, history};
-use crate::finding::{Finding, GitInfo, GitStats, Skipped};
+use crate::finding::{Finding, GitInfo, GitObject, GitStats, Reach, Skipped};
 use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
 
@@ -61,7 +61,7 @@ impl Hits {
         &self,
         repo: &Repository,
         meta: &mut MetaCache,
-        reached_by: &dyn Fn(Oid) -> &'static str,
+        reached_by: &dyn Fn(Oid) -> Reach,
         commits: Option<u64>,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
@@ -70,7 +70,7 @@ impl Hits {
             for f in first_per_key(list) {
                 let mut f = f.clone();
                 f.git = Some(Box::new(GitInfo {
-                    object: "commit-message",
+                    object: GitObject::CommitMessage,
                     reached_by: reached_by(*commit),
                     commit: Some(commit.to_string()),
                     author: m.author.clone(),
@@ -235,7 +235,7 @@ impl Groups {
 /// first path of each wanted blob met.
 fn walk_part(
     forests: &Forests<'_>,
-    part: &[(Oid, &'static str)],
+    part: &[(Oid, Reach)],
     first: usize,
     keys: &Keys,
 ) -> (Groups, OidMap<String>) {
@@ -260,10 +260,10 @@ fn walk_part(
 /// blob with findings or notes that some commit holds.
 pub(super) fn group(
     repo: &Repository,
-    commits: &[(Oid, &'static str)],
+    commits: &[(Oid, Reach)],
     hits: Hits,
     (tips, source): (&Tips, Source<'_>),
-    blob_reach: &HashMap<Oid, &'static str>,
+    blob_reach: &HashMap<Oid, Reach>,
 ) -> (GitOutcome, OidMap<String>) {
     let wanted: OidSet = hits.blobs.keys().chain(&hits.noted).copied().collect();
     let keys = Keys::new(&hits);
@@ -285,7 +285,7 @@ pub(super) fn group(
         for f in first_per_key(list) {
             let mut f = f.clone();
             f.git = Some(Box::new(GitInfo {
-                object: "blob",
+                object: GitObject::Blob,
                 reached_by: blob_reach.get(blob).copied().unwrap_or(history::REFS),
                 blob: Some(blob.to_string()),
                 ..GitInfo::default()
@@ -293,7 +293,7 @@ pub(super) fn group(
             findings.push(f);
         }
     }
-    let reach: HashMap<Oid, &'static str> = commits.iter().copied().collect();
+    let reach: HashMap<Oid, Reach> = commits.iter().copied().collect();
     let order: HashMap<Oid, u64> = (commits.iter().enumerate())
         .map(|(i, (c, _))| (*c, i as u64))
         .collect();
@@ -317,11 +317,7 @@ pub(super) fn group(
 
 /// The groups of every commit, on `PASS_THREADS` threads, and the first path of each wanted
 /// blob some commit holds.
-fn walk(
-    forests: &Forests<'_>,
-    commits: &[(Oid, &'static str)],
-    keys: &Keys,
-) -> (Groups, OidMap<String>) {
+fn walk(forests: &Forests<'_>, commits: &[(Oid, Reach)], keys: &Keys) -> (Groups, OidMap<String>) {
     let mut groups = Groups::new(keys);
     let mut paths = OidMap::default();
     if forests.wants_nothing() {
@@ -385,7 +381,7 @@ impl Present {
 /// The finding of key `fp` at `path` as group `g` has it: introduced, last seen, how often.
 fn grouped(
     repo: &Repository,
-    commits: &[(Oid, &'static str)],
+    commits: &[(Oid, Reach)],
     hits: &Hits,
     meta: &mut MetaCache,
     (fp, path): (&str, &str),
@@ -397,7 +393,7 @@ fn grouped(
     let mut f = line_in(g.blob).expect("grouped from this blob").clone();
     f.origin.path = path.to_string();
     f.git = Some(Box::new(GitInfo {
-        object: "blob",
+        object: GitObject::Blob,
         reached_by: reach,
         commit: Some(commit.to_string()),
         author: m.author,

@@ -4,7 +4,7 @@
 
 use super::{Ctx, GitOutcome};
 use crate::finding::Origin;
-use crate::finding::{GitInfo, GitStats};
+use crate::finding::{GitInfo, GitObject, GitStats, Reach};
 use crate::scan::BlobOutcome;
 use anyhow::Context as _;
 use std::io::{BufRead, BufReader, Read};
@@ -22,8 +22,8 @@ pub(super) fn scan(ctx: &Ctx<'_>, file: &Path, comment: char) -> anyhow::Result<
     ctx.scanner.scan_reader(&mut kept, &origin, 0, &mut out);
     for f in &mut out.findings {
         f.git = Some(Box::new(GitInfo {
-            object: "commit-message",
-            reached_by: "index",
+            object: GitObject::CommitMessage,
+            reached_by: Reach::Index,
             ..GitInfo::default()
         }));
     }
