@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """keyhound's benchmark: speed, memory, recall and decoys against its peers, in one go.
 
-1. Generates (or reuses) a seeded synthetic tree with planted OpenAI-shaped keys and decoys.
+1. Generates (or reuses) a seeded synthetic tree with planted keys of every provider keyhound
+   has rules for (rules/*.toml; providers.py), their decoys, and split and doubly-encoded keys.
 2. Builds keyhound, installs the peers if they are missing, and runs every scanner on the tree
    with a warm cache (warm-up runs, then timed runs, interleaved; the median is reported).
 3. Scores each scanner's findings against what was planted and prints a Markdown table.
@@ -33,8 +34,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import providers as pv  # noqa: E402  (scripts/bench/providers.py)
+
 REPO = Path(__file__).resolve().parents[2]
-GEN_VERSION = 5  # bump whenever the generated tree changes, so old trees are regenerated
+GEN_VERSION = 6  # bump whenever the generated tree changes, so old trees are regenerated
 MARKER = base64.b64encode(b"OpenAI").decode()  # the marker in the middle of every OpenAI key
 MARKER_B = MARKER.encode()
 MB = 1_000_000
@@ -117,6 +120,10 @@ def make_decoy(rng: random.Random, kind: str) -> str:
     raise ValueError(kind)
 
 
+# The OpenAI rule each shape is found by
+SHAPE_RULES = {"user": "kh.openai.user", "proj20": "kh.openai.project", "proj": "kh.openai.project",
+               "svcacct": "kh.openai.service-account", "none": "kh.openai.none",
+               "admin": "kh.openai.admin"}
 DECOY_KINDS = ["placeholder-xxxx", "your-key-here", "off-centre", "truncated", "repeated-ab",
                "repeated-x", "sequential", "embedded-task", "stripe-like", "redacted-stars",
                "redacted-ellipsis"]
@@ -427,7 +434,15 @@ PLANT_CATEGORIES = [  # category, weight, host kinds, how the key is stored
     ("base64-wrap76-file", 0.01, ("b64",), "base64-wrap76"),
     ("utf16", 0.06, ("utf16",), "utf-16le"),
     ("binary", 0.04, ("bin",), "plain"),
+    # issue 18: a key split into string literals or across lines, and a key under two encodings
+    ("split", 0.07, ("py", "js", "go", "yaml"), "split"),
+    ("double-encoded", 0.04, ("log", "yaml", "py", "json"), "double-encoded"),
 ]
+# Where multi-line keys (PEM blocks, service-account JSON) are planted: alone on their lines
+MULTILINE_CATEGORIES = {"source", "docs", "config", "log", "zip", "zip-in-zip", "tar.gz", "log.gz"}
+MULTILINE_DECOY_HOSTS = ("py", "md", "json", "yaml", "env", "log", "zip", "targz")
+OPENAI_SHARE = 0.3  # of the keys; the rest are spread evenly over the other providers' rules
+CATALOG = pv.Catalog()
 DECOY_HOSTS = ("py", "js", "go", "rs", "md", "json", "yaml", "env", "log", "log", "minjs", "ipynb",
                "zip", "targz", "utf16")
 MEMBER_KINDS = [("py", 3), ("js", 2), ("go", 1), ("rs", 1), ("json", 2), ("yaml", 1), ("env", 1),
@@ -484,28 +499,69 @@ def plan_tree(size_mb: int, seed: int, n_keys: int, n_decoys: int):
 
     seen: set = set()
     plants = []
-    shapes = list(KEY_SHAPES)
-    shape_w = [KEY_SHAPES[s][1] for s in shapes]
     counts = largest_remainder(n_keys, [c[1] for c in PLANT_CATEGORIES])
     for (cat, _w, hosts, encoding), count in zip(PLANT_CATEGORIES, counts):
         for _ in range(count):
-            shape = rng.choices(shapes, shape_w)[0]
-            host = rng.choice(by_kind[rng.choice(hosts)])
-            plant = {"id": len(plants), "key": make_key(rng, shape, seen), "shape": shape,
-                     "category": cat, "encoding": encoding, "file_kind": host["kind"],
-                     "path": host["path"], "member": None, "context": None, "snippet": None,
-                     "line": None, "offset": None, "note": None}
+            plant = plan_key(rng, cat, encoding, seen)
+            if encoding in ("split", "double-encoded"):
+                host_kind = plant["file_kind"]
+            else:
+                host_kind = rng.choice(hosts)
+            host = rng.choice(by_kind[host_kind])
+            plant.update(id=len(plants), category=cat, file_kind=host["kind"],
+                         path=host["path"])
+            if encoding not in ("split", "double-encoded"):
+                plant["encoding"] = encoding
             host["plants"].append(plant["id"])
             plants.append(plant)
     decoys = []
+    table = [("openai", k, None, "openai") for k in DECOY_KINDS if k != "stripe-like"] + [
+        (prov, kind, tpl, mode) for prov, entries in pv.DECOYS.items()
+        for kind, tpl, mode in entries]
     for i in range(n_decoys):
-        kind = DECOY_KINDS[i % len(DECOY_KINDS)]
-        host = rng.choice(by_kind[rng.choice(DECOY_HOSTS)])
-        decoys.append({"id": i, "decoy": make_decoy(rng, kind), "kind": kind,
-                       "file_kind": host["kind"], "path": host["path"], "member": None,
-                       "context": None, "line": None})
+        prov, kind, tpl, mode = table[i % len(table)]
+        hosts = MULTILINE_DECOY_HOSTS if mode == "multiline" else DECOY_HOSTS
+        host = rng.choice(by_kind[rng.choice(hosts)])
+        text = make_decoy(rng, kind) if tpl is None else pv.expand(tpl, rng)
+        decoys.append({"id": i, "decoy": text, "kind": f"{prov}:{kind}", "provider": prov,
+                       "mode": mode, "file_kind": host["kind"], "path": host["path"],
+                       "member": None, "context": None, "line": None})
         host["decoys"].append(i)
     return specs, plants, decoys
+
+
+def plan_key(rng: random.Random, cat: str, encoding: str, seen: set) -> dict:
+    """A planted key of some provider's rule, fit for the category: multi-line keys only where
+    a block stands alone on its lines; split and encoded keys only of rules that need no
+    context (a weak format's context line would be a second thing to put back together)."""
+    plant = {"key": None, "needle": None, "provider": None, "rule": None, "shape": None,
+             "hint": None, "multiline": False, "form": None, "line_text": None, "locate": None,
+             "member": None, "context": None, "snippet": None, "line": None, "offset": None,
+             "note": None, "encoding": encoding}
+    special = encoding in ("split", "double-encoded")
+    if rng.random() < OPENAI_SHARE:
+        shape = rng.choices(list(KEY_SHAPES), [w for _s, w in KEY_SHAPES.values()])[0]
+        key = make_key(rng, shape, seen)
+        plant.update(key=key, needle=key, provider="openai", rule=SHAPE_RULES[shape], shape=shape)
+    else:
+        rules = [r for r in CATALOG.key_rules
+                 if (r not in pv.MULTILINE or cat in MULTILINE_CATEGORIES)
+                 and not (special and (r in pv.MULTILINE or CATALOG.needs_context(r)))]
+        rule = rng.choice(rules)
+        key, needle = CATALOG.make_key(rng, rule, seen)
+        plant.update(key=key, needle=needle, provider=CATALOG.provider(rule), rule=rule,
+                     shape=rule, hint=CATALOG.hint(rng, rule), multiline=rule in pv.MULTILINE)
+    if encoding == "split":
+        form = rng.choice(list(pv.SPLIT_FORMS))
+        line, first = pv.split_line(rng, form, plant["key"], plant["provider"])
+        plant.update(form=form, line_text=line, locate=first, file_kind=pv.SPLIT_FORMS[form][0],
+                     encoding=f"split:{form}")
+    elif encoding == "double-encoded":
+        form = rng.choice(list(pv.ENCODED_FORMS))
+        line, enc = pv.encoded_line(rng, form, plant["key"], plant["provider"])
+        plant.update(form=form, line_text=line, locate=enc, file_kind=pv.ENCODED_FORMS[form],
+                     encoding=form)
+    return plant
 
 
 def make_path(rng: random.Random, kind: str, repo: str, i: int) -> str:
@@ -542,6 +598,8 @@ def wrap_note(offset: int, key: str) -> str:
     def lines(a, b):  # wrapped lines holding the encoding of decoded bytes a..b
         return 4 * (a // 3) // 76, (4 * -(-b // 3) - 1) // 76
     k0, k1 = lines(offset, offset + len(key))
+    if MARKER not in key:
+        return f"key at decoded offset {offset}, encoded on wrapped lines {k0 + 1}-{k1 + 1}"
     m = offset + key.index(MARKER)
     m0, m1 = lines(m, m + len(MARKER))
     return (f"key at decoded offset {offset}, encoded on wrapped lines {k0 + 1}-{k1 + 1}; "
@@ -565,18 +623,42 @@ class Generator:
         items = []
         for pid in pids:
             p = self.plants[pid]
-            name, tpl = rng.choice(CONTEXTS[kind])
-            line = f.expand(tpl).replace("{k}", p["key"])
+            if p.get("line_text"):  # split or doubly-encoded: the form makes the whole line
+                line, name = p["line_text"], p["form"]
+            elif p.get("multiline"):  # a PEM block or a key file, alone on its lines
+                line, name = p["key"], "alone"
+            else:
+                name, tpl = rng.choice(CONTEXTS[kind])
+                line = self.place(f, p, tpl)
             p["context"] = f"{kind}:{name}"
-            p["snippet"] = line.replace(p["key"], redact(p["key"])).strip("\x00")
-            items.append((line, p, p["key"]))
+            p["snippet"] = line.replace(p["key"], redact(p["key"])).strip("\x00")[:200] \
+                .replace("\n", "\\n")
+            items.append((line, p, p.get("locate") or p["key"]))
         for did in dids:
             d = self.decoys[did]
-            name, tpl = rng.choice(CONTEXTS[kind] + DECOY_EXTRA.get(kind, []))
-            line = f.expand(tpl).replace("{k}", d["decoy"])
+            if d.get("mode") == "multiline":
+                line, name = d["decoy"], "alone"
+            else:
+                extra = DECOY_EXTRA.get(kind, []) if d.get("provider", "openai") == "openai" else []
+                name, tpl = rng.choice(CONTEXTS[kind] + extra)
+                line = self.place(f, d, tpl)
             d["context"] = f"{kind}:{name}"
             items.append((line, d, d["decoy"]))
         return items
+
+    @staticmethod
+    def place(f: Filler, rec: dict, tpl: str) -> str:
+        """A context line for a key or decoy: the generic contexts name OpenAI; another
+        provider's key is named by its own (DEEPSEEK_API_KEY, Anthropic(...)), a decoy that
+        must stand without context by none; a weak format's key gets a line naming its
+        provider right above it when the context line does not already."""
+        if "decoy" in rec:
+            provider = None if rec.get("mode") == "neutral" else rec.get("provider", "openai")
+            return pv.rename(f.expand(tpl), provider).replace("{k}", rec["decoy"])
+        line = pv.rename(f.expand(tpl), rec.get("provider", "openai")).replace("{k}", rec["key"])
+        if rec.get("hint") and not CATALOG.named(rec["rule"], line):
+            line = rec["hint"] + "\n" + line
+        return line
 
     @staticmethod
     def _locate(content: bytes, items, line_numbers=True):
@@ -589,7 +671,7 @@ class Generator:
 
     @staticmethod
     def _check(content: bytes, items, where: str):
-        want = sum(1 for _l, _r, s in items if MARKER in s)
+        want = sum((line if line is not None else s).count(MARKER) for line, _r, s in items)
         got = content.count(MARKER_B)
         if got != want:
             raise SystemExit(f"generator bug: {where} holds the marker {got} times, planted {want}")
@@ -722,6 +804,14 @@ class Generator:
                 cell = {"cell_type": "code", "execution_count": 3, "metadata": {},
                         "outputs": [{"name": "stdout", "output_type": "stream", "text": [f"{k}\n"]}],
                         "source": ["print(os.environ['OPENAI_API_KEY'])"]}
+            provider = rec.get("provider", "openai")
+            if "decoy" in rec and rec.get("mode") == "neutral":
+                provider = None
+            cell = json.loads(pv.rename(json.dumps(cell), provider))
+            if rec.get("hint"):
+                src = cell["source"]
+                cell["source"] = ([rec["hint"] + "\n"] + src if isinstance(src, list)
+                                  else rec["hint"] + "\n" + src)
             cell["id"] = f.fns["x"]()
             cells.insert(rng.randint(0, len(cells)), cell)
             rec["context"] = f"ipynb:{name}"
@@ -796,13 +886,14 @@ class Generator:
         for pid in pids:
             p = self.plants[pid]
             key = p["key"]
-            if p["category"] == "k8s-base64" and rng.random() < 0.5:
+            if p["category"] == "k8s-base64" and not p.get("hint") and rng.random() < 0.5:
                 enc = base64.b64encode(key.encode()).decode()
-                entries.append((p, [f"  OPENAI_API_KEY: {enc}"]))
+                entries.append((p, [pv.rename(f"  OPENAI_API_KEY: {enc}", p["provider"])]))
                 p["context"], p["note"] = "k8s:data-value", "base64 of the key alone, one line"
-                p["snippet"] = f"OPENAI_API_KEY: base64({redact(key)})"
+                p["snippet"] = pv.rename(f"OPENAI_API_KEY: base64({redact(key)})",
+                                         p["provider"])
                 continue
-            key_line = rng.choice(CONTEXTS["env"])[1].replace("{k}", key)
+            key_line = self.place(f, p, rng.choice(CONTEXTS["env"])[1])
             blob = self.env_blob(rng, f, key_line).encode()
             enc = base64.b64encode(blob).decode()
             o = blob.find(key.encode())
@@ -828,7 +919,7 @@ class Generator:
         blobs = []
         for pid in pids:
             p = self.plants[pid]
-            key_line = rng.choice(CONTEXTS["env"])[1].replace("{k}", p["key"])
+            key_line = self.place(f, p, rng.choice(CONTEXTS["env"])[1])
             blob = self.env_blob(rng, f, key_line)
             o = sum(map(len, blobs)) + blob.find(p["key"])  # the blobs are encoded together
             p["context"] = "b64:env-file"
@@ -1146,13 +1237,11 @@ def parse_keyhound(path: Path):
     d = json.loads(path.read_text())
     meta = {"complete": d.get("complete"), "stats": d.get("stats"),
             "skipped": (d.get("skipped") or [])[:20]}
-    # keyhound runs with every provider's rules (that is what is timed), but this tree plants
-    # OpenAI keys and OpenAI decoys: only OpenAI findings are scored. A well-formed Stripe-shaped
-    # decoy (`sk_live_…T3BlbkFJ…`) is a Stripe finding, never an OpenAI one.
     return [{"rule": f.get("rule"), "secret": f.get("secret") or "",
-             "path": f.get("path"), "member": f.get("archive_member"), "line": f.get("line"),
+             "provider": f.get("provider"), "path": f.get("path"),
+             "member": f.get("archive_member"), "line": f.get("line"),
              "decoded": f.get("decoded"), "context": f.get("context")}
-            for f in d.get("findings", []) if f.get("provider", "openai") == "openai"], meta
+            for f in d.get("findings", [])], meta
 
 
 def parse_kingfisher(path: Path):
@@ -1253,6 +1342,78 @@ def score(findings: list, plants: list, decoys: list, exact_only: bool) -> dict:
             "other_findings": sum(1 for f in findings if MARKER not in f["secret"])}
 
 
+URL_TOKEN = re.compile(r"https?://[A-Za-z0-9_./-]+")
+DOTTED_TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def score_all(findings: list, plants: list, decoys: list, exact_only: bool) -> dict:
+    """Recall and decoys reported, per provider, for keys of every provider.
+
+    keyhound's finding counts when its secret is the planted key (or, for a PEM block or a
+    key file, holds its body); a peer's also when the key stands as a whole token inside its
+    secret (peers put quotes, `KEY=` or the whole line in it). Every finding that is neither a
+    planted key nor a decoy is "unexpected"."""
+    keys = {p["needle"]: p for p in plants if not p.get("multiline")}
+    blocks = [p["needle"] for p in plants if p.get("multiline")]
+    found: set = set()
+    matched: list[bool] = []
+    for f in findings:
+        s = f["secret"]
+        hit = set()
+        if s in keys:
+            hit.add(s)
+        elif not exact_only:
+            toks = set(KEY_TOKEN.findall(s)) | set(DOTTED_TOKEN.findall(s)) | \
+                set(URL_TOKEN.findall(s))
+            hit.update(t for t in toks if t in keys)
+        if "PRIVATE KEY" in s:
+            hit.update(b for b in blocks if b in s)
+        found |= hit
+        matched.append(bool(hit))
+    distinct = {f["secret"] for f in findings if f["secret"]}
+    decoy_hits = {}
+    for d in decoys:
+        ds = d["decoy"]
+        if ds in decoy_hits:
+            continue
+        hit = next((x for x in distinct if ds in x or (len(x) >= 12 and x in ds)), None)
+        if hit is not None:
+            decoy_hits[ds] = {"kind": d["kind"], "provider": d.get("provider", "openai"),
+                              "reported": redact(hit),
+                              "rules": sorted({str(f["rule"]) for f in findings
+                                               if f["secret"] == hit}),
+                              "where": [{"path": x["path"], "member": x["member"],
+                                         "context": x["context"], "line": x["line"]}
+                                        for x in decoys if x["decoy"] == ds][:5]}
+    decoy_strings = {d["decoy"] for d in decoys}
+    unexpected = [f for f, m in zip(findings, matched) if not m and f["secret"]
+                  and not any(ds in f["secret"] or (len(f["secret"]) >= 12 and f["secret"] in ds)
+                              for ds in decoy_strings)]
+    cats: dict[str, list] = {}
+    provs: dict[str, list] = {}
+    forms: dict[str, list] = {}
+    for p in plants:
+        ok = p["needle"] in found
+        for table, k in ((cats, p["category"]), (provs, p.get("provider", "openai")),
+                         (forms, p.get("form"))):
+            if k is None:
+                continue
+            c = table.setdefault(k, [0, 0])
+            c[1] += 1
+            c[0] += ok
+    dprov: dict[str, list] = {}
+    for ds in decoy_strings:
+        d = next(x for x in decoys if x["decoy"] == ds)
+        c = dprov.setdefault(d.get("provider", "openai"), [0, 0])
+        c[1] += 1
+        c[0] += ds in decoy_hits
+    return {"found": found, "recall": len(found) / len(plants) if plants else 1.0,
+            "decoy_hits": decoy_hits, "decoys_total": len(decoy_strings),
+            "unexpected": unexpected, "categories": cats, "providers": provs, "forms": forms,
+            "decoy_providers": dprov, "findings": len(findings),
+            "other_findings": len(unexpected)}
+
+
 # --------------------------------------------------------------------------------------------
 # Main
 
@@ -1263,8 +1424,8 @@ def main() -> int:
                     help="where the tree (DATA/tree), its manifest and the reports go")
     ap.add_argument("--size-mb", type=int, default=1000, help="size of the tree (default 1000)")
     ap.add_argument("--seed", type=int, default=20240314)
-    ap.add_argument("--keys", type=int, default=500, help="planted keys (default 500)")
-    ap.add_argument("--decoys", type=int, default=150, help="planted decoys (default 150)")
+    ap.add_argument("--keys", type=int, default=1000, help="planted keys (default 1000)")
+    ap.add_argument("--decoys", type=int, default=300, help="planted decoys (default 300)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs per tool first (default 1)")
     ap.add_argument("--tools", default="rg,keyhound,kingfisher,gitleaks,betterleaks",
@@ -1300,7 +1461,9 @@ def main() -> int:
     if "rg" in tools:
         rg = ensure_ripgrep()
         if rg:
-            cmds["rg"] = [rg, "-uuu", "-F", "-c", MARKER, tree]
+            # the floor: one pass of every literal keyword keyhound's rules declare
+            cmds["rg"] = [rg, "-uuu", "-F", "-c"] + [
+                a for k in CATALOG.keywords for a in ("-e", k)] + [tree]
             versions["rg"] = version_of([rg, "--version"])
         else:
             errors["rg"] = "ripgrep could not be installed"
@@ -1415,12 +1578,14 @@ def main() -> int:
         if t in parsers and not row["error"]:
             try:
                 findings, meta = parsers[t](reports[t])
-                sc = score(findings, plants, decoys, exact_only=t.startswith("keyhound"))
+                sc = score_all(findings, plants, decoys, exact_only=t.startswith("keyhound"))
                 scores[t] = sc
                 row.update(recall=sc["recall"], found=len(sc["found"]), planted=len(plants),
                            decoys_reported=len(sc["decoy_hits"]), decoys_total=sc["decoys_total"],
                            findings=sc["findings"], unexpected=len(sc["unexpected"]),
                            other_findings=sc["other_findings"], categories=sc["categories"],
+                           providers=sc["providers"], forms=sc["forms"],
+                           decoy_providers=sc["decoy_providers"],
                            decoy_hits=list(sc["decoy_hits"].values()), meta=meta)
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
                 row["error"] = f"could not read its report: {e!r}"
@@ -1462,8 +1627,8 @@ def main() -> int:
               f"{f2(r.get('vs_keyhound'))} |")
     print()
     print("| tool | timed runs (s) | CPU s (user+sys) | other load (cores) | exit | findings "
-          "| not OpenAI-shaped | unexpected |")
-    print("|---|---|---:|---:|---|---:|---:|---:|")
+          "| neither key nor decoy |")
+    print("|---|---|---:|---:|---|---:|---:|")
     for r in results:
         if r.get("error") or "runs_s" not in r:
             continue
@@ -1472,7 +1637,7 @@ def main() -> int:
             runs_txt += " (its warm-up: slower than --slow-s)"
         print(f"| {r['tool']} | {runs_txt} | {r['cpu_s']:.1f} | {r['other_load']:.2f} | "
               f"{','.join(map(str, r['exit_codes']))} | {r.get('findings', r.get('marker_lines', 'n/a'))} | "
-              f"{r.get('other_findings', 'n/a')} | {r.get('unexpected', 'n/a')} |")
+              f"{r.get('unexpected', 'n/a')} |")
     busy = [r["tool"] for r in results if (r.get("other_load") or 0) > 0.3]
     if busy:
         print(f"\nWarning: other processes kept more than 0.3 of a core busy during the runs of "
@@ -1490,6 +1655,27 @@ def main() -> int:
                 f, n = r["categories"].get(cat, [0, 0])
                 cells.append(f"{f}/{n}")
             print(f"| {cat} | " + " | ".join(cells) + " |")
+        print()
+        print("Split and doubly-encoded keys by form (found/planted):")
+        print()
+        print("| form | " + " | ".join(r["tool"] for r in scored) + " |")
+        print("|---|" + "---:|" * len(scored))
+        for form in list(pv.SPLIT_FORMS) + list(pv.ENCODED_FORMS):
+            print(f"| {form} | " + " | ".join(
+                "%d/%d" % tuple(r["forms"].get(form, [0, 0])) for r in scored) + " |")
+        print()
+        print("Per provider: keys found/planted, then decoys reported/planted (false alarms):")
+        print()
+        print("| provider | " + " | ".join(f"{r['tool']} recall" for r in scored) + " | "
+              + " | ".join(f"{r['tool']} decoys" for r in scored) + " |")
+        print("|---|" + "---:|" * (2 * len(scored)))
+        provs = sorted({p for r in scored for p in r["providers"]} |
+                       {p for r in scored for p in r["decoy_providers"]},
+                       key=lambda p: (p != "openai", p))
+        for prov in provs:
+            rec = ["%d/%d" % tuple(r["providers"].get(prov, [0, 0])) for r in scored]
+            dec = ["%d/%d" % tuple(r["decoy_providers"].get(prov, [0, 0])) for r in scored]
+            print(f"| {prov} | " + " | ".join(rec) + " | " + " | ".join(dec) + " |")
         for r in scored:
             if r["decoy_hits"]:
                 kinds: dict[str, list] = {}
@@ -1510,7 +1696,7 @@ def main() -> int:
             status = 1
         elif "keyhound" in scores:
             sc = scores["keyhound"]
-            missed = [p for p in plants if p["key"] not in sc["found"]]
+            missed = [p for p in plants if p["needle"] not in sc["found"]]
             meta = kh_row.get("meta") or {}
             if meta.get("complete") is False:
                 print(f"\nkeyhound says the scan was incomplete: {meta.get('skipped')}")
@@ -1520,7 +1706,7 @@ def main() -> int:
                 for p in missed:
                     where = p["path"] + (f"!{p['member']}" if p["member"] else "")
                     extra = f"; {p['note']}" if p["note"] else ""
-                    print(f"  - [{p['category']}, {p['encoding']}, {p['shape']}] {where} "
+                    print(f"  - [{p['category']}, {p['encoding']}, {p['rule']}] {where} "
                           f"line {p['line']}: {p['context']}: {p['snippet']}{extra}")
             if sc["decoy_hits"]:
                 status = 1
@@ -1533,7 +1719,8 @@ def main() -> int:
                 print(f"\nFAIL: keyhound reported {len(sc['unexpected'])} findings that are "
                       f"neither planted keys nor decoys:")
                 for f in sc["unexpected"][:30]:
-                    print(f"  - {redact(f['secret'])} ({len(f['secret'])} chars) in {f['path']}"
+                    print(f"  - {f['rule']}: {redact(f['secret'])} ({len(f['secret'])} chars) "
+                          f"in {f['path']}"
                           f"{'!' + f['member'] if f.get('member') else ''} line {f['line']}")
             if status == 0:
                 print(f"\nOK: keyhound found all {len(plants)} planted keys and reported no decoy.")
@@ -1544,9 +1731,9 @@ def main() -> int:
                "results": results}
         if "keyhound" in scores:
             doc["keyhound_missed"] = [
-                {k: p[k] for k in ("category", "encoding", "shape", "path", "member", "line",
-                                   "context", "snippet", "note")} | {"key": redact(p["key"])}
-                for p in plants if p["key"] not in scores["keyhound"]["found"]]
+                {k: p[k] for k in ("category", "encoding", "rule", "provider", "path", "member",
+                                   "line", "context", "snippet", "note")} | {"key": redact(p["key"])}
+                for p in plants if p["needle"] not in scores["keyhound"]["found"]]
         args.json.write_text(json.dumps(doc, indent=1, default=str))
         print(f"\nwrote {args.json}")
     return status
