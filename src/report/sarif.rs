@@ -205,6 +205,11 @@ fn redact_context(f: &Finding, secrets: &HashMap<LineKey<'_>, Vec<&Finding>>) ->
     context
 }
 
+/// A decoding of the whole blob (a compressed stream), as opposed to one of the key's text.
+fn is_stream(decoding: &str) -> bool {
+    matches!(decoding, "gzip" | "bzip2" | "xz" | "zstd")
+}
+
 fn result(
     report: &ScanReport<'_>,
     f: &Finding,
@@ -218,7 +223,7 @@ fn result(
     let mut where_ = String::new();
     if let Some(member) = &f.origin.member {
         where_ = format!(" in archive member {member}, line {}", f.line);
-    } else if f.decoded.iter().any(|d| d == "gzip") {
+    } else if f.decoded.iter().any(|d| is_stream(d)) {
         where_ = format!(" in the decompressed content, line {}", f.line);
     }
     let located_inside = !where_.is_empty();
@@ -226,7 +231,7 @@ fn result(
         .decoded
         .iter()
         .map(String::as_str)
-        .filter(|d| *d != "gzip")
+        .filter(|d| !is_stream(d))
         .collect();
     if !encodings.is_empty() {
         where_.push_str(&format!(" (in {})", encodings.join(" in ")));

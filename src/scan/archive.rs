@@ -1,9 +1,10 @@
-//! Archives, recognised by magic bytes rather than extension: zip (and jar, docx, apk…), gzip and
-//! tar (read in `tarball`). Members are streamed through the scanner under size and ratio limits
+//! Archives, recognised by magic bytes rather than extension: zip (and jar, docx, apk…), tar
+//! (read in `tarball`), and gzip, bzip2, xz and zstd streams (decoded by `codecs`). Members are streamed through the scanner under size and ratio limits
 //! and a budget for the whole archive, so a bomb is reported as skipped instead of filling memory
 //! or time; what a zip's directory hides (overlapping entries, unlisted entries, comments, bytes
 //! after its end) is scanned or reported.
 
+use super::codecs;
 use super::stream::fill;
 use super::ziplayout;
 use super::{BlobOutcome, Scanner};
@@ -18,6 +19,7 @@ use std::rc::Rc;
 pub enum Kind {
     Zip,
     Gzip,
+    Bzip2,
     Tar,
 }
 
@@ -26,10 +28,25 @@ impl fmt::Display for Kind {
         f.write_str(match self {
             Kind::Zip => "zip archive",
             Kind::Gzip => "gzip stream",
+            Kind::Bzip2 => "bzip2 stream",
             Kind::Tar => "tar archive",
         })
     }
 }
+
+impl Kind {
+    /// The `decoded` value of a compressed stream's content; `None` for archives of members.
+    pub fn decoding(self) -> Option<&'static str> {
+        match self {
+            Kind::Gzip => Some("gzip"),
+            Kind::Bzip2 => Some("bzip2"),
+            Kind::Zip | Kind::Tar => None,
+        }
+    }
+}
+
+/// A bzip2 stream's first bytes after `BZh<level>`: a block's magic, or the end of an empty one.
+const BZIP2_BLOCK: [&[u8]; 2] = [b"1AY&SY", b"\x17\x72\x45\x38\x50\x90"];
 
 /// The archive kind whose magic bytes start `head`.
 pub fn sniff(head: &[u8]) -> Option<Kind> {
@@ -37,11 +54,21 @@ pub fn sniff(head: &[u8]) -> Option<Kind> {
         Some(Kind::Zip)
     } else if head.starts_with(&[0x1f, 0x8b, 0x08]) {
         Some(Kind::Gzip)
+    } else if is_bzip2(head) {
+        Some(Kind::Bzip2)
     } else if head.len() >= 262 && &head[257..262] == b"ustar" {
         Some(Kind::Tar)
     } else {
         None
     }
+}
+
+/// `BZh`, a level digit, then a block: text that starts with `BZh9` is not taken for bzip2.
+fn is_bzip2(head: &[u8]) -> bool {
+    head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && BZIP2_BLOCK.contains(&&head[4..10])
 }
 
 /// Zips up to this size are read into memory; larger ones are copied to a temporary file.
@@ -151,11 +178,12 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
-        let mut whole = Cursor::new(head).chain(rest);
+        let whole = &mut Cursor::new(&head[..]).chain(&mut *rest);
         match kind {
-            Kind::Gzip => self.scan_gzip(&mut whole, origin, depth, out),
-            Kind::Tar => self.scan_tar(&mut whole, origin, depth, out),
-            Kind::Zip => self.scan_zip(&mut whole, origin, depth, out),
+            Kind::Gzip => self.scan_gzip(whole, origin, depth, out),
+            Kind::Tar => self.scan_tar(whole, origin, depth, out),
+            Kind::Zip => self.scan_zip(whole, origin, depth, out),
+            Kind::Bzip2 => self.scan_stream(kind, head, rest, origin, depth, out),
         }
     }
 
@@ -197,13 +225,60 @@ impl Scanner<'_> {
             let comment = header.comment().unwrap_or_default().to_vec();
             self.scan_text(&comment, &origin.member("(gzip comment)"), out);
         }
-        let inner = origin.decoded("gzip");
-        let depth = if super::archive::sniff(&head) == Some(Kind::Tar) {
+        self.scan_decoded(Kind::Gzip, head, &mut gz, origin, depth, out);
+    }
+
+    /// A bzip2, xz or zstd stream, read as gzip's is: its content keeps the outer path, and its
+    /// decoder's window comes from [`codecs::window`]. A truncated or corrupt stream is a read
+    /// error, which makes the scan incomplete.
+    fn scan_stream(
+        &self,
+        kind: Kind,
+        head: Vec<u8>,
+        input: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let window = match codecs::window(kind, &head) {
+            Ok(window) => window,
+            Err(reason) => return out.skip(origin.display(), reason, true),
+        };
+        let count = Rc::new(Cell::new(0));
+        let counted = Counting {
+            inner: Cursor::new(head).chain(input),
+            count: count.clone(),
+        };
+        let decoder = match codecs::decoder(kind, counted, &window) {
+            Ok(decoder) => decoder,
+            Err(e) => return out.skip(origin.display(), format!("corrupt {kind}: {e}"), true),
+        };
+        let mut decoded = self.limited(decoder, count, 0);
+        let mut head = Vec::new();
+        if let Err(e) = fill(&mut decoded, &mut head, 512) {
+            return out.skip(origin.display(), format!("corrupt {kind}: {e}"), true);
+        }
+        self.scan_decoded(kind, head, &mut decoded, origin, depth, out);
+    }
+
+    /// Scans a stream's decoded content (`head`, then `rest`) under the outer path, saying how
+    /// it was decoded. A tar inside it (`.tar.gz`, `.tar.xz`…) is opened at the same depth.
+    fn scan_decoded(
+        &self,
+        kind: Kind,
+        head: Vec<u8>,
+        rest: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let inner = origin.decoded(kind.decoding().unwrap_or_default());
+        let depth = if sniff(&head) == Some(Kind::Tar) {
             depth
         } else {
             depth + 1
         };
-        self.scan_member(head, &mut gz, &inner, depth, out);
+        self.scan_member(head, rest, &inner, depth, out);
     }
 
     fn scan_zip(&self, input: &mut dyn Read, origin: &Origin, depth: usize, out: &mut BlobOutcome) {
@@ -421,6 +496,8 @@ mod tests {
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(sniff(&tar), Some(Kind::Tar));
         assert_eq!(sniff(b"plain text"), None);
+        assert_eq!(sniff(b"BZh91AY&SYrest"), Some(Kind::Bzip2));
+        assert_eq!(sniff(b"BZh9 is not enough"), None);
     }
 }
 

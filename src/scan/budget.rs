@@ -14,6 +14,10 @@ pub static BLOBS: Budget = Budget::new(128 << 20);
 /// finds it spent scans in chunks of [`SMALL`].
 pub static CHUNKS: Budget = Budget::new(20 << 20);
 
+/// Decompression windows over `codecs::FREE_WINDOW` (an xz dictionary, a zstd window): one of
+/// the largest accepted at a time, or a few of xz's `-9`.
+pub static WINDOWS: Budget = Budget::new(128 << 20);
+
 /// Bytes that may be taken, and a way to wait for them.
 #[derive(Debug)]
 pub struct Budget {

@@ -4,6 +4,7 @@
 
 mod archive;
 pub(crate) mod budget;
+mod codecs;
 mod context;
 pub mod git;
 mod names;

@@ -276,14 +276,15 @@ fn encoded_seeds() -> Vec<Vec<u8>> {
     ]
 }
 
-/// Archives holding a key: zip (stored, deflated, nested), gzip, tar, tar.gz.
+/// Archives holding a key: zip (stored, deflated, nested), gzip, tar, tar.gz, and each codec of
+/// `archives_codecs` around the key and around a tar.
 fn archive_seeds() -> Vec<Vec<u8>> {
     let key = project_key(901);
     let env = format!("OPENAI_API_KEY={key}\n");
     let env = env.as_bytes();
     let zip = zip_bytes(&[("a.env", env, true), ("b/c.env", env, false)]);
     let tar = tar_bytes(&[("a.env", env), ("dir/b.txt", b"nothing here\n")]);
-    vec![
+    let mut seeds = vec![
         zip.clone(),
         zip_bytes(&[("inner.zip", &zip, true), ("x.env", env, false)]),
         gzip_bytes(env),
@@ -293,7 +294,11 @@ fn archive_seeds() -> Vec<Vec<u8>> {
         tar_with_extensions(env),
         gzip_bytes(&zip),
         zip_with_comment(env),
-    ]
+    ];
+    for (_, _, compress) in crate::archives_codecs::CODECS {
+        seeds.extend([compress(env), compress(&tar)]);
+    }
+    seeds
 }
 
 /// A zip with an archive comment, and a member the central directory does not list.
@@ -344,7 +349,7 @@ proptest! {
 
     #[test]
     fn fuzz_archives(data in input(archive_seeds()), name in proptest::sample::select(
-        &["x.zip", "x.tar", "x.gz", "x.tgz", "x.txt"][..]
+        &["x.zip", "x.tar", "x.gz", "x.tgz", "x.txt", "x.tar.bz2", "x.tar.xz", "x.tar.zst"][..]
     )) {
         bounded("archive", move || { scan_bytes(name, &data); });
     }
@@ -496,9 +501,12 @@ fn fuzz_seeds_are_valid() {
     let set = load_rule_files(&[path], &builtins).expect("the renamed OpenAI rules load");
     assert!(check_rules(Arc::new(set)).ok());
     for (i, data) in archive_seeds().iter().enumerate() {
+        // The codecs' seeds, after these, are found by their magic bytes under any name.
         let name = [
             "x.zip", "x.zip", "x.gz", "x.tar", "x.tgz", "x.tar", "x.tar", "x.gz", "x.zip",
-        ][i];
+        ]
+        .get(i)
+        .unwrap_or(&"x.bin");
         assert!(
             !scan_bytes(name, data).findings.is_empty(),
             "archive seed {i}"

@@ -5,6 +5,7 @@ mod repo;
 mod util;
 
 mod archives;
+mod archives_codecs;
 mod audit;
 mod audit_remedy;
 mod chunks;
