@@ -16,44 +16,47 @@ fn clean(name: &str, text: &str, placeholders: u64) -> Report {
     report
 }
 
+/// Scans the decoy `fx` (as a file of its name, with its provider's rules or every provider's)
+/// and requires a clean scan with its placeholders counted.
+fn clean_fixture(fx: &Fixture, seed: u64) -> Report {
+    let text = fx.render(seed, &[]);
+    let dir = tree(&[(fx.name.as_str(), text.as_bytes())]);
+    let args: Vec<&str> = fx
+        .provider
+        .iter()
+        .flat_map(|p| ["--provider", p.as_str()])
+        .collect();
+    let (code, report) = scan_json(dir.path(), &args);
+    let id = &fx.id;
+    assert!(
+        report.findings.is_empty(),
+        "fixtures/{id}: {:#?}\n{text}",
+        report.findings
+    );
+    assert_eq!(code, 0, "fixtures/{id}");
+    assert!(
+        report.complete && report.skipped.is_empty(),
+        "fixtures/{id}"
+    );
+    assert_eq!(
+        report.stats.placeholders, fx.placeholders,
+        "fixtures/{id}:\n{text}"
+    );
+    report
+}
+
+/// Every decoy of `fixtures/decoys`: `sk-...`, `sk-xxxx…`, `sk-your-api-key`, redacted keys in
+/// error messages, Stripe's keys, CSS classes, hashes, UUIDs, documented samples, tokens whose
+/// checksum fails, placeholders.
+#[test]
+fn every_decoy_gives_no_finding_and_counts_its_placeholders() {
+    for (seed, fx) in fixtures("decoys").iter().enumerate() {
+        clean_fixture(fx, seed as u64);
+    }
+}
+
 /// The OpenAI prefixes whose halves may be 20 to 80 characters.
 const PREFIXES: &[&str] = &["sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-"];
-
-#[test]
-fn sk_dot_dot_dot() {
-    clean(
-        "README.md",
-        "Set `OPENAI_API_KEY=sk-...` in your shell.\n\n```json\n{\"api_key\": \"sk-...\"}\n```\n",
-        0,
-    );
-}
-
-#[test]
-fn sk_followed_by_x() {
-    let text = format!(
-        "OPENAI_API_KEY=sk-xxxxxxxxxxxxxxxxxxxx\nOPENAI_API_KEY=sk-{}\nkey: sk-proj-xxxxxxxxxxxxxxxxxxxxxxxx\n",
-        "x".repeat(48)
-    );
-    clean(".env.example", &text, 0);
-}
-
-#[test]
-fn sk_your_api_key() {
-    clean(
-        ".env.example",
-        "OPENAI_API_KEY=sk-your-api-key-here\nOPENAI_API_KEY=\"sk-your-api-key\"\nopenai.api_key = 'sk-<your key>'\n",
-        0,
-    );
-}
-
-#[test]
-fn sk_proj_xxxx() {
-    let text = format!(
-        "OPENAI_API_KEY=sk-proj-XXXX\n# or sk-proj-{}\n",
-        "X".repeat(48)
-    );
-    clean("config.example.yaml", &text, 0);
-}
 
 #[test]
 fn the_marker_off_centre() {
@@ -146,30 +149,13 @@ fn a_run_of_five_is_still_a_key() {
     assert_eq!(secrets(&report), [key]);
 }
 
-#[test]
-fn redacted_keys_as_error_messages_and_dashboards_print_them() {
-    let text = format!(
-        "openai.AuthenticationError: Error code: 401 - Incorrect API key provided: sk-proj-{}MxYA. \
-         You can find your API key at https://platform.openai.com/account/api-keys.\n\
-         key: sk-proj-…MxYA\nkey: sk-proj-abcd...wxyz\nkey: sk-proj-********T3BlbkFJ********k3Qa\n\
-         Incorrect API key provided: sk-{}T3BlbkFJ{}.\n",
-        "*".repeat(156),
-        "*".repeat(20),
-        "*".repeat(16)
-    );
-    clean("error.log", &text, 0);
-}
-
 /// Stripe-shaped strings, even with OpenAI's marker inside, are never OpenAI keys; well-formed,
 /// they are Stripe's (test-mode keys at a low severity).
 #[test]
 fn stripe_keys() {
-    let text = make(
-        "STRIPE_SECRET_KEY=sk_live_{alnum:20}T3BlbkFJ{alnum:20}\nsk_test_{alnum:20}T3BlbkFJ{alnum:20}\n\
-         rk_live_{alnum:24}\nsk_live_{alnum:99}\n",
-        5,
-    );
-    clean("stripe.env", &text, 0);
+    let stripe = fixture("decoys/stripe.env");
+    clean_fixture(&stripe, 5);
+    let text = stripe.render(5, &[]);
     let dir = tree(&[("stripe.env", text.as_bytes())]);
     let (code, report) = scan_json(dir.path(), &[]);
     assert_eq!(code, 1);
@@ -202,34 +188,6 @@ fn sk_inside_a_word() {
     clean("words.txt", &text, 0);
 }
 
-#[test]
-fn a_css_class_with_sk_in_its_name() {
-    let text = make(
-        ".btn-sk-{alnum:20}T3BlbkFJ{alnum:20} {{ color: red; }}\n\
-         <a class=\"nav btn-sk-proj-{b64url:74}T3BlbkFJ{b64url:74}\">x</a>\n",
-        6,
-    );
-    clean("site.css", &text, 0);
-}
-
-#[test]
-fn sha256_hashes() {
-    let text = make(
-        "sha256:{hex:64}\nsk-{hex:64}\nintegrity=\"sha384-{b64url:64}\"\n{hex:64}  openai-1.0.tar.gz\n",
-        7,
-    );
-    clean("SHA256SUMS", &text, 0);
-}
-
-#[test]
-fn uuids() {
-    let text = make(
-        "request_id: {hex:8}-{hex:4}-4{hex:3}-a{hex:3}-{hex:12}\nsk-{hex:8}-{hex:4}-{hex:4}-{hex:4}-{hex:12}\n",
-        8,
-    );
-    clean("ids.txt", &text, 0);
-}
-
 /// A JWT whose payload mentions the marker: its base64 is decoded and holds no key.
 #[test]
 fn jwts() {
@@ -247,11 +205,10 @@ fn jwts() {
 
 #[test]
 fn an_all_a_placeholder_counts_one() {
-    let text = make(
-        "OPENAI_API_KEY=sk-proj-{repeat:A:74}T3BlbkFJ{repeat:A:74}\n",
-        0,
-    );
-    let report = clean(".env.example", &text, 1);
+    let all_a = fixture("decoys/all-a-placeholder.env");
+    let report = clean_fixture(&all_a, 0);
+    assert_eq!(all_a.placeholders, 1);
+    let text = all_a.render(0, &[]);
     assert_eq!(report.stats.findings, 0);
     let dir = tree(&[(".env.example", text.as_bytes())]);
     let out = run_in(dir.path(), &["scan"]);

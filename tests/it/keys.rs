@@ -23,43 +23,29 @@ fn every_kind_is_found_with_its_rule_line_and_column() {
     }
 }
 
-/// (context template, with @K@ where the key goes)
-const CONTEXTS: &[&str] = &[
-    "@K@",
-    "@K@\n",
-    "api_key = \"@K@\"\n",
-    "api_key = '@K@';\n",
-    "f(@K@)",
-    "<key>@K@</key>",
-    "a=@K@&b=1",
-    "[@K@,@K@]",
-    "@K@ @K@",
-    "{\"k\": \"\\n@K@\\n\"}",
-    "{\"k\": \"\\t@K@\\\"}\"}",
-    "https://x.test/?key=@K@&v=2",
-    "q%3D@K@%26next",
-    "%0A@K@%0A",
-    "%22@K@%22",
-    "export OPENAI_API_KEY=@K@ # prod",
-    "Authorization: Bearer @K@\r\n",
-    "`@K@`",
-    "@K@>",
-];
-
+/// Every context of `fixtures/contexts`, alone in a file of its name: the key is found at each
+/// `@KEY@` of the template, on its line, and nowhere else.
 #[test]
 fn keys_are_found_in_every_context() {
     let key = project_key(11);
-    for ctx in CONTEXTS {
-        let text = ctx.replace("@K@", &key);
-        let dir = tree(&[("f.txt", text.as_bytes())]);
+    for fx in fixtures("contexts") {
+        let text = fx.render(11, &[&key]);
+        let dir = tree(&[(fx.name.as_str(), text.as_bytes())]);
         let (code, report) = scan_json(dir.path(), &[]);
-        let expected = ctx.matches("@K@").count();
-        assert_eq!(report.findings.len(), expected, "context {ctx:?}");
-        assert_eq!(code, 1);
+        assert_eq!(
+            report.findings.len(),
+            fx.slots(),
+            "fixtures/{}:\n{text}",
+            fx.id
+        );
+        assert_eq!(code, 1, "fixtures/{}", fx.id);
         assert!(
             secrets(&report).iter().all(|s| s == &key),
-            "context {ctx:?}"
+            "fixtures/{}",
+            fx.id
         );
+        let lines: Vec<u64> = report.findings.iter().map(|f| f.line).collect();
+        assert_eq!(lines, lines_of(&text, &key), "fixtures/{}", fx.id);
     }
 }
 
@@ -89,11 +75,8 @@ fn a_key_at_the_end_of_a_200kb_minified_line_is_found() {
 #[test]
 fn keys_in_notebook_source_and_output_cells() {
     let (a, b) = (project_key(13), make(KINDS[0].1, 14));
-    let nb = format!(
-        r#"{{"cells": [{{"cell_type": "code", "source": ["import openai\n", "openai.api_key = \"{a}\"\n"],
-  "outputs": [{{"output_type": "stream", "text": ["key is {b}\n"]}}]}}]}}"#
-    );
-    let dir = tree(&[("nb.ipynb", nb.as_bytes())]);
+    let nb = fixture("notebooks/two-keys.ipynb");
+    let dir = tree(&[(nb.name.as_str(), nb.render(13, &[&a, &b]).as_bytes())]);
     let (_, report) = scan_json(dir.path(), &[]);
     assert_eq!(secrets(&report), vec![a, b]);
 }

@@ -463,3 +463,108 @@ pub fn ok(mut cmd: std::process::Command) -> String {
         .trim()
         .to_string()
 }
+
+// ---- Fixtures: the templates of `fixtures/` (fixtures/README.md says the format).
+
+/// One template of `fixtures/`: the file name a test writes it under, how many placeholders a
+/// scan counts in it, the provider whose rules scan it (every provider's when `None`), its text.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// Its path under `fixtures/`, as failure messages name it.
+    pub id: String,
+    pub name: String,
+    pub placeholders: u64,
+    pub provider: Option<String>,
+    template: String,
+}
+
+impl Fixture {
+    /// The text: template tokens expanded from `seed`, then `@KEY@` replaced by `keys[0]` and
+    /// `@KEY2@`, `@KEY3@`, … by the keys after it.
+    pub fn render(&self, seed: u64, keys: &[&str]) -> String {
+        let mut text = expand(&self.template, &mut Rng::new(seed))
+            .unwrap_or_else(|e| panic!("fixtures/{}: {e}", self.id));
+        for (i, key) in keys.iter().enumerate().rev() {
+            let slot = if i == 0 {
+                "@KEY@".to_string()
+            } else {
+                format!("@KEY{}@", i + 1)
+            };
+            text = text.replace(&slot, key);
+        }
+        assert!(
+            !text.contains("@KEY"),
+            "fixtures/{}: a key slot is left unfilled",
+            self.id
+        );
+        text
+    }
+
+    /// How many times `@KEY@` stands in the text.
+    pub fn slots(&self) -> usize {
+        self.template.matches("@KEY@").count()
+    }
+}
+
+/// The folder `fixtures/` of the repository.
+fn fixtures_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The fixture at `fixtures/ID`: its header line read, the rest kept as the template.
+pub fn fixture(id: &str) -> Fixture {
+    let path = fixtures_dir().join(id);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (header, template) = text
+        .split_once('\n')
+        .unwrap_or_else(|| panic!("fixtures/{id}: no header line"));
+    let mut fixture = Fixture {
+        id: id.to_string(),
+        name: String::new(),
+        placeholders: 0,
+        provider: None,
+        template: template.to_string(),
+    };
+    for field in header.trim_end_matches('\r').split("; ") {
+        match field.split_once(": ") {
+            Some(("fixture", name)) => fixture.name = name.to_string(),
+            Some(("placeholders", n)) => {
+                fixture.placeholders = n.parse().unwrap_or_else(|_| panic!("fixtures/{id}: {n}"))
+            }
+            Some(("provider", p)) => fixture.provider = Some(p.to_string()),
+            _ => panic!("fixtures/{id}: unknown header field {field:?}"),
+        }
+    }
+    assert!(
+        !fixture.name.is_empty(),
+        "fixtures/{id}: the header names no file"
+    );
+    fixture
+}
+
+/// Every fixture of `fixtures/DIR`, by file name.
+pub fn fixtures(dir: &str) -> Vec<Fixture> {
+    let path = fixtures_dir().join(dir);
+    let mut names: Vec<String> = std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|entry| {
+            entry
+                .expect("a directory entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8")
+        })
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|name| fixture(&format!("{dir}/{name}")))
+        .collect()
+}
+
+/// The 1-based lines on which `needle` starts in `text`, in order.
+pub fn lines_of(text: &str, needle: &str) -> Vec<u64> {
+    text.match_indices(needle)
+        .map(|(at, _)| text[..at].matches('\n').count() as u64 + 1)
+        .collect()
+}
