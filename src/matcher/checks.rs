@@ -5,6 +5,47 @@
 use crate::rules::{CONTEXT_BYTES, CONTEXT_LINES, Rule};
 use regex::bytes::Captures;
 
+/// The regex work one search of a haystack may do, in bytes handed to a regex (a search's slice,
+/// a match its captures are taken over, a context or pair window). A rule that matches nearly
+/// every byte (a repository's `x{10,}y|x`) spends it and the rest of the haystack goes unsearched
+/// (the caller marks the blob incomplete), instead of costing minutes; the built-in rules use
+/// a small fraction of it on real files.
+#[derive(Debug, Default)]
+pub struct Work {
+    left: usize,
+    spent: bool,
+}
+
+/// The work allowed per haystack byte.
+pub const WORK_PER_BYTE: usize = 256;
+/// The work every haystack may do however short (a few keys each with its context and pair).
+pub const WORK_FLOOR: usize = 256 << 10;
+
+impl Work {
+    /// The work allowed for a haystack of `len` bytes.
+    pub fn for_len(len: usize) -> Work {
+        Work {
+            left: len.saturating_mul(WORK_PER_BYTE).saturating_add(WORK_FLOOR),
+            spent: false,
+        }
+    }
+
+    /// Takes `bytes` of work; false (from then on) once there is not that much left.
+    pub fn take(&mut self, bytes: usize) -> bool {
+        if self.spent || bytes > self.left {
+            self.spent = true;
+            return false;
+        }
+        self.left -= bytes;
+        true
+    }
+
+    /// Whether the work ran out.
+    pub fn spent(&self) -> bool {
+        self.spent
+    }
+}
+
 /// Why a regex match was turned away, or that it stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -19,7 +60,8 @@ pub enum Verdict {
 
 /// Judges the match `caps` found in `hay` from offset `w0`: boundaries and context are looked at
 /// around the secret (the `secret` group, else the whole match).
-pub fn judge(rule: &Rule, hay: &[u8], w0: usize, caps: &Captures<'_>) -> Verdict {
+/// Context windows are charged to `work`; a match judged after it ran out is no key.
+pub fn judge(rule: &Rule, hay: &[u8], w0: usize, caps: &Captures<'_>, work: &mut Work) -> Verdict {
     let span = secret_of(caps);
     let (start, end) = (w0 + span.start(), w0 + span.end());
     if !left_boundary_ok(rule, hay, start) || (end < hay.len() && rule.is_key_byte(hay[end])) {
@@ -47,7 +89,7 @@ pub fn judge(rule: &Rule, hay: &[u8], w0: usize, caps: &Captures<'_>) -> Verdict
         || !super::checksum::holds(rule, caps);
     match (
         placeholder,
-        rule.spec.near_keywords || context_ok(rule, hay, start, end),
+        rule.spec.near_keywords || context_ok(rule, hay, start, end, work),
     ) {
         (true, true) => Verdict::Placeholder,
         // A weak-format placeholder with no provider named: nobody's, not even a placeholder.
@@ -71,10 +113,13 @@ fn belongs_elsewhere(rule: &Rule, secret: &[u8]) -> bool {
 
 /// Whether one of the rule's context regexes matches within `CONTEXT_LINES` lines of the match
 /// (true for rules that need no context).
-fn context_ok(rule: &Rule, hay: &[u8], start: usize, end: usize) -> bool {
+fn context_ok(rule: &Rule, hay: &[u8], start: usize, end: usize, work: &mut Work) -> bool {
     match rule.context_regex() {
         None => true,
-        Some(re) => re.is_match(&hay[context_window(hay, start, end)]),
+        Some(re) => {
+            let w = context_window(hay, start, end);
+            work.take(w.len()) && re.is_match(&hay[w])
+        }
     }
 }
 

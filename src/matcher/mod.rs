@@ -13,7 +13,7 @@ pub use decode::WINDOW as DECODE_WINDOW;
 pub use pair::Paired;
 
 use crate::rules::RuleSet;
-use checks::Verdict;
+use checks::{Verdict, Work};
 use decode::{Base64Form, Decoded};
 use prefilter::Prefilter;
 use std::sync::Arc;
@@ -69,6 +69,27 @@ pub struct Found {
     /// Bytes the rules' regexes searched: each rule searches the union of its hits' windows,
     /// so dense keyword hits cost the haystack's length once, not a window each.
     pub searched: usize,
+    /// The rule that was running when the regex work allowed for the haystack ran out (see
+    /// [`checks::Work`]): the rest of the haystack was not searched.
+    pub stopped: Option<usize>,
+    work: Work,
+}
+
+impl Found {
+    /// Takes `bytes` of regex work for rule `ri`; false when the work ran out.
+    fn take(&mut self, ri: usize, bytes: usize) -> bool {
+        self.work.take(bytes) || self.stop(ri)
+    }
+
+    /// Whether the work ran out (while rule `ri` ran, if it just did).
+    fn out_of_work(&mut self, ri: usize) -> bool {
+        self.work.spent() && !self.stop(ri)
+    }
+
+    fn stop(&mut self, ri: usize) -> bool {
+        self.stopped.get_or_insert(ri);
+        false
+    }
 }
 
 /// A group of one rule's hits is searched as one region of at most this many bytes (plus a
@@ -148,7 +169,10 @@ impl Matcher {
     /// As `find`, knowing (from a byte-order mark) that UTF-16 characters start at offsets of
     /// parity `utf16_parity` in `hay`, which settles the byte order of UTF-16 hits.
     pub fn find_with(&self, hay: &[u8], utf16_parity: Option<usize>) -> Found {
-        let mut found = Found::default();
+        let mut found = Found {
+            work: Work::for_len(hay.len()),
+            ..Found::default()
+        };
         self.find_layer(hay, 0, utf16_parity, &|i, _| i, &[], &mut found);
         found.keys.sort_by_key(|m| (m.start, m.rule, m.end));
         // Keys cannot overlap: of matches over the same bytes, the first (earliest rule) stays.
@@ -186,6 +210,9 @@ impl Matcher {
         let mut decodes = decode::Decodes::default();
         let mut plain = vec![Vec::new(); self.by_keyword.len()];
         for hit in self.prefilter.hits(hay) {
+            if found.stopped.is_some() {
+                return;
+            }
             let pattern = &self.patterns[hit.pattern];
             let class = match &pattern.encoding {
                 Encoding::Plain => 0,
@@ -250,6 +277,9 @@ impl Matcher {
             if hits.is_empty() {
                 continue;
             }
+            if found.stopped.is_some() {
+                return;
+            }
             hits.sort_unstable();
             hits.dedup();
             if rule.spec.near_keywords {
@@ -279,8 +309,19 @@ impl Matcher {
     ) {
         let rule = &self.rules.rules[ri];
         found.searched += w.len();
+        if !found.take(ri, w.len()) {
+            return;
+        }
         for caps in rule.regex().captures_iter(&hay[w.clone()]) {
+            // Its captures, and the search for the next match to the window's end.
+            let m = caps.get(0).expect("group 0 always matches");
+            if !found.take(ri, m.len() + w.len() - m.end()) {
+                return;
+            }
             record(ri, rule, hay, w.start, &caps, outer, layers, found);
+            if found.out_of_work(ri) {
+                return;
+            }
         }
     }
 
@@ -302,6 +343,9 @@ impl Matcher {
             // to choose between alternatives cannot make each match cost the whole region.
             let stop = (pos + 2 * span).min(w1);
             found.searched += stop - pos;
+            if !found.take(ri, stop - pos) {
+                return;
+            }
             let Some(mut caps) = rule.regex().captures_at(&hay[w0..stop], pos - w0) else {
                 pos = if stop == w1 { w1 } else { stop - span };
                 continue;
@@ -311,18 +355,29 @@ impl Matcher {
                 // Cut by the slice's end: match again with room for a whole match from there.
                 let (at, stop) = (w0 + m.start(), (w0 + m.start() + 2 * span).min(w1));
                 found.searched += stop - at;
+                if !found.take(ri, stop - at) {
+                    return;
+                }
                 if let Some(longer) = rule.regex().captures_at(&hay[w0..stop], at - w0) {
                     caps = longer;
                 }
             }
             let m = caps.get(0).expect("group 0 always matches");
             let (start, end) = (w0 + m.start(), w0 + m.end());
+            // Its captures were taken over the match.
+            if !found.take(ri, m.len()) {
+                return;
+            }
             // A match turned away does not hide a key starting inside it.
             pos = start + 1;
             if !region.covers(start, end) {
                 continue;
             }
-            if !record(ri, rule, hay, w0, &caps, outer, layers, found) {
+            let recorded = record(ri, rule, hay, w0, &caps, outer, layers, found);
+            if found.out_of_work(ri) {
+                return;
+            }
+            if !recorded {
                 continue;
             }
             pos = end.max(start + 1);
@@ -344,14 +399,14 @@ fn record(
     found: &mut Found,
 ) -> bool {
     let start = w0 + caps.get(0).expect("group 0 always matches").start();
-    match checks::judge(rule, hay, w0, caps) {
+    match checks::judge(rule, hay, w0, caps, &mut found.work) {
         Verdict::LookAlike => return false,
         Verdict::Placeholder => found.placeholders.push(outer(start, false)),
         Verdict::Unattributed => found.unattributed.push(outer(start, false)),
         Verdict::Key => {
             let secret = checks::secret_of(caps);
             let (s, e) = (w0 + secret.start(), w0 + secret.end());
-            let paired = pair::find(rule, hay, s, e).map(|p| Paired {
+            let paired = pair::find(rule, hay, s, e, &mut found.work).map(|p| Paired {
                 start: outer(p.start, false),
                 end: outer(p.end, true),
                 secret: p.secret,
@@ -491,6 +546,39 @@ mod tests {
         // Each match here makes the regex look ahead to its slice's end: a window's worth.
         let found = adversarial("x{10,}y|x").find(&hay[..20_000]);
         assert!(found.searched <= 20_000 * window, "{}", found.searched);
+    }
+
+    #[test]
+    fn r14_a_rule_matching_every_byte_stops_at_the_work_limit() {
+        // Each `x` is a match whose search looks a window ahead: a window's work per byte.
+        let hay = vec![b'x'; 100_000];
+        let m = adversarial("x{10,}y|x");
+        let stopped_by = |f: &Found| f.stopped.map(|ri| m.rules().rules[ri].spec.id.clone());
+        let found = m.find(&hay);
+        assert_eq!(stopped_by(&found).as_deref(), Some("x.adv"));
+        assert!(
+            found.placeholders.len() < hay.len() / 2,
+            "{}",
+            found.placeholders.len()
+        );
+        // Rejected matches each as long as the window: captures over the window per byte.
+        let hay: Vec<u8> = [[b'x'; 500].as_slice(), b"y"].concat().repeat(200);
+        let m = adversarial("x{10,}y");
+        assert!(m.find(&hay).stopped.is_some());
+    }
+
+    #[test]
+    fn r14_keys_as_dense_as_they_come_stay_within_the_work_limit() {
+        let mut text = String::new();
+        for seed in 0..300 {
+            let k = key("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", seed);
+            text.push_str(&format!("OPENAI_API_KEY={k}\n"));
+        }
+        let found = matcher().find(text.as_bytes());
+        assert_eq!((found.stopped, found.keys.len()), (None, 300));
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &text);
+        let found = matcher().find(encoded.as_bytes());
+        assert_eq!((found.stopped, found.keys.len()), (None, 300));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The second part of a two-part key: an AWS access key id is reported with the secret access
 //! key that stands within a few lines of it, and that secret alone is never a finding.
 
-use super::checks::{context_window, longest_run};
+use super::checks::{Work, context_window, longest_run};
 use crate::rules::Rule;
 
 /// A second part found next to a key: its span in the haystack searched and its text.
@@ -14,12 +14,21 @@ pub struct Paired {
 
 /// The match of the rule's `pair` pattern nearest to the key at `start..end` within
 /// `CONTEXT_LINES` lines, whole (its boundaries not key bytes), not a placeholder and not a
-/// public sample; `None` for rules without a pair.
-pub fn find(rule: &Rule, hay: &[u8], start: usize, end: usize) -> Option<Paired> {
+/// public sample; `None` for rules without a pair. Each search from the last match to the
+/// window's end, and each match, is charged to `work`; the search stops when it runs out.
+pub fn find(rule: &Rule, hay: &[u8], start: usize, end: usize, work: &mut Work) -> Option<Paired> {
     let re = rule.pair_regex()?;
     let w = context_window(hay, start, end);
     let mut best: Option<(usize, Paired)> = None;
+    if !work.take(w.len()) {
+        return None;
+    }
     for caps in re.captures_iter(&hay[w.clone()]) {
+        // Its captures, and the search for the next match to the window's end.
+        let whole_match = caps.get(0).expect("group 0 always matches");
+        if !work.take(whole_match.len() + w.len() - whole_match.end()) {
+            break;
+        }
         let m = caps
             .name("secret")
             .unwrap_or_else(|| caps.get(0).expect("group 0 always matches"));

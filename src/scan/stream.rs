@@ -185,6 +185,25 @@ impl Scanner<'_> {
         }
     }
 
+    /// Marks the blob incomplete (once) because rule `ri` used up the matcher's work for a chunk
+    /// of it (a rule matching nearly every byte): the rest of that chunk was not searched.
+    fn out_of_work(&self, ri: usize, origin: &Origin, out: &mut BlobOutcome) {
+        let rule = &self.matcher.rules().rules[ri];
+        let path = origin.display();
+        let reason = format!(
+            "rule {} ({}) matched so often that the matcher's work limit for this file ran out; \
+             the rest was not searched — fix the rule's pattern so it does not match nearly every byte",
+            rule.spec.id, rule.origin
+        );
+        if !out
+            .skipped
+            .iter()
+            .any(|s| s.path == path && s.reason == reason)
+        {
+            out.skip(path, reason, true);
+        }
+    }
+
     /// Turns the matches whose start lies in `own` into findings.
     fn collect(
         &self,
@@ -205,6 +224,9 @@ impl Scanner<'_> {
             .iter()
             .filter(|p| own.contains(p))
             .count() as u64;
+        if let Some(ri) = found.stopped {
+            self.out_of_work(ri, origin, out);
+        }
         if found.keys.is_empty() {
             return;
         }
