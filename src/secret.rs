@@ -11,6 +11,9 @@ pub struct Secret {
     prefix_len: usize,
     /// The second part of a two-part key found next to this one (never part of the fingerprint).
     paired: Option<Box<Secret>>,
+    /// What verification needs from around the key (`[[rule.hint]]`: a host, an account
+    /// email, a session token), nearest first; never shown, never part of the fingerprint.
+    hints: Vec<(String, String)>,
 }
 
 impl Secret {
@@ -21,6 +24,7 @@ impl Secret {
             value,
             prefix_len,
             paired: None,
+            hints: Vec::new(),
         }
     }
 
@@ -28,6 +32,25 @@ impl Secret {
     pub fn with_paired(mut self, paired: Option<Secret>) -> Self {
         self.paired = paired.map(Box::new);
         self
+    }
+
+    /// This key with the values verification needs from around it.
+    pub fn with_hints(mut self, hints: Vec<(String, String)>) -> Self {
+        self.hints = hints;
+        self
+    }
+
+    /// The values of the hint `name` found around the key, nearest first.
+    pub fn hints<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.hints
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// How many hint values were found around the key.
+    pub fn hint_count(&self) -> usize {
+        self.hints.len()
     }
 
     /// The second part of a two-part key, when one was found next to it.

@@ -5,6 +5,7 @@
 mod checks;
 pub(crate) mod checksum;
 mod decode;
+mod hints;
 mod pair;
 mod prefilter;
 
@@ -46,6 +47,8 @@ pub struct RawMatch {
     pub decoded: Vec<&'static str>,
     /// The second part of a two-part key found next to it (AWS), offsets the haystack's.
     pub paired: Option<Paired>,
+    /// What verification needs from around the key (`[[rule.hint]]`), nearest first.
+    pub hints: Vec<(String, String)>,
 }
 
 impl RawMatch {
@@ -55,7 +58,9 @@ impl RawMatch {
             .paired
             .as_ref()
             .map(|p| crate::secret::Secret::new(p.secret.clone(), 0));
-        crate::secret::Secret::new(self.secret.clone(), self.prefix_len).with_paired(paired)
+        crate::secret::Secret::new(self.secret.clone(), self.prefix_len)
+            .with_paired(paired)
+            .with_hints(self.hints.clone())
     }
 }
 
@@ -411,6 +416,7 @@ fn record(
                 end: outer(p.end, true),
                 secret: p.secret,
             });
+            let hints = hints::find(rule, hay, s, e);
             found.keys.push(RawMatch {
                 rule: ri,
                 start: outer(s, false),
@@ -419,6 +425,7 @@ fn record(
                 prefix_len: checks::prefix_len(caps),
                 decoded: layers.to_vec(),
                 paired,
+                hints,
             });
         }
     }

@@ -172,6 +172,10 @@ pub struct RuleSpec {
     /// `CONTEXT_LINES` lines of each key the rule finds; alone it is never a finding.
     #[serde(default)]
     pub pair: Option<PairSpec>,
+    /// What verification needs from around the key (`[[rule.hint]]`): a host, an account
+    /// email, a session token. Never reported; only `src/verify` reads them.
+    #[serde(default)]
+    pub hint: Vec<HintSpec>,
     #[serde(default)]
     pub references: Vec<String>,
     pub remediation: String,
@@ -201,6 +205,34 @@ pub struct PairSpec {
     /// The severity of a key found with its second part (the rule's own is the key alone).
     pub severity: f32,
 }
+
+/// One value verification needs, looked for around each key the rule finds: every distinct
+/// match of `pattern` (its `secret` group, else the whole match), nearest first, within
+/// `CONTEXT_LINES` lines (`scope = "near"`) or `FILE_HINT_BYTES` bytes (`scope = "file"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HintSpec {
+    pub name: String,
+    pub pattern: String,
+    #[serde(default)]
+    pub scope: HintScope,
+}
+
+/// How far from the key a hint may stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HintScope {
+    /// Within `CONTEXT_LINES` lines (and `HINT_BYTES` bytes) of the key.
+    #[default]
+    Near,
+    /// Anywhere within `FILE_HINT_BYTES` bytes of the key: the same file, in practice.
+    File,
+}
+
+/// How far a `near` hint may reach, in bytes (a session token is longer than `CONTEXT_BYTES`).
+pub const HINT_BYTES: usize = 4096;
+/// How far a `file` hint may reach, in bytes, either side of the key.
+pub const FILE_HINT_BYTES: usize = 64 * 1024;
 
 /// The largest `max_len` a rule may ask for: the matcher's work per keyword hit grows with it.
 pub const MAX_LEN_LIMIT: usize = 4096;
@@ -238,6 +270,8 @@ pub struct Rule {
     /// The `pair` pattern, compiled on first use, and its boundary bytes.
     pair: OnceLock<Regex>,
     pair_boundary: [bool; 256],
+    /// The `hint` patterns, compiled on first use.
+    hints: OnceLock<Vec<Regex>>,
 }
 
 impl Rule {
@@ -270,6 +304,7 @@ impl Rule {
             deny,
             pair: OnceLock::new(),
             pair_boundary,
+            hints: OnceLock::new(),
         })
     }
 
@@ -297,6 +332,19 @@ impl Rule {
         Some(self.pair.get_or_init(|| {
             compile_pattern(&spec.pattern).expect("pair patterns are validated when loaded")
         }))
+    }
+
+    /// The compiled `hint` patterns, in the order of `spec.hint` (validated when loaded).
+    pub fn hint_regexes(&self) -> &[Regex] {
+        self.hints.get_or_init(|| {
+            self.spec
+                .hint
+                .iter()
+                .map(|h| {
+                    compile_pattern(&h.pattern).expect("hint patterns are validated when loaded")
+                })
+                .collect()
+        })
     }
 
     /// Whether `b` may appear inside the second part of a two-part key.
@@ -353,6 +401,9 @@ impl Rule {
             if !(0.0..=10.0).contains(&pair.severity) {
                 return Err("pair severity must be between 0.0 and 10.0".into());
             }
+        }
+        for hint in &self.spec.hint {
+            compile_pattern(&hint.pattern).map_err(|e| format!("hint {}: {e}", hint.name))?;
         }
         if !(0.0..=10.0).contains(&self.spec.severity) {
             return Err("severity must be between 0.0 and 10.0".into());

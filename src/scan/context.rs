@@ -154,6 +154,7 @@ mod tests {
             prefix_len: 3,
             decoded: vec![],
             paired: None,
+            hints: Vec::new(),
         }
     }
 

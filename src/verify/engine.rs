@@ -3,6 +3,7 @@
 //! `Verification` with the request that decided it and, for live keys, what the provider says
 //! about the owner (each value shape-checked by `fields`, key-shaped ones dropped).
 
+use super::aws;
 use super::clock::Clock;
 use super::endpoint::BaseUrl;
 use super::fields::{self, Field};
@@ -59,14 +60,33 @@ impl<'c> DataVerifier<'c> {
         recipe::find(self.recipes, key.provider, key.secret.expose(), key.admin)
     }
 
-    /// The request of `recipe` for `key`, its origin replaced by the provider's endpoint.
-    fn request(&self, recipe: &Recipe, key: &Secret) -> (Outgoing, bool) {
+    /// The request of `recipe` for `key`, its origin replaced by the provider's endpoint, or
+    /// why nothing is sent (a hint missing, another instance's host, an AWS canary).
+    fn request(
+        &self,
+        recipe: &Recipe,
+        key: &Secret,
+    ) -> Result<(Outgoing, bool), Box<Verification>> {
+        if recipe.other_host_near(key) {
+            let why = recipe
+                .other_host
+                .clone()
+                .unwrap_or_else(|| "another host".into());
+            return Err(Box::new(Verification::not_checked(why)));
+        }
+        let Some(url) = recipe.url_for(key) else {
+            let why = recipe
+                .missing
+                .clone()
+                .unwrap_or_else(|| "a value it needs is missing".into());
+            return Err(Box::new(Verification::not_checked(why)));
+        };
         let endpoint = self.base.endpoint(&recipe.provider);
         let url = match endpoint {
-            Some(origin) => format!("{origin}{}", recipe.path()),
-            None => recipe.url.clone(),
+            Some(origin) => format!("{origin}{}", path_of(&url)),
+            None => url,
         };
-        let request = Outgoing {
+        let mut request = Outgoing {
             method: recipe.method.clone(),
             url,
             headers: recipe
@@ -78,16 +98,43 @@ impl<'c> DataVerifier<'c> {
             key_value: format!("{}{}", recipe.key_prefix, key.expose()),
             body: recipe.body.clone(),
         };
-        (request, endpoint.is_some())
+        if !recipe.sends_key {
+            request.key_header.clear();
+            request.key_value.clear();
+        }
+        if recipe.sign.is_some() {
+            match aws::plan(recipe, key, self.clock.now()) {
+                aws::Plan::Send(auth, extra) => {
+                    request.key_value = auth;
+                    request.headers.extend(extra);
+                }
+                aws::Plan::NotChecked(why) => return Err(Box::new(Verification::not_checked(why))),
+                aws::Plan::Unknown(why) => {
+                    return Err(Box::new(Verification::unknown(why, self.clock.now())));
+                }
+            }
+        }
+        Ok((request, endpoint.is_some()))
+    }
+
+    /// An answer's body as the rows read it: JSON, or XML's leaves for XML recipes.
+    fn parse(recipe: &Recipe, body: &[u8]) -> Option<serde_json::Value> {
+        if recipe.xml {
+            aws::flatten(body)
+        } else {
+            serde_json::from_slice(body).ok()
+        }
     }
 
     /// One attempt's outcome.
-    fn classify(&self, recipe: &Recipe, answer: &Answer) -> Step {
-        let json = serde_json::from_slice::<serde_json::Value>(&answer.body).ok();
+    fn classify(&self, recipe: &Recipe, key: &Secret, answer: &Answer) -> Step {
+        let json = Self::parse(recipe, &answer.body);
+        let vars = vars(recipe, key);
         let parsed = Parsed {
             status: answer.status,
             json,
             headers: &answer.headers,
+            vars: &vars,
         };
         match recipe.decide(&parsed) {
             Some((Verdict::Retry, why)) => Step::Retry(why.unwrap_or_else(|| http(answer))),
@@ -111,7 +158,7 @@ impl<'c> DataVerifier<'c> {
         reason: Option<String>,
         answer: Option<&Answer>,
     ) -> Verification {
-        let json = answer.and_then(|a| serde_json::from_slice::<serde_json::Value>(&a.body).ok());
+        let json = answer.and_then(|a| Self::parse(recipe, &a.body));
         let code = recipe
             .code(json.as_ref())
             .and_then(|c| fields::checked(Field::ErrorCode, &c, key));
@@ -133,7 +180,7 @@ impl<'c> DataVerifier<'c> {
             cached: false,
             request: Some(RequestInfo {
                 method: recipe.method.clone(),
-                path: recipe.path().to_string(),
+                path: shown_path(recipe),
                 status: answer.map(|a| a.status),
                 error_code: code,
                 request_id,
@@ -150,7 +197,15 @@ impl<'c> DataVerifier<'c> {
                 requests: 0,
             };
         }
-        let (request, local) = self.request(recipe, key);
+        let (request, local) = match self.request(recipe, key) {
+            Ok(r) => r,
+            Err(verification) => {
+                return Checked {
+                    verification: *verification,
+                    requests: 0,
+                };
+            }
+        };
         let transport = match (&self.local, local) {
             (Some(t), true) => t.as_ref(),
             _ => self.transport.as_ref(),
@@ -158,7 +213,7 @@ impl<'c> DataVerifier<'c> {
         let mut attempt = 0;
         loop {
             let (outcome, answer) = match transport.send(&request) {
-                Ok(a) => (self.classify(recipe, &a), Some(a)),
+                Ok(a) => (self.classify(recipe, key, &a), Some(a)),
                 Err(failure) => (Step::Retry(failure.reason()), None),
             };
             let requests = attempt + 1;
@@ -194,6 +249,30 @@ impl<'c> DataVerifier<'c> {
             attempt += 1;
         }
     }
+}
+
+/// The path and query of a URL (`https://host/p?q` → `/p?q`).
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// The path `verification.request` shows: the recipe's, `{hint}` names left as they are (a
+/// service account's email is the user's, not the provider's, to show).
+fn shown_path(recipe: &Recipe) -> String {
+    recipe.path().to_string()
+}
+
+/// The values rows may name (`{private_key_id}`): the hints the recipe needs, checked.
+fn vars(recipe: &Recipe, key: &Secret) -> Vec<(String, String)> {
+    recipe
+        .needs
+        .iter()
+        .filter_map(|name| {
+            let value = key.hints(name).next()?;
+            Some((name.clone(), recipe::hint_shape(name, value)?))
+        })
+        .collect()
 }
 
 fn http(answer: &Answer) -> String {

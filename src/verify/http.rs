@@ -51,7 +51,8 @@ pub struct Outgoing {
     pub url: String,
     /// Fixed headers, none holding the key.
     pub headers: Vec<(String, String)>,
-    /// The header holding the key (or a signature made with it), marked sensitive.
+    /// The header holding the key (or a signature made with it), marked sensitive; empty when
+    /// the check sends no secret (GCP's public certificate list).
     pub key_header: String,
     pub key_value: String,
     pub body: Option<String>,
@@ -168,9 +169,6 @@ impl Transport for HttpTransport {
         let deadline = Instant::now() + self.attempt;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| Failure::Other("bad method".into()))?;
-        let mut key = HeaderValue::from_str(&request.key_value)
-            .map_err(|_| Failure::Other("the key cannot be sent in a header".into()))?;
-        key.set_sensitive(true);
         let mut builder = self
             .client
             .request(method, &request.url)
@@ -178,7 +176,12 @@ impl Transport for HttpTransport {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        builder = builder.header(request.key_header.as_str(), key);
+        if !request.key_header.is_empty() {
+            let mut key = HeaderValue::from_str(&request.key_value)
+                .map_err(|_| Failure::Other("the key cannot be sent in a header".into()))?;
+            key.set_sensitive(true);
+            builder = builder.header(request.key_header.as_str(), key);
+        }
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }

@@ -3,6 +3,7 @@
 //! and `verify_findings`, which checks each distinct key once — from the cache when a recent
 //! verdict is there, else through a `Verifier` — with a bounded number of keys in flight.
 
+pub mod aws;
 pub mod cache;
 pub mod classify;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod openai;
 pub mod recipe;
 pub mod retry;
+pub mod sigv4;
 
 use crate::finding::Finding;
 use crate::rules::RuleSet;
@@ -144,7 +146,7 @@ impl Verification {
         }
     }
 
-    fn unknown(reason: String, now: i64) -> Self {
+    pub(crate) fn unknown(reason: String, now: i64) -> Self {
         Verification {
             status: Status::Unknown,
             reason: Some(reason),
@@ -328,22 +330,35 @@ fn cannot_verify(provider: &str) -> String {
     format!("keyhound cannot verify {provider} keys")
 }
 
-/// The distinct keys of `findings`, in report order.
+/// The distinct keys of `findings`, in report order: of a key found several times, the place
+/// that knows most about it (an AWS key id with its secret, a key with hints), so it is still
+/// verified once.
 pub fn candidates<'a>(findings: &'a [Finding], rules: &'a RuleSet) -> Vec<Candidate<'a>> {
-    let mut seen = std::collections::HashSet::new();
-    findings
-        .iter()
-        .filter(|f| seen.insert(f.fingerprint.as_str()))
-        .map(|f| {
-            let spec = &rules.rules[f.rule].spec;
-            Candidate {
-                fingerprint: &f.fingerprint,
-                secret: &f.secret,
-                provider: &spec.provider,
-                admin: spec.kind == "admin" || f.secret.expose().starts_with("sk-admin-"),
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<Candidate<'a>> = Vec::new();
+    for f in findings {
+        let spec = &rules.rules[f.rule].spec;
+        let key = Candidate {
+            fingerprint: &f.fingerprint,
+            secret: &f.secret,
+            provider: &spec.provider,
+            admin: spec.kind == "admin" || f.secret.expose().starts_with("sk-admin-"),
+        };
+        match at.get(f.fingerprint.as_str()) {
+            Some(&i) if knows(&key) > knows(&out[i]) => out[i] = key,
+            Some(_) => {}
+            None => {
+                at.insert(&f.fingerprint, out.len());
+                out.push(key);
             }
-        })
-        .collect()
+        }
+    }
+    out
+}
+
+/// How much a place tells about its key beyond the key: a paired secret, then hints.
+fn knows(key: &Candidate<'_>) -> (bool, usize) {
+    (key.secret.paired().is_some(), key.secret.hint_count())
 }
 
 /// Verifies `keys`: from the cache where it has a recent verdict, else with `verifier`, at

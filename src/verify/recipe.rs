@@ -52,6 +52,34 @@ pub struct Recipe {
     /// `header:name` (names: login, scopes, account, arn, user, credit_remaining).
     #[serde(default)]
     pub owner: BTreeMap<String, String>,
+    /// How the request is signed instead of carrying the key: `aws-sigv4` (the key id and its
+    /// paired secret sign the request; `src/verify/aws.rs`).
+    #[serde(default)]
+    pub sign: Option<String>,
+    /// AWS accounts that canary-token services use: a key id that decodes to one of them is
+    /// never sent (it would set off the owner's alarm) and is `not_checked`, `canary token`.
+    #[serde(default)]
+    pub canary_accounts: Vec<String>,
+    /// Answers are XML (AWS): each leaf element is read as a field of a flat JSON object
+    /// (`/Code`, `/Arn`), as is a JSON answer's each leaf.
+    #[serde(default)]
+    pub xml: bool,
+    /// Hints (`[[rule.hint]]`) the URL takes as `{name}`: each must have been found next to the
+    /// key, and be of the shape `hint_shape` allows, else the key is `not_checked` (`missing`).
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// Why a key is `not_checked` when a hint it `needs` is missing.
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// A hint naming hosts found next to the key: when one of them is not this recipe's host
+    /// (or below it), the key is someone else's instance's and is `not_checked` (`other_host`).
+    #[serde(default)]
+    pub host_hint: Option<String>,
+    #[serde(default)]
+    pub other_host: Option<String>,
+    /// False when the check sends no secret at all (GCP's public certificate list).
+    #[serde(default = "yes")]
+    pub sends_key: bool,
     /// Answer rows, the first that fits decides; answers no row fits are retried (429, 408,
     /// 409, 5xx) or `unknown`, never `dead`.
     #[serde(default)]
@@ -60,6 +88,10 @@ pub struct Recipe {
 
 fn get() -> String {
     "GET".into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn x_request_id() -> String {
@@ -134,6 +166,10 @@ fn allowed_hosts(provider: &str) -> &'static [&'static str] {
         "npm" => &["registry.npmjs.org"],
         "stripe" => &["api.stripe.com"],
         "slack" => &["slack.com"],
+        "aws" => &["sts.amazonaws.com"],
+        "gcp" => &["www.googleapis.com"],
+        // `{azure_host}` is a hint of the shape `hint_shape` allows (`*.openai.azure.com`).
+        "azure-openai" => &["{azure_host}"],
         _ => &[],
     }
 }
@@ -162,8 +198,14 @@ impl Recipe {
         if self.not_checked.is_some() {
             return Ok(());
         }
-        let url = reqwest::Url::parse(&self.url).map_err(|e| format!("url: {e}"))?;
+        let url =
+            reqwest::Url::parse(&self.template_free_url()).map_err(|e| format!("url: {e}"))?;
         let host = url.host_str().unwrap_or("");
+        let host = if self.host().starts_with('{') {
+            self.host()
+        } else {
+            host
+        };
         if url.scheme() != "https"
             || !url.username().is_empty()
             || url.password().is_some()
@@ -178,11 +220,23 @@ impl Recipe {
                 self.url, self.provider
             ));
         }
+        for name in &self.needs {
+            if hint_shape(name, "").is_none() && !KNOWN_HINTS.contains(&name.as_str()) {
+                return Err(format!(
+                    "needs {name:?}: not a hint keyhound knows the shape of"
+                ));
+            }
+        }
+        if self.sign.as_deref().is_some_and(|s| s != "aws-sigv4") {
+            return Err("sign: only aws-sigv4".into());
+        }
         if !matches!(self.method.as_str(), "GET" | "POST") {
             return Err(format!("method {}: GET or POST only", self.method));
         }
         let header = self.key_header.to_ascii_lowercase();
-        if header.is_empty()
+        if !self.sends_key && header.is_empty() {
+            // Nothing secret is sent.
+        } else if header.is_empty()
             || header == "host"
             || reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
         {
@@ -202,6 +256,43 @@ impl Recipe {
             return Err("no answer rows".into());
         }
         Ok(())
+    }
+
+    /// The URL with each `{hint}` replaced by a placeholder of its shape, for validation.
+    fn template_free_url(&self) -> String {
+        let mut url = self.url.clone();
+        for (name, sample) in [
+            ("azure_host", "a0.openai.azure.com"),
+            ("client_email", "a%40b.iam.gserviceaccount.com"),
+            ("private_key_id", "0"),
+        ] {
+            url = url.replace(&format!("{{{name}}}"), sample);
+        }
+        url
+    }
+
+    /// The URL with each `{hint}` it needs replaced by the key's nearest value of that hint, checked
+    /// and percent-encoded; `None` when one is missing or of another shape.
+    pub fn url_for(&self, key: &crate::secret::Secret) -> Option<String> {
+        let mut url = self.url.clone();
+        for name in &self.needs {
+            let value = key.hints(name).next()?;
+            let value = hint_shape(name, value)?;
+            url = url.replace(&format!("{{{name}}}"), &value);
+        }
+        Some(url)
+    }
+
+    /// Whether `key` was found next to a host of another instance than this recipe's.
+    pub fn other_host_near(&self, key: &crate::secret::Secret) -> bool {
+        let Some(hint) = &self.host_hint else {
+            return false;
+        };
+        let own = self.host();
+        key.hints(hint).any(|h| {
+            let h = h.to_ascii_lowercase();
+            h != own && !h.ends_with(&format!(".{own}"))
+        })
     }
 
     /// The verdict of the first row that fits the answer, if one does.
@@ -230,6 +321,8 @@ pub struct Parsed<'a> {
     pub status: u16,
     pub json: Option<serde_json::Value>,
     pub headers: &'a [(String, String)],
+    /// Values rows' JSON pointers may name as `{name}` (`/{private_key_id}`).
+    pub vars: &'a [(String, String)],
 }
 
 impl Parsed<'_> {
@@ -253,7 +346,14 @@ impl Row {
             }
         }
         if let Some(pointer) = &self.field {
-            let value = a.json.as_ref().and_then(|j| j.pointer(pointer));
+            let mut pointer = pointer.clone();
+            for (name, value) in a.vars {
+                pointer = pointer.replace(&format!("{{{name}}}"), value);
+            }
+            if pointer.contains('{') {
+                return false;
+            }
+            let value = a.json.as_ref().and_then(|j| j.pointer(&pointer));
             let present = value.is_some_and(|v| !v.is_null());
             let equal = match (&self.equals, value) {
                 (None, _) => true,
@@ -284,6 +384,45 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
+    }
+}
+
+/// The hints a recipe may need whose shape `hint_shape` checks.
+const KNOWN_HINTS: &[&str] = &[
+    "azure_host",
+    "client_email",
+    "private_key_id",
+    "session_token",
+];
+
+/// A hint's value as it goes into a URL: checked against the shape its name allows and
+/// percent-encoded, or `None`. `azure_host` is `^[a-z0-9-]{2,64}\.openai\.azure\.com$`
+/// (lower-cased first: host names are case-insensitive); `client_email` is a service account
+/// (`name@project.iam.gserviceaccount.com`, `@` percent-encoded); `private_key_id` is 40 hex.
+pub fn hint_shape(name: &str, value: &str) -> Option<String> {
+    let label = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    match name {
+        "azure_host" => {
+            let host = value.to_ascii_lowercase();
+            let sub = host.strip_suffix(".openai.azure.com")?;
+            label(sub, 2, 64).then_some(host)
+        }
+        "client_email" => {
+            let (user, domain) = value.split_once('@')?;
+            let project = domain.strip_suffix(".gserviceaccount.com")?;
+            let ok = label(user, 1, 64)
+                && !project.is_empty()
+                && project.len() <= 128
+                && project.split('.').all(|p| label(p, 1, 63));
+            ok.then(|| format!("{user}%40{domain}"))
+        }
+        "private_key_id" => (value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| value.to_ascii_lowercase()),
+        _ => None,
     }
 }
 
@@ -405,6 +544,7 @@ reason = "rate limited"
             status,
             json: serde_json::from_str(body).ok(),
             headers,
+            vars: &[],
         };
         let live = parsed(200, r#"{"ok":true}"#, &[]);
         assert_eq!(r.decide(&live), Some((Verdict::Live, None)));

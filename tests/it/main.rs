@@ -37,5 +37,7 @@ mod rules_cmd;
 mod sarif;
 mod suppress;
 mod verify;
+mod verify_aws;
+mod verify_mock;
 mod verify_providers;
 mod walk;
