@@ -38,6 +38,8 @@ mod sarif;
 mod suppress;
 mod verify;
 mod verify_aws;
+mod verify_gcp;
+mod verify_hosts;
 mod verify_mock;
 mod verify_providers;
 mod walk;
