@@ -237,8 +237,10 @@ fn serve(stream: TcpStream, state: &Shared) {
         }
     };
     std::thread::sleep(reply.delay);
-    let _ = write_reply(stream, &reply);
+    // Out of flight before the answer leaves: once the client reads it, it may send its next
+    // request, which must not be counted beside this one.
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let _ = write_reply(stream, &reply);
 }
 
 fn read_request(stream: &TcpStream) -> Option<Request> {
