@@ -10,8 +10,8 @@
 //!
 //! 1. `secret`, `sanitize`, `output`.
 //! 2. `finding`, `progress`, `diag`.
-//! 3. The core: `rules`, `matcher`, `scan`, `suppress`, `verify`, `report`, `audit` (its parts),
-//!    `hooks`, `stdin_lines`, `exit` (codes and the gate).
+//! 3. The core: `rules`, `matcher`, `scan`, `suppress`, `verify`, `stats` (a scan's counters),
+//!    `report`, `audit` (its parts), `hooks`, `stdin_lines`, `exit` (codes and the gate).
 //! 4. Settings: `cli` (the only clap types) and `config` (`Config::from_cli`, `Common::resolve`
 //!    with the repository's keyhound.toml and .keyhoundignore); only these two name clap.
 //! 5. `pipeline`: rules, matcher, scanner, suppressions and progress built once from the
@@ -40,6 +40,7 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod secret;
+pub mod stats;
 mod stdin_lines;
 pub mod suppress;
 pub mod verify;

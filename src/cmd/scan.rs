@@ -3,10 +3,10 @@
 
 use crate::config::ScanConfig;
 use crate::exit::Exit;
-use crate::finding::Suppressed;
 use crate::output::{self, Output};
 use crate::pipeline::{Gathered, Lines, Pipeline};
 use crate::scan::BlobOutcome;
+use crate::stats::Suppressed;
 use crate::suppress::project::{self, Project, RootFiles};
 use anyhow::Context as _;
 use std::path::Path;

@@ -2,11 +2,12 @@
 
 use crate::config::Common;
 use crate::exit::Exit;
-use crate::finding::{Finding, Origin, Suppressed};
+use crate::finding::{Finding, Origin};
 use crate::output;
 use crate::pipeline::{Gathered, Pipeline};
 use crate::progress::Progress;
 use crate::scan::BlobOutcome;
+use crate::stats::Suppressed;
 use crate::stdin_lines::LineTally;
 use std::io::{self, IsTerminal as _};
 

@@ -1,9 +1,10 @@
 //! `Gathered`: what a scan's workers found, skipped and counted, before sorting and reporting;
 //! the one place a report's counts are added up.
 
-use crate::finding::{Finding, Skipped, Stats, Suppressed};
+use crate::finding::{Finding, Skipped};
 use crate::scan::BlobOutcome;
 use crate::scan::git::GitOutcome;
+use crate::stats::{Stats, Suppressed};
 
 /// What a scan gathered.
 #[derive(Debug, Default)]

@@ -3,8 +3,8 @@
 
 use super::{Gathered, Pipeline, load_baseline};
 use crate::config::{Common, GitMode};
-use crate::finding::Suppressed;
 use crate::scan::git::{self, GitOptions};
+use crate::stats::Suppressed;
 use crate::suppress::project::Project;
 use anyhow::Context as _;
 use std::collections::HashSet;

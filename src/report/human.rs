@@ -4,8 +4,9 @@
 //! the cache) goes through `sanitize::terminal`, so none can send the terminal an escape.
 
 use super::{Hook, ScanReport, plural};
-use crate::finding::{Finding, GitInfo, GitObject, Reach, Suppressed};
+use crate::finding::{Finding, GitInfo, GitObject, Reach};
 use crate::sanitize::terminal;
+use crate::stats::Suppressed;
 use crate::verify::clock::unix_now;
 use crate::verify::{Status, Verification, VerifyStats};
 use std::io::{self, Write};
@@ -388,9 +389,10 @@ fn write_summary(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Origin, Stats};
+    use crate::finding::Origin;
     use crate::rules::RuleSet;
     use crate::secret::Secret;
+    use crate::stats::Stats;
     use crate::verify::Verification;
 
     #[test]

@@ -3,8 +3,9 @@
 
 use super::ScanReport;
 use crate::finding::GitInfo;
-use crate::finding::{Finding, Skipped, Stats};
+use crate::finding::{Finding, Skipped};
 use crate::rules::{Rule, RuleSet};
+use crate::stats::Stats;
 use crate::verify::{Verdicts, Verification};
 use serde::Serialize;
 use std::io::{self, Write};

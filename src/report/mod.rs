@@ -7,8 +7,9 @@ mod human;
 pub mod json;
 mod sarif;
 
-use crate::finding::{Finding, Skipped, Stats};
+use crate::finding::{Finding, Skipped};
 use crate::rules::{Rule, RuleSet};
+use crate::stats::Stats;
 use crate::verify::{Verdicts, Verification};
 use std::io::{self, Write};
 

@@ -7,7 +7,8 @@ pub mod baseline;
 pub mod inline;
 pub mod project;
 
-use crate::finding::{Finding, Suppressed};
+use crate::finding::Finding;
+use crate::stats::Suppressed;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use project::Project;
 use std::collections::HashSet;

@@ -8,7 +8,8 @@ use super::meta::MetaCache;
 use super::oidmap::{OidMap, OidSet};
 use super::tips::Tips;
 use super::{GitOutcome, history};
-use crate::finding::{Finding, GitInfo, GitObject, GitStats, Reach, Skipped};
+use crate::finding::{Finding, GitInfo, GitObject, Reach, Skipped};
+use crate::stats::GitStats;
 use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
 

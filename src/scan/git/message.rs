@@ -4,8 +4,9 @@
 
 use super::{Ctx, GitOutcome};
 use crate::finding::Origin;
-use crate::finding::{GitInfo, GitObject, GitStats, Reach};
+use crate::finding::{GitInfo, GitObject, Reach};
 use crate::scan::BlobOutcome;
+use crate::stats::GitStats;
 use anyhow::Context as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;

@@ -22,8 +22,9 @@ mod tips;
 
 pub use meta::{CommitMeta, commit_meta};
 
-use crate::finding::{Finding, GitStats, Skipped};
+use crate::finding::{Finding, Skipped};
 use crate::scan::Scanner;
+use crate::stats::GitStats;
 use crate::suppress::project::{CONFIG_FILE, IGNORE_FILE, RootFiles};
 use std::path::PathBuf;
 
