@@ -14,7 +14,6 @@ use crate::config::{CiConfig, GitMode};
 use crate::exit::Exit;
 use crate::pipeline::{self, Gathered, Pipeline};
 use crate::progress::Progress;
-use crate::report::Format;
 use crate::report::ScanReport;
 use crate::scan::git;
 use crate::suppress::project::Project;
@@ -146,6 +145,6 @@ const TREE: &str = "keyhound/tree/";
 fn write_sarif(report: &mut ScanReport<'_>, id: &str, path: &Path) -> anyhow::Result<()> {
     report.automation_id = Some(id.into());
     let mut file = crate::output::open(Some(path), "the SARIF", crate::output::Access::Shared)?;
-    report.write(Format::Sarif, &mut file)?;
+    crate::report::Reporter::finish(&crate::report::Sarif, report, &mut file)?;
     Ok(file.commit()?)
 }

@@ -4,7 +4,7 @@
 use crate::config::{Budget, GitConfig, GitMode};
 use crate::exit::Exit;
 use crate::output;
-use crate::pipeline::{self, Lines};
+use crate::pipeline;
 use crate::report::Hook;
 use std::path::Path;
 use std::sync::mpsc::RecvTimeoutError;
@@ -26,11 +26,12 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
             .findings
             .retain(|f| only.iter().any(|p| Path::new(&f.origin.path) == p));
     }
-    if pipe.lines() == Lines::AsFound {
+    let reporter = pipe.reporter();
+    if reporter.streams() {
         pipe.progress.finish();
         let mut findings = gathered.findings.clone();
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let lines = pipe.write_lines_now(&findings, &gathered.skipped, &mut out);
+        let lines = reporter.found(&findings, &gathered.skipped, &pipe.rules, &mut out);
         output::ignore_broken_pipe(lines)?;
     }
     let hook = match cfg.mode {

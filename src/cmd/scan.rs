@@ -4,7 +4,8 @@
 use crate::config::ScanConfig;
 use crate::exit::Exit;
 use crate::output::{self, Output};
-use crate::pipeline::{Gathered, Lines, Pipeline};
+use crate::pipeline::{Gathered, Pipeline};
+use crate::report::Reporter;
 use crate::scan::BlobOutcome;
 use crate::stats::Suppressed;
 use crate::suppress::project::{self, Project, RootFiles};
@@ -35,14 +36,15 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     let out = Mutex::new(output::report(pipe.common.output.as_deref())?);
     let diag = crate::diag::Diagnostics::new(pipe.progress.clone());
     let gathered = Mutex::new(Gathered::default());
+    let reporter = pipe.reporter();
     let sink = |mut outcome: BlobOutcome| {
         outcome.skipped.iter().for_each(|s| diag.skipped(s));
         let mut suppressed = Suppressed::default();
         outcome.findings = pipe
             .suppressions
             .apply(outcome.findings, &cwd, &mut suppressed);
-        if pipe.lines() == Lines::AsFound {
-            stream_lines(&pipe, &outcome, &out);
+        if reporter.streams() {
+            stream_lines(&pipe, &*reporter, &outcome, &out);
         }
         let mut g = gathered.lock().unwrap_or_else(|p| p.into_inner());
         g.add(outcome, &suppressed);
@@ -61,10 +63,15 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<Exit> {
     pipe.finish(gathered, out, None)
 }
 
-/// Writes one blob's findings as JSON lines while the scan goes on.
-fn stream_lines(pipe: &Pipeline, outcome: &BlobOutcome, out: &Mutex<Output>) {
+/// Hands one blob's findings to a reporter that streams them (JSON lines) while the scan goes on.
+fn stream_lines(
+    pipe: &Pipeline,
+    reporter: &dyn Reporter,
+    outcome: &BlobOutcome,
+    out: &Mutex<Output>,
+) {
     let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
-    let result = pipe.write_lines_now(&outcome.findings, &outcome.skipped, &mut *out);
+    let result = reporter.found(&outcome.findings, &outcome.skipped, &pipe.rules, &mut *out);
     if let Err(e) = output::ignore_broken_pipe(result) {
         crate::diag::eprint(&format!("keyhound: error: writing the report: {e}"));
     }

@@ -13,7 +13,6 @@ pub use repo::repository;
 use crate::config::{Common, RuleSource};
 use crate::matcher::Matcher;
 use crate::progress::Progress;
-use crate::report::Format;
 use crate::rules::{self, RuleSet};
 use crate::scan::Scanner;
 use crate::suppress::Suppressions;
@@ -34,17 +33,6 @@ pub struct Pipeline {
     /// The command's bar (an audit's, shared by its repositories).
     pub progress: Progress,
     started: Instant,
-}
-
-/// When the findings of a JSON lines report are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lines {
-    /// Not a JSON lines report.
-    No,
-    /// As they are found: nothing to wait for.
-    AsFound,
-    /// With the summary, once verified.
-    Verified,
 }
 
 impl Pipeline {
@@ -109,15 +97,6 @@ impl Pipeline {
             limits: self.common.limits.clone(),
             inline_allow: self.common.inline_allow,
             progress: self.progress.clone(),
-        }
-    }
-
-    /// The one place that decides when JSON lines findings are written.
-    pub fn lines(&self) -> Lines {
-        match (self.common.format, &self.common.verify) {
-            (Format::Jsonl, None) => Lines::AsFound,
-            (Format::Jsonl, Some(_)) => Lines::Verified,
-            _ => Lines::No,
         }
     }
 }

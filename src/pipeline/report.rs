@@ -1,11 +1,11 @@
 //! The end of the pipeline: gathered findings sorted, verified when asked, gated, turned into
 //! one `ScanReport` and written, with the exit code.
 
-use super::{Gathered, Lines, Pipeline};
+use super::{Gathered, Pipeline};
 use crate::exit::{self, Exit};
 use crate::finding::Finding;
 use crate::output::{self, Output};
-use crate::report::{self, Hook, ScanReport};
+use crate::report::{self, Hook, Reporter, ScanReport};
 use crate::verify;
 use std::io::{self, Write};
 
@@ -42,6 +42,7 @@ impl Pipeline {
             verdicts: verified.map(|v| v.verdicts),
             automation_id: None,
             hook: None,
+            now: verify::clock::unix_now(),
         };
         (report, gate_hit)
     }
@@ -60,32 +61,17 @@ impl Pipeline {
         Ok(self.exit(gate_hit, &report))
     }
 
-    /// Writes the report; JSON lines findings held back for verification come first.
-    pub fn write(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-        if self.lines() == Lines::Verified {
-            report::json::write_lines(
-                &report.findings,
-                &report.skipped,
-                report.rules,
-                self.common.show_secrets,
-                report.verdicts.as_ref(),
-                out,
-            )?;
-        }
-        report.write(self.common.format, out)?;
-        out.flush()
+    /// The reporter of the command's format: the one place that knows whether the report
+    /// streams findings as found.
+    pub fn reporter(&self) -> Box<dyn Reporter> {
+        let verified = self.common.verify.is_some();
+        report::reporter(self.common.format, verified, self.common.show_secrets)
     }
 
-    /// Writes `findings` and `skipped` as JSON lines now, unverified (when `lines` says
-    /// `AsFound`).
-    pub fn write_lines_now(
-        &self,
-        findings: &[Finding],
-        skipped: &[crate::finding::Skipped],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        let show = self.common.show_secrets;
-        report::json::write_lines(findings, skipped, &self.rules, show, None, out)
+    /// Writes the finished report.
+    pub fn write(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        self.reporter().finish(report, out)?;
+        out.flush()
     }
 
     /// The exit code of `report`, whose findings `gate_hit` or not.

@@ -3,9 +3,9 @@
 //! holds key text, `--show-secrets` or not: GitLab shows the report to everyone with access to
 //! the pipeline, so the schema's unsanitized `raw_source_code_extract` is left out.
 
-use super::ScanReport;
+use super::{Reporter, ScanReport};
 use crate::finding::{Finding, sha256};
-use crate::verify::clock::{rfc3339, unix_now};
+use crate::verify::clock::rfc3339;
 use crate::verify::{Status, Verification};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -19,7 +19,16 @@ const NO_COMMIT: &str = "0000000";
 /// Skipped inputs named in the `warn` message of an incomplete scan.
 const MAX_NAMED_SKIPS: usize = 20;
 
-pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+/// GitLab's secret-detection report.
+pub struct Gitlab;
+
+impl Reporter for Gitlab {
+    fn finish(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write(report, out)
+    }
+}
+
+fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let head = head_commit();
     let ids = uuids(&report.findings);
     let vulnerabilities: Vec<Value> = report
@@ -68,7 +77,7 @@ fn scan(report: &ScanReport<'_>) -> Value {
         "vendor": {"name": "keyhound"},
         "url": "https://github.com/keyhound/keyhound",
     });
-    let end = unix_now();
+    let end = report.now;
     let start = end - (report.stats.elapsed_ms / 1000) as i64;
     let mut scan = json!({
         "analyzer": tool,
@@ -221,7 +230,7 @@ fn description(report: &ScanReport<'_>, f: &Finding) -> String {
         text.push_str(&format!(", added in commit {c}"));
     }
     if let Some(v) = report.verdict(f) {
-        text.push_str(&format!(". Verified {}", v.label(unix_now())));
+        text.push_str(&format!(". Verified {}", v.label(report.now)));
     }
     text.push_str(". Anyone who can read the repository can use it until it is revoked.");
     text

@@ -3,48 +3,35 @@
 //! archive members and authors, rules a repository supplies, verdict reasons from a server or
 //! the cache) goes through `sanitize::terminal`, so none can send the terminal an escape.
 
-use super::{Hook, ScanReport, plural};
+use super::{Hook, Reporter, ScanReport, plural};
 use crate::finding::{Finding, GitInfo, GitObject, Reach};
 use crate::sanitize::terminal;
 use crate::stats::Suppressed;
-use crate::verify::clock::unix_now;
+use crate::style::Paint;
 use crate::verify::{Status, Verification, VerifyStats};
 use std::io::{self, Write};
 
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn path(&self, t: &str) -> String {
-        self.wrap("1;35", t)
-    }
-    fn key(&self, t: &str) -> String {
-        self.wrap("1;31", t)
-    }
-    fn dim(&self, t: &str) -> String {
-        self.wrap("2", t)
-    }
-    fn pos(&self, t: &str) -> String {
-        self.wrap("32", t)
-    }
-    /// A verdict: live in bold red, unknown in yellow, dead and not checked dimmed.
-    fn verdict(&self, v: &Verification) -> String {
-        let code = match v.status {
-            Status::Live => "1;31",
-            Status::Unknown => "33",
-            Status::Dead | Status::NotChecked => "2",
-        };
-        self.wrap(code, &terminal(&v.label(unix_now())))
+/// A verdict: live in bold red, unknown in yellow, dead and not checked dimmed.
+fn paint_verdict(paint: Paint, v: &Verification, now: i64) -> String {
+    let label = v.label(now);
+    let label = terminal(&label);
+    match v.status {
+        Status::Live => paint.key(&label),
+        Status::Unknown => paint.caution(&label),
+        Status::Dead | Status::NotChecked => paint.dim(&label),
     }
 }
 
-pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+/// The human report.
+pub struct Human;
+
+impl Reporter for Human {
+    fn finish(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write(report, out)
+    }
+}
+
+fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let clean = report.findings.is_empty() && report.skipped.is_empty() && report.complete;
     if report.hook.is_some() && clean {
         // A hook that lets the commit or push through says nothing.
@@ -89,7 +76,7 @@ fn write_finding(
         format!(" (in {})", terminal(&f.decoded.join(" in ")))
     };
     let verdict = match report.verdict(f) {
-        Some(v) => format!("{} · ", paint.verdict(v)),
+        Some(v) => format!("{} · ", paint_verdict(*paint, v, report.now)),
         None => String::new(),
     };
     writeln!(
@@ -436,6 +423,7 @@ mod tests {
             verdicts: Some([("kh1:00".to_string(), verdict)].into_iter().collect()),
             automation_id: None,
             hook: None,
+            now: 0,
         };
         let mut out = Vec::new();
         write(&report, &mut out).unwrap();

@@ -1,7 +1,7 @@
 //! The JSON report and JSON lines. The wire types here are the contract that `schema/` describes
 //! and the README documents; field names never change within a `version`.
 
-use super::ScanReport;
+use super::{Reporter, ScanReport};
 use crate::finding::GitInfo;
 use crate::finding::{Finding, Skipped};
 use crate::rules::{Rule, RuleSet};
@@ -97,7 +97,56 @@ impl<'a> JsonFinding<'a> {
     }
 }
 
-pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+/// The JSON report: one document.
+pub struct Json;
+
+impl Reporter for Json {
+    fn finish(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write(report, out)
+    }
+}
+
+/// JSON lines: each finding as it is made (or, when verified, once its verdict is known), each
+/// skipped input, then the summary.
+pub struct JsonLines {
+    pub verified: bool,
+    pub show_secrets: bool,
+}
+
+impl Reporter for JsonLines {
+    fn streams(&self) -> bool {
+        !self.verified
+    }
+
+    fn found(
+        &self,
+        findings: &[Finding],
+        skipped: &[Skipped],
+        rules: &RuleSet,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if !self.streams() {
+            return Ok(());
+        }
+        write_lines(findings, skipped, rules, self.show_secrets, None, out)
+    }
+
+    fn finish(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        if self.verified {
+            write_lines(
+                &report.findings,
+                &report.skipped,
+                report.rules,
+                self.show_secrets,
+                report.verdicts.as_ref(),
+                out,
+            )?;
+        }
+        write_summary_line(report, out)
+    }
+}
+
+fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let doc = JsonReport {
         version: FORMAT_VERSION,
         tool: TOOL,

@@ -1,11 +1,13 @@
-//! Reports: one `ScanReport` value, written as human text, JSON, JSON lines, SARIF or GitLab's
-//! secret-detection report. Reports go to standard output or `--output`; diagnostics never mix
-//! into them.
+//! Reports: one `ScanReport` value, written by a `Reporter` per format (human text, JSON, JSON
+//! lines, SARIF, GitLab's secret-detection report). Reports go to standard output or `--output`;
+//! diagnostics never mix into them.
 
 mod gitlab;
 mod human;
 pub mod json;
 mod sarif;
+
+pub use sarif::Sarif;
 
 use crate::finding::{Finding, Skipped};
 use crate::rules::{Rule, RuleSet};
@@ -49,6 +51,46 @@ pub struct ScanReport<'a> {
     /// Which git hook the scan runs as, if any: the human report then says what it stopped and
     /// prints nothing when clean.
     pub hook: Option<Hook>,
+    /// When the report is written, in seconds since the Unix epoch (verdicts' ages, GitLab's
+    /// end time): the pipeline reads its clock once.
+    pub now: i64,
+}
+
+/// One output format: told of findings as a scan makes them, then of the finished report.
+pub trait Reporter: Sync {
+    /// Whether `found` writes anything (a caller can then skip sorting what it would pass).
+    fn streams(&self) -> bool {
+        false
+    }
+
+    /// Findings (suppressions applied, not verified) and skipped inputs as a scan makes them.
+    fn found(
+        &self,
+        _findings: &[Finding],
+        _skipped: &[Skipped],
+        _rules: &RuleSet,
+        _out: &mut dyn Write,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The finished report.
+    fn finish(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The reporter of `format`; `verified` when the findings will be verified (JSON lines then
+/// holds them back until their verdicts are known).
+pub fn reporter(format: Format, verified: bool, show_secrets: bool) -> Box<dyn Reporter> {
+    match format {
+        Format::Human => Box::new(human::Human),
+        Format::Json => Box::new(json::Json),
+        Format::Jsonl => Box::new(json::JsonLines {
+            verified,
+            show_secrets,
+        }),
+        Format::Sarif => Box::new(sarif::Sarif),
+        Format::Gitlab => Box::new(gitlab::Gitlab),
+    }
 }
 
 /// A git hook keyhound runs as.
@@ -70,17 +112,6 @@ impl ScanReport<'_> {
     /// The verdict on the finding's key, with `--verify` only.
     pub fn verdict(&self, f: &Finding) -> Option<&Verification> {
         self.verdicts.as_ref()?.get(&f.fingerprint)
-    }
-
-    /// Writes the report in `format`. `jsonl` findings were streamed already; this writes its summary.
-    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
-        match format {
-            Format::Human => human::write(self, out),
-            Format::Json => json::write(self, out),
-            Format::Jsonl => json::write_summary_line(self, out),
-            Format::Sarif => sarif::write(self, out),
-            Format::Gitlab => gitlab::write(self, out),
-        }
     }
 }
 

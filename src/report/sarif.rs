@@ -2,7 +2,7 @@
 //! under `%SRCROOT%`, redacted snippets only (even with `--show-secrets`: SARIF gets uploaded),
 //! and GitHub's limit of 25,000 results and 10 MB gzipped kept, riskiest first.
 
-use super::ScanReport;
+use super::{Reporter, ScanReport};
 use crate::finding::{Finding, GitInfo, GitObject, sha256};
 use crate::rules::Rule;
 use crate::verify::{Status, Verification};
@@ -18,7 +18,16 @@ const MAX_GZIPPED: usize = 10 << 20;
 /// Version tag hashed into every `partialFingerprints` value.
 const LOCATION_TAG: &[u8] = b"keyhound-sarif-location-v1";
 
-pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+/// SARIF 2.1.0.
+pub struct Sarif;
+
+impl Reporter for Sarif {
+    fn finish(&self, report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+        write(report, out)
+    }
+}
+
+fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let ids = location_ids(&report.findings);
     let mut kept: Vec<(&Finding, &str)> = report
         .findings
@@ -241,7 +250,7 @@ fn result(
     }
     let verdict = report.verdict(f);
     let checked = match verdict {
-        Some(v) => format!("Verified {}: ", v.label(crate::verify::clock::unix_now())),
+        Some(v) => format!("Verified {}: ", v.label(report.now)),
         None => String::new(),
     };
     let message = format!(

@@ -4,10 +4,12 @@
 
 use super::forge::Links;
 use super::{
-    NOT_VERIFIED, at_head_label, day, kind_label, looked_for, megabytes, provenance, short_sha,
-    sighting_day, status_label, unverified, verdict_label,
+    DetailStyle, NOT_VERIFIED, at_head_label, day, details, kind_label, looked_for, megabytes,
+    provenance, short_sha, sighting_day, status_label, unverified,
 };
-use crate::audit::model::{AuditReport, KeyEntry, Location, Risk, Sighting, Source, Summary};
+use crate::audit::model::{
+    AuditReport, KeyEntry, Location, RepoKey, Risk, Sighting, Source, Summary,
+};
 use crate::report::plural;
 use crate::verify::clock::rfc3339;
 use std::io::{self, Write};
@@ -438,7 +440,7 @@ fn write_details(
         escape_html(&kind_label(key)),
         escape_html(&key.secret)
     )?;
-    for (label, value) in details(key, links) {
+    for (label, value) in details(key, &Html(links)) {
         writeln!(out, "<dt>{label}</dt><dd>{value}</dd>")?;
     }
     writeln!(out, "</dl>")?;
@@ -457,33 +459,27 @@ fn write_details(
     writeln!(out, "</section>")
 }
 
-/// A key's labelled details, as HTML.
-fn details(key: &KeyEntry, links: &Links) -> Vec<(&'static str, String)> {
-    let fingerprint = format!(
-        "<code>{}</code> (rule <code>{}</code>)",
-        escape_html(&key.fingerprint),
-        escape_html(&key.rule)
-    );
-    let mut lines = vec![
-        ("Fingerprint", fingerprint),
-        ("Verdict", escape_html(&verdict_label(&key.verification))),
-        ("Introduced", sighting(&key.introduced, links)),
-        ("Last seen", sighting(&key.last_seen, links)),
-        ("At HEAD", escape_html(&at_head_label(key))),
-    ];
-    if !key.on_branches.is_empty() {
-        lines.push(("On branches", escape_html(&key.on_branches.join(", "))));
+/// Details as HTML, commits linked on a known forge.
+struct Html<'a>(&'a Links);
+
+impl DetailStyle for Html<'_> {
+    const CAPITALISED: bool = true;
+    fn text(&self, text: &str) -> String {
+        escape_html(text)
     }
-    if !key.repositories.is_empty() {
-        let repos: Vec<String> = key.repositories.iter().map(repository).collect();
-        lines.push(("Repositories", repos.join(", ")));
+    fn code(&self, text: &str) -> String {
+        format!("<code>{}</code>", escape_html(text))
     }
-    lines.push(("Commits", key.commits.to_string()));
-    lines
+    fn sighting(&self, s: &Option<Sighting>) -> String {
+        sighting(s, self.0)
+    }
+    fn repository(&self, r: &RepoKey) -> String {
+        repository(r)
+    }
 }
 
 /// "api (https://…/api.git)": a remote is text, never a link.
-fn repository(r: &crate::audit::model::RepoKey) -> String {
+fn repository(r: &RepoKey) -> String {
     let mut text = escape_html(&r.path);
     if let Some(remote) = &r.remote {
         text.push_str(&format!(" (<code>{}</code>)", escape_html(remote)));

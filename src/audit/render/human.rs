@@ -2,11 +2,12 @@
 //! checklist, keys on allow-marked lines, and incomplete repositories. Colour only when asked for.
 
 use super::{
-    NOT_VERIFIED, at_head_label, kind_label, looked_for, megabytes, provenance, short_sha,
-    sighting_day, status_label, unverified, verdict_label,
+    DetailStyle, NOT_VERIFIED, at_head_label, details, kind_label, looked_for, megabytes,
+    provenance, short_sha, sighting_day, status_label, unverified,
 };
 use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Risk, Sighting};
 use crate::report::plural;
+use crate::style::Paint;
 use std::io::{self, Write};
 
 const HEADERS: [&str; 8] = [
@@ -20,28 +21,13 @@ const HEADERS: [&str; 8] = [
     "REPOS",
 ];
 
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 && !code.is_empty() {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(&self, t: &str) -> String {
-        self.wrap("1", t)
-    }
-    /// Critical and high in red, medium in yellow, the rest plain.
-    fn risk(&self, risk: Risk, t: &str) -> String {
-        let code = match risk {
-            Risk::Critical => "1;31",
-            Risk::High => "31",
-            Risk::Medium => "33",
-            Risk::Low | Risk::None => "",
-        };
-        self.wrap(code, t)
+/// Critical in bold red, high in red, medium in yellow, the rest plain.
+fn paint_risk(paint: Paint, risk: Risk, t: &str) -> String {
+    match risk {
+        Risk::Critical => paint.key(t),
+        Risk::High => paint.warn(t),
+        Risk::Medium => paint.caution(t),
+        Risk::Low | Risk::None => t.to_string(),
     }
 }
 
@@ -148,7 +134,7 @@ fn write_table(keys: &[KeyEntry], paint: &Paint, out: &mut dyn Write) -> io::Res
     for (key, r) in keys.iter().zip(&rows) {
         let risk = pad(&r[0], widths[0]);
         let rest = join_padded(&r[1..], &widths[1..]);
-        writeln!(out, "{}  {rest}", paint.risk(key.risk, &risk))?;
+        writeln!(out, "{}  {rest}", paint_risk(*paint, key.risk, &risk))?;
     }
     Ok(())
 }
@@ -172,8 +158,8 @@ fn pad(text: &str, width: usize) -> String {
 
 fn write_details(n: usize, key: &KeyEntry, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let title = format!("{n}. {} · {} · {}", key.risk, kind_label(key), key.secret);
-    writeln!(out, "{}", paint.risk(key.risk, &clean(&title)))?;
-    for (label, value) in details(key) {
+    writeln!(out, "{}", paint_risk(*paint, key.risk, &clean(&title)))?;
+    for (label, value) in details(key, &Plain) {
         writeln!(out, "   {label:<13} {}", clean(&value))?;
     }
     if key.remediation.is_empty() {
@@ -186,27 +172,23 @@ fn write_details(n: usize, key: &KeyEntry, paint: &Paint, out: &mut dyn Write) -
     Ok(())
 }
 
-/// The labelled lines of a key's details.
-fn details(key: &KeyEntry) -> Vec<(&'static str, String)> {
-    let mut lines = vec![
-        (
-            "fingerprint",
-            format!("{} (rule {})", key.fingerprint, key.rule),
-        ),
-        ("verdict", verdict_label(&key.verification)),
-        ("introduced", sighting(&key.introduced)),
-        ("last seen", sighting(&key.last_seen)),
-        ("at HEAD", at_head_label(key)),
-    ];
-    if !key.on_branches.is_empty() {
-        lines.push(("on branches", key.on_branches.join(", ")));
+/// Details as plain text (`write_details` makes each line safe for a terminal).
+struct Plain;
+
+impl DetailStyle for Plain {
+    const CAPITALISED: bool = false;
+    fn text(&self, text: &str) -> String {
+        text.to_string()
     }
-    if !key.repositories.is_empty() {
-        let repos: Vec<String> = key.repositories.iter().map(repository).collect();
-        lines.push(("repositories", repos.join(", ")));
+    fn code(&self, text: &str) -> String {
+        text.to_string()
     }
-    lines.push(("commits", key.commits.to_string()));
-    lines
+    fn sighting(&self, s: &Option<Sighting>) -> String {
+        sighting(s)
+    }
+    fn repository(&self, r: &RepoKey) -> String {
+        repository(r)
+    }
 }
 
 /// "2024-01-02  1a2b3c4d5e6f  Ann <ann@x>  api:src/a.env:3".
@@ -254,7 +236,7 @@ fn write_incomplete(report: &AuditReport, paint: &Paint, out: &mut dyn Write) ->
 
 /// Repository text made safe for a terminal (see `sanitize::terminal`).
 fn clean(text: &str) -> String {
-    crate::sanitize::terminal(text).into_owned()
+    Paint::clean(text)
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 //! neither break a table nor inject HTML; keyhound's own remediation keeps its code spans.
 
 use super::{
-    NOT_VERIFIED, at_head_label, kind_label, looked_for, megabytes, provenance, short_sha,
-    sighting_day, status_label, unverified, verdict_label,
+    DetailStyle, NOT_VERIFIED, at_head_label, details, kind_label, looked_for, megabytes,
+    provenance, short_sha, sighting_day, status_label, unverified,
 };
-use crate::audit::model::{AuditReport, KeyEntry, Sighting, Summary};
+use crate::audit::model::{AuditReport, KeyEntry, RepoKey, Sighting, Summary};
 use crate::report::plural;
 use std::io::{self, Write};
 
@@ -130,7 +130,7 @@ fn write_details(n: usize, key: &KeyEntry, out: &mut dyn Write) -> io::Result<()
         code(&key.secret)
     )?;
     writeln!(out)?;
-    for (label, value) in details(key) {
+    for (label, value) in details(key, &Md) {
         writeln!(out, "- **{label}:** {value}")?;
     }
     writeln!(out)?;
@@ -145,25 +145,23 @@ fn write_details(n: usize, key: &KeyEntry, out: &mut dyn Write) -> io::Result<()
     writeln!(out)
 }
 
-/// A key's labelled lines, as Markdown.
-fn details(key: &KeyEntry) -> Vec<(&'static str, String)> {
-    let fingerprint = format!("{} (rule {})", code(&key.fingerprint), code(&key.rule));
-    let mut lines = vec![
-        ("Fingerprint", fingerprint),
-        ("Verdict", escape_md(&verdict_label(&key.verification))),
-        ("Introduced", sighting(&key.introduced)),
-        ("Last seen", sighting(&key.last_seen)),
-        ("At HEAD", escape_md(&at_head_label(key))),
-    ];
-    if !key.on_branches.is_empty() {
-        lines.push(("On branches", escaped_list(&key.on_branches)));
+/// Details as Markdown.
+struct Md;
+
+impl DetailStyle for Md {
+    const CAPITALISED: bool = true;
+    fn text(&self, text: &str) -> String {
+        escape_md(text)
     }
-    if !key.repositories.is_empty() {
-        let repos: Vec<String> = key.repositories.iter().map(|r| r.path.clone()).collect();
-        lines.push(("Repositories", escaped_list(&repos)));
+    fn code(&self, text: &str) -> String {
+        code(text)
     }
-    lines.push(("Commits", key.commits.to_string()));
-    lines
+    fn sighting(&self, s: &Option<Sighting>) -> String {
+        sighting(s)
+    }
+    fn repository(&self, r: &RepoKey) -> String {
+        escape_md(&r.path)
+    }
 }
 
 fn escaped_list(items: &[String]) -> String {

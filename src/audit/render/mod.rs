@@ -7,7 +7,7 @@ mod human;
 mod markdown;
 
 use super::AuditFormat;
-use super::model::{AuditReport, KeyEntry, Sighting, Verdict};
+use super::model::{AuditReport, KeyEntry, RepoKey, Sighting, Verdict};
 use crate::verify::Status;
 use std::io::{self, Write};
 
@@ -81,6 +81,57 @@ fn verdict_label(v: &Verdict) -> String {
         label.push_str(&d);
     }
     label
+}
+
+/// How one format writes the parts of a key's details block (`details`).
+trait DetailStyle {
+    /// Labels as `At HEAD` (true) or `at HEAD`.
+    const CAPITALISED: bool;
+    /// Text made inert for the format.
+    fn text(&self, text: &str) -> String;
+    /// An identifier (a fingerprint, a rule id) as code.
+    fn code(&self, text: &str) -> String;
+    fn sighting(&self, s: &Option<Sighting>) -> String;
+    fn repository(&self, r: &RepoKey) -> String;
+}
+
+/// A key's labelled details, in the order every format shows them.
+fn details<S: DetailStyle>(key: &KeyEntry, style: &S) -> Vec<(String, String)> {
+    let label = |l: &str| match l.split_at(1) {
+        (first, rest) if S::CAPITALISED => format!("{}{rest}", first.to_uppercase()),
+        _ => l.to_string(),
+    };
+    let fingerprint = format!(
+        "{} (rule {})",
+        style.code(&key.fingerprint),
+        style.code(&key.rule)
+    );
+    let mut lines = vec![
+        (label("fingerprint"), fingerprint),
+        (
+            label("verdict"),
+            style.text(&verdict_label(&key.verification)),
+        ),
+        (label("introduced"), style.sighting(&key.introduced)),
+        (label("last seen"), style.sighting(&key.last_seen)),
+        (label("at HEAD"), style.text(&at_head_label(key))),
+    ];
+    if !key.on_branches.is_empty() {
+        lines.push((
+            label("on branches"),
+            style.text(&key.on_branches.join(", ")),
+        ));
+    }
+    if !key.repositories.is_empty() {
+        let repos: Vec<String> = key
+            .repositories
+            .iter()
+            .map(|r| style.repository(r))
+            .collect();
+        lines.push((label("repositories"), repos.join(", ")));
+    }
+    lines.push((label("commits"), key.commits.to_string()));
+    lines
 }
 
 /// "openai project".
