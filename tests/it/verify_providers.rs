@@ -4,7 +4,7 @@
 //! path, fixed headers, the key only in its header), keys that are never sent, redirects, a
 //! hanging server, one request per distinct key, and the usage errors of `--verify-endpoint`.
 //! The tests are in `verify_providers/`, one file per topic; the stand-in server and the helpers
-//! they share are here.
+//! they share are here; the server itself is `verify_mock`'s.
 
 use crate::util::{check_schema, kh, make, tree_owned};
 use keyhound::secret::Secret;
@@ -16,64 +16,23 @@ use keyhound::verify::openai::Verifier;
 use keyhound::verify::retry::RetryPolicy;
 use keyhound::verify::{Candidate, Status, recipe};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+pub use crate::verify_mock::{Mock, Reply, Request};
 
 mod ai;
 mod platforms;
 mod requests;
 
-/// One answer of a stand-in server.
-#[derive(Debug, Clone)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-    delay: Duration,
-}
-
 impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: body.to_string(),
-            delay: Duration::ZERO,
-        }
-    }
-
-    fn header(mut self, name: &str, value: &str) -> Reply {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
     fn after(mut self, delay: Duration) -> Reply {
         self.delay = delay;
         self
     }
 }
 
-/// A request as the server read it; header names lower-cased.
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// Every place the key may show up except the header named: target, other headers, body.
     fn leaks(&self, key: &str, header: &str) -> bool {
         self.target.contains(key)
@@ -83,120 +42,6 @@ impl Request {
                 .iter()
                 .any(|(n, v)| n != header && v.contains(key))
     }
-}
-
-#[derive(Default)]
-struct Shared {
-    replies: Mutex<HashMap<String, Reply>>,
-    requests: Mutex<Vec<Request>>,
-}
-
-/// A stand-in for one provider's API on 127.0.0.1: answers each request by the key it carries
-/// (found in any header), and records every request.
-struct Mock {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-}
-
-impl Mock {
-    fn start() -> Mock {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let addr = listener.local_addr().expect("address");
-        let shared = Arc::new(Shared::default());
-        let state = shared.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = state.clone();
-                std::thread::spawn(move || serve(stream, &state));
-            }
-        });
-        Mock { addr, shared }
-    }
-
-    fn origin(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn answer(&self, key: &str, reply: Reply) {
-        self.shared
-            .replies
-            .lock()
-            .unwrap()
-            .insert(key.to_string(), reply);
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.shared.requests.lock().unwrap().clone()
-    }
-
-    fn requests_with(&self, key: &str) -> Vec<Request> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.headers.iter().any(|(_, v)| v.contains(key)))
-            .collect()
-    }
-}
-
-fn serve(stream: TcpStream, state: &Shared) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(request) = read_request(&stream) else {
-        return;
-    };
-    state.requests.lock().unwrap().push(request.clone());
-    let reply = {
-        let replies = state.replies.lock().unwrap();
-        replies
-            .iter()
-            .find(|(k, _)| request.headers.iter().any(|(_, v)| v.contains(k.as_str())))
-            .map(|(_, r)| r.clone())
-            .unwrap_or_else(|| Reply::json(418, json!({"error": "no script for this key"})))
-    };
-    std::thread::sleep(reply.delay);
-    let mut out = stream;
-    let mut head = format!(
-        "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-        reply.status,
-        reply.body.len()
-    );
-    for (n, v) in &reply.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(reply.body.as_bytes());
-    let _ = out.flush();
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (name, value) = l.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
 }
 
 /// `keyhound ARGS` in `dir`, with its own cache and no proxy from the environment: (exit, stdout, stderr).
