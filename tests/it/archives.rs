@@ -6,7 +6,7 @@
 use crate::util::*;
 
 /// A member's text with the key on its third line, and the key's (line, column) there.
-fn member_text(key: &str) -> (String, (u64, u64)) {
+pub(crate) fn member_text(key: &str) -> (String, (u64, u64)) {
     (
         format!("# production\n[openai]\n  api_key = \"{key}\"\n"),
         (3, 14),
@@ -14,9 +14,9 @@ fn member_text(key: &str) -> (String, (u64, u64)) {
 }
 
 /// (path, archive_member, decoded, line, column, secret) of every finding.
-type Row = (String, Option<String>, Vec<String>, u64, u64, String);
+pub(crate) type Row = (String, Option<String>, Vec<String>, u64, u64, String);
 
-fn rows(report: &Report) -> Vec<Row> {
+pub(crate) fn rows(report: &Report) -> Vec<Row> {
     report
         .findings
         .iter()

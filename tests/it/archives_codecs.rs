@@ -3,6 +3,7 @@
 //! a truncated stream and a bomb make the scan incomplete, never a panic. Each stream is
 //! compressed here, at test time, around keys generated at test time.
 
+use crate::archives::{Row, member_text, rows};
 use crate::util::*;
 use std::io::Write as _;
 
@@ -17,34 +18,6 @@ pub fn bzip2_bytes(data: &[u8]) -> Vec<u8> {
     let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
     enc.write_all(data).expect("compress");
     enc.finish().expect("compress")
-}
-
-/// A member's text with the key on its third line, and the key's (line, column) there.
-fn member_text(key: &str) -> (String, (u64, u64)) {
-    (
-        format!("# production\n[openai]\n  api_key = \"{key}\"\n"),
-        (3, 14),
-    )
-}
-
-/// (path, archive_member, decoded, line, column, secret) of every finding.
-type Row = (String, Option<String>, Vec<String>, u64, u64, String);
-
-fn rows(report: &Report) -> Vec<Row> {
-    report
-        .findings
-        .iter()
-        .map(|f| {
-            (
-                f.path.clone(),
-                f.archive_member.clone(),
-                f.decoded.clone(),
-                f.line,
-                f.column,
-                f.secret.clone(),
-            )
-        })
-        .collect()
 }
 
 fn row(path: &str, member: Option<&str>, decoded: &str, (line, col): (u64, u64), key: &str) -> Row {
