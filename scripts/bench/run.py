@@ -58,17 +58,7 @@ KEY_SHAPES = {  # shape: (prefix, alphabet, half length), weight
 }
 
 
-def longest_run(s: str) -> int:
-    """Longest run of repeated (aaaa) or sequential (abcd, 4321) characters, as keyhound counts."""
-    if not s:
-        return 0
-    best = same = up = down = 1
-    for a, b in zip(s, s[1:]):
-        same = same + 1 if b == a else 1
-        up = up + 1 if a.isalnum() and ord(b) == ord(a) + 1 else 1
-        down = down + 1 if a.isalnum() and ord(b) == ord(a) - 1 else 1
-        best = max(best, same, up, down)
-    return best
+longest_run = pv.longest_run  # one definition, in providers.py
 
 
 def rand_body(rng: random.Random, alphabet: str, n: int) -> str:
