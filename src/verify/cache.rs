@@ -1,8 +1,9 @@
 //! The verification cache, which survives runs so that re-running an audit does not ask the API
-//! again about keys found dead an hour ago. Entries are keyed by the SHA-256 of the key (never
-//! the key) and hold the verdict and its time only, in one file per API base URL in the user's
-//! cache directory. `dead` is trusted for the TTL (24 h by default), `live` for at most an hour
-//! (a user who just revoked a key must not be told it still works), `unknown` is never kept.
+//! again about keys found dead an hour ago. Entries are keyed by the SHA-256 of the key (of both
+//! parts of a two-part key; never the key) and hold the verdict and its time only, in one file
+//! per API base URL in the user's cache directory. `dead` is trusted for the TTL (24 h by
+//! default), `live` for at most an hour (a user who just revoked a key must not be told it still
+//! works), `unknown` is never kept.
 //! Runs at the same time each add their verdicts: the read-merge-write of `save` holds an
 //! advisory lock (`flock` on a `.lock` file beside the cache), and the temporary file is created
 //! anew (`O_EXCL|O_NOFOLLOW`), so a symlink planted at its path is never followed.
@@ -217,9 +218,19 @@ fn lock(_path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The entry key of a secret: SHA-256 of the key, in hex.
+/// The entry key of a secret: SHA-256 of the key, in hex; for a two-part key (an AWS key id),
+/// of the key, its paired secret and its session token, so that another secret found with the
+/// same key id is verified on its own rather than given the first one's verdict.
 fn key_id(key: &Secret) -> String {
-    hex(&sha256(key.expose().as_bytes()))
+    let Some(paired) = key.paired() else {
+        return hex(&sha256(key.expose().as_bytes()));
+    };
+    let mut material = format!("{}\0{}", key.expose(), paired.expose());
+    if let Some(token) = key.hints("session_token").next() {
+        material.push('\0');
+        material.push_str(token);
+    }
+    hex(&sha256(material.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -342,6 +353,31 @@ mod tests {
             std::fs::symlink_metadata(&tmp).is_err(),
             "nothing is left behind"
         );
+    }
+
+    #[test]
+    fn a_key_id_with_another_secret_or_token_has_its_own_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = |secret: &str, token: Option<&str>| {
+            let hints = token.map(|t| vec![("session_token".to_string(), t.to_string())]);
+            key("AKIAQEXAMPLEKEYID001")
+                .with_paired(Some(key(secret)))
+                .with_hints(hints.unwrap_or_default())
+        };
+        let mut c = Cache::open(dir.path(), &BaseUrl::openai());
+        c.put(&pair("secret-a", None), &verdict(Status::Dead, None));
+        c.put(&pair("secret-b", Some("tok-1")), &verdict(Status::Live, None));
+        c.save(T0, DAY).unwrap();
+        let c = Cache::open(dir.path(), &BaseUrl::openai());
+        let status = |k: &Secret| c.get(k, T0, DAY).map(|v| v.status);
+        assert_eq!(status(&pair("secret-a", None)), Some(Status::Dead));
+        assert_eq!(status(&pair("secret-b", Some("tok-1"))), Some(Status::Live));
+        assert_eq!(status(&pair("secret-c", None)), None);
+        assert_eq!(status(&pair("secret-b", Some("tok-2"))), None);
+        assert_eq!(status(&pair("secret-b", None)), None);
+        assert_eq!(status(&key("AKIAQEXAMPLEKEYID001")), None);
+        let text = std::fs::read_to_string(c.path()).unwrap();
+        assert!(!text.contains("secret-a") && !text.contains("AKIAQEXAMPLEKEYID001"));
     }
 
     #[cfg(unix)]

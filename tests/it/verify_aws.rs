@@ -2,10 +2,11 @@
 //! GetCallerIdentity signed with SigV4 for sts.amazonaws.com (checked by re-signing what the
 //! server received), every answer STS documents in its XML bodies, canary key ids never sent,
 //! temporary keys with and without their session token, lone key ids, one request per distinct
-//! key, `keyhound verify` on standard input, redirects, and nothing sent without `--verify`.
+//! key, `keyhound verify` on standard input, redirects, nothing sent without `--verify`, and a
+//! cache that tells a key id's secrets apart.
 
 use crate::util::{make, tree_owned};
-use crate::verify_mock::{Mock, Reply, hound, scan_files, status, verdict_of};
+use crate::verify_mock::{Mock, Reply, hound, hound_cached, scan_files, status, verdict_of};
 use keyhound::verify::sigv4;
 use serde_json::Value;
 
@@ -346,4 +347,45 @@ fn a_redirect_is_not_followed_with_the_signature() {
     );
     assert_eq!(mock.requests().len(), 1);
     assert!(elsewhere.requests().is_empty());
+}
+
+/// The cache's entry of an AWS key hashes the id with its secret (and session token): a second
+/// secret found with a key id already found dead is asked about on its own, not given `dead`.
+#[test]
+fn the_cache_keeps_each_secret_of_a_key_id_apart() {
+    let mock = Mock::start();
+    let cache = tempfile::tempdir().unwrap();
+    let id = key_id(71);
+    let (old, new) = (secret(72), secret(73));
+    let run = |s: &str| {
+        let dir = tree_owned(&[("c.ini".to_string(), pair_file(&id, s).into_bytes())]);
+        let args = [
+            "scan",
+            "--format",
+            "json",
+            "--show-secrets",
+            "--verify",
+            "--verify-endpoint",
+            &format!("aws={}", mock.origin()),
+            ".",
+        ]
+        .map(String::from);
+        let (code, stdout, stderr) = hound_cached(dir.path(), &args, None, cache.path());
+        assert!(code == 0 || code == 1, "{stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        let v = verdict_of(&report, &id).clone();
+        (status(&v).0.map(String::from), v["cached"].as_bool())
+    };
+    mock.answer(&id, error_xml("InvalidClientTokenId", "invalid"));
+    assert_eq!(run(&old), (Some("dead".into()), Some(false)));
+    assert_eq!(run(&old), (Some("dead".into()), Some(true)), "the same pair is cached");
+    assert_eq!(mock.requests().len(), 1);
+    mock.answer(&id, identity_xml("123456789012", "rotated"));
+    assert_eq!(run(&new), (Some("live".into()), Some(false)));
+    assert_eq!(mock.requests().len(), 2);
+    assert_signed(&mock.requests()[1], &id, &new, None);
+    for entry in std::fs::read_dir(cache.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(&id) && !text.contains(&new) && !text.contains(&old));
+    }
 }

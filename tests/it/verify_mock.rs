@@ -187,8 +187,18 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
 /// the environment: (exit, stdout, stderr).
 pub fn hound(dir: &Path, args: &[String], stdin: Option<&str>) -> (i32, String, String) {
     let cache = tempfile::tempdir().unwrap();
+    hound_cached(dir, args, stdin, cache.path())
+}
+
+/// `hound` with the verification cache in `cache`, which outlives the run.
+pub fn hound_cached(
+    dir: &Path,
+    args: &[String],
+    stdin: Option<&str>,
+    cache: &Path,
+) -> (i32, String, String) {
     let mut cmd = kh();
-    cmd.current_dir(dir).env("KEYHOUND_CACHE_DIR", cache.path());
+    cmd.current_dir(dir).env("KEYHOUND_CACHE_DIR", cache);
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
