@@ -8,7 +8,7 @@
 //! The layers, from the bottom; each module imports only its own layer and those below
 //! (`tests/it/layers.rs` checks it):
 //!
-//! 1. `secret`, `sanitize`, `style` (colour), `output`.
+//! 1. `secret`, `sanitize`, `style` (colour), `output`, `threads`.
 //! 2. `finding`, `progress`, `diag`.
 //! 3. The core: `rules`, `matcher`, `scan`, `suppress`, `verify`, `stats` (a scan's counters),
 //!    `report`, `audit` (its parts), `hooks`, `stdin_lines`, `exit` (codes and the gate).
@@ -44,6 +44,7 @@ pub mod stats;
 mod stdin_lines;
 pub mod style;
 pub mod suppress;
+pub mod threads;
 pub mod verify;
 
 pub use exit::Exit;

@@ -102,9 +102,7 @@ fn audit(cfg: &AuditConfig, found: &[Found]) -> anyhow::Result<Exit> {
         git: cfg.git_options(),
         on_skip: &on_skip,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(parallel)
-        .build()?;
+    let pool = crate::threads::pool(parallel)?;
     let collected: Vec<collect::Collected> = pool.install(|| {
         found
             .par_iter()

@@ -48,9 +48,10 @@ fn git(cfg: &GitConfig) -> anyhow::Result<Exit> {
 /// `--fail-closed` is rejected.
 fn pre_receive(cfg: GitConfig, budget: Budget) -> anyhow::Result<Exit> {
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    crate::threads::spawn("keyhound-pre-receive", move || {
         let _ = tx.send(git(&cfg));
-    });
+    })
+    .map_err(anyhow::Error::msg)?;
     let secs = budget.timeout.as_secs_f64();
     match rx.recv_timeout(budget.timeout) {
         Ok(result) => result,

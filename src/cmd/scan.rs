@@ -49,9 +49,7 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         let mut g = gathered.lock().unwrap_or_else(|p| p.into_inner());
         g.add(outcome, &suppressed);
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.walk.threads)
-        .build()?;
+    let pool = crate::threads::pool(cfg.walk.threads)?;
     let walked =
         pool.install(|| crate::scan::walk::scan_paths(&cfg.paths, &cfg.walk, &scanner, &sink));
     diag.finish();

@@ -1,6 +1,6 @@
-//! Files and directories in, outcomes out: a parallel `ignore` walk (honouring `.gitignore` and
-//! `.git/info/exclude` only, hidden files included, `.git/` never entered) feeding a rayon pool
-//! of scanners, plus the count of what the ignore rules kept out.
+//! Files and directories in, outcomes out: an `ignore` walk on its own thread (honouring
+//! `.gitignore` and `.git/info/exclude` only, hidden files included, `.git/` never entered)
+//! feeding a rayon pool of scanners, plus the count of what the ignore rules kept out.
 
 use super::{BlobOutcome, Scanner};
 use crate::finding::Origin;
@@ -177,23 +177,33 @@ fn walk_roots(
     scanned: &Scanned,
     summary: &mut WalkSummary,
 ) {
-    let walker = builder(roots, opts).build_parallel();
+    // One walking thread, started here so that a thread the system refuses is an error (the
+    // `ignore` crate's parallel walker panics then, and could wait forever on a worker that did
+    // not start); the scanning is parallel.
+    let walker = builder(roots, opts).build();
     let seen = Mutex::new(Seen::default());
     let hasher = RandomState::new();
     let (tx, rx) = bounded::<Job>(512);
     std::thread::scope(|s| {
-        s.spawn(|| {
-            walker.run(|| {
-                let mut visitor = Visitor {
-                    tx: tx.clone(),
-                    local: Seen::default(),
-                    shared: &seen,
-                    hasher: &hasher,
-                };
-                Box::new(move |entry| visitor.visit(entry))
-            });
-            drop(tx);
+        let mut visitor = Visitor {
+            tx,
+            local: Seen::default(),
+            shared: &seen,
+            hasher: &hasher,
+        };
+        let walking = crate::threads::spawn_scoped(s, "keyhound-walk", move || {
+            for entry in walker {
+                if let WalkState::Quit = visitor.visit(entry) {
+                    break;
+                }
+            }
         });
+        if let Err(e) = walking {
+            for root in roots {
+                sink(skipped(root, &e, true));
+            }
+            return;
+        }
         rx.into_iter().par_bridge().for_each(|job| match job {
             Job::File(path) => {
                 sink(scan_file(scanner, &path, opts.max_filesize, scanned));
@@ -228,7 +238,6 @@ fn builder(roots: &[PathBuf], opts: &WalkOptions) -> WalkBuilder {
         .parents(honour)
         .require_git(false)
         .follow_links(opts.follow_links)
-        .threads(opts.threads.clamp(1, 2))
         .filter_entry(|e| e.file_name() != ".git");
     if honour {
         // Path globs in `.keyhoundignore` skip files like `.gitignore` entries do (its

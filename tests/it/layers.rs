@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The layers, lowest first; a module may import its own layer and those below it.
 const LAYERS: &[&[&str]] = &[
-    &["secret", "sanitize", "style", "output"],
+    &["secret", "sanitize", "style", "output", "threads"],
     &["finding", "progress", "diag"],
     &[
         "rules",

@@ -181,7 +181,12 @@ fn stream(
         .spawn()
         .ok()?;
     let (list, stdin) = (lister.stdout.take()?, child.stdin.take()?);
-    let fed = std::thread::spawn(move || feed(list, stdin));
+    let Ok(fed) = crate::threads::spawn("keyhound-feed", move || feed(list, stdin)) else {
+        // No thread: the slower route reads the history instead.
+        let _ = child.kill();
+        let _ = lister.kill();
+        return None;
+    };
     let streamed = read_stream(ctx, &mut child, tx, done);
     if streamed.is_none() {
         // The feeder may be blocked on a child nobody reads any more.

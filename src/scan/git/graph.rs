@@ -465,7 +465,7 @@ pub(super) fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph) -> 
         .spawn()
         .ok()?;
     let stdin = child.stdin.take()?;
-    let fed = std::thread::spawn(move || {
+    let fed = crate::threads::spawn("keyhound-feed", move || {
         use std::io::Write as _;
         let mut out = std::io::BufWriter::with_capacity(64 << 10, stdin);
         for t in trees {
@@ -473,6 +473,10 @@ pub(super) fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph) -> 
         }
         out.flush().ok()
     });
+    let Ok(fed) = fed else {
+        let _ = child.kill();
+        return None;
+    };
     let read = read_tree_stream(&mut child, graph);
     if read.is_none() {
         let _ = child.kill();

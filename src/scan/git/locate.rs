@@ -328,12 +328,21 @@ fn walk(forests: &Forests<'_>, commits: &[(Oid, Reach)], keys: &Keys) -> (Groups
     // read: a tree both halves hold is read once).
     let half = commits.len().div_ceil(PASS_THREADS).max(1);
     let parts: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = commits
+        let started: Vec<_> = commits
             .chunks(half)
             .enumerate()
-            .map(|(n, part)| s.spawn(move || walk_part(forests, part, n * half, keys)))
+            .map(|(n, part)| {
+                let job = move || walk_part(forests, part, n * half, keys);
+                (
+                    job,
+                    crate::threads::spawn_scoped(s, "keyhound-paths", job).ok(),
+                )
+            })
             .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        // A half whose thread the system refused is walked here.
+        (started.into_iter())
+            .filter_map(|(job, h)| h.map_or_else(|| Some(job()), |h| h.join().ok()))
+            .collect()
     });
     // Parts come oldest first: a blob's first path is the earliest part's.
     for (part, part_paths) in parts {
