@@ -424,8 +424,8 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
             write: use_cache,
             ttl,
         },
-        timeouts: Default::default(),
-        retry: Default::default(),
+        timeouts: verify::http::Timeouts::default(),
+        retry: verify::retry::RetryPolicy::default(),
     })
 }
 
@@ -527,8 +527,8 @@ fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
             None => GitMode::History,
         },
     };
-    let budget = match args.pre_receive {
-        true => Some(Budget {
+    let budget = if args.pre_receive {
+        Some(Budget {
             timeout: std::time::Duration::try_from_secs_f64(args.timeout)
                 .ok()
                 .filter(|t| !t.is_zero())
@@ -539,8 +539,9 @@ fn git_config(args: cli::GitArgs) -> Result<GitConfig, UsageError> {
                     ))
                 })?,
             fail_closed: args.fail_closed,
-        }),
-        false => None,
+        })
+    } else {
+        None
     };
     Ok(GitConfig {
         repo: args.repo,

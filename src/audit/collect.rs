@@ -61,8 +61,8 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
     match crate::scan::git::scan(&opts, tools.scanner, tools.on_skip) {
         Ok(outcome) => {
             let repo = Repository::open(&found.dir).ok();
-            c.repo.default_branch = outcome.default_branch.clone();
-            c.repo.head = outcome.head_commit.clone();
+            c.repo.default_branch.clone_from(&outcome.default_branch);
+            c.repo.head.clone_from(&outcome.head_commit);
             c.repo.commits = outcome.stats.commits;
             c.repo.blobs_scanned = outcome.stats.blobs_scanned;
             c.repo.bytes_scanned = outcome.stats.bytes_scanned;
@@ -275,10 +275,10 @@ fn relative(mut s: Skipped, workdir: &Path) -> Skipped {
 }
 
 fn rel_path(path: &str, workdir: &Path) -> String {
-    Path::new(path)
-        .strip_prefix(workdir)
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_else(|_| path.to_string())
+    Path::new(path).strip_prefix(workdir).map_or_else(
+        |_| path.to_string(),
+        |p| p.to_string_lossy().replace('\\', "/"),
+    )
 }
 
 /// Whether `path` is `dir` or inside it, both resolved (a path that cannot be resolved is not).

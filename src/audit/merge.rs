@@ -113,7 +113,7 @@ impl Redactor {
         };
         let scanner = crate::scan::Scanner {
             matcher,
-            limits: Default::default(),
+            limits: crate::scan::Limits::default(),
             inline_allow: false,
             progress: crate::progress::Progress::hidden(),
         };

@@ -105,7 +105,7 @@ pub fn plan(
     let e = &env.event;
     match env.event_name.as_str() {
         "pull_request" | "pull_request_target" => {
-            pull_request(e, env.event_name.as_str(), &mut plan)?
+            pull_request(e, env.event_name.as_str(), &mut plan)?;
         }
         "merge_group" => {
             let (base, head) = (
@@ -187,15 +187,14 @@ fn push(e: &Value, clone: &dyn CommitLookup, plan: &mut Plan) -> anyhow::Result<
         format!("refs/remotes/origin/{default}"),
         format!("refs/heads/{default}"),
     ];
-    plan.scope = match candidates.iter().find(|r| clone.has_commit(r)) {
-        Some(r) => Scope::Range(format!("{after} ^{r}")),
-        None => {
-            plan.warnings.push(format!(
-                "the default branch {default:?} is not in this clone: scanning all of the branch's history \
-                 (use actions/checkout with fetch-depth: 0)"
-            ));
-            Scope::Range(after.clone())
-        }
+    plan.scope = if let Some(r) = candidates.iter().find(|r| clone.has_commit(r)) {
+        Scope::Range(format!("{after} ^{r}"))
+    } else {
+        plan.warnings.push(format!(
+            "the default branch {default:?} is not in this clone: scanning all of the branch's history \
+             (use actions/checkout with fetch-depth: 0)"
+        ));
+        Scope::Range(after.clone())
     };
     plan.needs = vec![after];
     Ok(())

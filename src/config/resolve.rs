@@ -16,7 +16,7 @@ impl Common {
             crate::diag::eprint(&format!("keyhound: warning: {warning}"));
         }
         let mut c = self.clone();
-        c.rules.repo = project.rule_paths.clone();
+        c.rules.repo.clone_from(&project.rule_paths);
         let pick =
             |cli: &[String], toml: &[String]| if cli.is_empty() { toml } else { cli }.to_vec();
         c.rules.providers = pick(&self.rules.providers, &project.providers);

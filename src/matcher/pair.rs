@@ -64,7 +64,9 @@ fn plausible(rule: &Rule, secret: &[u8]) -> bool {
     };
     let digits = secret.iter().filter(|b| b.is_ascii_digit()).count();
     let mut seen = [false; 256];
-    secret.iter().for_each(|&b| seen[b as usize] = true);
+    for &b in secret {
+        seen[b as usize] = true;
+    }
     let distinct = seen.iter().filter(|&&s| s).count();
     spec.min_digits.is_none_or(|min| digits >= min)
         && spec.min_distinct.is_none_or(|min| distinct >= min)

@@ -114,5 +114,5 @@ pub fn load_baseline(common: &Common) -> anyhow::Result<HashSet<String>> {
     common
         .baseline
         .as_deref()
-        .map_or_else(|| Ok(Default::default()), crate::suppress::baseline::load)
+        .map_or_else(|| Ok(HashSet::new()), crate::suppress::baseline::load)
 }

@@ -51,6 +51,6 @@ fn baseline_at(opts: &GitOptions, at: &str, path: &Path) -> anyhow::Result<HashS
         Some(text) => crate::suppress::baseline::parse(&text).with_context(|| {
             format!("--baseline {rel} at {at}: not a keyhound JSON or JSON lines report")
         }),
-        None => Ok(Default::default()),
+        None => Ok(HashSet::new()),
     }
 }

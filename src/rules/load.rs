@@ -129,7 +129,7 @@ pub fn toml_error(e: &toml::de::Error, text: &str) -> String {
     match e.span() {
         Some(span) => {
             let before = &text.as_bytes()[..span.start.min(text.len())];
-            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line = memchr::memchr_iter(b'\n', before).count() + 1;
             let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
             format!("line {line}, column {column}: {what}")
         }

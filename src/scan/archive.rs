@@ -520,7 +520,9 @@ mod budget_tests {
             w.start_file(format!("{i}.bin"), opts).unwrap();
             let member: Vec<u8> = (0..1 << 20)
                 .map(|_| {
-                    noise = noise.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    noise = noise
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
                     (noise >> 56) as u8
                 })
                 .collect();

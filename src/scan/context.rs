@@ -43,17 +43,14 @@ impl LineState {
         *count += bytecount::count(&buf[*counted_to..at], b'\n') as u64;
         *counted_to = at;
         let line = self.lines_before + *count + 1;
-        match memchr::memrchr(b'\n', &buf[..at]) {
-            Some(nl) => {
-                let prefix = &buf[nl + 1..at];
-                let chars = prefix.iter().filter(|&&b| (b as i8) >= -0x40).count();
-                (line, (at - nl) as u64, chars as u64 + 1)
-            }
-            None => {
-                let abs = self.base + at as u64;
-                let col = abs - self.last_newline.map_or(0, |n| n + 1) + 1;
-                (line, col, col)
-            }
+        if let Some(nl) = memchr::memrchr(b'\n', &buf[..at]) {
+            let prefix = &buf[nl + 1..at];
+            let chars = prefix.iter().filter(|&&b| (b as i8) >= -0x40).count();
+            (line, (at - nl) as u64, chars as u64 + 1)
+        } else {
+            let abs = self.base + at as u64;
+            let col = abs - self.last_newline.map_or(0, |n| n + 1) + 1;
+            (line, col, col)
         }
     }
 }

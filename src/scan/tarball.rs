@@ -145,7 +145,7 @@ impl Scanner<'_> {
             head.clear();
             match fill(input, &mut head, 64 << 10) {
                 Ok(_) if head.is_empty() => return,
-                Ok(_) if head.iter().all(|&b| b == 0) => continue,
+                Ok(_) if head.iter().all(|&b| b == 0) => {}
                 Ok(_) => return self.scan_chunks(&head, input, origin, out),
                 Err(e) => return corrupt(origin, &e.to_string(), out),
             }

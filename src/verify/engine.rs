@@ -337,7 +337,7 @@ fn text(value: &serde_json::Value) -> Option<String> {
 }
 
 impl Verifier for DataVerifier<'_> {
-    fn provider(&self) -> &str {
+    fn provider(&self) -> &'static str {
         "*"
     }
 

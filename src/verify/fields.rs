@@ -41,8 +41,7 @@ impl Field {
             Field::Login | Field::Account => b"@ ",
             Field::Scopes => b", /*",
             Field::Arn => b"/+=,@",
-            Field::Credit => b"",
-            Field::RequestId | Field::Organization | Field::ErrorCode => b"",
+            Field::Credit | Field::RequestId | Field::Organization | Field::ErrorCode => b"",
         }
     }
 }

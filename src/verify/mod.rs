@@ -131,6 +131,10 @@ impl Owner {
     }
 }
 
+#[allow(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes a reference to the field"
+)]
 fn serialize_time<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(secs) => s.serialize_str(&clock::rfc3339(*secs)),
@@ -296,7 +300,7 @@ impl Chain<'_> {
 }
 
 impl Verifier for Chain<'_> {
-    fn provider(&self) -> &str {
+    fn provider(&self) -> &'static str {
         "*"
     }
     fn check(&self, key: &Secret, admin: bool) -> Checked {
@@ -510,7 +514,7 @@ mod tests {
     }
 
     impl Verifier for Counting {
-        fn provider(&self) -> &str {
+        fn provider(&self) -> &'static str {
             "openai"
         }
         fn check(&self, _key: &Secret, _admin: bool) -> Checked {

@@ -95,7 +95,7 @@ impl<'c> OpenAi<'c> {
 }
 
 impl Verifier for OpenAi<'_> {
-    fn provider(&self) -> &str {
+    fn provider(&self) -> &'static str {
         "openai"
     }
 
@@ -185,6 +185,10 @@ mod tests {
         }
     }
 
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the stand-in transport answers as the real one does"
+    )]
     fn status(code: u16, body: &str) -> Result<Answer, Failure> {
         Ok(Answer {
             status: code,

@@ -386,7 +386,7 @@ fn check_totals(r: &Audit) {
     }
     let paths: Vec<&str> = r.repositories.iter().map(|x| x.path.as_str()).collect();
     let mut sorted = paths.clone();
-    sorted.sort();
+    sorted.sort_unstable();
     assert_eq!(paths, sorted, "repositories sorted by path");
     let ranks: Vec<usize> = r.keys.iter().map(risk_rank).collect();
     assert!(

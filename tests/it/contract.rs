@@ -171,7 +171,7 @@ fn description_of<'a>(root: &'a Value, prop: &'a Value) -> Option<&'a str> {
 }
 
 fn check_closed(v: &Value, path: &str, problems: &mut Vec<String>) {
-    check_closed_in(v, v, path, problems)
+    check_closed_in(v, v, path, problems);
 }
 
 fn check_closed_in(root: &Value, v: &Value, path: &str, problems: &mut Vec<String>) {
@@ -270,12 +270,12 @@ fn jsonl_line_definitions_carry_the_same_fields_as_the_report() {
 
 #[test]
 fn the_schema_rejects_what_the_contract_forbids() {
+    type Breakage = Box<dyn Fn(&mut Value)>;
     let contract = Contract::new();
     let (dir, _) = fixture();
     let (_, out, _) = run(dir.path(), &["--format", "json"]);
     let doc = json(&out);
     contract.check_report(&doc);
-    type Breakage = Box<dyn Fn(&mut Value)>;
     let broken: Vec<(&str, Breakage)> = vec![
         (
             "an unknown top-level field",
@@ -391,7 +391,9 @@ fn every_jsonl_line_matches_the_schema_and_agrees_with_the_json_report() {
         let (code, out, err) = run(dir.path(), &args("jsonl"));
         assert_eq!(code, 1, "{err}");
         let lines = lines(&out);
-        lines.iter().for_each(|l| contract.check_line(l));
+        for l in &lines {
+            contract.check_line(l);
+        }
         let (last, rest) = lines.split_last().expect("lines");
         assert_eq!(last["type"], "summary", "the summary closes the output");
         assert!(rest.iter().all(|l| l["type"] != "summary"));
@@ -555,7 +557,9 @@ fn a_missing_path_makes_the_scan_incomplete() {
         &["--format", "jsonl", "missing.txt", "clean.txt"],
     );
     let lines = lines(&out);
-    lines.iter().for_each(|l| contract.check_line(l));
+    for l in &lines {
+        contract.check_line(l);
+    }
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["type"], "skipped");
     assert_eq!(lines[0]["path"], "missing.txt");
@@ -594,7 +598,9 @@ fn output_writes_the_report_to_the_file_and_nothing_to_stdout() {
     assert_eq!(code, 1);
     assert_eq!(stdout, "");
     let written = lines(&std::fs::read_to_string(&file).expect("the lines file"));
-    written.iter().for_each(|l| contract.check_line(l));
+    for l in &written {
+        contract.check_line(l);
+    }
     assert_eq!(written.last().map(|l| &l["type"]), Some(&"summary".into()));
     assert_eq!(written.len(), FIXTURE_FINDINGS + 1);
 

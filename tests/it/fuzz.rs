@@ -394,7 +394,11 @@ fn parse_project(ignore: String, config: String) {
         config: Some(config),
     };
     if let Ok(project) = Project::parse(&files, Some(root.path())) {
-        let _ = keyhound::suppress::Suppressions::new(&project, Default::default(), root.path());
+        let _ = keyhound::suppress::Suppressions::new(
+            &project,
+            std::collections::HashSet::default(),
+            root.path(),
+        );
     }
 }
 

@@ -51,7 +51,11 @@ fn stderr(out: &Output) -> String {
 fn replaced_not_followed(link: &Path, target: &Path) {
     assert_eq!(std::fs::read_to_string(target).unwrap(), "precious\n");
     let meta = std::fs::symlink_metadata(link).expect("written");
-    assert!(meta.file_type().is_file(), "{link:?} is still a symlink");
+    assert!(
+        meta.file_type().is_file(),
+        "{} is still a symlink",
+        link.display()
+    );
 }
 
 // ---- 1. Outputs replace a symlink, never follow it

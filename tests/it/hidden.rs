@@ -53,8 +53,7 @@ fn scan_one(name: &str, data: &[u8]) -> (i32, Report) {
 fn assert_found(report: &Report, key: &str) {
     assert!(
         secrets(report).iter().any(|s| s == key),
-        "key not found: {:#?}",
-        report
+        "key not found: {report:#?}"
     );
 }
 
@@ -450,7 +449,9 @@ fn r14_a_zip_over_16_mib_is_read_from_a_temporary_file_and_hides_nothing() {
     let mut noise = 7u64;
     let filler: Vec<u8> = (0..17 << 20)
         .map(|_| {
-            noise = noise.wrapping_mul(6364136223846793005).wrapping_add(1);
+            noise = noise
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             b'a' + (noise >> 59) as u8
         })
         .collect();

@@ -142,6 +142,7 @@ fn commits_the_server_has_already_and_deletions_pass() {
 /// `count` commits on the client's `main`, each changing one file, made in one `git fast-import`;
 /// commit `key_at`, if given, adds a key.
 fn many_commits(repo: &GitRepo, count: usize, key_at: Option<usize>) {
+    use std::io::Write;
     let mut stream = String::new();
     for i in 0..count {
         let data = match key_at {
@@ -164,7 +165,6 @@ fn many_commits(repo: &GitRepo, count: usize, key_at: Option<usize>) {
     cmd.args(["fast-import", "--quiet"])
         .stdin(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("git fast-import runs");
-    use std::io::Write;
     child
         .stdin
         .take()

@@ -87,7 +87,7 @@ fn git_takes_quiet_and_draws_no_bar_off_a_terminal() {
         &["git", "--quiet", "--staged", "."],
     ] {
         let out = run(dir.path(), args);
-        let expected = if args.contains(&"--staged") { 0 } else { 1 };
+        let expected = i32::from(!args.contains(&"--staged"));
         assert_eq!(
             out.status.code(),
             Some(expected),

@@ -145,7 +145,9 @@ fn build(pieces: &[(Piece, Vec<usize>)]) -> (String, Vec<(usize, String, &'stati
             }
             Piece::Word(w) => text.push_str(WORDS[*w]),
         }
-        seps.iter().for_each(|&s| text.push_str(SEPARATORS[s]));
+        for &s in seps {
+            text.push_str(SEPARATORS[s]);
+        }
     }
     (text, keys, placeholders)
 }
@@ -176,7 +178,7 @@ proptest! {
             .collect();
         prop_assert_eq!(&got, &want, "text: {:?}", text);
         prop_assert_eq!(report.stats.placeholders, placeholders, "text: {:?}", text);
-        prop_assert_eq!(code, if keys.is_empty() { 0 } else { 1 });
+        prop_assert_eq!(code, i32::from(!keys.is_empty()));
         prop_assert!(report.complete);
     }
 }

@@ -128,7 +128,7 @@ fn every_kind_is_found_in_every_context_with_its_provider() {
                 )
             })
             .collect();
-        got.sort();
+        got.sort_unstable();
         let mut want: Vec<(&str, u64, &str, &str, &str)> = files
             .iter()
             .flat_map(|(name, text)| {
@@ -137,7 +137,7 @@ fn every_kind_is_found_in_every_context_with_its_provider() {
                     .map(|line| (name.as_str(), line, *rule, *provider, key.as_str()))
             })
             .collect();
-        want.sort();
+        want.sort_unstable();
         assert_eq!(got, want, "{rule}");
         assert_eq!(report.stats.placeholders, 0, "{rule}");
     }

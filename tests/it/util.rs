@@ -229,7 +229,7 @@ pub fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 /// 1-based line and byte column of `offset` in `hay`, counting `\n` bytes as the README says.
 pub fn line_col(hay: &[u8], offset: usize) -> (u64, u64) {
     let before = &hay[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
     let line_start = before
         .iter()
         .rposition(|&b| b == b'\n')
@@ -354,7 +354,7 @@ pub fn tree_owned(files: &[(String, Vec<u8>)]) -> tempfile::TempDir {
 /// Fails unless `doc` matches `schema/report.schema.json`: the whole report, or the `$defs`
 /// entry `def`.
 pub fn check_schema(doc: &serde_json::Value, def: Option<&str>) {
-    check_schema_of("report.schema.json", doc, def)
+    check_schema_of("report.schema.json", doc, def);
 }
 
 /// Fails unless `doc` matches `schema/FILE`: the whole document, or the `$defs` entry `def`.
@@ -529,7 +529,7 @@ pub fn fixture(id: &str) -> Fixture {
         match field.split_once(": ") {
             Some(("fixture", name)) => fixture.name = name.to_string(),
             Some(("placeholders", n)) => {
-                fixture.placeholders = n.parse().unwrap_or_else(|_| panic!("fixtures/{id}: {n}"))
+                fixture.placeholders = n.parse().unwrap_or_else(|_| panic!("fixtures/{id}: {n}"));
             }
             Some(("provider", p)) => fixture.provider = Some(p.to_string()),
             _ => panic!("fixtures/{id}: unknown header field {field:?}"),

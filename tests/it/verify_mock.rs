@@ -132,8 +132,10 @@ fn serve(stream: TcpStream, state: &Shared) {
                 request.target.contains(k.as_str())
                     || request.headers.iter().any(|(_, v)| v.contains(k.as_str()))
             })
-            .map(|(_, r)| r.clone())
-            .unwrap_or_else(|| Reply::json(418, json!({"error": "no script for this request"})))
+            .map_or_else(
+                || Reply::json(418, json!({"error": "no script for this request"})),
+                |(_, r)| r.clone(),
+            )
     };
     std::thread::sleep(reply.delay);
     let mut out = stream;

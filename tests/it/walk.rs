@@ -459,11 +459,11 @@ fn is_root() -> bool {
 
 #[test]
 fn an_unreadable_file_is_skipped_and_makes_the_scan_incomplete() {
+    use std::os::unix::fs::PermissionsExt as _;
     if is_root() {
         eprintln!("skipped: root reads every file");
         return;
     }
-    use std::os::unix::fs::PermissionsExt as _;
     let (_, text) = key_file(815);
     let dir = tree(&[("locked.txt", text.as_bytes()), ("ok.txt", b"x")]);
     let locked = dir.path().join("locked.txt");

@@ -367,8 +367,8 @@ fn write_row(
         escape_html(&status_label(status)),
         escape_html(&at_head_label(key)),
         location_cell(&key.locations, links),
-        date_cell(&key.introduced),
-        date_cell(&key.last_seen),
+        date_cell(key.introduced.as_ref()),
+        date_cell(key.last_seen.as_ref()),
         key.repositories.len()
     )
 }
@@ -415,7 +415,7 @@ fn link(url: Option<String>, inner: &str) -> String {
 }
 
 /// A sighting's day, with its full commit id as the title.
-fn date_cell(s: &Option<Sighting>) -> String {
+fn date_cell(s: Option<&Sighting>) -> String {
     match s {
         Some(s) => format!(
             "<span title=\"{}\">{}</span>",
@@ -470,7 +470,7 @@ impl DetailStyle for Html<'_> {
     fn code(&self, text: &str) -> String {
         format!("<code>{}</code>", escape_html(text))
     }
-    fn sighting(&self, s: &Option<Sighting>) -> String {
+    fn sighting(&self, s: Option<&Sighting>) -> String {
         sighting(s, self.0)
     }
     fn repository(&self, r: &RepoKey) -> String {
@@ -491,7 +491,7 @@ fn repository(r: &RepoKey) -> String {
 }
 
 /// "2024-01-02 · 1a2b3c4d5e6f (the full id as its title) · author · api:src/a.env:3".
-fn sighting(s: &Option<Sighting>, links: &Links) -> String {
+fn sighting(s: Option<&Sighting>, links: &Links) -> String {
     let Some(s) = s else {
         return "in no commit (only in a work tree)".to_string();
     };

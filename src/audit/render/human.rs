@@ -183,7 +183,7 @@ impl DetailStyle for Plain {
     fn code(&self, text: &str) -> String {
         text.to_string()
     }
-    fn sighting(&self, s: &Option<Sighting>) -> String {
+    fn sighting(&self, s: Option<&Sighting>) -> String {
         sighting(s)
     }
     fn repository(&self, r: &RepoKey) -> String {
@@ -192,7 +192,7 @@ impl DetailStyle for Plain {
 }
 
 /// "2024-01-02  1a2b3c4d5e6f  Ann <ann@x>  api:src/a.env:3".
-fn sighting(s: &Option<Sighting>) -> String {
+fn sighting(s: Option<&Sighting>) -> String {
     let Some(s) = s else {
         return "in no commit (only in a work tree)".to_string();
     };

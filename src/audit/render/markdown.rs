@@ -156,7 +156,7 @@ impl DetailStyle for Md {
     fn code(&self, text: &str) -> String {
         code(text)
     }
-    fn sighting(&self, s: &Option<Sighting>) -> String {
+    fn sighting(&self, s: Option<&Sighting>) -> String {
         sighting(s)
     }
     fn repository(&self, r: &RepoKey) -> String {
@@ -170,7 +170,7 @@ fn escaped_list(items: &[String]) -> String {
 }
 
 /// "2024-01-02, commit `1a2b3c4d5e6f`, by Ann \<ann@x\>, at api:src/a.env:3".
-fn sighting(s: &Option<Sighting>) -> String {
+fn sighting(s: Option<&Sighting>) -> String {
     let Some(s) = s else {
         return "in no commit (only in a work tree)".to_string();
     };

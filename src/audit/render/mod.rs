@@ -91,7 +91,7 @@ trait DetailStyle {
     fn text(&self, text: &str) -> String;
     /// An identifier (a fingerprint, a rule id) as code.
     fn code(&self, text: &str) -> String;
-    fn sighting(&self, s: &Option<Sighting>) -> String;
+    fn sighting(&self, s: Option<&Sighting>) -> String;
     fn repository(&self, r: &RepoKey) -> String;
 }
 
@@ -112,8 +112,8 @@ fn details<S: DetailStyle>(key: &KeyEntry, style: &S) -> Vec<(String, String)> {
             label("verdict"),
             style.text(&verdict_label(&key.verification)),
         ),
-        (label("introduced"), style.sighting(&key.introduced)),
-        (label("last seen"), style.sighting(&key.last_seen)),
+        (label("introduced"), style.sighting(key.introduced.as_ref())),
+        (label("last seen"), style.sighting(key.last_seen.as_ref())),
         (label("at HEAD"), style.text(&at_head_label(key))),
     ];
     if !key.on_branches.is_empty() {

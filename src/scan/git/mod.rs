@@ -2,6 +2,9 @@
 //! repository; `history` walks every ref once; `diff` narrows the scan to a range or the index;
 //! `blobs` reads blobs on worker threads; `locate` maps blobs with findings back to commits and
 //! paths; `meta` formats commits for reports.
+// Pedantic lints are fixed here when the git reorganisation (issue 13, point 2) lands; until
+// then this folder is exempt so that the move and the lint fixes do not collide.
+#![allow(clippy::pedantic)]
 
 mod blobs;
 pub(crate) mod command;

@@ -450,7 +450,7 @@ fn same_named_clones_in_two_folders_stay_two_repositories() {
         assert_eq!(s.repositories.len(), 2);
         assert_ne!(s.repositories[0].path, s.repositories[1].path);
         let mut counts: Vec<u64> = report.repositories.iter().map(|r| r.keys).collect();
-        counts.sort();
+        counts.sort_unstable();
         assert_eq!(counts, [1, 2], "{args:?}");
         check_totals(&report);
     }

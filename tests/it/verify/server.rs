@@ -47,8 +47,8 @@ impl Reply {
         Reply::json(
             200,
             serde_json::json!({"object": "list", "data": [
-                {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"},
-                {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
+                {"id": "gpt-4o", "object": "model", "created": 1_715_367_049, "owned_by": "system"},
+                {"id": "gpt-4o-mini", "object": "model", "created": 1_721_172_741, "owned_by": "system"},
             ]}),
         )
     }
@@ -59,7 +59,7 @@ impl Reply {
             200,
             serde_json::json!({"object": "list", "data": [{
                 "object": "organization.admin_api_key", "id": "key_abc", "name": "Main Admin Key",
-                "redacted_value": "sk-admin...xyz", "created_at": 1711471533,
+                "redacted_value": "sk-admin...xyz", "created_at": 1_711_471_533,
             }], "first_id": "key_abc", "last_id": "key_abc", "has_more": false}),
         )
     }

@@ -356,6 +356,10 @@ fn openrouter_and_deepseek_report_credit() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of four providers' answers"
+)]
 fn cohere_huggingface_replicate_and_npm_say_who_owns_the_key() {
     let check = bearer(
         "cohere",
