@@ -366,7 +366,10 @@ mod tests {
         };
         let mut c = Cache::open(dir.path(), &BaseUrl::openai());
         c.put(&pair("secret-a", None), &verdict(Status::Dead, None));
-        c.put(&pair("secret-b", Some("tok-1")), &verdict(Status::Live, None));
+        c.put(
+            &pair("secret-b", Some("tok-1")),
+            &verdict(Status::Live, None),
+        );
         c.save(T0, DAY).unwrap();
         let c = Cache::open(dir.path(), &BaseUrl::openai());
         let status = |k: &Secret| c.get(k, T0, DAY).map(|v| v.status);

@@ -378,7 +378,11 @@ fn the_cache_keeps_each_secret_of_a_key_id_apart() {
     };
     mock.answer(&id, error_xml("InvalidClientTokenId", "invalid"));
     assert_eq!(run(&old), (Some("dead".into()), Some(false)));
-    assert_eq!(run(&old), (Some("dead".into()), Some(true)), "the same pair is cached");
+    assert_eq!(
+        run(&old),
+        (Some("dead".into()), Some(true)),
+        "the same pair is cached"
+    );
     assert_eq!(mock.requests().len(), 1);
     mock.answer(&id, identity_xml("123456789012", "rotated"));
     assert_eq!(run(&new), (Some("live".into()), Some(false)));
