@@ -18,31 +18,34 @@
 //!    settings, and gathered findings turned into one report.
 //! 6. Commands: `cmd` (one `run` per command) and `ci` (the parts of `keyhound ci`).
 //! 7. `run` (here) and `main.rs`.
+//!
+//! The library is one binary's: modules that neither `main.rs` nor the integration tests reach are
+//! private, so an item's `pub` means "used across modules", not "a published API".
 
 // Every diagnostic goes through `diag`, which sanitises it and cannot panic on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod audit;
-pub mod ci;
+mod audit;
+mod ci;
 pub mod cli;
-pub mod cmd;
+mod cmd;
 pub mod config;
 pub mod diag;
 pub mod exit;
 pub mod finding;
-pub mod hooks;
+mod hooks;
 pub mod matcher;
-pub mod output;
-pub mod pipeline;
+mod output;
+mod pipeline;
 pub mod progress;
-pub mod report;
+mod report;
 pub mod rules;
-pub mod sanitize;
+mod sanitize;
 pub mod scan;
 pub mod secret;
-pub mod stats;
+mod stats;
 mod stdin_lines;
-pub mod style;
+mod style;
 pub mod suppress;
 pub mod threads;
 pub mod verify;
