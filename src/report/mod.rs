@@ -6,6 +6,7 @@ mod gitlab;
 mod human;
 pub mod json;
 mod sarif;
+mod sarif_model;
 
 pub use sarif::Sarif;
 

@@ -2,11 +2,15 @@
 //! under `%SRCROOT%`, redacted snippets only (even with `--show-secrets`: SARIF gets uploaded),
 //! and GitHub's limit of 25,000 results and 10 MB gzipped kept, riskiest first.
 
+use super::sarif_model::{
+    ArtifactLocation, BaseIds, ContextRegion, Driver, Help, Id, Level, Location, Log,
+    PartialFingerprints, PhysicalLocation, Region, ReportingDescriptor, ResultProperties,
+    RuleProperties, Run, RunProperties, SarifResult, Text, Tool, Uri,
+};
 use super::{Reporter, ScanReport};
 use crate::finding::{Finding, GitInfo, GitObject, sha256};
 use crate::rules::Rule;
 use crate::verify::{Status, Verification};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -113,54 +117,59 @@ fn gzipped_len(bytes: &[u8]) -> io::Result<usize> {
     Ok(gz.finish()?.len())
 }
 
-fn document(report: &ScanReport<'_>, kept: &[(&Finding, &str)]) -> Value {
+fn document(report: &ScanReport<'_>, kept: &[(&Finding, &str)]) -> Log {
     let mut sorted = kept.to_vec();
     sorted.sort_by(|(a, _), (b, _)| a.sort_key().cmp(&b.sort_key()));
     let cwd = std::env::current_dir().ok();
     let secrets = line_secrets(&report.findings);
-    let results: Vec<Value> = sorted
+    let results = sorted
         .iter()
         .map(|(f, id)| {
             let context = redact_context(f, &secrets);
             result(report, f, id, &context, cwd.as_deref())
         })
         .collect();
-    let mut run = json!({
-        "tool": {"driver": {
-            "name": "keyhound",
-            "semanticVersion": env!("CARGO_PKG_VERSION"),
-            "informationUri": "https://github.com/keyhound/keyhound",
-            "rules": report.rules.rules.iter().map(rule).collect::<Vec<_>>(),
-        }},
-        "columnKind": "unicodeCodePoints",
-        "results": results,
-    });
-    if let Some(root) = src_root() {
-        run["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": root}});
+    let run = Run {
+        automation_details: report.automation_id.clone().map(|id| Id { id }),
+        column_kind: "unicodeCodePoints",
+        original_uri_base_ids: src_root().map(|uri| BaseIds {
+            src_root: Uri { uri },
+        }),
+        properties: run_properties(report, kept.len()),
+        results,
+        tool: Tool {
+            driver: Driver {
+                information_uri: "https://github.com/keyhound/keyhound",
+                name: "keyhound",
+                rules: report.rules.rules.iter().map(rule).collect(),
+                semantic_version: env!("CARGO_PKG_VERSION"),
+            },
+        },
+    };
+    Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [run],
+        version: "2.1.0",
     }
-    if let Some(id) = &report.automation_id {
-        run["automationDetails"] = json!({"id": id});
-    }
-    // The providers whose keys were looked for: a run without results says nothing of others.
-    run["properties"] = json!({"providers": report.stats.providers});
-    if kept.len() < report.findings.len() {
-        let props = &mut run["properties"];
-        props["truncated"] = json!(true);
-        props["resultsTotal"] = json!(report.findings.len());
-        props["resultsKept"] = json!(kept.len());
-        props["note"] = json!(
-            "GitHub code scanning keeps at most 25,000 results and 10 MB gzipped per upload: \
-             the riskiest were kept. Use --format json for the full list."
-        );
-    }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [run],
-    })
 }
 
-fn rule(r: &Rule) -> Value {
+/// The providers whose keys were looked for (a run without results says nothing of others),
+/// and whether results were dropped to fit GitHub's limits.
+fn run_properties(report: &ScanReport<'_>, kept: usize) -> RunProperties {
+    let truncated = kept < report.findings.len();
+    RunProperties {
+        note: truncated.then_some(
+            "GitHub code scanning keeps at most 25,000 results and 10 MB gzipped per upload: \
+             the riskiest were kept. Use --format json for the full list.",
+        ),
+        providers: report.stats.providers.clone(),
+        results_kept: truncated.then_some(kept),
+        results_total: truncated.then_some(report.findings.len()),
+        truncated: truncated.then_some(true),
+    }
+}
+
+fn rule(r: &Rule) -> ReportingDescriptor {
     let s = &r.spec;
     let mut help = format!("{}\n\n{}", s.description, s.remediation.trim());
     if !s.references.is_empty() {
@@ -169,20 +178,34 @@ fn rule(r: &Rule) -> Value {
             help.push_str(&format!("- {reference}\n"));
         }
     }
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "shortDescription": {"text": s.description},
-        "fullDescription": {"text": format!("{}. Leaked keys let anyone use the account they belong to.", s.description)},
-        "help": {"text": help, "markdown": help},
-        "helpUri": s.references.first().cloned().unwrap_or_else(|| "https://github.com/keyhound/keyhound".into()),
-        "defaultConfiguration": {"level": "error"},
-        "properties": {
-            "tags": ["security", "secret"],
-            "precision": "high",
-            "security-severity": format!("{:.1}", s.severity),
+    ReportingDescriptor {
+        default_configuration: Level { level: "error" },
+        full_description: Text {
+            text: format!(
+                "{}. Leaked keys let anyone use the account they belong to.",
+                s.description
+            ),
         },
-    })
+        help: Help {
+            markdown: help.clone(),
+            text: help,
+        },
+        help_uri: s
+            .references
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "https://github.com/keyhound/keyhound".into()),
+        id: s.id.clone(),
+        name: s.name.clone(),
+        properties: RuleProperties {
+            precision: "high",
+            security_severity: format!("{:.1}", s.severity),
+            tags: ["security", "secret"],
+        },
+        short_description: Text {
+            text: s.description.clone(),
+        },
+    }
 }
 
 /// Where a finding's context comes from: the blob and the line.
@@ -225,7 +248,7 @@ fn result(
     location_id: &str,
     context: &str,
     cwd: Option<&Path>,
-) -> Value {
+) -> SarifResult {
     let r = report.rule(f);
     let index = f.rule;
     let redacted = f.secret.redacted();
@@ -258,41 +281,72 @@ fn result(
         r.spec.description,
         r.spec.revoke_url.as_deref().unwrap_or("the provider"),
     );
-    let mut location = json!({"artifactLocation": artifact(&f.origin.path, cwd)});
+    SarifResult {
+        level: level(verdict),
+        locations: [Location {
+            physical_location: physical_location(f, cwd, context, located_inside),
+        }],
+        message: Text { text: message },
+        partial_fingerprints: PartialFingerprints {
+            location: location_id.to_string(),
+        },
+        properties: ResultProperties {
+            decoded: f.decoded.clone(),
+            fingerprint: f.fingerprint.clone(),
+            git: f.git.as_ref().map(to_value),
+            kind: r.spec.kind.clone(),
+            verification: verdict.map(to_value),
+        },
+        rule_id: r.spec.id.clone(),
+        rule_index: index,
+    }
+}
+
+/// As a JSON value, whose keys serde_json keeps sorted.
+fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// Where the key is. In an archive member or a decompressed stream, the location is the file
+/// that holds it (line 1), and the message says where inside.
+fn physical_location(
+    f: &Finding,
+    cwd: Option<&Path>,
+    context: &str,
+    located_inside: bool,
+) -> PhysicalLocation {
+    let artifact_location = artifact(&f.origin.path, cwd);
     if located_inside {
-        // The key is in an archive member or a gzip stream: the location is the file that holds
-        // it, and the message says where inside.
-        location["region"] = json!({"startLine": 1});
-    } else {
-        let mut region = json!({
-            "startLine": f.line,
-            "startColumn": f.column_chars,
-            "endColumn": f.column_chars + redacted_span(f),
-        });
-        if f.decoded.is_empty() {
-            // The region holds the key itself: its snippet is the key, redacted.
-            region["snippet"] = json!({"text": redacted});
-        }
-        location["region"] = region;
-        location["contextRegion"] = json!({"startLine": f.line, "snippet": {"text": context}});
+        return PhysicalLocation {
+            artifact_location,
+            context_region: None,
+            region: Region {
+                end_column: None,
+                snippet: None,
+                start_column: None,
+                start_line: 1,
+            },
+        };
     }
-    let mut properties =
-        json!({"kind": r.spec.kind, "fingerprint": f.fingerprint, "decoded": f.decoded});
-    if let Some(g) = &f.git {
-        properties["git"] = json!(g);
+    // When the region holds the key itself, its snippet is the key, redacted.
+    let snippet = f.decoded.is_empty().then(|| Text {
+        text: f.secret.redacted(),
+    });
+    PhysicalLocation {
+        artifact_location,
+        context_region: Some(ContextRegion {
+            snippet: Text {
+                text: context.to_string(),
+            },
+            start_line: f.line,
+        }),
+        region: Region {
+            end_column: Some(f.column_chars + redacted_span(f)),
+            snippet,
+            start_column: Some(f.column_chars),
+            start_line: f.line,
+        },
     }
-    if let Some(v) = verdict {
-        properties["verification"] = json!(v);
-    }
-    json!({
-        "ruleId": r.spec.id,
-        "ruleIndex": index,
-        "level": level(verdict),
-        "message": {"text": message},
-        "locations": [{"physicalLocation": location}],
-        "partialFingerprints": {"keyhoundLocation/v1": location_id},
-        "properties": properties,
-    })
 }
 
 /// " in commit 1a2b3c4d5e (no longer at HEAD)", for a finding in git history.
@@ -324,10 +378,14 @@ fn redacted_span(f: &Finding) -> u64 {
 /// A URI relative to `%SRCROOT%` (the working directory) for a path under it, or an absolute
 /// `file://` URI for a path outside it (`../x`, `/elsewhere/x`): GitHub resolves relative URIs
 /// against the checkout, so one that climbs out of it would point at nothing.
-fn artifact(path: &str, cwd: Option<&Path>) -> Value {
+fn artifact(path: &str, cwd: Option<&Path>) -> ArtifactLocation {
+    let under_root = |uri: String| ArtifactLocation {
+        uri,
+        uri_base_id: Some("%SRCROOT%"),
+    };
     let p = Path::new(path);
     let Some(cwd) = cwd else {
-        return json!({"uri": encode_path(path), "uriBaseId": "%SRCROOT%"});
+        return under_root(encode_path(path));
     };
     let full = normalize(&cwd.join(p));
     match full.strip_prefix(cwd) {
@@ -336,9 +394,12 @@ fn artifact(path: &str, cwd: Option<&Path>) -> Value {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            json!({"uri": encode_path(&parts.join("/")), "uriBaseId": "%SRCROOT%"})
+            under_root(encode_path(&parts.join("/")))
         }
-        _ => json!({"uri": format!("file://{}", encode_path(&full.to_string_lossy()))}),
+        _ => ArtifactLocation {
+            uri: format!("file://{}", encode_path(&full.to_string_lossy())),
+            uri_base_id: None,
+        },
     }
 }
 
@@ -382,6 +443,7 @@ fn encode_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn paths_are_percent_encoded() {
@@ -391,7 +453,7 @@ mod tests {
     #[test]
     fn uris_are_relative_under_the_working_directory_only() {
         let cwd = Path::new("/work/repo");
-        let uri = |p: &str| artifact(p, Some(cwd));
+        let uri = |p: &str| serde_json::to_value(artifact(p, Some(cwd))).unwrap();
         assert_eq!(
             uri("src/a b.py"),
             json!({"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"})
