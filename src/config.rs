@@ -18,7 +18,7 @@ use crate::audit::AuditFormat;
 use crate::audit::shard::ShardSpec;
 use crate::exit::FailOn;
 use crate::report::Format;
-use crate::scan::git::GitOptions;
+use crate::scan::git::{GitOptions, Reader};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -181,7 +181,18 @@ fn git_options(
         all_objects: false,
         max_blob_size,
         threads: common.threads,
+        reader: git_reader(),
         audit: false,
+    }
+}
+
+/// How the whole history is read: the fastest way unless `KEYHOUND_GIT_READER` (`packs`, `git`
+/// or `libgit2`, for tests and benchmarks) starts further down.
+fn git_reader() -> Reader {
+    match std::env::var("KEYHOUND_GIT_READER").as_deref() {
+        Ok("git") => Reader::CatFile,
+        Ok("libgit2") => Reader::Libgit2,
+        _ => Reader::Packs,
     }
 }
 

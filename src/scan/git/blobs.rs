@@ -3,6 +3,7 @@
 //! a large one under it is read whole only with memory from the process's shared budget.
 
 use super::Ctx;
+pub(super) use super::objects::parse_header;
 use crate::finding::Origin;
 use crate::scan::{BlobOutcome, budget};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -318,17 +319,6 @@ fn blob_size(line: &str) -> Option<u64> {
         (_, "blob", size) => Some(size),
         _ => None,
     }
-}
-
-/// `<oid> <type> <size>\n`, the header `git cat-file --batch` puts before each object; None
-/// for anything else (`<oid> missing`).
-pub(super) fn parse_header(line: &[u8]) -> Option<(Oid, &str, u64)> {
-    let text = std::str::from_utf8(line).ok()?.trim_end();
-    let mut parts = text.split(' ');
-    let oid = Oid::from_str(parts.next()?).ok()?;
-    let kind = parts.next()?;
-    let size = parts.next()?.parse().ok()?;
-    Some((oid, kind, size))
 }
 
 #[cfg(test)]

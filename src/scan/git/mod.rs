@@ -1,26 +1,21 @@
-//! `keyhound git`: a repository's objects as blobs for the scanner. `open` finds and checks the
-//! repository; `history` walks every ref once; `diff` narrows the scan to a range or the index;
-//! `blobs` reads blobs on worker threads; `locate` maps blobs with findings back to commits and
-//! paths; `meta` formats commits for reports.
-// Pedantic lints are fixed here when the git reorganisation (issue 13, point 2) lands; until
-// then this folder is exempt so that the move and the lint fixes do not collide.
+//! `keyhound git`: a repository's objects as blobs for the scanner, by job. `open` finds and
+//! checks the repository; `history` reads the whole history (one algorithm over three object
+//! sources: the packs, `git cat-file`, libgit2); `changes` scans what a range, the index or a
+//! commit message adds; `blobs` scans blobs on worker threads; `meta` formats commits for
+//! reports.
+// Pedantic lints are fixed here in the step after the git reorganisation (issue 13, point 2);
+// until then this folder is exempt so that the move and the lint fixes do not collide.
 #![allow(clippy::pedantic)]
 
 mod blobs;
+mod changes;
 pub(crate) mod command;
-mod diff;
-mod fast;
-mod forest;
-mod graph;
 mod history;
-mod locate;
-mod message;
 mod meta;
+mod objects;
 mod oidmap;
 mod open;
-mod packs;
 mod pipe;
-mod push;
 mod tips;
 
 pub use meta::{CommitMeta, commit_meta};
@@ -60,6 +55,8 @@ pub struct GitOptions {
     /// Blobs above this many bytes are streamed through `git cat-file --batch`.
     pub max_blob_size: u64,
     pub threads: usize,
+    /// How the whole history's objects are read (the others are tried after it).
+    pub reader: Reader,
     /// For audits: presence at the default branch (not HEAD), branch tips, per-key counts.
     pub audit: bool,
 }
@@ -117,31 +114,16 @@ pub fn scan(
         GitMode::Staged => "scanning the index",
     });
     let mut outcome = match &opts.mode {
-        GitMode::History if !opts.all_objects && !repo.is_shallow() => {
-            let reader = Reader::from_env();
-            let packed = (reader <= Reader::Packs)
-                .then(|| packs::scan(&ctx, &repo))
-                .flatten();
-            let streamed = || {
-                (reader <= Reader::Git)
-                    .then(|| fast::scan(&ctx, &repo))
-                    .flatten()
-            };
-            match packed.or_else(streamed) {
-                Some(result) => result?,
-                None => history::scan(&ctx, &repo)?,
-            }
-        }
         GitMode::History | GitMode::Tree => history::scan(&ctx, &repo)?,
-        GitMode::Range(range) => diff::scan_range(&ctx, &repo, range)?,
-        GitMode::Staged => diff::scan_staged(&ctx, &repo)?,
+        GitMode::Range(range) => changes::scan_range(&ctx, &repo, range)?,
+        GitMode::Staged => changes::scan_staged(&ctx, &repo)?,
         GitMode::CommitMsg(_) => unreachable!("handled above"),
-        GitMode::PrePush => match push::range(&repo)? {
-            Some(range) => diff::scan_range(&ctx, &repo, &range)?,
+        GitMode::PrePush => match changes::push_range(&repo)? {
+            Some(range) => changes::scan_range(&ctx, &repo, &range)?,
             None => GitOutcome::default(),
         },
-        GitMode::PreReceive => match push::received(&repo)? {
-            Some(range) => diff::scan_range(&ctx, &repo, &range)?,
+        GitMode::PreReceive => match changes::received(&repo)? {
+            Some(range) => changes::scan_range(&ctx, &repo, &range)?,
             None => GitOutcome::default(),
         },
     };
@@ -149,42 +131,18 @@ pub fn scan(
     Ok(outcome)
 }
 
-/// How a whole history is read, fastest first; each hands over to the next when it cannot
-/// read a repository. `KEYHOUND_GIT_READER` (`packs`, `git` or `libgit2`) starts further down,
-/// so that tests and benchmarks can compare them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Reader {
-    /// The pack files in-process (`packs`).
+/// How a whole history's objects are read, fastest first; each hands over to the next when it
+/// cannot read a repository. The settings choose where to start (tests and benchmarks compare
+/// them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reader {
+    /// The pack files in-process.
+    #[default]
     Packs,
-    /// `git cat-file` children (`fast`).
-    Git,
-    /// libgit2 alone (`history`).
+    /// `git cat-file` children.
+    CatFile,
+    /// libgit2.
     Libgit2,
-}
-
-impl Reader {
-    fn from_env() -> Reader {
-        match std::env::var("KEYHOUND_GIT_READER").as_deref() {
-            Ok("git") => Reader::Git,
-            Ok("libgit2") => Reader::Libgit2,
-            _ => Reader::Packs,
-        }
-    }
-}
-
-/// Says on the progress bar that the second pass, from blobs back to commits, has begun.
-fn locating(ctx: &Ctx<'_>, hits: &locate::Hits) {
-    if !ctx.scanner.progress.is_shown() {
-        return;
-    }
-    let keys: std::collections::HashSet<&str> = (hits.blobs.values().flatten())
-        .map(|f| f.fingerprint.as_str())
-        .collect();
-    ctx.scanner.progress.set_phase(&match keys.len() {
-        0 => "reading the commit order".to_string(),
-        1 => "locating 1 key in history".to_string(),
-        n => format!("locating {n} keys in history"),
-    });
 }
 
 /// The commit-msg hook: the message file, with the repository's comment character when there
@@ -207,7 +165,7 @@ fn commit_msg(
         repo: opened.unwrap_or_else(open::Opened::none),
         on_skip,
     };
-    message::scan(&ctx, file, comment)
+    changes::commit_msg(&ctx, file, comment)
 }
 
 /// The text of the file at `path` in commit `at`; None when there is none.

@@ -4,14 +4,14 @@
 //! blobs and commits first, scanned on the thread that decoded them; then the trees, into the
 //! graph, which by then knows which blobs had findings. Used for repositories whose objects are
 //! all in their own packs and loose files (no alternates) and fit `--max-blob-size`; otherwise
-//! `fast` streams them through `git cat-file`.
+//! `catfile` streams them through `git cat-file`.
 
-use super::blobs::{Done, blob_done, message_done};
-use super::fast::{self, message};
-use super::graph::{Graph, Links};
-use super::oidmap::{OidHasher, OidMap, OidSet};
-use super::{Ctx, GitOutcome};
-use crate::scan::BlobOutcome;
+use super::graph::Graph;
+use super::source::{Contents, ObjectSource};
+use crate::scan::git::Ctx;
+use crate::scan::git::blobs::{blob_done, message_done};
+use crate::scan::git::objects::{Links, message};
+use crate::scan::git::oidmap::OidHasher;
 use git2::{ObjectType, Oid, Repository};
 use gix_object::Kind;
 use gix_pack::index::traverse::{Algorithm, Options, SafetyCheck};
@@ -21,64 +21,53 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// Scans the history from the object store; None when it cannot be read this way (the caller
-/// then streams it through git).
-pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
-    let store = Store::open(repo)?;
-    let (mut done, plain, links) = scan_objects(ctx, repo, &store)?;
-    let wanted = fast::wanted(&done);
-    let blobs: OidSet = (done.iter().filter(|d| d.is_blob).map(|d| d.oid))
-        .chain(plain.iter().filter(|t| t.is_blob).map(|t| t.oid))
-        .collect();
-    // Every object but the blobs and commits is about a tree (tags are few).
-    let objects = store.objects();
-    let trees = objects.saturating_sub(done.len() + plain.len());
-    let mut graph = Graph::with_capacity(&wanted, (objects, trees));
-    graph.reach_refs(repo, &links)?;
-    ctx.scanner.progress.set_phase("reading trees");
-    read_trees(ctx, repo, &store, &mut graph)?;
-    graph.complete(&blobs)?;
-    drop(blobs);
-    done.extend(plain.into_iter().map(Tally::into_done));
-    Some(Ok(fast::report(ctx, repo, done, &links, &graph)))
+/// The objects as the pack files hold them, read in-process.
+#[derive(Default)]
+pub(super) struct Packs {
+    store: Option<Store>,
+}
+
+impl ObjectSource for Packs {
+    /// Every blob and commit from the store; None when it cannot be read this way.
+    fn contents(&mut self, ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Contents>> {
+        let store = self.store.insert(Store::open(repo)?);
+        scan_objects(ctx, repo, store).map(Ok)
+    }
+
+    /// The second pass: every tree into the graph.
+    fn trees(&mut self, ctx: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {
+        let graph = Mutex::new(graph);
+        (self.store.as_ref()?).each(ctx, repo, Pass::Trees, &|_, oid, data| {
+            lock(&graph).add_tree(oid, data)
+        })
+    }
+
+    /// Every object but the blobs and commits is about a tree (tags are few).
+    fn sizes(&self, contents: usize) -> (usize, usize) {
+        let objects = self.store.as_ref().map_or(0, Store::objects);
+        (objects, objects.saturating_sub(contents))
+    }
 }
 
 /// The first pass: every blob and commit message scanned; what has findings or notes whole,
 /// the rest as tallies; and every commit's links. None when a commit cannot be parsed.
-fn scan_objects(
-    ctx: &Ctx<'_>,
-    repo: &Repository,
-    store: &Store,
-) -> Option<(Vec<Done>, Vec<Tally>, OidMap<Links>)> {
-    let (noted, plain) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
-    let links = Mutex::new(OidMap::default());
+fn scan_objects(ctx: &Ctx<'_>, repo: &Repository, store: &Store) -> Option<Contents> {
+    let contents = Mutex::new(Contents::default());
     let unreadable = AtomicBool::new(false);
     store.each(ctx, repo, Pass::Contents, &|kind, oid, data| {
         let d = match kind {
             Kind::Commit => {
                 match Links::parse(data) {
-                    Some(l) => drop(lock(&links).insert(oid, l)),
+                    Some(l) => drop(lock(&contents).links.insert(oid, l)),
                     None => unreadable.store(true, Ordering::Relaxed),
                 }
                 message_done(ctx, oid, message(data))
             }
             _ => blob_done(ctx, oid, data),
         };
-        match Tally::of(&d) {
-            Some(t) => lock(&plain).push(t),
-            None => lock(&noted).push(d),
-        }
+        lock(&contents).add(d);
     })?;
-    let scanned = (into_inner(noted), into_inner(plain), into_inner(links));
-    (!unreadable.into_inner()).then_some(scanned)
-}
-
-/// The second pass: every tree into the graph.
-fn read_trees(ctx: &Ctx<'_>, repo: &Repository, store: &Store, graph: &mut Graph) -> Option<()> {
-    let graph = Mutex::new(graph);
-    store.each(ctx, repo, Pass::Trees, &|_, oid, data| {
-        lock(&graph).add_tree(oid, data)
-    })
+    (!unreadable.into_inner()).then(|| into_inner(contents))
 }
 
 /// Which objects a pass over the store hands on.
@@ -94,50 +83,6 @@ impl Pass {
         match self {
             Pass::Contents => matches!(kind, Kind::Blob | Kind::Commit),
             Pass::Trees => kind == Kind::Tree,
-        }
-    }
-}
-
-/// What scanning a blob or commit message with no finding and no note leaves: its counts, in
-/// 40 bytes instead of a whole outcome's 104, for the tens of thousands held until the end.
-struct Tally {
-    oid: Oid,
-    is_blob: bool,
-    read: bool,
-    placeholders: u32,
-    bytes: u64,
-    suppressed_inline: u32,
-}
-
-impl Tally {
-    fn of(d: &Done) -> Option<Tally> {
-        let o = &d.outcome;
-        if !(o.findings.is_empty() && o.skipped.is_empty()) {
-            return None;
-        }
-        Some(Tally {
-            oid: d.oid,
-            is_blob: d.is_blob,
-            read: d.read,
-            placeholders: u32::try_from(o.placeholders).ok()?,
-            bytes: o.bytes,
-            suppressed_inline: u32::try_from(o.suppressed_inline).ok()?,
-        })
-    }
-
-    fn into_done(self) -> Done {
-        let outcome = BlobOutcome {
-            files: u64::from(self.is_blob && self.read),
-            bytes: self.bytes,
-            placeholders: self.placeholders.into(),
-            suppressed_inline: self.suppressed_inline.into(),
-            ..BlobOutcome::default()
-        };
-        Done {
-            oid: self.oid,
-            is_blob: self.is_blob,
-            read: self.read,
-            outcome,
         }
     }
 }

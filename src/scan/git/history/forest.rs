@@ -3,8 +3,9 @@
 //! hold wanted blobs), or through libgit2, each tree reduced to what leads to wanted blobs and
 //! kept, shared by the pass's threads, so that no tree is read twice.
 
-use super::graph::{Graph, RawTree};
-use super::oidmap::{OidMap, OidSet};
+use super::graph::Graph;
+use crate::scan::git::objects::RawTree;
+use crate::scan::git::oidmap::{OidMap, OidSet};
 use git2::{Oid, Repository};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -46,13 +47,26 @@ impl<'a> Forests<'a> {
     /// A forest for one thread; None when the repository cannot be opened again.
     pub fn open(&self) -> Option<Box<dyn Forest + '_>> {
         Some(match self.source {
-            Source::Graph(g) => Box::new(g),
+            Source::Graph(g) => Box::new(GraphForest(g)),
             Source::Odb(git_dir) => Box::new(TreeMemo {
                 repo: Repository::open(git_dir).ok()?,
                 wanted: self.wanted,
                 shared: &self.shared,
             }),
         })
+    }
+}
+
+/// The graph the first pass built, already reduced to the trees that hold wanted blobs.
+struct GraphForest<'a>(&'a Graph);
+
+impl Forest for GraphForest<'_> {
+    fn commit(&mut self, commit: Oid, f: &mut dyn FnMut(&str, Oid)) {
+        self.0.wanted_under_commit(commit, f);
+    }
+
+    fn tree(&mut self, tree: Oid, f: &mut dyn FnMut(&str, Oid)) {
+        self.0.wanted_under_tree(tree, f);
     }
 }
 

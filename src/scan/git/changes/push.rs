@@ -15,7 +15,7 @@ use git2::{Oid, Repository};
 use std::io::BufRead;
 
 /// The rev-list tokens for what is being pushed (`new … ^old …`); None when nothing is.
-pub(super) fn range(repo: &Repository) -> anyhow::Result<Option<String>> {
+pub(in crate::scan::git) fn range(repo: &Repository) -> anyhow::Result<Option<String>> {
     let var = |name: &str| std::env::var(name).ok().filter(|s| !s.is_empty());
     let told = var("PRE_COMMIT_TO_REF").or_else(|| var("PRE_COMMIT_LOCAL_BRANCH"));
     if let Some(told) = told {
@@ -104,7 +104,7 @@ fn tips(repo: &Repository, glob: &str) -> Vec<Oid> {
 /// only deletes refs. git gives one `<old> <new> <ref>` line per updated ref on standard input
 /// and the pushed objects in its quarantine (GIT_OBJECT_DIRECTORY, with the repository's own
 /// objects as an alternate), which the repository is opened from.
-pub(super) fn received(repo: &Repository) -> anyhow::Result<Option<String>> {
+pub(in crate::scan::git) fn received(repo: &Repository) -> anyhow::Result<Option<String>> {
     let mut lines = Vec::new();
     for line in std::io::stdin().lock().lines() {
         lines.push(line?);

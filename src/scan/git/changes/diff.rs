@@ -2,11 +2,11 @@
 //! of its parents) and `--staged` (the index against HEAD). A key is new when a changed blob has
 //! it and the blob at that path (or its rename source) in every parent does not.
 
-use super::blobs::{self, Job};
-use super::locate::{Hits, first_per_key};
-use super::meta::MetaCache;
-use super::{Ctx, GitOutcome};
 use crate::finding::{Finding, GitInfo, GitObject, Reach};
+use crate::scan::git::blobs::{self, Job};
+use crate::scan::git::history::locate::{Hits, first_per_key};
+use crate::scan::git::meta::MetaCache;
+use crate::scan::git::{Ctx, GitOutcome};
 use anyhow::{Context as _, anyhow};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository, Sort, Tree};
 use std::collections::{HashMap, HashSet};
@@ -21,7 +21,7 @@ struct Candidate {
     olds: Vec<Option<Oid>>,
 }
 
-pub(super) fn scan_range(
+pub(in crate::scan::git) fn scan_range(
     ctx: &Ctx<'_>,
     repo: &Repository,
     range: &str,
@@ -44,7 +44,10 @@ pub(super) fn scan_range(
     Ok(out)
 }
 
-pub(super) fn scan_staged(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcome> {
+pub(in crate::scan::git) fn scan_staged(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+) -> anyhow::Result<GitOutcome> {
     let changes = match staged_by_git(ctx, repo) {
         Some(changes) => changes,
         None => staged_by_libgit2(repo)?,
@@ -71,13 +74,13 @@ fn staged_by_git(ctx: &Ctx<'_>, repo: &Repository) -> Option<Vec<(String, Oid, O
         .repo
         .as_deref()
         .map(|_| repo.workdir().unwrap_or(repo.path()));
-    let mut cmd = super::command::git();
+    let mut cmd = crate::scan::git::command::git();
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
     let out = cmd
         .args(["diff", "--cached", "--raw", "-z", "-M", "--no-abbrev"])
-        .args(super::command::SAFE_DIFF)
+        .args(crate::scan::git::command::SAFE_DIFF)
         .args(["--ignore-submodules=all", "--no-color"])
         .stderr(std::process::Stdio::null())
         .output()

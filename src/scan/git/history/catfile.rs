@@ -4,17 +4,17 @@
 //! one blob at a time, re-inflates delta chains: 4x slower on a 34,000-commit history), then its
 //! trees, which `graph` keeps compactly: which objects the refs reach, and the trees the second
 //! pass walks, come from that one read. Blobs the refs do not reach are scanned but not
-//! reported. Used when git can be run; `history` with libgit2 is the fallback.
+//! reported. The second choice, after `packs`.
 
-use super::blobs::{self, Done, Job, parse_header};
-use super::forest::Source;
-use super::graph::{self, Graph, Links};
-use super::locate::{self, Hits};
-use super::oidmap::{OidMap, OidSet};
-use super::pipe::{Batched, git};
-use super::{Ctx, GitOutcome, tips};
-use crate::finding::{Origin, Skipped};
+use super::graph::Graph;
+use super::source::{Contents, ObjectSource};
+use crate::finding::Origin;
 use crate::scan::BlobOutcome;
+use crate::scan::git::Ctx;
+use crate::scan::git::blobs::{self, Done, Job};
+use crate::scan::git::objects::{Links, message, parse_header};
+use crate::scan::git::oidmap::OidMap;
+use crate::scan::git::pipe::{Batched, git};
 use crossbeam_channel::Sender;
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read};
@@ -26,134 +26,46 @@ use std::sync::Mutex;
 /// so the queue holds at most a few megabytes a worker.
 const WHOLE: u64 = 1 << 20;
 
+/// The objects as `git cat-file` reads them; the trees listed by the first pass, for the second.
+#[derive(Default)]
+pub(super) struct CatFile {
+    trees: Vec<Oid>,
+}
+
+impl ObjectSource for CatFile {
+    /// Streams every blob and commit through git; None when git cannot be run or read.
+    fn contents(&mut self, ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Contents>> {
+        let git_dir = repo.path().to_path_buf();
+        let done = Mutex::new(Vec::new());
+        let streamed = blobs::run(ctx, |tx| stream(ctx, &git_dir, tx, &done), &|d| {
+            done.lock().unwrap_or_else(|p| p.into_inner()).push(d)
+        });
+        let streamed = match streamed {
+            Ok(Some(streamed)) => streamed,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        self.trees = streamed.trees;
+        let mut contents = Contents {
+            links: streamed.commits,
+            ..Contents::default()
+        };
+        let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+        done.into_iter().for_each(|d| contents.add(d));
+        Some(Ok(contents))
+    }
+
+    fn trees(&mut self, _: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {
+        read_trees(repo.path(), std::mem::take(&mut self.trees), graph)
+    }
+}
+
 /// What the stream of blobs and commits leaves for the graph: every tree's id, in pack order,
 /// and every commit's links.
 #[derive(Default)]
 struct Streamed {
     trees: Vec<Oid>,
     commits: OidMap<Links>,
-}
-
-/// Scans the history through git; None when git cannot be run or read, or the repository
-/// misses an object the refs reach (libgit2 then does it, and says which).
-pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<GitOutcome>> {
-    let git_dir = repo.path().to_path_buf();
-    let done = Mutex::new(Vec::new());
-    let streamed = blobs::run(ctx, |tx| stream(ctx, &git_dir, tx, &done), &|d| {
-        done.lock().unwrap_or_else(|p| p.into_inner()).push(d)
-    });
-    let streamed = match streamed {
-        Ok(Some(streamed)) => streamed,
-        Ok(None) => return None,
-        Err(e) => return Some(Err(e)),
-    };
-    let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    finish(ctx, repo, done, streamed).map(Ok)
-}
-
-/// Reads the trees into the graph, keeps what the refs reach, and groups the findings by
-/// history.
-fn finish(
-    ctx: &Ctx<'_>,
-    repo: &Repository,
-    done: Vec<Done>,
-    streamed: Streamed,
-) -> Option<GitOutcome> {
-    let blobs: OidSet = done.iter().filter(|d| d.is_blob).map(|d| d.oid).collect();
-    let wanted = wanted(&done);
-    let mut graph = Graph::new(&wanted);
-    graph.reach_refs(repo, &streamed.commits)?;
-    ctx.scanner.progress.set_phase("reading trees");
-    graph::read_trees(repo.path(), streamed.trees, &mut graph)?;
-    graph.complete(&blobs)?;
-    Some(report(ctx, repo, done, &streamed.commits, &graph))
-}
-
-/// The blobs the graph must keep the paths of: blobs with findings, and blobs with notes,
-/// which need a path.
-pub(super) fn wanted(done: &[Done]) -> OidSet {
-    (done.iter())
-        .filter(|d| d.is_blob && !(d.outcome.findings.is_empty() && d.outcome.skipped.is_empty()))
-        .map(|d| d.oid)
-        .collect()
-}
-
-/// Keeps what the refs reach of what was scanned, and groups the findings by history, walking
-/// the complete `graph`.
-pub(super) fn report(
-    ctx: &Ctx<'_>,
-    repo: &Repository,
-    done: Vec<Done>,
-    links: &OidMap<Links>,
-    graph: &Graph,
-) -> GitOutcome {
-    let mut hits = Hits::default();
-    for d in done {
-        let reached = match d.is_blob {
-            true => graph.reaches_blob(&d.oid),
-            false => graph.reaches_commit(&d.oid),
-        };
-        if reached {
-            if d.is_blob && d.outcome.findings.is_empty() && !d.outcome.skipped.is_empty() {
-                hits.noted.insert(d.oid);
-            }
-            hits.add(d);
-        }
-    }
-    super::locating(ctx, &hits);
-    let commits = graph::commit_order(links, graph.commits());
-    // Every commit object read was counted on the bar; the report counts those the refs reach.
-    (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
-    let tips = tips::tips(repo, ctx.opts.audit);
-    let source = Source::Graph(graph);
-    let (mut outcome, paths) =
-        locate::group(repo, &commits, hits, (&tips, source), &Default::default());
-    outcome.stats.commits = commits.len() as u64;
-    for s in &mut outcome.skipped {
-        rename_note(s, &paths);
-    }
-    outcome
-        .skipped
-        .extend(submodules(repo, &graph.gitmodules()));
-    outcome.skipped.iter().for_each(ctx.on_skip);
-    outcome
-}
-
-/// A blob's note names it by its id: name it by its first path instead.
-fn rename_note(s: &mut Skipped, paths: &OidMap<String>) {
-    let Some(id) = s.path.get(..40) else {
-        return;
-    };
-    let Some(path) = Oid::from_str(id).ok().and_then(|oid| paths.get(&oid)) else {
-        return;
-    };
-    s.path = format!("{path}{}", &s.path[40..]);
-}
-
-/// Submodules are not followed: each path any `.gitmodules` in history names is said once.
-fn submodules(repo: &Repository, files: &[Oid]) -> Vec<Skipped> {
-    let mut paths = std::collections::BTreeSet::new();
-    for oid in files {
-        let Ok(blob) = repo.find_blob(*oid) else {
-            continue;
-        };
-        for line in String::from_utf8_lossy(blob.content()).lines() {
-            let Some((key, value)) = line.split_once('=') else {
-                continue;
-            };
-            if key.trim() == "path" {
-                paths.insert(value.trim().to_string());
-            }
-        }
-    }
-    paths
-        .into_iter()
-        .map(|path| Skipped {
-            path,
-            reason: "submodule: not followed; scan its own repository with keyhound git".into(),
-            incomplete: false,
-        })
-        .collect()
 }
 
 /// Streams every blob and commit from `git cat-file`: blobs to the workers (large ones scanned
@@ -298,9 +210,56 @@ fn read_exact(r: &mut impl Read, size: u64) -> Option<Vec<u8>> {
     Some(data)
 }
 
-/// The message of a raw commit object: what follows the first blank line.
-pub(super) fn message(commit: &[u8]) -> &[u8] {
-    memchr::memmem::find(commit, b"\n\n").map_or(&[], |i| &commit[i + 2..])
+/// Reads `trees` through `git cat-file --batch` into `graph`. None when git fails or its
+/// output ends early.
+fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph) -> Option<()> {
+    let mut child = git(git_dir)
+        .args(["cat-file", "--batch", "--buffer"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let stdin = child.stdin.take()?;
+    let fed = crate::threads::spawn("keyhound-feed", move || {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, stdin);
+        for t in trees {
+            writeln!(out, "{t}").ok()?;
+        }
+        out.flush().ok()
+    });
+    let Ok(fed) = fed else {
+        let _ = child.kill();
+        return None;
+    };
+    let read = read_tree_stream(&mut child, graph);
+    if read.is_none() {
+        let _ = child.kill();
+    }
+    let fed = fed.join().ok().flatten();
+    let ok = child.wait().ok()?.success();
+    (read.is_some() && fed.is_some() && ok).then_some(())
+}
+
+fn read_tree_stream(child: &mut std::process::Child, graph: &mut Graph) -> Option<()> {
+    let mut r = BufReader::with_capacity(1 << 20, Batched::new(child.stdout.take()?));
+    let (mut header, mut data) = (Vec::new(), Vec::new());
+    loop {
+        header.clear();
+        if r.read_until(b'\n', &mut header).ok()? == 0 {
+            return Some(());
+        }
+        let (oid, kind, size) = parse_header(&header)?;
+        if kind != "tree" {
+            return None;
+        }
+        data.clear();
+        (&mut r).take(size + 1).read_to_end(&mut data).ok()?;
+        if data.len() as u64 != size + 1 {
+            return None;
+        }
+        graph.add_tree(oid, &data[..data.len() - 1]);
+    }
 }
 
 #[cfg(test)]

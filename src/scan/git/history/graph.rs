@@ -3,58 +3,17 @@
 //! numbers, names interned). It answers which objects the refs reach (what `git rev-list
 //! --objects --all` would list) and gives the second pass its trees without inflating any again.
 
-use super::forest::Forest;
-use super::oidmap::{OidHasher, OidMap, OidSet};
-use super::pipe::{Batched, git};
+use crate::finding::Reach;
+use crate::scan::git::objects::{Links, RawId, RawTree, raw};
+use crate::scan::git::oidmap::{OidHasher, OidMap, OidSet};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::Stdio;
-
-/// A commit's links, from its raw object.
-pub(super) struct Links {
-    pub tree: Oid,
-    pub parents: Vec<Oid>,
-    /// The committer's time, in seconds since the epoch (0 when unreadable).
-    pub time: i64,
-}
-
-impl Links {
-    /// The `tree` and `parent` lines that open a raw commit, and the committer's time.
-    pub fn parse(raw: &[u8]) -> Option<Links> {
-        let head = memchr::memmem::find(raw, b"\n\n").map_or(raw, |end| &raw[..end]);
-        let mut lines = head.split(|b| *b == b'\n');
-        let tree = hex_oid(lines.next()?.strip_prefix(b"tree ")?)?;
-        let mut parents = Vec::new();
-        let mut time = 0;
-        for line in lines {
-            if let Some(p) = line.strip_prefix(b"parent ") {
-                parents.push(hex_oid(p)?);
-            } else if let Some(c) = line.strip_prefix(b"committer ") {
-                time = committer_time(c).unwrap_or(0);
-            }
-        }
-        Some(Links {
-            tree,
-            parents,
-            time,
-        })
-    }
-}
-
-/// The time of a `Name <email> 1700000000 +0100` signature.
-fn committer_time(sig: &[u8]) -> Option<i64> {
-    let after = &sig[memchr::memrchr(b'>', sig)? + 1..];
-    let text = std::str::from_utf8(after).ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
 
 /// Every commit of `reached` (the commits the refs reach), oldest first: parents before children, and where the
 /// order is free, older committer time first (what libgit2's topological, time-sorted,
 /// reversed walk gives, here without reading a commit again).
-pub(super) fn commit_order(
+pub(crate) fn commit_order(
     links: &OidMap<Links>,
     reached: &OidMap<Oid>,
 ) -> Vec<(Oid, crate::finding::Reach)> {
@@ -74,7 +33,7 @@ pub(super) fn commit_order(
         .collect();
     let mut out = Vec::with_capacity(reached.len());
     while let Some((_, c)) = ready.pop() {
-        out.push((c, super::history::REFS));
+        out.push((c, Reach::Refs));
         for p in links.get(&c).map_or(&[][..], |l| &l.parents) {
             if let Some(n) = children.get_mut(p) {
                 *n -= 1;
@@ -86,10 +45,6 @@ pub(super) fn commit_order(
     }
     out.reverse();
     out
-}
-
-fn hex_oid(hex: &[u8]) -> Option<Oid> {
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
 }
 
 /// Flags of one object number.
@@ -117,7 +72,7 @@ struct Span {
 }
 
 /// The graph, built from the trees as they stream in.
-pub(super) struct Graph {
+pub(crate) struct Graph {
     /// Object numbers by raw id: `Oid`'s equality is a call into libgit2, and a large history
     /// has millions of tree entries to look up.
     numbers: HashMap<RawId, u32, BuildHasherDefault<OidHasher>>,
@@ -144,6 +99,7 @@ pub(super) struct Graph {
 
 impl Graph {
     /// An empty graph that keeps the tree entries of the `wanted` blobs.
+    #[cfg(test)]
     pub fn new(wanted: &OidSet) -> Graph {
         Graph::with_capacity(wanted, (0, 0))
     }
@@ -388,15 +344,17 @@ impl Graph {
     }
 }
 
-/// The second pass walks the graph: only the trees that hold wanted blobs, and those blobs.
-impl Forest for &Graph {
-    fn commit(&mut self, commit: Oid, f: &mut dyn FnMut(&str, Oid)) {
+/// What the second pass walks: only the trees that hold wanted blobs, and those blobs.
+impl Graph {
+    /// Calls `f` with each wanted blob under commit `commit`'s tree, and its path.
+    pub fn wanted_under_commit(&self, commit: Oid, f: &mut dyn FnMut(&str, Oid)) {
         if let Some(tree) = self.commits.get(&commit) {
-            self.tree(*tree, f);
+            self.wanted_under_tree(*tree, f);
         }
     }
 
-    fn tree(&mut self, tree: Oid, f: &mut dyn FnMut(&str, Oid)) {
+    /// Calls `f` with each wanted blob under tree `tree`, and its path.
+    pub fn wanted_under_tree(&self, tree: Oid, f: &mut dyn FnMut(&str, Oid)) {
         if let Some(&n) = self.numbers.get(&raw(tree)) {
             self.visit(n, &mut String::new(), 0, f);
         }
@@ -453,81 +411,6 @@ fn ref_targets(repo: &Repository) -> Option<Vec<(Oid, ObjectType)>> {
         out.push((obj.id(), obj.kind()?));
     }
     Some(out)
-}
-
-/// Reads `trees` through `git cat-file --batch` into `graph`. None when git fails or its
-/// output ends early.
-pub(super) fn read_trees(git_dir: &Path, trees: Vec<Oid>, graph: &mut Graph) -> Option<()> {
-    let mut child = git(git_dir)
-        .args(["cat-file", "--batch", "--buffer"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let stdin = child.stdin.take()?;
-    let fed = crate::threads::spawn("keyhound-feed", move || {
-        use std::io::Write as _;
-        let mut out = std::io::BufWriter::with_capacity(64 << 10, stdin);
-        for t in trees {
-            writeln!(out, "{t}").ok()?;
-        }
-        out.flush().ok()
-    });
-    let Ok(fed) = fed else {
-        let _ = child.kill();
-        return None;
-    };
-    let read = read_tree_stream(&mut child, graph);
-    if read.is_none() {
-        let _ = child.kill();
-    }
-    let fed = fed.join().ok().flatten();
-    let ok = child.wait().ok()?.success();
-    (read.is_some() && fed.is_some() && ok).then_some(())
-}
-
-fn read_tree_stream(child: &mut std::process::Child, graph: &mut Graph) -> Option<()> {
-    let mut r = BufReader::with_capacity(1 << 20, Batched::new(child.stdout.take()?));
-    let (mut header, mut data) = (Vec::new(), Vec::new());
-    loop {
-        header.clear();
-        if r.read_until(b'\n', &mut header).ok()? == 0 {
-            return Some(());
-        }
-        let (oid, kind, size) = super::blobs::parse_header(&header)?;
-        if kind != "tree" {
-            return None;
-        }
-        data.clear();
-        (&mut r).take(size + 1).read_to_end(&mut data).ok()?;
-        if data.len() as u64 != size + 1 {
-            return None;
-        }
-        graph.add_tree(oid, &data[..data.len() - 1]);
-    }
-}
-
-/// An object id as a tree holds it.
-type RawId = [u8; 20];
-
-fn raw(oid: Oid) -> RawId {
-    oid.as_bytes().try_into().unwrap_or([0; 20])
-}
-
-/// The entries of a raw tree object: `<mode> <name>\0<20-byte id>`, repeated.
-pub(super) struct RawTree<'a>(pub &'a [u8]);
-
-impl<'a> Iterator for RawTree<'a> {
-    type Item = (&'a [u8], &'a [u8], &'a RawId);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let data = self.0;
-        let space = memchr::memchr(b' ', data)?;
-        let nul = space + 1 + memchr::memchr(0, &data[space + 1..])?;
-        let id = data.get(nul + 1..nul + 21)?.try_into().ok()?;
-        self.0 = &data[nul + 21..];
-        Some((&data[..space], &data[space + 1..nul], id))
-    }
 }
 
 #[cfg(test)]
@@ -629,8 +512,7 @@ mod tests {
         );
         assert!(!g.reaches_blob(&oid('d')), "never seen");
         let mut seen = Vec::new();
-        let mut forest = &g;
-        forest.tree(oid('1'), &mut |path, id| seen.push((path.to_string(), id)));
+        g.wanted_under_tree(oid('1'), &mut |path, id| seen.push((path.to_string(), id)));
         assert_eq!(
             seen,
             [("dir/key.env".to_string(), oid('b'))],

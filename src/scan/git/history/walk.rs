@@ -1,20 +1,20 @@
-//! The whole history: every commit reachable from every ref (with `--all-objects` also stash
+//! The libgit2 walk of the whole history: every commit reachable from every ref (with `--all-objects` also stash
 //! entries, reflogs and unreachable objects), each tree walked once and each blob scanned once,
 //! streamed to the workers while the walk goes on.
 
-use super::blobs::{self, Done, Job};
 use super::forest::Source;
 use super::locate::{self, Hits};
-use super::oidmap::OidSet;
-use super::{Ctx, GitOutcome, tips};
 use crate::finding::{Reach, Skipped};
+use crate::scan::git::blobs::{self, Done, Job};
+use crate::scan::git::oidmap::OidSet;
+use crate::scan::git::{Ctx, GitMode, GitOutcome, OnSkip, tips};
 use crossbeam_channel::Sender;
 use git2::{ObjectType, Oid, Repository, Sort};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 /// How a commit or blob was reached, as reports label it.
-pub(super) const REFS: Reach = Reach::Refs;
+const REFS: Reach = Reach::Refs;
 const STASH: Reach = Reach::Stash;
 const REFLOG: Reach = Reach::Reflog;
 const UNREACHABLE: Reach = Reach::Unreachable;
@@ -68,7 +68,7 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
         hidden: Vec::new(),
         reach: REFS,
     };
-    if ctx.opts.mode == super::GitMode::Tree {
+    if ctx.opts.mode == GitMode::Tree {
         if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
             w.commit(head.id());
         }
@@ -154,7 +154,7 @@ fn log_tips(repo: &Repository) -> (Vec<Oid>, Vec<Oid>) {
 struct Walker<'r> {
     repo: &'r Repository,
     tx: &'r Sender<Job>,
-    on_skip: super::OnSkip<'r>,
+    on_skip: OnSkip<'r>,
     trees: OidSet,
     blobs: OidSet,
     commit_set: OidSet,

@@ -2,11 +2,11 @@
 //! strips from it (comments, and everything below the scissors line `git commit -v` adds, whose
 //! diff would repeat what the pre-commit hook already checked).
 
-use super::{Ctx, GitOutcome};
 use crate::finding::Origin;
 use crate::finding::{GitInfo, GitObject, Reach};
 use crate::scan::BlobOutcome;
 use crate::stats::GitStats;
+use crate::scan::git::{Ctx, GitOutcome};
 use anyhow::Context as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -14,7 +14,11 @@ use std::path::Path;
 /// The line `git commit -v` puts above the diff; it and all below it are not the message.
 const SCISSORS: &str = " ------------------------ >8 ------------------------";
 
-pub(super) fn scan(ctx: &Ctx<'_>, file: &Path, comment: char) -> anyhow::Result<GitOutcome> {
+pub(in crate::scan::git) fn scan(
+    ctx: &Ctx<'_>,
+    file: &Path,
+    comment: char,
+) -> anyhow::Result<GitOutcome> {
     let opened = std::fs::File::open(file)
         .with_context(|| format!("{}: cannot read the commit message", file.display()))?;
     let mut kept = Message::new(BufReader::with_capacity(64 << 10, opened), comment);

@@ -2,20 +2,20 @@
 //! trees that hold such blobs (each tree's answer kept), groups findings per key and path with the
 //! commit that introduced it, the last that still had it, how many had it, and HEAD.
 
-use super::blobs::Done;
 use super::forest::{Forests, Source};
-use super::meta::MetaCache;
-use super::oidmap::{OidMap, OidSet};
-use super::tips::Tips;
-use super::{GitOutcome, history};
 use crate::finding::{Finding, GitInfo, GitObject, Reach, Skipped};
 use crate::stats::GitStats;
+use crate::scan::git::GitOutcome;
+use crate::scan::git::blobs::Done;
+use crate::scan::git::meta::MetaCache;
+use crate::scan::git::oidmap::{OidMap, OidSet};
+use crate::scan::git::tips::Tips;
 use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
 
 /// Findings per blob and per commit message, gathered from the workers.
 #[derive(Default)]
-pub(super) struct Hits {
+pub(crate) struct Hits {
     pub blobs: HashMap<Oid, Vec<Finding>>,
     pub messages: HashMap<Oid, Vec<Finding>>,
     /// Blobs without findings whose notes need their path.
@@ -100,7 +100,7 @@ impl Hits {
 }
 
 /// The first finding of each distinct key in `findings` (sorted by offset).
-pub(super) fn first_per_key(findings: &[Finding]) -> Vec<&Finding> {
+pub(crate) fn first_per_key(findings: &[Finding]) -> Vec<&Finding> {
     let mut seen = HashSet::new();
     findings
         .iter()
@@ -287,7 +287,7 @@ pub(super) fn group(
             let mut f = f.clone();
             f.git = Some(Box::new(GitInfo {
                 object: GitObject::Blob,
-                reached_by: blob_reach.get(blob).copied().unwrap_or(history::REFS),
+                reached_by: blob_reach.get(blob).copied().unwrap_or(Reach::Refs),
                 blob: Some(blob.to_string()),
                 ..GitInfo::default()
             }));
@@ -298,7 +298,7 @@ pub(super) fn group(
     let order: HashMap<Oid, u64> = (commits.iter().enumerate())
         .map(|(i, (c, _))| (*c, i as u64))
         .collect();
-    let reached_by = |c: Oid| reach.get(&c).copied().unwrap_or(history::REFS);
+    let reached_by = |c: Oid| reach.get(&c).copied().unwrap_or(Reach::Refs);
     let mut messages = hits.message_findings(repo, &mut meta, &reached_by, Some(1));
     for f in &mut messages {
         if let Some(g) = f.git.as_mut() {

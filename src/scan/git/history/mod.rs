@@ -1,0 +1,168 @@
+//! The whole history, by one algorithm over an object source (`source`): the first pass scans
+//! every blob and commit message the source reads, on the scanning threads; the graph then
+//! learns from the commits and trees which objects the refs reach; the second pass (`locate`)
+//! walks only the trees that hold blobs with findings, back to commits and paths. The sources:
+//! the pack files in-process (`packs`), `git cat-file` (`catfile`), libgit2 (`libgit2`), fastest
+//! first; each hands over to the next when it cannot read a repository. When none can (an
+//! object is missing), the libgit2 walk (`walk`) scans what is there and says what is not; it
+//! also reads `--all-objects`, HEAD's tree alone, and shallow clones.
+
+mod catfile;
+mod forest;
+mod graph;
+mod libgit2;
+pub(super) mod locate;
+mod packs;
+mod source;
+mod walk;
+
+use self::forest::Source;
+use self::graph::Graph;
+use self::locate::Hits;
+use self::source::ObjectSource;
+use super::objects::Links;
+use super::oidmap::OidMap;
+use super::{Ctx, GitMode, GitOutcome, Reader, blobs::Done, tips};
+use crate::finding::Skipped;
+use git2::{Oid, Repository};
+
+/// Scans the whole history (or HEAD's tree alone) of `repo`.
+pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcome> {
+    let by_walk = ctx.opts.mode == GitMode::Tree || ctx.opts.all_objects || repo.is_shallow();
+    if !by_walk {
+        for mut source in sources(ctx.opts.reader) {
+            if let Some(outcome) = read(ctx, repo, source.as_mut()) {
+                return outcome;
+            }
+        }
+    }
+    walk::scan(ctx, repo)
+}
+
+/// The sources to try for `reader`: it, then the slower ones.
+fn sources(reader: Reader) -> Vec<Box<dyn ObjectSource>> {
+    let packs = || Box::new(packs::Packs::default()) as Box<dyn ObjectSource>;
+    let catfile = || Box::new(catfile::CatFile::default()) as Box<dyn ObjectSource>;
+    let libgit2 = || Box::new(libgit2::Libgit2::default()) as Box<dyn ObjectSource>;
+    match reader {
+        Reader::Packs => vec![packs(), catfile(), libgit2()],
+        Reader::CatFile => vec![catfile(), libgit2()],
+        Reader::Libgit2 => vec![libgit2()],
+    }
+}
+
+/// The history read from `source`: every blob and commit scanned, the trees into the graph,
+/// what the refs reach kept, and the findings grouped by history. None when the source cannot
+/// read the repository or it misses an object the refs reach.
+fn read(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    source: &mut dyn ObjectSource,
+) -> Option<anyhow::Result<GitOutcome>> {
+    let contents = match source.contents(ctx, repo)? {
+        Ok(contents) => contents,
+        Err(e) => return Some(Err(e)),
+    };
+    let blobs = contents.blobs();
+    let mut graph = Graph::with_capacity(&contents.wanted(), source.sizes(contents.len()));
+    graph.reach_refs(repo, &contents.links)?;
+    ctx.scanner.progress.set_phase("reading trees");
+    source.trees(ctx, repo, &mut graph)?;
+    graph.complete(&blobs)?;
+    drop(blobs);
+    let (done, links) = contents.into_done();
+    Some(Ok(report(ctx, repo, done, &links, &graph)))
+}
+
+/// Says on the progress bar that the second pass, from blobs back to commits, has begun.
+fn locating(ctx: &Ctx<'_>, hits: &Hits) {
+    if !ctx.scanner.progress.is_shown() {
+        return;
+    }
+    let keys: std::collections::HashSet<&str> = (hits.blobs.values().flatten())
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    ctx.scanner.progress.set_phase(&match keys.len() {
+        0 => "reading the commit order".to_string(),
+        1 => "locating 1 key in history".to_string(),
+        n => format!("locating {n} keys in history"),
+    });
+}
+
+/// Keeps what the refs reach of what was scanned, and groups the findings by history, walking
+/// the complete `graph`.
+fn report(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    done: Vec<Done>,
+    links: &OidMap<Links>,
+    graph: &Graph,
+) -> GitOutcome {
+    let mut hits = Hits::default();
+    for d in done {
+        let reached = match d.is_blob {
+            true => graph.reaches_blob(&d.oid),
+            false => graph.reaches_commit(&d.oid),
+        };
+        if reached {
+            if d.is_blob && d.outcome.findings.is_empty() && !d.outcome.skipped.is_empty() {
+                hits.noted.insert(d.oid);
+            }
+            hits.add(d);
+        }
+    }
+    locating(ctx, &hits);
+    let commits = graph::commit_order(links, graph.commits());
+    // Every commit object read was counted on the bar; the report counts those the refs reach.
+    (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
+    let tips = tips::tips(repo, ctx.opts.audit);
+    let source = Source::Graph(graph);
+    let (mut outcome, paths) =
+        locate::group(repo, &commits, hits, (&tips, source), &Default::default());
+    outcome.stats.commits = commits.len() as u64;
+    for s in &mut outcome.skipped {
+        rename_note(s, &paths);
+    }
+    outcome
+        .skipped
+        .extend(submodules(repo, &graph.gitmodules()));
+    outcome.skipped.iter().for_each(ctx.on_skip);
+    outcome
+}
+
+/// A blob's note names it by its id: name it by its first path instead.
+fn rename_note(s: &mut Skipped, paths: &OidMap<String>) {
+    let Some(id) = s.path.get(..40) else {
+        return;
+    };
+    let Some(path) = Oid::from_str(id).ok().and_then(|oid| paths.get(&oid)) else {
+        return;
+    };
+    s.path = format!("{path}{}", &s.path[40..]);
+}
+
+/// Submodules are not followed: each path any `.gitmodules` in history names is said once.
+fn submodules(repo: &Repository, files: &[Oid]) -> Vec<Skipped> {
+    let mut paths = std::collections::BTreeSet::new();
+    for oid in files {
+        let Ok(blob) = repo.find_blob(*oid) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(blob.content()).lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            if key.trim() == "path" {
+                paths.insert(value.trim().to_string());
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|path| Skipped {
+            path,
+            reason: "submodule: not followed; scan its own repository with keyhound git".into(),
+            incomplete: false,
+        })
+        .collect()
+}

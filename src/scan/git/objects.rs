@@ -1,0 +1,85 @@
+//! Raw git objects as the readers hand them over: a commit's links and message, a tree's
+//! entries, and the header `git cat-file --batch` puts before each object.
+
+use git2::Oid;
+
+/// A commit's links, from its raw object.
+pub(crate) struct Links {
+    pub tree: Oid,
+    pub parents: Vec<Oid>,
+    /// The committer's time, in seconds since the epoch (0 when unreadable).
+    pub time: i64,
+}
+
+impl Links {
+    /// The `tree` and `parent` lines that open a raw commit, and the committer's time.
+    pub fn parse(raw: &[u8]) -> Option<Links> {
+        let head = memchr::memmem::find(raw, b"\n\n").map_or(raw, |end| &raw[..end]);
+        let mut lines = head.split(|b| *b == b'\n');
+        let tree = hex_oid(lines.next()?.strip_prefix(b"tree ")?)?;
+        let mut parents = Vec::new();
+        let mut time = 0;
+        for line in lines {
+            if let Some(p) = line.strip_prefix(b"parent ") {
+                parents.push(hex_oid(p)?);
+            } else if let Some(c) = line.strip_prefix(b"committer ") {
+                time = committer_time(c).unwrap_or(0);
+            }
+        }
+        Some(Links {
+            tree,
+            parents,
+            time,
+        })
+    }
+}
+
+/// The time of a `Name <email> 1700000000 +0100` signature.
+fn committer_time(sig: &[u8]) -> Option<i64> {
+    let after = &sig[memchr::memrchr(b'>', sig)? + 1..];
+    let text = std::str::from_utf8(after).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+fn hex_oid(hex: &[u8]) -> Option<Oid> {
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+}
+
+/// An object id as a tree holds it.
+pub(crate) type RawId = [u8; 20];
+
+pub(crate) fn raw(oid: Oid) -> RawId {
+    oid.as_bytes().try_into().unwrap_or([0; 20])
+}
+
+/// The entries of a raw tree object: `<mode> <name>\0<20-byte id>`, repeated.
+pub(crate) struct RawTree<'a>(pub &'a [u8]);
+
+impl<'a> Iterator for RawTree<'a> {
+    type Item = (&'a [u8], &'a [u8], &'a RawId);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.0;
+        let space = memchr::memchr(b' ', data)?;
+        let nul = space + 1 + memchr::memchr(0, &data[space + 1..])?;
+        let id = data.get(nul + 1..nul + 21)?.try_into().ok()?;
+        self.0 = &data[nul + 21..];
+        Some((&data[..space], &data[space + 1..nul], id))
+    }
+}
+
+/// The message of a raw commit object: what follows the first blank line.
+pub(crate) fn message(commit: &[u8]) -> &[u8] {
+    memchr::memmem::find(commit, b"\n\n").map_or(&[], |i| &commit[i + 2..])
+}
+
+/// `<oid> <type> <size>\n`, the header `git cat-file --batch` puts before each object; None
+/// for anything else (`<oid> missing`).
+pub(crate) fn parse_header(line: &[u8]) -> Option<(Oid, &str, u64)> {
+    let text = std::str::from_utf8(line).ok()?.trim_end();
+    let mut parts = text.split(' ');
+    let oid = Oid::from_str(parts.next()?).ok()?;
+    let kind = parts.next()?;
+    let size = parts.next()?.parse().ok()?;
+    Some((oid, kind, size))
+}
