@@ -2,8 +2,8 @@
 //! `--max-blob-size` is streamed through a `git cat-file --batch` child instead of inflated whole;
 //! a large one under it is read whole only with memory from the process's shared budget.
 
-use super::Ctx;
 pub(super) use super::objects::parse_header;
+use super::{Ctx, objects};
 use crate::finding::Origin;
 use crate::scan::{BlobOutcome, budget};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -197,8 +197,8 @@ impl BlobReader {
                 return false;
             }
         };
-        let size = match odb.read_header(oid) {
-            Ok((size, _)) => size as u64,
+        let size = match objects::read_header(&odb, oid) {
+            Ok((size, _)) => size,
             Err(e) => {
                 out.skip(
                     shown(),

@@ -1,7 +1,8 @@
 //! Raw git objects as the readers hand them over: a commit's links and message, a tree's
-//! entries, and the header `git cat-file --batch` puts before each object.
+//! entries, the header `git cat-file --batch` puts before each object, and libgit2's header of
+//! an object read without git2's panic on a type it does not know.
 
-use git2::Oid;
+use git2::{Binding as _, Error, ObjectType, Odb, Oid};
 
 /// A commit's links, from its raw object.
 pub(crate) struct Links {
@@ -82,4 +83,25 @@ pub(crate) fn parse_header(line: &[u8]) -> Option<(Oid, &str, u64)> {
     let kind = parts.next()?;
     let size = parts.next()?.parse().ok()?;
     Some((oid, kind, size))
+}
+
+/// The size and type of object `oid`, as libgit2 reads them from its header. `Odb::read_header`
+/// unwraps the type, which panics on a corrupt pack whose header holds no object type (0, 5) or
+/// a delta whose base it could not resolve; here that is an error, like any other corruption.
+pub(crate) fn read_header(odb: &Odb<'_>, oid: Oid) -> Result<(u64, ObjectType), Error> {
+    let mut size: libc::size_t = 0;
+    let mut kind = libgit2_sys::GIT_OBJECT_INVALID;
+    // SAFETY: `odb` and `oid` outlive the call, and libgit2 writes only the two out-values.
+    let rc = unsafe {
+        libgit2_sys::git_odb_read_header(&raw mut size, &raw mut kind, odb.raw(), oid.raw())
+    };
+    if rc < 0 {
+        return Err(Error::last_error(rc));
+    }
+    match ObjectType::from_raw(kind) {
+        Some(kind) if kind != ObjectType::Any => Ok((size as u64, kind)),
+        _ => Err(Error::from_str(&format!(
+            "its header names no object type ({kind})"
+        ))),
+    }
 }

@@ -150,3 +150,51 @@ fn packs_git_and_libgit2_read_the_same_history_loose_packed_or_both() {
         "at_head is about `side` there"
     );
 }
+
+/// The offset in `pack` of the first object `git verify-pack` lists as a blob.
+fn first_blob_offset(repo: &Repo, pack: &Path) -> usize {
+    let listing = repo.git(&["verify-pack", "-v", pack.to_str().expect("UTF-8")]);
+    let line = (listing.lines())
+        .find(|l| l.split_whitespace().nth(1) == Some("blob"))
+        .expect("the pack holds a blob");
+    let offset = line.split_whitespace().nth(4).expect("an offset");
+    offset.parse().expect("a number")
+}
+
+#[test]
+fn a_packed_object_of_no_known_type_is_an_error_under_every_reader() {
+    // A pack entry's header holds a type of three bits; 0 and 5 name none. libgit2 reads such
+    // a header without complaint, and git2 unwrapped its type: the libgit2 reader panicked
+    // (found by the pack fuzzer). Now the blob is reported unreadable and the scan incomplete
+    // (exit 2: no finding comes first).
+    let repo = Repo::new();
+    repo.write("a.txt", "hello\n");
+    repo.write("b.txt", "world\n");
+    repo.commit("two files");
+    repo.git(&["gc", "-q"]);
+    let pack = std::fs::read_dir(repo.path().join(".git/objects/pack"))
+        .expect("packs")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .expect("git gc wrote a pack");
+    let at = first_blob_offset(&repo, &pack);
+    let intact = std::fs::read(&pack).expect("the pack");
+    std::fs::set_permissions(&pack, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
+    for kind in [0u8, 5] {
+        let mut bytes = intact.clone();
+        bytes[at] = (bytes[at] & 0x8f) | (kind << 4);
+        std::fs::write(&pack, bytes).expect("write the pack");
+        for reader in ["packs", "git", "libgit2"] {
+            let envs = [("KEYHOUND_GIT_READER", Path::new(reader))];
+            let (code, report, stderr) = hound_env(repo.path(), &[], &envs);
+            let context = format!("type {kind}, {reader}: {stderr}");
+            assert_eq!(code, 2, "{context}");
+            assert!(!report.complete, "{context}");
+            let noted = (report.skipped.iter()).any(|s| s.incomplete && s.path.contains(".txt"));
+            assert!(noted, "{context}\n{:?}", report.skipped);
+            assert!(stderr.contains("corrupt object"), "{context}");
+        }
+    }
+}

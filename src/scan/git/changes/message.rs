@@ -5,8 +5,8 @@
 use crate::finding::Origin;
 use crate::finding::{GitInfo, GitObject, Reach};
 use crate::scan::BlobOutcome;
-use crate::stats::GitStats;
 use crate::scan::git::{Ctx, GitOutcome};
+use crate::stats::GitStats;
 use anyhow::Context as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;

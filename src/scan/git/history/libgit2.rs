@@ -7,7 +7,7 @@ use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Job};
-use crate::scan::git::objects::{Links, message};
+use crate::scan::git::objects::{Links, message, read_header};
 use crate::scan::git::oidmap::OidMap;
 use crossbeam_channel::Sender;
 use git2::{ObjectType, Odb, Oid, Repository};
@@ -64,7 +64,7 @@ impl Libgit2 {
     fn send(&mut self, odb: &Odb<'_>, all: &[Oid], tx: &Sender<Job>) -> Option<OidMap<Links>> {
         let mut links = OidMap::default();
         for &oid in all {
-            let job = match odb.read_header(oid).ok()?.1 {
+            let job = match read_header(odb, oid).ok()?.1 {
                 ObjectType::Blob => Job::Blob {
                     oid,
                     path: oid.to_string(),

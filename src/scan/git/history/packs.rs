@@ -10,7 +10,7 @@ use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{blob_done, message_done};
-use crate::scan::git::objects::{Links, message};
+use crate::scan::git::objects::{Links, message, read_header};
 use crate::scan::git::oidmap::OidHasher;
 use git2::{ObjectType, Oid, Repository};
 use gix_object::Kind;
@@ -227,8 +227,8 @@ impl Store {
     fn each_loose(&self, ctx: &Ctx<'_>, repo: &Repository, pass: Pass, f: Each<'_>) -> Option<()> {
         let odb = repo.odb().ok()?;
         for oid in &self.loose {
-            let (size, kind) = odb.read_header(*oid).ok()?;
-            if size as u64 > ctx.opts.max_blob_size {
+            let (size, kind) = read_header(&odb, *oid).ok()?;
+            if size > ctx.opts.max_blob_size {
                 return None;
             }
             let kind = match kind {

@@ -6,6 +6,7 @@ use super::forest::Source;
 use super::locate::{self, Hits};
 use crate::finding::{Reach, Skipped};
 use crate::scan::git::blobs::{self, Done, Job};
+use crate::scan::git::objects::read_header;
 use crate::scan::git::oidmap::OidSet;
 use crate::scan::git::{Ctx, GitMode, GitOutcome, OnSkip, tips};
 use crossbeam_channel::Sender;
@@ -351,7 +352,7 @@ impl Walker<'_> {
             {
                 continue;
             }
-            match odb.read_header(oid).map(|(_, kind)| kind) {
+            match read_header(&odb, oid).map(|(_, kind)| kind) {
                 Ok(ObjectType::Commit) => commits.push(oid),
                 Ok(ObjectType::Tree) => trees.push(oid),
                 Ok(ObjectType::Blob) => blobs.push(oid),
