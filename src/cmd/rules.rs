@@ -35,7 +35,7 @@ fn plural(n: usize, word: &str) -> String {
 
 /// `keyhound rules check`: every rule valid and every example behaving.
 pub fn check(src: &RuleSource) -> anyhow::Result<Exit> {
-    let report = crate::rules::check_rules(load_rules(src)?);
+    let report = crate::matcher::check_rules(load_rules(src)?);
     for (id, problem) in &report.failures {
         crate::diag::eprint(&format!("keyhound: rule {id}: {problem}"));
     }

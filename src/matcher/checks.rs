@@ -2,7 +2,7 @@
 //! around a match, equal halves, the placeholder tests (distinct characters, runs, samples,
 //! checksums) and the provider named in the lines around a weak-format key.
 
-use crate::rules::{CONTEXT_BYTES, CONTEXT_LINES, Rule};
+use crate::rules::{CONTEXT_BYTES, CONTEXT_LINES, Rule, longest_run};
 use regex::bytes::Captures;
 
 /// The regex work one search of a haystack may do, in bytes handed to a regex (a search's slice,
@@ -86,7 +86,7 @@ pub fn judge(rule: &Rule, hay: &[u8], w0: usize, caps: &Captures<'_>, work: &mut
     let placeholder = rule.spec.placeholder
         || is_placeholder(rule, &body)
         || rule.is_denied(secret)
-        || !super::checksum::holds(rule, caps);
+        || !crate::rules::checksum::holds(rule, caps);
     match (
         placeholder,
         rule.spec.near_keywords || context_ok(rule, hay, start, end, work),
@@ -210,30 +210,6 @@ fn is_placeholder(rule: &Rule, body: &[&[u8]]) -> bool {
     rule.spec
         .max_run
         .is_some_and(|max| body.iter().any(|part| longest_run(part) > max))
-}
-
-/// The longest run of repeated (`aaaa`) or sequential (`abcd`, `4321`) characters in `s`.
-pub fn longest_run(s: &[u8]) -> usize {
-    if s.is_empty() {
-        return 0;
-    }
-    let (mut best, mut same, mut up, mut down) = (1, 1, 1, 1);
-    for w in s.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        same = if b == a { same + 1 } else { 1 };
-        up = if a.is_ascii_alphanumeric() && b == a.wrapping_add(1) {
-            up + 1
-        } else {
-            1
-        };
-        down = if a.is_ascii_alphanumeric() && b == a.wrapping_sub(1) {
-            down + 1
-        } else {
-            1
-        };
-        best = best.max(same).max(up).max(down);
-    }
-    best
 }
 
 #[cfg(test)]

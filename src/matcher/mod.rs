@@ -3,14 +3,13 @@
 //! window around each hit, never over a whole blob.
 
 mod checks;
-pub(crate) mod checksum;
 mod decode;
+mod examples;
 mod hints;
 mod pair;
 mod prefilter;
 
-pub use checks::longest_run;
-pub use decode::WINDOW as DECODE_WINDOW;
+pub use examples::{CheckReport, check_rules};
 pub use pair::Paired;
 
 use crate::rules::RuleSet;

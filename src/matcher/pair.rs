@@ -1,8 +1,9 @@
 //! The second part of a two-part key: an AWS access key id is reported with the secret access
 //! key that stands within a few lines of it, and that secret alone is never a finding.
 
-use super::checks::{Work, context_window, longest_run};
+use super::checks::{Work, context_window};
 use crate::rules::Rule;
+use crate::rules::longest_run;
 
 /// A second part found next to a key: its span in the haystack searched and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

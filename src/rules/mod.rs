@@ -1,11 +1,10 @@
 //! Rules are data: the TOML rule format, the built-in rule files embedded at build time, and the
 //! compiled `RuleSet` (regexes compiled lazily, on a rule's first keyword hit).
 
-mod check;
+pub(crate) mod checksum;
 mod load;
 pub mod template;
 
-pub use check::{CheckReport, check_rules};
 pub use load::{RuleError, load_rule_files, load_rule_files_with, redact_key_shaped, toml_error};
 
 use regex::bytes::Regex;
@@ -371,7 +370,7 @@ impl Rule {
     }
 
     /// Validates the pattern and its named groups; used on load.
-    fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.spec.keywords.iter().all(|k| k.is_empty()) {
             return Err("rule has no keywords: the prefilter could never select it".into());
         }
@@ -502,6 +501,30 @@ impl RuleSet {
         }
         out
     }
+}
+
+/// The longest run of repeated (`aaaa`) or sequential (`abcd`, `4321`) characters in `s`.
+pub fn longest_run(s: &[u8]) -> usize {
+    if s.is_empty() {
+        return 0;
+    }
+    let (mut best, mut same, mut up, mut down) = (1, 1, 1, 1);
+    for w in s.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        same = if b == a { same + 1 } else { 1 };
+        up = if a.is_ascii_alphanumeric() && b == a.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if a.is_ascii_alphanumeric() && b == a.wrapping_sub(1) {
+            down + 1
+        } else {
+            1
+        };
+        best = best.max(same).max(up).max(down);
+    }
+    best
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! the same on one line, `{derjson:N}` with JSON `\n` escapes between the lines, `{openssh:N}`
 //! an `openssh-key-v1` key of N random bytes.
 
-use crate::matcher::checksum;
+use super::checksum;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -176,7 +176,7 @@ fn diverse(rng: &mut Rng, alphabet: &[u8], n: usize) -> String {
     while out.len() < n {
         let c = alphabet[rng.below(alphabet.len())];
         out.push(c);
-        if crate::matcher::longest_run(&out) >= 4 {
+        if super::longest_run(&out) >= 4 {
             out.pop();
         }
     }

@@ -9,9 +9,10 @@
 use crate::util::{b64, git_in, gzip_bytes, kh, ok, project_key, tar_bytes, utf16, zip_bytes};
 use keyhound::finding::Origin;
 use keyhound::matcher::Matcher;
+use keyhound::matcher::check_rules;
 use keyhound::progress::Progress;
 use keyhound::rules::template::{Rng, expand};
-use keyhound::rules::{RuleSet, check_rules, load_rule_files};
+use keyhound::rules::{RuleSet, load_rule_files};
 use keyhound::scan::{BlobOutcome, Limits, Scanner};
 use keyhound::suppress::baseline;
 use keyhound::suppress::project::{Project, RootFiles};

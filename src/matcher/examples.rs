@@ -2,9 +2,9 @@
 //! Positive examples must be found by their rule; negative examples by no rule of the same
 //! provider (a string one provider must not claim may well be another's key).
 
-use super::RuleSet;
-use super::template::{Rng, expand};
-use crate::matcher::Matcher;
+use super::Matcher;
+use crate::rules::RuleSet;
+use crate::rules::template::{Rng, expand};
 use std::sync::Arc;
 
 /// Seeds each example template is expanded with.

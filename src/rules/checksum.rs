@@ -2,7 +2,7 @@
 //! last 6 characters, GitHub fine-grained tokens' base32 SHA-256 of their first 77, and Azure's
 //! annotated keys' Marvin32 of their first 60 bytes in the last 4 characters.
 
-use crate::rules::{Checksum, Rule};
+use super::{Checksum, Rule};
 use regex::bytes::Captures;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
