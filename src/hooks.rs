@@ -88,10 +88,19 @@ fn install_one(
         None if path.exists() => bail!("{}: exists but cannot be read", path.display()),
         None => Installed::New(path.clone()),
     };
-    std::fs::write(&path, script(name, command, keyhound))
-        .with_context(|| format!("{}: cannot write the hook", path.display()))?;
-    make_executable(&path)?;
+    write_hook(&path, &script(name, command, keyhound))?;
     Ok(result)
+}
+
+/// Writes the hook as every output is written (a new file renamed into place), so a symlink
+/// at its path, even one whose target holds keyhound's mark, is replaced and never followed.
+fn write_hook(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = crate::output::open(Some(path), "the hook", crate::output::Access::Shared)?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.commit())
+        .with_context(|| format!("{}: cannot write the hook", path.display()))?;
+    make_executable(path)
 }
 
 /// The hook script: keyhound from PATH (or where it was installed from), then any hook that

@@ -2,12 +2,13 @@
 //! `-` or no path; a device, FIFO or socket in place; anything else as a new file created beside
 //! the path (`O_EXCL|O_NOFOLLOW`) and renamed over it once complete. A symlink a pull request
 //! committed at the path is so replaced, never followed, and an interrupted run leaves the old
-//! file, never half a report.
+//! file, never half a report. A relative path through a symlinked directory (one a checkout can
+//! hold) is refused.
 
 use anyhow::Context as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use tempfile::NamedTempFile;
 
 /// Who may read a file keyhound creates.
@@ -62,6 +63,14 @@ pub fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
 }
 
 fn open_file(path: &Path, access: Access) -> io::Result<Sink> {
+    if let Some(link) = linked_directory(path) {
+        return Err(io::Error::other(format!(
+            "{} is a symbolic link, and a relative path is not followed through one (a \
+             checked-out repository can hold it, pointing anywhere): name the directory it \
+             points to, or give an absolute path",
+            link.display()
+        )));
+    }
     if written_in_place(path) {
         let file = OpenOptions::new().write(true).truncate(true).open(path)?;
         return Ok(Sink::InPlace(BufWriter::new(file)));
@@ -78,6 +87,24 @@ fn open_file(path: &Path, access: Access) -> io::Result<Sink> {
         file: BufWriter::new(file),
         path: path.to_path_buf(),
     })
+}
+
+/// The first directory of a relative `path` that is a symbolic link. Those directories are
+/// below the working directory, often a checkout whose links a pull request chose; an absolute
+/// path is the user's own.
+fn linked_directory(path: &Path) -> Option<PathBuf> {
+    if path.is_absolute() {
+        return None;
+    }
+    let mut prefix = PathBuf::new();
+    for part in path.parent()?.components() {
+        prefix.push(part);
+        let is_link = || std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.is_symlink());
+        if matches!(part, Component::Normal(_)) && is_link() {
+            return Some(prefix);
+        }
+    }
+    None
 }
 
 /// A device, FIFO or socket at `path` (`/dev/null`, a named pipe) is written, never replaced; so

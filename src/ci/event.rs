@@ -7,9 +7,27 @@ use anyhow::{Context as _, bail};
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// What GitHub tells a step about its run.
+/// The CI service running the job: it names what the user changes in their pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Github,
+    Gitlab,
+}
+
+impl Platform {
+    /// How to give the job's clone the whole history.
+    pub fn full_clone(self) -> &'static str {
+        match self {
+            Platform::Github => "check out with actions/checkout and `fetch-depth: 0`",
+            Platform::Gitlab => "set the job's variable `GIT_DEPTH: 0`",
+        }
+    }
+}
+
+/// What GitHub tells a step about its run (GitLab's variables read as the same).
 #[derive(Debug, Clone)]
 pub struct GithubEnv {
+    pub platform: Platform,
     pub event_name: String,
     pub event: Value,
     pub workspace: PathBuf,
@@ -40,6 +58,7 @@ impl GithubEnv {
             None => Value::Null,
         };
         Ok(GithubEnv {
+            platform: Platform::Github,
             event_name,
             event,
             workspace: var("GITHUB_WORKSPACE").map_or_else(|| PathBuf::from("."), PathBuf::from),
@@ -116,7 +135,7 @@ pub fn plan(
             plan.config_at = Some(base.clone());
             plan.needs = vec![base, head];
         }
-        "push" => push(e, clone, &mut plan)?,
+        "push" => push(e, clone, env.platform, &mut plan)?,
         "workflow_dispatch" | "schedule" => plan.scope = Scope::History,
         other => bail!(
             "keyhound ci does not know which commits a {other:?} event covers; give them with --range A..B"
@@ -145,7 +164,12 @@ fn pull_request(e: &Value, name: &str, plan: &mut Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn push(e: &Value, clone: &dyn CommitLookup, plan: &mut Plan) -> anyhow::Result<()> {
+fn push(
+    e: &Value,
+    clone: &dyn CommitLookup,
+    platform: Platform,
+    plan: &mut Plan,
+) -> anyhow::Result<()> {
     if e.get("deleted").and_then(Value::as_bool) == Some(true) {
         plan.scope = Scope::Nothing("the push deleted the branch: nothing to scan".into());
         return Ok(());
@@ -160,7 +184,8 @@ fn push(e: &Value, clone: &dyn CommitLookup, plan: &mut Plan) -> anyhow::Result<
     if before != ZERO && clone.is_shallow() {
         bail!(
             "the commit before the push ({before}) is not in this shallow clone, so the pushed commits \
-             cannot be told apart: check out with actions/checkout and `fetch-depth: 0`"
+             cannot be told apart: {}",
+            platform.full_clone()
         );
     }
     let default = e
@@ -192,7 +217,8 @@ fn push(e: &Value, clone: &dyn CommitLookup, plan: &mut Plan) -> anyhow::Result<
     } else {
         plan.warnings.push(format!(
             "the default branch {default:?} is not in this clone: scanning all of the branch's history \
-             (use actions/checkout with fetch-depth: 0)"
+             ({})",
+            platform.full_clone()
         ));
         Scope::Range(after.clone())
     };
@@ -229,6 +255,7 @@ mod tests {
 
     fn env(name: &str, event: Value) -> GithubEnv {
         GithubEnv {
+            platform: Platform::Github,
             event_name: name.into(),
             event,
             workspace: ".".into(),
@@ -282,5 +309,38 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(p.scope, Scope::Nothing(_)));
+    }
+
+    /// A shallow clone that holds only the pushed commit.
+    struct Shallow;
+    impl CommitLookup for Shallow {
+        fn has_commit(&self, rev: &str) -> bool {
+            rev == "bbbb"
+        }
+        fn is_shallow(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_gitlab_job_is_told_gitlab_s_fix_for_a_shallow_clone() {
+        let push =
+            |before: &str| json!({"before": before, "after": "bbbb", "ref": "refs/heads/feature"});
+        let mut gitlab = env("push", push("aaaa"));
+        gitlab.platform = Platform::Gitlab;
+        let e = plan(&gitlab, None, &Shallow).expect_err("before is not in the clone");
+        assert!(e.to_string().contains("GIT_DEPTH: 0"), "{e}");
+        assert!(!e.to_string().contains("actions/checkout"), "{e}");
+        gitlab.event = push(ZERO);
+        let p = plan(&gitlab, None, &Shallow).expect("the branch's history");
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0].contains("GIT_DEPTH: 0"), "{:?}", p.warnings);
+        assert!(
+            !p.warnings[0].contains("actions/checkout"),
+            "{:?}",
+            p.warnings
+        );
+        let e = plan(&env("push", push("aaaa")), None, &Shallow).expect_err("on GitHub too");
+        assert!(e.to_string().contains("actions/checkout"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //! merge request as a pull request, a push as a push, a schedule or a manual run as a scheduled
 //! run), so both platforms gate on the same commits through one planner (`event::plan`).
 
-use super::event::GithubEnv;
+use super::event::{GithubEnv, Platform};
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -36,6 +36,7 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<GithubE
         other => (other, Value::Null),
     };
     Ok(GithubEnv {
+        platform: Platform::Gitlab,
         event_name: event_name.into(),
         event,
         workspace: var("CI_PROJECT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),

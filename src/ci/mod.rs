@@ -39,7 +39,7 @@ impl CommitLookup for Lookup {
 
 /// `pull_request_target` checks out the base: the pull request's commits are fetched first.
 pub(crate) fn fetch(workspace: &Path, refspec: &str) -> anyhow::Result<()> {
-    let status = crate::scan::git::command::git()
+    let status = crate::scan::git::command::git_fetch()
         .arg("-C")
         .arg(workspace)
         .args(["fetch", "--no-tags", "--quiet", "origin", refspec])

@@ -32,13 +32,9 @@ pub fn run(cfg: &CiConfig) -> anyhow::Result<Exit> {
         ci::fetch(&env.workspace, refspec)?;
     }
     if let Some(missing) = plan.needs.iter().find(|c| !lookup.has_commit(c)) {
-        let how = if on_gitlab {
-            "set the job's variable `GIT_DEPTH: 0`"
-        } else {
-            "check out with actions/checkout and `fetch-depth: 0`"
-        };
         bail!(
-            "commit {missing} is not in this clone, so the event's commits cannot be scanned: {how}"
+            "commit {missing} is not in this clone, so the event's commits cannot be scanned: {}",
+            env.platform.full_clone()
         );
     }
     let (what, mode) = match &plan.scope {

@@ -37,10 +37,35 @@ enum Job {
     /// A directory or link, whose name is scanned.
     Name(PathBuf),
     Outcome(BlobOutcome),
+    /// A link the walk could not follow (dangling, or a loop), never yielded: its name is
+    /// scanned here.
+    Error(PathBuf, BlobOutcome),
 }
 
-/// Scans every path (`-` is standard input), handing each blob's outcome to `sink`.
+/// Scans every path (`-` is standard input), handing each blob's outcome to `sink`. Names are
+/// content: every key in a path a warning shows, or in the list of ignored `.env` files, is
+/// redacted.
 pub fn scan_paths(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+    scanner: &Scanner<'_>,
+    sink: &(dyn Fn(BlobOutcome) + Sync),
+) -> WalkSummary {
+    let redacting = |mut out: BlobOutcome| {
+        for s in &mut out.skipped {
+            s.path = scanner.redact_name(&s.path);
+            s.reason = scanner.redact_name(&s.reason);
+        }
+        sink(out);
+    };
+    let mut summary = walk_paths(paths, opts, scanner, &redacting);
+    for name in &mut summary.ignored_env {
+        *name = scanner.redact_name(name);
+    }
+    summary
+}
+
+fn walk_paths(
     paths: &[PathBuf],
     opts: &WalkOptions,
     scanner: &Scanner<'_>,
@@ -214,6 +239,10 @@ fn walk_roots(
                 sink(out);
             }
             Job::Outcome(out) => sink(out),
+            Job::Error(path, mut out) => {
+                scan_name(scanner, &path, &mut out);
+                sink(out);
+            }
         });
     });
     let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -276,12 +305,17 @@ impl Visitor<'_> {
                     _ => Job::Outcome(skipped(entry.path(), NOT_REGULAR, false)),
                 }
             }
-            Err(err) => {
-                if let Some(path) = error_path(&err) {
-                    self.local.paths.insert(self.hasher.hash_one(path));
+            Err(err) => match error_path(&err).map(Path::to_path_buf) {
+                Some(path) if path.symlink_metadata().is_ok_and(|m| m.is_symlink()) => {
+                    self.local.paths.insert(self.hasher.hash_one(&path));
+                    Job::Error(path, walk_error(err))
                 }
-                Job::Outcome(walk_error(err))
-            }
+                Some(path) => {
+                    self.local.paths.insert(self.hasher.hash_one(&path));
+                    Job::Outcome(walk_error(err))
+                }
+                None => Job::Outcome(walk_error(err)),
+            },
         };
         if self.tx.send(job).is_err() {
             WalkState::Quit

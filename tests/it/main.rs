@@ -19,6 +19,7 @@ mod exit_codes;
 mod fuzz;
 mod git;
 mod gitlab;
+mod hardening_leftovers;
 mod hardening_more;
 mod hardening_output;
 mod hidden;

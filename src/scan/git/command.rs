@@ -24,6 +24,37 @@ pub(crate) fn git() -> Command {
     cmd
 }
 
+/// Settings given as `-c` to a fetch: the repository's configuration cannot name the credential
+/// helper git runs (an empty value empties the list), nor the program serving the remote's
+/// objects, nor reach a remote through `ext::` commands.
+const SAFE_FETCH: [&str; 3] = [
+    "credential.helper=",
+    "remote.origin.uploadpack=git-upload-pack",
+    "protocol.ext.allow=never",
+];
+
+/// `git()` for `git fetch`: no program the repository's configuration names runs to reach the
+/// remote or find credentials (`core.sshCommand`, `core.gitProxy`, credential helpers), and git
+/// never waits on a prompt. `GIT_SSH_COMMAND`, `GIT_SSH` and `GIT_PROXY_COMMAND` set by the
+/// user still apply; the remote's URL and `http.extraHeader` (how CI checkouts authenticate)
+/// are kept.
+pub(crate) fn git_fetch() -> Command {
+    let mut cmd = git();
+    for setting in SAFE_FETCH {
+        cmd.args(["-c", setting]);
+    }
+    let set = |var: &str| std::env::var_os(var).is_some();
+    if !set("GIT_SSH_COMMAND") && !set("GIT_SSH") {
+        cmd.args(["-c", "core.sshCommand=ssh"]);
+    }
+    if !set("GIT_PROXY_COMMAND") {
+        // Set, even empty, it overrides every `core.gitProxy`.
+        cmd.env("GIT_PROXY_COMMAND", "");
+    }
+    cmd.env("GIT_TERMINAL_PROMPT", "0");
+    cmd
+}
+
 /// `git()` that leaves `core.hooksPath` as the repository sets it: only for asking git where
 /// its hooks are (`keyhound install-hook`), which runs none.
 pub(crate) fn git_keeping_hooks_path() -> Command {

@@ -140,7 +140,7 @@ pub(super) fn range_commits(repo: &Repository, range: &str) -> anyhow::Result<Ve
             .map(|c| c.id())
             .map_err(|e| {
                 let hint = if repo.is_shallow() {
-                    " This is a shallow clone: fetch the whole history (actions/checkout with fetch-depth: 0)."
+                    " This is a shallow clone: fetch the whole history (`git fetch --unshallow`; in CI, GitHub's actions/checkout with fetch-depth: 0 or GitLab's GIT_DEPTH: 0)."
                 } else {
                     ""
                 };
