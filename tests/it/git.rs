@@ -2,7 +2,8 @@
 //! path with where it lived), `--all-objects`, `--range`, `--staged` (also as git's own
 //! pre-commit hook), and what a repository makes it skip or refuse. Repositories are built at run
 //! time with the `git` command line, every command a minute later than the one before. The tests
-//! are in `git/`, one file per topic; the helpers they share are here.
+//! are in `git/`, one file per topic; the helpers they share are here. Each whole-history scan
+//! runs under the three object sources (the packs, `git cat-file`, libgit2), which must agree.
 
 use crate::repo::GitRepo;
 use crate::util::*;
@@ -59,8 +60,95 @@ impl std::ops::Deref for Repo {
     }
 }
 
-/// `keyhound git ARGS` in `dir` with `envs` set, under a time limit: the whole output.
+/// The object sources a whole-history scan can start at (`KEYHOUND_GIT_READER`), the default
+/// first: every history test runs under each, and each must give the same output.
+const READERS: [&str; 3] = ["packs", "git", "libgit2"];
+
+/// The flags that make `keyhound git` read something else than the whole history through an
+/// object source (a range, the index, a message, a push; `--all-objects` is read by the walk),
+/// or that talk to a server: run once.
+const ONE_READER: [&str; 8] = [
+    "--range",
+    "--staged",
+    "--files",
+    "--commit-msg",
+    "--pre-push",
+    "--pre-receive",
+    "--all-objects",
+    "--verify",
+];
+
+/// `keyhound git ARGS` in `dir` with `envs` set, under a time limit: the whole output. A
+/// whole-history scan whose reader the test leaves open runs under every reader in `READERS`,
+/// and their outputs (exit code, standard output and error, the `-o` file) must be the same,
+/// durations aside; the first reader's is returned.
 fn hound_out(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Output {
+    let pinned = envs.iter().any(|(k, _)| *k == "KEYHOUND_GIT_READER");
+    let once = args.iter().any(|a| ONE_READER.contains(a));
+    if pinned || once {
+        return hound_once(dir, args, envs);
+    }
+    let output_file = (args.iter())
+        .position(|a| *a == "-o" || *a == "--output")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let mut first: Option<(Output, Comparable)> = None;
+    for reader in READERS {
+        let mut with = envs.to_vec();
+        with.push(("KEYHOUND_GIT_READER", Path::new(reader)));
+        let out = hound_once(dir, args, &with);
+        let seen = Comparable::of(&out, output_file.as_deref());
+        match &first {
+            None => first = Some((out, seen)),
+            Some((_, want)) => assert!(
+                *want == seen,
+                "reader {reader} differs from {}: {args:?}\n{want:#?}\n{seen:#?}",
+                READERS[0]
+            ),
+        }
+    }
+    first.expect("a reader ran").0
+}
+
+/// What two readers' runs must agree on: durations masked, lines sorted (JSON lines and
+/// warnings come as the workers finish).
+#[derive(Debug, PartialEq)]
+struct Comparable {
+    code: Option<i32>,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+    file: Option<Vec<String>>,
+}
+
+impl Comparable {
+    fn of(out: &Output, file: Option<&Path>) -> Comparable {
+        Comparable {
+            code: out.status.code(),
+            stdout: masked_lines(&out.stdout),
+            stderr: masked_lines(&out.stderr),
+            file: file
+                .and_then(|f| std::fs::read(f).ok())
+                .map(|b| masked_lines(&b)),
+        }
+    }
+}
+
+/// `text`'s lines, sorted, with durations masked.
+fn masked_lines(text: &[u8]) -> Vec<String> {
+    static DURATION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let duration = DURATION.get_or_init(|| {
+        regex::Regex::new(r#""elapsed_ms": ?\d+|\b\d+(\.\d+)? ?(ms|s|µs)\b"#).expect("a regex")
+    });
+    let text = String::from_utf8_lossy(text);
+    let mut lines: Vec<String> = (text.lines())
+        .map(|l| duration.replace_all(l, "<duration>").into_owned())
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `keyhound git ARGS` in `dir` with `envs` set, under a time limit, once.
+fn hound_once(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Output {
     let mut cmd = kh();
     for var in GIT_ENV {
         cmd.env_remove(var);
