@@ -3,9 +3,6 @@
 //! sources: the packs, `git cat-file`, libgit2); `changes` scans what a range, the index or a
 //! commit message adds; `blobs` scans blobs on worker threads; `meta` formats commits for
 //! reports.
-// Pedantic lints are fixed here in the step after the git reorganisation (issue 13, point 2);
-// until then this folder is exempt so that the move and the lint fixes do not collide.
-#![allow(clippy::pedantic)]
 
 mod blobs;
 mod changes;

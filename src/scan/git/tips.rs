@@ -18,13 +18,13 @@ pub(super) struct Tips {
 
 /// HEAD's tips, or with `audit` the default branch's and every branch's.
 pub(super) fn tips(repo: &Repository, audit: bool) -> Tips {
-    let head = match audit {
-        true => repo
-            .find_reference("refs/remotes/origin/HEAD")
+    let head = if audit {
+        repo.find_reference("refs/remotes/origin/HEAD")
             .ok()
             .and_then(|r| r.resolve().ok())
-            .or_else(|| repo.head().ok()),
-        false => repo.head().ok(),
+            .or_else(|| repo.head().ok())
+    } else {
+        repo.head().ok()
     };
     let mut tips = Tips::default();
     if let Some(r) = head

@@ -311,7 +311,7 @@ fn changed(
 ) -> Finding {
     let m = commit.map(|o| meta.get(repo, o)).unwrap_or_default();
     let mut f = f.clone();
-    f.origin.path = c.path.clone();
+    f.origin.path.clone_from(&c.path);
     f.git = Some(Box::new(GitInfo {
         object: GitObject::Blob,
         reached_by,

@@ -38,7 +38,7 @@ impl ObjectSource for CatFile {
         let git_dir = repo.path().to_path_buf();
         let done = Mutex::new(Vec::new());
         let streamed = blobs::run(ctx, |tx| stream(ctx, &git_dir, tx, &done), &|d| {
-            done.lock().unwrap_or_else(|p| p.into_inner()).push(d)
+            done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
         });
         let streamed = match streamed {
             Ok(Some(streamed)) => streamed,
@@ -51,7 +51,9 @@ impl ObjectSource for CatFile {
             ..Contents::default()
         };
         let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-        done.into_iter().for_each(|d| contents.add(d));
+        for d in done {
+            contents.add(d);
+        }
         Some(Ok(contents))
     }
 

@@ -137,9 +137,10 @@ impl TreeMemo<'_> {
         }
         let mut entries = Vec::new();
         for (is_tree, name, id) in self.listed(tree) {
-            let child = match is_tree {
-                true => self.node(id).map(Child::Tree),
-                false => Some(Child::Blob(id)),
+            let child = if is_tree {
+                self.node(id).map(Child::Tree)
+            } else {
+                Some(Child::Blob(id))
             };
             if let Some(child) = child {
                 entries.push((name, child));

@@ -108,7 +108,7 @@ impl Graph {
     /// would hold half as much again, and twice that while a table is rebuilt.
     pub fn with_capacity(wanted: &OidSet, (objects, trees): (usize, usize)) -> Graph {
         let mut g = Graph {
-            numbers: HashMap::with_capacity_and_hasher(objects, Default::default()),
+            numbers: HashMap::with_capacity_and_hasher(objects, BuildHasherDefault::default()),
             recent: vec![([0; 20], NONE); RECENT],
             oids: Vec::with_capacity(objects),
             flags: Vec::with_capacity(objects),
@@ -307,10 +307,10 @@ impl Graph {
     /// The (name, object number) edges of tree `t` to its subtrees and to its wanted blobs;
     /// None for a tree not read (or no tree).
     fn edges(&self, t: u32) -> Option<(&[Edge], &[Edge])> {
-        let span = self.spans.get(self.tree_at[t as usize] as usize)?;
         fn slice(list: &[Edge], (start, end): (u32, u32)) -> Option<&[Edge]> {
             list.get(start as usize..end as usize)
         }
+        let span = self.spans.get(self.tree_at[t as usize] as usize)?;
         let subtrees = slice(&self.subtrees, span.subtrees)?;
         Some((subtrees, slice(&self.wanted_edges, span.wanted)?))
     }

@@ -33,7 +33,7 @@ impl ObjectSource for Libgit2 {
         all.dedup();
         let done = Mutex::new(Vec::new());
         let sent = blobs::run(ctx, |tx| self.send(&odb, &all, tx), &|d| {
-            done.lock().unwrap_or_else(|p| p.into_inner()).push(d)
+            done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
         });
         let links = match sent {
             Ok(links) => links?,
@@ -44,7 +44,9 @@ impl ObjectSource for Libgit2 {
             ..Contents::default()
         };
         let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-        done.into_iter().for_each(|d| contents.add(d));
+        for d in done {
+            contents.add(d);
+        }
         Some(Ok(contents))
     }
 

@@ -182,22 +182,19 @@ impl Groups {
         };
         for &k in keys.of(blob) {
             seen.push(k);
-            match by_key.iter_mut().find(|(id, _)| *id == k) {
-                Some((_, g)) => {
-                    g.last = i;
-                    g.last_blob = blob;
-                    g.count += 1;
-                }
-                None => {
-                    let g = Group {
-                        first: i,
-                        blob,
-                        last: i,
-                        last_blob: blob,
-                        count: 1,
-                    };
-                    by_key.push((k, g));
-                }
+            if let Some((_, g)) = by_key.iter_mut().find(|(id, _)| *id == k) {
+                g.last = i;
+                g.last_blob = blob;
+                g.count += 1;
+            } else {
+                let g = Group {
+                    first: i,
+                    blob,
+                    last: i,
+                    last_blob: blob,
+                    count: 1,
+                };
+                by_key.push((k, g));
             }
         }
     }
@@ -304,14 +301,14 @@ pub(super) fn group(
         if let Some(g) = f.git.as_mut() {
             let at = g.commit.as_deref().and_then(|c| Oid::from_str(c).ok());
             g.order = at.and_then(|c| order.get(&c)).map(|&i| (i, i));
-            g.last_seen = g.commit.clone();
+            g.last_seen.clone_from(&g.commit);
             g.last_line = Some(f.line);
             g.key_commits = Some(1);
         }
     }
     findings.extend(messages);
     let mut outcome = hits.into_outcome(findings);
-    outcome.default_branch = tips.head_name.clone();
+    outcome.default_branch.clone_from(&tips.head_name);
     outcome.head_commit = tips.head_commit.map(|c| c.to_string());
     (outcome, paths)
 }
@@ -381,7 +378,7 @@ impl Present {
         }
         for (name, tree) in &tips.branches {
             pairs(*tree, &mut |p| {
-                present.branches.entry(p).or_default().push(name.clone())
+                present.branches.entry(p).or_default().push(name.clone());
             });
         }
         present

@@ -100,9 +100,10 @@ fn report(
 ) -> GitOutcome {
     let mut hits = Hits::default();
     for d in done {
-        let reached = match d.is_blob {
-            true => graph.reaches_blob(&d.oid),
-            false => graph.reaches_commit(&d.oid),
+        let reached = if d.is_blob {
+            graph.reaches_blob(&d.oid)
+        } else {
+            graph.reaches_commit(&d.oid)
         };
         if reached {
             if d.is_blob && d.outcome.findings.is_empty() && !d.outcome.skipped.is_empty() {
@@ -117,8 +118,13 @@ fn report(
     (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
     let tips = tips::tips(repo, ctx.opts.audit);
     let source = Source::Graph(graph);
-    let (mut outcome, paths) =
-        locate::group(repo, &commits, hits, (&tips, source), &Default::default());
+    let (mut outcome, paths) = locate::group(
+        repo,
+        &commits,
+        hits,
+        (&tips, source),
+        &std::collections::HashMap::default(),
+    );
     outcome.stats.commits = commits.len() as u64;
     for s in &mut outcome.skipped {
         rename_note(s, &paths);

@@ -38,7 +38,7 @@ impl ObjectSource for Packs {
     fn trees(&mut self, ctx: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {
         let graph = Mutex::new(graph);
         (self.store.as_ref()?).each(ctx, repo, Pass::Trees, &|_, oid, data| {
-            lock(&graph).add_tree(oid, data)
+            lock(&graph).add_tree(oid, data);
         })
     }
 

@@ -21,7 +21,7 @@ const REFLOG: Reach = Reach::Reflog;
 const UNREACHABLE: Reach = Reach::Unreachable;
 
 /// The git file mode of a submodule entry (a gitlink).
-const GITLINK: i32 = 0o160000;
+const GITLINK: i32 = 0o160_000;
 
 pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcome> {
     let hits = Mutex::new(Hits::default());
@@ -254,7 +254,7 @@ impl Walker<'_> {
                     continue;
                 }
             };
-            for entry in tree.iter() {
+            for entry in &tree {
                 // Most entries of a tree are met before: their paths are never built.
                 let path = || {
                     let name = String::from_utf8_lossy(entry.name_bytes());
