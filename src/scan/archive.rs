@@ -20,6 +20,8 @@ pub enum Kind {
     Zip,
     Gzip,
     Bzip2,
+    Xz,
+    Zstd,
     Tar,
 }
 
@@ -29,6 +31,8 @@ impl fmt::Display for Kind {
             Kind::Zip => "zip archive",
             Kind::Gzip => "gzip stream",
             Kind::Bzip2 => "bzip2 stream",
+            Kind::Xz => "xz stream",
+            Kind::Zstd => "zstd stream",
             Kind::Tar => "tar archive",
         })
     }
@@ -40,6 +44,8 @@ impl Kind {
         match self {
             Kind::Gzip => Some("gzip"),
             Kind::Bzip2 => Some("bzip2"),
+            Kind::Xz => Some("xz"),
+            Kind::Zstd => Some("zstd"),
             Kind::Zip | Kind::Tar => None,
         }
     }
@@ -47,6 +53,12 @@ impl Kind {
 
 /// A bzip2 stream's first bytes after `BZh<level>`: a block's magic, or the end of an empty one.
 const BZIP2_BLOCK: [&[u8]; 2] = [b"1AY&SY", b"\x17\x72\x45\x38\x50\x90"];
+
+/// An xz stream's header magic.
+const XZ_MAGIC: &[u8] = b"\xFD7zXZ\x00";
+
+/// A zstd frame's magic number, little-endian.
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xB5, 0x2F, 0xFD];
 
 /// The archive kind whose magic bytes start `head`.
 pub fn sniff(head: &[u8]) -> Option<Kind> {
@@ -56,6 +68,10 @@ pub fn sniff(head: &[u8]) -> Option<Kind> {
         Some(Kind::Gzip)
     } else if is_bzip2(head) {
         Some(Kind::Bzip2)
+    } else if head.starts_with(XZ_MAGIC) {
+        Some(Kind::Xz)
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Some(Kind::Zstd)
     } else if head.len() >= 262 && &head[257..262] == b"ustar" {
         Some(Kind::Tar)
     } else {
@@ -70,6 +86,10 @@ fn is_bzip2(head: &[u8]) -> bool {
         && (b'1'..=b'9').contains(&head[3])
         && BZIP2_BLOCK.contains(&&head[4..10])
 }
+
+/// How a file that is a zip with bytes before it starts: a launch script (Spring Boot's
+/// executable jars) or an executable (Windows' and Linux's self-extracting archives).
+const PREFIXED_ZIP_HEADS: [&[u8]; 3] = [b"#!", b"MZ", b"\x7fELF"];
 
 /// Zips up to this size are read into memory; larger ones are copied to a temporary file.
 const ZIP_IN_MEMORY: u64 = 16 << 20;
@@ -153,6 +173,31 @@ impl<R: Seek> Seek for Counting<R> {
     }
 }
 
+/// True when `file` starts as a launch script or an executable does and ends with a zip; it is
+/// left at its start either way.
+fn prefixed_zip<S: Read + Seek + ?Sized>(file: &mut S) -> io::Result<bool> {
+    let mut head = [0u8; 4];
+    let n = fill_slice(file, &mut head)?;
+    let found = PREFIXED_ZIP_HEADS.iter().any(|h| head[..n].starts_with(h))
+        && ziplayout::ends_with_zip(file)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(found)
+}
+
+/// Reads into `buf` until it is full or the input ends; how many bytes were read.
+fn fill_slice<R: Read + ?Sized>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// Each entry's bytes, local header to the end of its data as the directory states its size.
 fn zip_spans<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Vec<Range<u64>> {
     (0..zip.len())
@@ -182,8 +227,10 @@ impl Scanner<'_> {
         match kind {
             Kind::Gzip => self.scan_gzip(whole, origin, depth, out),
             Kind::Tar => self.scan_tar(whole, origin, depth, out),
-            Kind::Zip => self.scan_zip(whole, origin, depth, out),
-            Kind::Bzip2 => self.scan_stream(kind, head, rest, origin, depth, out),
+            Kind::Zip => self.scan_zip(whole, origin, depth, false, out),
+            Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
+                self.scan_stream(kind, head, rest, origin, depth, out);
+            }
         }
     }
 
@@ -281,16 +328,40 @@ impl Scanner<'_> {
         self.scan_member(head, rest, &inner, depth, out);
     }
 
-    fn scan_zip(&self, input: &mut dyn Read, origin: &Origin, depth: usize, out: &mut BlobOutcome) {
+    /// Scans an open file as [`Scanner::scan_reader`] does, except that a zip with bytes before
+    /// it (a self-extracting archive, an executable jar), whose directory only a file's end
+    /// shows, is opened as a zip; those bytes are scanned as the file's own.
+    pub fn scan_file(&self, file: &mut std::fs::File, origin: &Origin, out: &mut BlobOutcome) {
+        if self.limits.max_archive_depth > 0 && prefixed_zip(file).unwrap_or(false) {
+            start_blob();
+            self.progress.add_blob(0);
+            let mut input = io::BufReader::with_capacity(64 << 10, file);
+            return self.scan_zip(&mut input, origin, 0, true, out);
+        }
+        if let Err(e) = file.seek(SeekFrom::Start(0)) {
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
+        self.scan_reader(file, origin, 0, out);
+    }
+
+    /// `prefixed`: the zip starts after bytes that are not its entries, scanned as text.
+    fn scan_zip(
+        &self,
+        input: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        prefixed: bool,
+        out: &mut BlobOutcome,
+    ) {
         let mut bytes = Vec::new();
         if let Err(e) = input.take(ZIP_IN_MEMORY + 1).read_to_end(&mut bytes) {
             return out.skip(origin.display(), format!("read error: {e}"), true);
         }
         if bytes.len() as u64 <= ZIP_IN_MEMORY {
-            return self.scan_zip_in(&mut Cursor::new(bytes), origin, depth, out);
+            return self.scan_zip_in(&mut Cursor::new(bytes), origin, depth, prefixed, out);
         }
         match self.spool(bytes, input) {
-            Ok((mut file, false)) => self.scan_zip_in(&mut file, origin, depth, out),
+            Ok((mut file, false)) => self.scan_zip_in(&mut file, origin, depth, prefixed, out),
             Ok((file, true)) => {
                 out.skip(
                     origin.display(),
@@ -330,6 +401,7 @@ impl Scanner<'_> {
         source: &mut dyn Source,
         origin: &Origin,
         depth: usize,
+        prefixed: bool,
         out: &mut BlobOutcome,
     ) {
         let count = Rc::new(Cell::new(0));
@@ -348,7 +420,21 @@ impl Scanner<'_> {
                 return self.scan_raw(source, reason, origin, out);
             }
         };
-        let layout = match ziplayout::check(source, &spans, directory) {
+        // A prefixed zip starts at its first entry (or its directory, if it has none).
+        let start = if prefixed {
+            spans
+                .iter()
+                .map(|s| s.start)
+                .min()
+                .unwrap_or(directory)
+                .min(directory)
+        } else {
+            0
+        };
+        if start > 0 {
+            self.scan_prefix(source, start, origin, out);
+        }
+        let layout = match ziplayout::check(source, &spans, directory, start) {
             Ok(layout) => layout,
             Err(e) => return out.skip(origin.display(), format!("read error: {e}"), true),
         };
@@ -367,6 +453,20 @@ impl Scanner<'_> {
             }
             self.scan_zip_member(&mut zip, i, &count, origin, depth, out);
         }
+    }
+
+    /// Scans the `len` bytes before a zip (a launch script, an executable) as the file's text.
+    fn scan_prefix(
+        &self,
+        source: &mut dyn Source,
+        len: u64,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) {
+        if let Err(e) = source.seek(SeekFrom::Start(0)) {
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
+        self.scan_chunks(&[], &mut (&mut *source).take(len), origin, out);
     }
 
     /// Scans a zip that cannot be opened as raw bytes, from its start.
@@ -498,6 +598,8 @@ mod tests {
         assert_eq!(sniff(b"plain text"), None);
         assert_eq!(sniff(b"BZh91AY&SYrest"), Some(Kind::Bzip2));
         assert_eq!(sniff(b"BZh9 is not enough"), None);
+        assert_eq!(sniff(b"\xFD7zXZ\x00\x00\x04"), Some(Kind::Xz));
+        assert_eq!(sniff(&[0x28, 0xB5, 0x2F, 0xFD, 0x24]), Some(Kind::Zstd));
     }
 }
 

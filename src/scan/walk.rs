@@ -172,7 +172,7 @@ fn scan_file(
         return out;
     }
     out.files = 1;
-    scanner.scan_reader(&mut file, &Origin::file(shown), 0, &mut out);
+    scanner.scan_file(&mut file, &Origin::file(shown), &mut out);
     out
 }
 

@@ -29,11 +29,13 @@ const MAX_UNLISTED: usize = 16;
 const STEP: usize = 1 << 20;
 
 /// Checks the entries' `spans` (by index) against the archive `source` reads; `directory` is
-/// where the central directory starts.
+/// where the central directory starts, `from` where the zip starts (after the bytes before a
+/// self-extracting archive's, which are not its entries).
 pub fn check<S: Read + Seek + ?Sized>(
     source: &mut S,
     spans: &[Range<u64>],
     directory: u64,
+    from: u64,
 ) -> io::Result<Layout> {
     let mut order: Vec<usize> = (0..spans.len()).collect();
     order.sort_by_key(|&i| (spans[i].start, spans[i].end));
@@ -52,9 +54,9 @@ pub fn check<S: Read + Seek + ?Sized>(
         at >= directory || (before > 0 && reach[before - 1] > at)
     };
     let mut unlisted = Vec::new();
-    source.seek(SeekFrom::Start(0))?;
+    source.seek(SeekFrom::Start(from))?;
     let mut buf = Vec::with_capacity(STEP + 3);
-    let mut base = 0u64;
+    let mut base = from;
     loop {
         let read = source.take(STEP as u64).read_to_end(&mut buf)?;
         for at in memchr::memmem::find_iter(&buf, LOCAL_HEADER) {
@@ -97,6 +99,43 @@ fn overlapping(spans: &[Range<u64>], order: &[usize]) -> Vec<usize> {
     (0..spans.len()).filter(|&i| overlapping[i]).collect()
 }
 
+/// Whether `source` ends with a zip whose central directory is where its end record says,
+/// counted from the start of `source` or from where the zip starts after bytes that are not
+/// its own (a launch script, an executable's stub).
+pub fn ends_with_zip<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<bool> {
+    let len = source.seek(SeekFrom::End(0))?;
+    let from = len.saturating_sub(TAIL);
+    source.seek(SeekFrom::Start(from))?;
+    let mut tail = Vec::new();
+    source.read_to_end(&mut tail)?;
+    let Some(at) = memchr::memmem::rfind(&tail, END_RECORD) else {
+        return Ok(false);
+    };
+    let Some(record) = tail.get(at..at + 22) else {
+        return Ok(false);
+    };
+    let word = |i: usize| {
+        u64::from(u32::from_le_bytes([
+            record[i],
+            record[i + 1],
+            record[i + 2],
+            record[i + 3],
+        ]))
+    };
+    let (size, offset) = (word(12), word(16));
+    // ZIP64 (offset 0xFFFFFFFF) and empty archives are left to the raw scan.
+    let Some(directory) = (from + at as u64).checked_sub(size) else {
+        return Ok(false);
+    };
+    if size == 0 || offset == u64::from(u32::MAX) || offset > directory {
+        return Ok(false);
+    }
+    source.seek(SeekFrom::Start(directory))?;
+    let mut magic = [0u8; 4];
+    source.read_exact(&mut magic)?;
+    Ok(&magic == b"PK\x01\x02")
+}
+
 /// Where the bytes after the end-of-central-directory record (and its comment) start, when
 /// any of them is not zero. The record sits in the last 64 KiB and 22 bytes.
 fn trailing<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<Option<u64>> {
@@ -123,9 +162,9 @@ mod tests {
     #[test]
     fn overlaps_are_found_both_ways() {
         let spans = [0..100, 50..60, 100..200, 150..300];
-        let layout = check(&mut io::Cursor::new(b""), &spans, 300).unwrap();
+        let layout = check(&mut io::Cursor::new(b""), &spans, 300, 0).unwrap();
         assert_eq!(layout.overlapping, vec![0, 1, 2, 3]);
-        let layout = check(&mut io::Cursor::new(b""), &[0..10, 10..20], 20).unwrap();
+        let layout = check(&mut io::Cursor::new(b""), &[0..10, 10..20], 20, 0).unwrap();
         assert!(layout.overlapping.is_empty());
     }
 
@@ -137,12 +176,12 @@ mod tests {
         bytes.extend_from_slice(&[0; 16]);
         bytes.extend_from_slice(&[0, 0]);
         let one = [0..8, 8..8];
-        let layout = check(&mut io::Cursor::new(&bytes), &one, directory).unwrap();
+        let layout = check(&mut io::Cursor::new(&bytes), &one, directory, 0).unwrap();
         assert_eq!(layout.unlisted, vec![8]);
         assert_eq!(layout.trailing, None);
         bytes.extend_from_slice(b"after");
         assert_eq!(
-            check(&mut io::Cursor::new(&bytes), &one, directory)
+            check(&mut io::Cursor::new(&bytes), &one, directory, 0)
                 .unwrap()
                 .trailing,
             Some(bytes.len() as u64 - 5)

@@ -11,13 +11,30 @@ use std::io::Write as _;
 pub type Compress = fn(&[u8]) -> Vec<u8>;
 
 /// Every codec: its `decoded` value, a short file extension and a compressor.
-pub const CODECS: &[(&str, &str, Compress)] = &[("bzip2", "bz2", bzip2_bytes)];
+pub const CODECS: &[(&str, &str, Compress)] = &[
+    ("bzip2", "bz2", bzip2_bytes),
+    ("xz", "xz", xz_bytes),
+    ("zstd", "zst", zstd_bytes),
+];
 
 /// `data` bzip2-compressed (level 9, the default of the `bzip2` tool).
 pub fn bzip2_bytes(data: &[u8]) -> Vec<u8> {
     let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
     enc.write_all(data).expect("compress");
     enc.finish().expect("compress")
+}
+
+/// `data` xz-compressed (preset 6, the default of the `xz` tool: an 8 MiB dictionary).
+pub fn xz_bytes(data: &[u8]) -> Vec<u8> {
+    let options = lzma_rust2::XzOptions::with_preset(6);
+    let mut enc = lzma_rust2::XzWriter::new(Vec::new(), options).expect("xz");
+    enc.write_all(data).expect("compress");
+    enc.finish().expect("compress")
+}
+
+/// `data` zstd-compressed.
+pub fn zstd_bytes(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
 }
 
 fn row(path: &str, member: Option<&str>, decoded: &str, (line, col): (u64, u64), key: &str) -> Row {
@@ -148,6 +165,45 @@ fn a_bomb_in_each_codec_stops_at_the_ratio_and_is_incomplete() {
             report.stats.bytes < 2 << 20,
             "{codec}: {}",
             report.stats.bytes
+        );
+    }
+}
+
+#[test]
+fn concatenated_streams_and_frames_are_read_to_the_end() {
+    for (i, &(codec, ext, compress)) in CODECS.iter().enumerate() {
+        let (first, second) = (project_key(1840 + i as u64), project_key(1850 + i as u64));
+        let mut bytes = compress(format!("a={first}\n").as_bytes());
+        bytes.extend(compress(format!("b={second}\n").as_bytes()));
+        let name = format!("two.{ext}");
+        let dir = tree(&[(name.as_str(), &bytes)]);
+        let (code, report) = scan_json(dir.path(), &[]);
+        assert_eq!(code, 1, "{codec}: {:#?}", report.skipped);
+        assert_eq!(secrets(&report), [first, second], "{codec}");
+        assert!(report.complete, "{codec}: {:#?}", report.skipped);
+    }
+}
+
+#[test]
+fn a_stream_declaring_a_window_over_the_limit_is_not_opened() {
+    // An xz stream header, then a block header whose LZMA2 dictionary is 4 GiB (property 40).
+    let mut xz = b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46".to_vec();
+    xz.extend_from_slice(&[0x02, 0x00, 0x21, 0x01, 40, 0, 0, 0, 0, 0, 0, 0]);
+    xz.extend_from_slice(&[0u8; 64]);
+    // A zstd frame header declaring a 1 GiB window (exponent 20).
+    let mut zstd = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 20 << 3];
+    zstd.extend_from_slice(&[0u8; 64]);
+    for (name, bytes, mib) in [("big.xz", xz, "4096 MiB"), ("big.zst", zstd, "1024 MiB")] {
+        let dir = tree(&[(name, &bytes)]);
+        let (code, report) = scan_json(dir.path(), &[]);
+        assert_eq!(code, 2, "{name}: {:#?}", report.skipped);
+        let s = &report.skipped[0];
+        assert_eq!((s.path.as_str(), s.incomplete), (name, true));
+        assert!(s.reason.contains(mib), "{name}: {}", s.reason);
+        assert!(
+            s.reason.contains("over the 128 MiB limit"),
+            "{name}: {}",
+            s.reason
         );
     }
 }

@@ -6,6 +6,7 @@ mod util;
 
 mod archives;
 mod archives_codecs;
+mod archives_prefixed;
 mod audit;
 mod audit_remedy;
 mod chunks;
