@@ -275,6 +275,11 @@ pub struct VerifyArgs {
     /// only, no path) instead of its own host; path, headers and body stay the same. Repeatable.
     #[arg(long, value_name = "PROVIDER=URL")]
     pub verify_endpoint: Vec<String>,
+    /// Also the checks that prove more at a small cost: a GCP service-account key, once its key id
+    /// is listed, signs a token request for a read-only scope to Google's token host (the
+    /// private key never leaves; the token is discarded).
+    #[arg(long)]
+    pub verify_deep: bool,
     /// Most keys checked at once [default: 8].
     #[arg(long, value_name = "N")]
     pub verify_concurrency: Option<usize>,

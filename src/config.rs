@@ -357,6 +357,7 @@ fn verification(on: cli::VerifyOn) -> Result<(Option<VerifyConfig>, Gate), Usage
     let needs_verify = [
         (args.openai_base_url.is_some(), "--openai-base-url"),
         (!args.verify_endpoint.is_empty(), "--verify-endpoint"),
+        (args.verify_deep, "--verify-deep"),
         (args.verify_concurrency.is_some(), "--verify-concurrency"),
         (args.verify_cache_ttl.is_some(), "--verify-cache-ttl"),
         (args.no_verify_cache, "--no-verify-cache"),
@@ -437,6 +438,7 @@ fn verify_config(args: &cli::VerifyArgs, read_cache: bool) -> Result<VerifyConfi
         },
         timeouts: verify::http::Timeouts::default(),
         retry: verify::retry::RetryPolicy::default(),
+        deep: args.verify_deep,
     })
 }
 

@@ -52,7 +52,12 @@ pub struct Cache {
 impl Cache {
     /// The cache for `base` under `dir`. A missing or unreadable file is an empty cache.
     pub fn open(dir: &Path, base: &BaseUrl) -> Cache {
-        let digest = hex(&sha256(base.cache_id().as_bytes()));
+        Cache::open_named(dir, &base.cache_id())
+    }
+
+    /// The cache named `name` (`BaseUrl::cache_id`, and what else sets verdicts apart).
+    pub fn open_named(dir: &Path, name: &str) -> Cache {
+        let digest = hex(&sha256(name.as_bytes()));
         let path = dir.join(format!("verdicts-{}.json", &digest[..16]));
         Cache {
             entries: read(&path).entries,

@@ -7,6 +7,7 @@ use super::aws;
 use super::clock::Clock;
 use super::endpoint::BaseUrl;
 use super::fields::{self, Field};
+use super::gcp;
 use super::http::{Answer, Outgoing, Transport};
 use super::openai::{Checked, Verifier};
 use super::recipe::{self, Parsed, Recipe, Verdict};
@@ -30,6 +31,8 @@ pub struct DataVerifier<'c> {
     local: Option<Box<dyn Transport + 'c>>,
     clock: &'c dyn Clock,
     policy: RetryPolicy,
+    /// `--verify-deep`: after a live first step, the provider's deep step decides.
+    deep: bool,
 }
 
 impl<'c> DataVerifier<'c> {
@@ -47,7 +50,14 @@ impl<'c> DataVerifier<'c> {
             local: None,
             clock,
             policy,
+            deep: false,
         }
+    }
+
+    /// Runs the deep steps (`--verify-deep`) of the providers that have one.
+    pub fn with_deep(mut self, deep: bool) -> Self {
+        self.deep = deep;
+        self
     }
 
     /// Sends requests to `--verify-endpoint` servers through `local`.
@@ -102,7 +112,12 @@ impl<'c> DataVerifier<'c> {
             request.key_header.clear();
             request.key_value.clear();
         }
-        if recipe.sign.is_some() {
+        if recipe.sign.as_deref() == Some("gcp-jwt") {
+            match gcp::plan(recipe, key, self.clock.now()) {
+                gcp::Plan::Send(body) => request.body = Some(body),
+                gcp::Plan::NotChecked(why) => return Err(Box::new(Verification::not_checked(why))),
+            }
+        } else if recipe.sign.is_some() {
             match aws::plan(recipe, key, self.clock.now()) {
                 aws::Plan::Send(auth, extra) => {
                     request.key_value = auth;
@@ -251,6 +266,27 @@ impl<'c> DataVerifier<'c> {
     }
 }
 
+impl DataVerifier<'_> {
+    /// The deep step after a live `first`: its verdict decides, and both steps' requests count
+    /// as one verification; when it cannot be sent, `first` stands and says why.
+    fn then_deep(&self, first: Checked, deep: &Recipe, key: &Secret) -> Checked {
+        let second = self.run(deep, key);
+        if second.requests == 0 && second.verification.status == Status::NotChecked {
+            let mut verification = first.verification;
+            let why = second.verification.reason.unwrap_or_default();
+            verification.reason = Some(format!("no token asked for: {why}"));
+            return Checked {
+                verification,
+                requests: first.requests,
+            };
+        }
+        Checked {
+            verification: second.verification,
+            requests: first.requests + second.requests,
+        }
+    }
+}
+
 /// The path and query of a URL (`https://host/p?q` → `/p?q`).
 fn path_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or("", |(_, r)| r);
@@ -353,9 +389,16 @@ impl Verifier for DataVerifier<'_> {
     }
 
     fn check_candidate(&self, key: &Candidate<'_>) -> Checked {
-        match self.recipe(key) {
-            Some(recipe) => self.run(recipe, key.secret),
-            None => self.check(key.secret, key.admin),
+        let Some(recipe) = self.recipe(key) else {
+            return self.check(key.secret, key.admin);
+        };
+        let first = self.run(recipe, key.secret);
+        let deep = recipe::find_deep(self.recipes, key.provider, key.secret.expose(), key.admin);
+        match deep {
+            Some(deep) if self.deep && first.verification.status == Status::Live => {
+                self.then_deep(first, deep, key.secret)
+            }
+            _ => first,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod endpoint;
 pub mod engine;
 pub mod fields;
+pub mod gcp;
 pub mod http;
 pub mod openai;
 pub mod recipe;
@@ -225,6 +226,8 @@ pub struct VerifyConfig {
     pub cache: CacheConfig,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
+    /// `--verify-deep`: also the steps that prove more at a cost (GCP's token exchange).
+    pub deep: bool,
 }
 
 /// The default number of keys checked at once.
@@ -266,7 +269,8 @@ pub fn verify_findings(findings: &[Finding], rules: &RuleSet, cfg: &VerifyConfig
                 &clock,
                 cfg.retry,
             )
-            .with_local(Box::new(local));
+            .with_local(Box::new(local))
+            .with_deep(cfg.deep);
             let both = Chain(vec![&openai, &data]);
             verify_keys(&keys, cfg, &both, &clock)
         }
@@ -377,7 +381,7 @@ pub fn verify_keys(
         .cache
         .dir
         .as_deref()
-        .map(|d| Cache::open(d, &cfg.base_url));
+        .map(|d| Cache::open_named(d, &cache_name(cfg)));
     let now = clock.now();
     let mut verdicts = Verdicts::new();
     let mut todo = Vec::new();
@@ -485,6 +489,17 @@ fn check_all(keys: &[Candidate<'_>], concurrency: usize, verifier: &dyn Verifier
         .collect()
 }
 
+/// What names a run's cache file: the endpoints, and `--verify-deep` (whose live verdicts say
+/// more than the others').
+fn cache_name(cfg: &VerifyConfig) -> String {
+    let name = cfg.base_url.cache_id();
+    if cfg.deep {
+        format!("{name};deep")
+    } else {
+        name
+    }
+}
+
 fn count(verdicts: &Verdicts, cached: u64, requests: u64) -> VerifyStats {
     let n = |s: Status| verdicts.values().filter(|v| v.status == s).count() as u64;
     VerifyStats {
@@ -555,6 +570,7 @@ mod tests {
             },
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
+            deep: false,
         }
     }
 

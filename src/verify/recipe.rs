@@ -53,9 +53,14 @@ pub struct Recipe {
     #[serde(default)]
     pub owner: BTreeMap<String, String>,
     /// How the request is signed instead of carrying the key: `aws-sigv4` (the key id and its
-    /// paired secret sign the request; `src/verify/aws.rs`).
+    /// paired secret sign the request; `src/verify/aws.rs`), or `gcp-jwt` (the body is a
+    /// jwt-bearer grant whose assertion the private key signs; `src/verify/gcp.rs`).
     #[serde(default)]
     pub sign: Option<String>,
+    /// A second step, sent only with `--verify-deep` and only after the provider's first recipe
+    /// found the key live; its answer decides (GCP's token exchange).
+    #[serde(default)]
+    pub deep: bool,
     /// AWS accounts that canary-token services use: a key id that decodes to one of them is
     /// never sent (it would set off the owner's alarm) and is `not_checked`, `canary token`.
     #[serde(default)]
@@ -109,9 +114,12 @@ pub struct Row {
     /// A JSON pointer into the body that must be present and not null …
     #[serde(default)]
     pub field: Option<String>,
-    /// … and, when given, equal to this value (numbers compare by value).
+    /// … and, when given, equal to this value (numbers compare by value) …
     #[serde(default)]
     pub equals: Option<serde_json::Value>,
+    /// … or, when given, a string containing this text.
+    #[serde(default)]
+    pub contains: Option<String>,
     /// A response header that must be present …
     #[serde(default)]
     pub header: Option<String>,
@@ -167,7 +175,7 @@ fn allowed_hosts(provider: &str) -> &'static [&'static str] {
         "stripe" => &["api.stripe.com"],
         "slack" => &["slack.com"],
         "aws" => &["sts.amazonaws.com"],
-        "gcp" => &["www.googleapis.com"],
+        "gcp" => &["www.googleapis.com", "oauth2.googleapis.com"],
         // `{azure_host}` is a hint of the shape `hint_shape` allows (`*.openai.azure.com`).
         "azure-openai" => &["{azure_host}"],
         _ => &[],
@@ -227,8 +235,12 @@ impl Recipe {
                 ));
             }
         }
-        if self.sign.as_deref().is_some_and(|s| s != "aws-sigv4") {
-            return Err("sign: only aws-sigv4".into());
+        if self
+            .sign
+            .as_deref()
+            .is_some_and(|s| s != "aws-sigv4" && s != "gcp-jwt")
+        {
+            return Err("sign: aws-sigv4 or gcp-jwt".into());
         }
         if !matches!(self.method.as_str(), "GET" | "POST") {
             return Err(format!("method {}: GET or POST only", self.method));
@@ -360,6 +372,12 @@ impl Row {
                 (Some(want), Some(got)) => same(want, got),
                 (Some(_), None) => false,
             };
+            let equal = equal
+                && self.contains.as_deref().is_none_or(|text| {
+                    value
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|v| v.contains(text))
+                });
             if !(present && equal) {
                 return false;
             }
@@ -456,7 +474,7 @@ pub fn builtin() -> &'static [Recipe] {
     })
 }
 
-/// The recipe that checks `key` of `provider`, if any.
+/// The recipe that checks `key` of `provider` first, if any.
 pub fn find<'r>(
     recipes: &'r [Recipe],
     provider: &str,
@@ -465,7 +483,19 @@ pub fn find<'r>(
 ) -> Option<&'r Recipe> {
     recipes
         .iter()
-        .find(|r| r.provider == provider && r.fits(key, admin))
+        .find(|r| !r.deep && r.provider == provider && r.fits(key, admin))
+}
+
+/// The `--verify-deep` step of `provider` for `key`, if it has one.
+pub fn find_deep<'r>(
+    recipes: &'r [Recipe],
+    provider: &str,
+    key: &str,
+    admin: bool,
+) -> Option<&'r Recipe> {
+    recipes
+        .iter()
+        .find(|r| r.deep && r.provider == provider && r.fits(key, admin))
 }
 
 #[cfg(test)]

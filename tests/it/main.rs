@@ -41,6 +41,7 @@ mod suppress;
 mod verify;
 mod verify_aws;
 mod verify_gcp;
+mod verify_gcp_deep;
 mod verify_hosts;
 mod verify_mock;
 mod verify_providers;

@@ -1050,6 +1050,7 @@ fn cached_live_verdicts_last_an_hour_dead_ones_the_ttl() {
         },
         timeouts: Timeouts::default(),
         retry: RetryPolicy::default(),
+        deep: false,
     };
     let secrets = [secret(&live), secret(&dead)];
     let fingerprints = ["kh1:live", "kh1:dead"];

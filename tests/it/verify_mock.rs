@@ -66,9 +66,13 @@ impl Request {
     }
 }
 
+/// Answers a request by looking at all of it (a signature to check), or leaves it to the markers.
+type Responder = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     replies: Mutex<HashMap<String, Reply>>,
+    responders: Mutex<Vec<Responder>>,
     requests: Mutex<Vec<Request>>,
 }
 
@@ -106,6 +110,11 @@ impl Mock {
             .insert(marker.to_string(), reply);
     }
 
+    /// Answers requests for which `f` returns a reply, before any marker is looked at.
+    pub fn respond(&self, f: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static) {
+        self.shared.responders.lock().unwrap().push(Box::new(f));
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -124,7 +133,13 @@ fn serve(stream: TcpStream, state: &Shared) {
         return;
     };
     state.requests.lock().unwrap().push(request.clone());
-    let reply = {
+    let responded = {
+        let responders = state.responders.lock().unwrap();
+        responders.iter().find_map(|f| f(&request))
+    };
+    let reply = if let Some(reply) = responded {
+        reply
+    } else {
         let replies = state.replies.lock().unwrap();
         replies
             .iter()
