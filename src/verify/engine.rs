@@ -156,6 +156,10 @@ impl<'c> DataVerifier<'c> {
             Some((Verdict::Unknown, why)) => {
                 Step::Unknown(why.unwrap_or_else(|| unexpected(answer)))
             }
+            Some((Verdict::Dead, why)) => match recipe.doubted(key) {
+                Some(doubt) => Step::Unknown(format!("{}: {doubt}", http(answer))),
+                None => Step::Done(Status::Dead, why),
+            },
             Some((v, why)) => Step::Done(recipe::status(v), why),
             None => match answer.status {
                 429 => Step::Retry("rate limited (HTTP 429)".into()),

@@ -82,6 +82,10 @@ pub struct Recipe {
     pub host_hint: Option<String>,
     #[serde(default)]
     pub other_host: Option<String>,
+    /// When a `dead` answer is no proof, because the key may be another region's or
+    /// resource's than the one asked: then it is `unknown`, with the doubt's reason.
+    #[serde(default)]
+    pub doubt: Option<Doubt>,
     /// False when the check sends no secret at all (GCP's public certificate list).
     #[serde(default = "yes")]
     pub sends_key: bool,
@@ -101,6 +105,28 @@ fn yes() -> bool {
 
 fn x_request_id() -> String {
     "x-request-id".into()
+}
+
+/// When a recipe's `dead` is doubted, from the hosts a hint found around the key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Doubt {
+    /// The hint naming hosts (`moonshot_host`, `azure_host`).
+    pub hint: String,
+    pub when: DoubtWhen,
+    pub reason: String,
+}
+
+/// Which hosts around a key make its `dead` doubtful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DoubtWhen {
+    /// The recipe's own host is not named near the key (a platform with regions of their own
+    /// keys: the key may be the other region's).
+    OwnHostAbsent,
+    /// The hint names more than one distinct host (several resources in one file: the one
+    /// asked may not be the key's).
+    SeveralHosts,
 }
 
 /// One row of a recipe's answer table: every condition given must hold.
@@ -305,6 +331,22 @@ impl Recipe {
             let h = h.to_ascii_lowercase();
             h != own && !h.ends_with(&format!(".{own}"))
         })
+    }
+
+    /// Whether a `dead` answer about `key` is doubtful (`doubt`): the reason, if it is.
+    pub fn doubted(&self, key: &crate::secret::Secret) -> Option<&str> {
+        let doubt = self.doubt.as_ref()?;
+        let mut hosts: Vec<String> = key
+            .hints(&doubt.hint)
+            .map(str::to_ascii_lowercase)
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let doubtful = match doubt.when {
+            DoubtWhen::OwnHostAbsent => !hosts.iter().any(|h| h == self.host()),
+            DoubtWhen::SeveralHosts => hosts.len() > 1,
+        };
+        doubtful.then_some(doubt.reason.as_str())
     }
 
     /// The verdict of the first row that fits the answer, if one does.

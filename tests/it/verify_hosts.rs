@@ -1,7 +1,9 @@
 //! `--verify` of the keys whose host comes from the file they are in, against local stand-ins:
 //! Azure OpenAI keys go only to the `*.openai.azure.com` resource named in the same file (else
 //! `not_checked`), GitLab tokens next to a self-managed instance are never sent, Moonshot keys
-//! report their credit and China-platform keys stay home, and Qwen keys are never sent.
+//! report their credit and China-platform keys stay home, and Qwen keys are never sent. A 401
+//! that may come from the wrong region or resource is `unknown`, not `dead`: a Moonshot key
+//! without api.moonshot.ai named next to it, an Azure key in a file naming several resources.
 
 use crate::util::make;
 use crate::verify_mock::{Mock, Reply, scan_files, status, verdict_of};
@@ -151,6 +153,7 @@ fn moonshot_reports_credit_and_leaves_china_platform_keys_alone() {
     let mock = Mock::start();
     let t = "sk-{alnum:48}";
     let (rich, broke, dead, china) = (make(t, 21), make(t, 22), make(t, 23), make(t, 24));
+    let unsure = make(t, 25);
     let balance = |b: f64| {
         Reply::json(
             200,
@@ -159,14 +162,21 @@ fn moonshot_reports_credit_and_leaves_china_platform_keys_alone() {
     };
     mock.answer(&rich, balance(12.5));
     mock.answer(&broke, balance(0.0));
-    mock.answer(
-        &dead,
-        Reply::json(401, json!({"error": {"message": "Invalid Authentication", "type": "invalid_authentication_error"}})),
+    let invalid = Reply::json(
+        401,
+        json!({"error": {"message": "Invalid Authentication", "type": "invalid_authentication_error"}}),
     );
+    mock.answer(&dead, invalid.clone());
+    mock.answer(&unsure, invalid);
     let files = vec![
         ("a.env".to_string(), format!("MOONSHOT_API_KEY={rich}\n")),
         ("b.env".to_string(), format!("MOONSHOT_API_KEY={broke}\n")),
-        ("c.env".to_string(), format!("MOONSHOT_API_KEY={dead}\n")),
+        (
+            "c.env".to_string(),
+            format!("MOONSHOT_BASE_URL=https://api.moonshot.ai/v1\nMOONSHOT_API_KEY={dead}\n"),
+        ),
+        // No host named: a China-platform key gets the same 401 from api.moonshot.ai.
+        ("e.env".to_string(), format!("MOONSHOT_API_KEY={unsure}\n")),
         (
             "d.py".to_string(),
             format!(
@@ -190,8 +200,20 @@ fn moonshot_reports_credit_and_leaves_china_platform_keys_alone() {
         verdict_of(&report, &dead)["request"]["error_code"],
         "invalid_authentication_error"
     );
+    let v = verdict_of(&report, &unsure);
+    assert_eq!(
+        status(v),
+        (
+            Some("unknown"),
+            Some(
+                "HTTP 401: no api.moonshot.ai next to the key, and a key of Moonshot's China \
+                 platform (api.moonshot.cn) gets the same answer there"
+            )
+        ),
+        "{v:#}"
+    );
     assert_eq!(status(verdict_of(&report, &china)).0, Some("not_checked"));
-    for key in [&rich, &broke, &dead] {
+    for key in [&rich, &broke, &dead, &unsure] {
         let sent = mock.requests_with(key);
         assert_eq!(sent.len(), 1);
         assert_eq!(
@@ -203,7 +225,7 @@ fn moonshot_reports_credit_and_leaves_china_platform_keys_alone() {
             Some(format!("Bearer {key}").as_str())
         );
     }
-    assert_eq!(mock.requests().len(), 3);
+    assert_eq!(mock.requests().len(), 4);
 }
 
 #[test]
@@ -214,4 +236,47 @@ fn qwen_keys_are_never_sent() {
     let report = scan_files("qwen", &mock, &files, &[]);
     assert_eq!(status(verdict_of(&report, &key)).0, Some("not_checked"));
     assert!(mock.requests().is_empty());
+}
+
+#[test]
+fn an_azure_401_in_a_file_naming_several_resources_is_unknown() {
+    let mock = Mock::start();
+    let (several, same) = (make(AZURE, 41), make(AZURE, 42));
+    let files = vec![
+        (
+            "two.env".to_string(),
+            format!(
+                "EAST=https://contoso-east.openai.azure.com/\nWEST=https://contoso-west.openai.azure.com/\nKEY={several}\n"
+            ),
+        ),
+        // One resource named twice, in two cases: one resource, so its 401 is proof.
+        (
+            "one.env".to_string(),
+            format!(
+                "A=https://contoso-one.openai.azure.com/\nB=https://CONTOSO-ONE.openai.azure.com\nKEY={same}\n"
+            ),
+        ),
+    ];
+    mock.answer(&several, azure_401());
+    mock.answer(&same, azure_401());
+    let report = scan_files("azure-openai", &mock, &files, &[]);
+    let v = verdict_of(&report, &several);
+    assert_eq!(
+        status(v),
+        (
+            Some("unknown"),
+            Some(
+                "HTTP 401: the file names several Azure OpenAI resources, and the key may be \
+                 another one's than the nearest, which was asked"
+            )
+        ),
+        "{v:#}"
+    );
+    assert_eq!(v["request"]["status"], 401);
+    assert_eq!(
+        status(verdict_of(&report, &same)),
+        (Some("dead"), Some("revoked or never valid"))
+    );
+    assert_eq!(mock.requests_with(&several).len(), 1);
+    assert_eq!(mock.requests().len(), 2);
 }
