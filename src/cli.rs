@@ -313,6 +313,11 @@ pub struct VerifyOn {
 #[derive(Debug, Args)]
 #[command(mut_arg("verify_cache_ttl", |a| a.hide(true)))]
 pub struct VerifyCmdArgs {
+    /// Only keys of these providers (comma-separated ids). With one provider, the keys are
+    /// taken to be its own: a weak-format key (DeepSeek, Mistral, Cohere, Moonshot, Qwen, an
+    /// old Azure key) is attributed to it, and verified against it, without its name nearby.
+    #[arg(long = "provider", value_name = "LIST", value_delimiter = ',')]
+    pub provider: Vec<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]

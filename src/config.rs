@@ -76,6 +76,9 @@ pub struct RuleSource {
     pub providers: Vec<String>,
     /// `--exclude-provider`.
     pub exclude_providers: Vec<String>,
+    /// `keyhound verify --provider X`: the keys are X's (one provider only), so a weak-format
+    /// key needs no context to be attributed to it.
+    pub attest: bool,
 }
 
 /// Settings every scanning command shares: the report, the limits and the rules.
@@ -287,6 +290,7 @@ fn rule_source(args: cli::RuleArgs) -> RuleSource {
         disabled: args.disable_rule,
         providers: args.provider,
         exclude_providers: args.exclude_provider,
+        attest: false,
     }
 }
 
@@ -460,7 +464,11 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
         max_decode_depth: 1,
         allow_incomplete: false,
         threads: 1,
-        rules: RuleSource::default(),
+        rules: RuleSource {
+            attest: args.provider.len() == 1,
+            providers: args.provider,
+            ..RuleSource::default()
+        },
         inline_allow: false,
         baseline: None,
         verify: Some(verify),

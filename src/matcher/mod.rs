@@ -278,6 +278,11 @@ impl Matcher {
         }
         for (ri, rule) in self.rules.rules.iter().enumerate() {
             let mut hits = std::mem::take(&mut per_rule[ri]);
+            if rule.spec.attested && rule.spec.near_keywords {
+                // The user named the provider (`keyhound verify --provider`): no keyword needed.
+                self.check_near(ri, hay, 0..hay.len(), outer, layers, found);
+                continue;
+            }
             if hits.is_empty() {
                 continue;
             }

@@ -106,6 +106,9 @@ impl Pipeline {
 pub fn load_rules(src: &RuleSource) -> anyhow::Result<Arc<RuleSet>> {
     let mut set = rules::load_rule_files_with(&src.repo, &src.extra, &src.disabled)?;
     set.select_providers(&src.providers, &src.exclude_providers)?;
+    if let ([provider], true) = (src.providers.as_slice(), src.attest) {
+        set.attest(provider);
+    }
     Ok(Arc::new(set))
 }
 

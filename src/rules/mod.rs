@@ -167,6 +167,11 @@ pub struct RuleSpec {
     /// Every match is a placeholder: public values that look like keys (`pk_live_`).
     #[serde(default)]
     pub placeholder: bool,
+    /// The user named this rule's provider for the keys given (`keyhound verify --provider X`,
+    /// one provider): no context is needed, and a rule that searches only near its keywords
+    /// searches everywhere. Never set by a rule file.
+    #[serde(skip)]
+    pub attested: bool,
     /// The second part of a two-part key (AWS's secret access key), looked for within
     /// `CONTEXT_LINES` lines of each key the rule finds; alone it is never a finding.
     #[serde(default)]
@@ -489,6 +494,20 @@ impl RuleSet {
             (only.is_empty() || only.contains(p)) && !exclude.contains(p)
         });
         Ok(())
+    }
+
+    /// Takes the user's word that the keys are `provider`'s (`keyhound verify --provider`, one
+    /// provider): its rules need no context next to a key (`RuleSpec::attested`).
+    pub fn attest(&mut self, provider: &str) {
+        for rule in self
+            .rules
+            .iter_mut()
+            .filter(|r| r.spec.provider == provider)
+        {
+            rule.spec.attested = true;
+            rule.spec.context.clear();
+            rule.context = OnceLock::new();
+        }
     }
 
     /// The providers of the loaded rules, in rule order, each once.

@@ -45,4 +45,5 @@ mod verify_gcp_deep;
 mod verify_hosts;
 mod verify_mock;
 mod verify_providers;
+mod verify_stdin_providers;
 mod walk;
