@@ -45,5 +45,6 @@ mod verify_gcp_deep;
 mod verify_hosts;
 mod verify_mock;
 mod verify_providers;
+mod verify_reports;
 mod verify_stdin_providers;
 mod walk;
