@@ -216,3 +216,42 @@ fn the_audit_ranks_every_providers_keys_by_their_verdict() {
     assert_eq!(risk(&stripe), Some("critical"), "{risks:?}");
     assert_eq!(risk(&hf), Some("none"), "{risks:?}");
 }
+
+/// What a provider's server sends back goes into the report only when it has its field's shape
+/// and holds nothing key-shaped: a server echoing the key (or another key) in the owner's name,
+/// its role, an account id or a request id gets those fields dropped, and the key stays out.
+#[test]
+fn server_fields_echoing_a_key_stay_out_of_the_report() {
+    let mock = Mock::start();
+    let hf = make("hf_{letters:34}", 610);
+    let stripe = make("rk_live_{alnum:99}", 611);
+    let other = make("sk-ant-api03-{b64url:93}AA", 612);
+    mock.answer(
+        &hf,
+        Reply::json(
+            200,
+            json!({"name": hf, "auth": {"accessToken": {"role": other}}}),
+        )
+        .header("x-request-id", &hf),
+    );
+    mock.answer(
+        &stripe,
+        Reply::json(200, json!({"id": stripe, "object": "account"})).header("request-id", &other),
+    );
+    let dir = tree_owned(&[(
+        ".env".to_string(),
+        format!("HF_TOKEN={hf}\nSTRIPE_KEY={stripe}\n").into_bytes(),
+    )]);
+    let (code, out, stderr) = hound(dir.path(), &args(&mock, &["--format", "json"]), None);
+    assert_eq!(code, 1, "{stderr}");
+    for key in [&hf, &stripe, &other] {
+        assert!(!out.contains(key.as_str()), "a key is in the report: {out}");
+    }
+    let report: Value = serde_json::from_str(&out).unwrap();
+    for f in report["findings"].as_array().unwrap() {
+        let v = &f["verification"];
+        assert_eq!(v["status"], "live", "{v:#}");
+        assert!(v["owner"].is_null(), "{v:#}");
+        assert!(v["request"]["request_id"].is_null(), "{v:#}");
+    }
+}
