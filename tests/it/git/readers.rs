@@ -198,3 +198,32 @@ fn a_packed_object_of_no_known_type_is_an_error_under_every_reader() {
         }
     }
 }
+
+#[test]
+fn an_unreadable_object_no_ref_reaches_makes_all_objects_incomplete() {
+    // `--all-objects` lists every object and reads each one's header to learn its type; one it
+    // could not read was left out without a word, and the scan said it was complete.
+    let repo = Repo::new();
+    repo.write("a.txt", "hello\n");
+    repo.commit("one file");
+    let raw = b"bogus 3\0abc";
+    let oid = "21997bb21629963475cc13358440877c8319e300"; // its SHA-1, as git names loose objects
+    let dir = repo.path().join(".git/objects").join(&oid[..2]);
+    std::fs::create_dir_all(&dir).expect("the object folder");
+    std::fs::write(dir.join(&oid[2..]), zlib(raw)).expect("the loose object");
+    let (code, report, stderr) = hound(repo.path(), &["--all-objects"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!report.complete);
+    let noted = (report.skipped.iter()).any(|s| s.incomplete && s.path.contains(oid));
+    assert!(noted, "{:?}", report.skipped);
+    // The history alone never meets it.
+    assert_eq!(hound(repo.path(), &[]).0, 0);
+}
+
+/// `data` compressed as git compresses a loose object.
+fn zlib(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(data).expect("compress");
+    z.finish().expect("compress")
+}

@@ -334,12 +334,23 @@ impl Walker<'_> {
     /// With `--all-objects`: every object no ref or reflog reaches.
     fn unreachable(&mut self) {
         self.reach = UNREACHABLE;
-        let Ok(odb) = self.repo.odb() else { return };
+        let shown = self.repo.path().display().to_string();
+        let odb = match self.repo.odb() {
+            Ok(odb) => odb,
+            Err(e) => {
+                let reason = format!("cannot list the objects no ref reaches: {}", e.message());
+                return self.note(shown, reason, true);
+            }
+        };
         let mut all = Vec::new();
-        let _ = odb.foreach(|oid| {
+        let listed = odb.foreach(|oid| {
             all.push(*oid);
             true
         });
+        if let Err(e) = listed {
+            let reason = format!("cannot list every object no ref reaches: {}", e.message());
+            self.note(shown, reason, true);
+        }
         all.sort_unstable();
         all.dedup();
         let borrowed = self.borrowed();
@@ -356,7 +367,12 @@ impl Walker<'_> {
                 Ok(ObjectType::Commit) => commits.push(oid),
                 Ok(ObjectType::Tree) => trees.push(oid),
                 Ok(ObjectType::Blob) => blobs.push(oid),
-                _ => {}
+                // A tag's target is an object of its own, met in this loop.
+                Ok(_) => {}
+                Err(e) => {
+                    let reason = format!("missing or corrupt object: {}", e.message());
+                    self.note(format!("object {oid}"), reason, true);
+                }
             }
         }
         self.walk_commits(&commits, UNREACHABLE);
