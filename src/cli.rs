@@ -241,8 +241,10 @@ pub struct LimitArgs {
     /// How many archive levels to open (a zip inside a zip is 2); 0 scans archives as raw bytes.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub max_archive_depth: usize,
-    /// How many encodings deep to decode (base64, UTF-16); 0 turns decoding off.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// How many encodings deep to decode (base64, UTF-16, hex, URL, JSON and HTML escapes; base64
+    /// of URL-encoded text is 2), at most 4; 0 turns decoding off. Joining split keys is no level.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = decode_depth)]
     pub max_decode_depth: usize,
     /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
     #[arg(long)]
@@ -422,4 +424,15 @@ pub enum AuditFormat {
     Json,
     Markdown,
     Html,
+}
+
+/// `--max-decode-depth`: 0 to 4.
+fn decode_depth(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= 4 => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} is more than 4 (each level can multiply the work)"
+        )),
+        Err(_) => Err(format!("{s:?} is not a number from 0 to 4")),
+    }
 }

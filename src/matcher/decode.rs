@@ -73,6 +73,29 @@ pub fn base64_needles(keyword: &[u8]) -> Vec<Base64Form> {
     needles
 }
 
+/// The shortest base64-inside-base64 needle.
+const MIN_NESTED_FORM: usize = 12;
+
+/// The base64 forms of the standard-alphabet base64 forms of `keyword` (base64 inside base64),
+/// whole: a line wrap inside one hides it, which is rarer in base64 that was encoded again.
+pub fn base64_of_base64(keyword: &[u8]) -> Vec<Base64Form> {
+    let mut out: Vec<Base64Form> = Vec::new();
+    let inner = base64_forms(keyword);
+    for form in inner
+        .iter()
+        .filter(|f| !f.text.iter().any(|&b| b == b'-' || b == b'_'))
+    {
+        for outer in base64_forms(&form.text) {
+            let std = !outer.text.iter().any(|&b| b == b'-' || b == b'_');
+            // Shorter forms would hit too often in base64-heavy data (notebooks' images).
+            if std && outer.text.len() >= MIN_NESTED_FORM && !out.contains(&outer) {
+                out.push(outer);
+            }
+        }
+    }
+    out
+}
+
 fn url_safe(b: u8) -> u8 {
     match b {
         b'+' => b'-',
@@ -108,6 +131,13 @@ impl Decoded {
         }
     }
 
+    /// Appends decoded byte `b`, written at `start..end` in the outer bytes.
+    pub fn push(&mut self, b: u8, start: usize, end: usize) {
+        self.bytes.push(b);
+        self.starts.push(start);
+        self.ends.push(end);
+    }
+
     /// The outer range of the decoded range `start..end`.
     #[cfg(test)]
     pub fn outer(&self, start: usize, end: usize) -> (usize, usize) {
@@ -125,8 +155,9 @@ impl Decoded {
 /// per hit.
 #[derive(Debug, Default)]
 pub struct Decodes {
-    /// Per class, where the last window ends, and whether the encoded text ends there too.
-    ends: [(usize, bool); 6],
+    /// Per class, where the last window ends, and whether the encoded text ends there too
+    /// (classes 6 and up are the escapes', [`super::escape::Escape::class`]).
+    ends: [(usize, bool); 12],
 }
 
 impl Decodes {
@@ -143,7 +174,11 @@ impl Decodes {
     /// Whether the hit at `hit`, of `class`, lies well inside a window decoded already.
     pub fn covers(&self, class: usize, hit: usize) -> bool {
         // UTF-16 windows are counted in bytes, two a character; base64 ones in characters.
-        let margin = if class < 2 { 2 * WINDOW } else { WINDOW + 16 };
+        let margin = match class {
+            0 | 1 => 2 * WINDOW,
+            2..6 => WINDOW + 16,
+            _ => super::escape::RIGHT / 2,
+        };
         match self.ends[class] {
             (end, true) => hit < end,
             (end, false) => hit + margin <= end,

@@ -4,6 +4,7 @@
 
 mod checks;
 mod decode;
+mod escape;
 mod examples;
 mod hints;
 mod pair;
@@ -15,6 +16,7 @@ pub use pair::Paired;
 use crate::rules::RuleSet;
 use checks::{Verdict, Work};
 use decode::{Base64Form, Decoded};
+use escape::Escape;
 use prefilter::Prefilter;
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ enum Encoding {
     Plain,
     Utf16,
     Base64(Base64Form),
+    Escaped(Escape),
 }
 
 #[derive(Debug, Clone)]
@@ -178,7 +181,11 @@ impl Matcher {
             ..Found::default()
         };
         self.find_layer(hay, 0, utf16_parity, &|i, _| i, &[], &mut found);
-        found.keys.sort_by_key(|m| (m.start, m.rule, m.end));
+        // A key found at one place by several routes (as written and decoded) is found as
+        // written, or through the fewest decodings.
+        found
+            .keys
+            .sort_by_key(|m| (m.start, m.decoded.len(), m.rule, m.end));
         // Keys cannot overlap: of matches over the same bytes, the first (earliest rule) stays.
         let mut last_end = 0;
         found.keys.retain(|m| {
@@ -222,6 +229,7 @@ impl Matcher {
                 Encoding::Plain => 0,
                 Encoding::Utf16 => decode::Decodes::utf16_class(hit.start),
                 Encoding::Base64(form) => decode::Decodes::base64_class(hit.start, form),
+                Encoding::Escaped(escape) => escape.class(hit.start),
             };
             let decoded = match &pattern.encoding {
                 Encoding::Plain => {
@@ -235,11 +243,46 @@ impl Matcher {
                     ("utf-16", window)
                 }
                 Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start, form)),
+                Encoding::Escaped(escape) => {
+                    (escape.label(), escape::window(hay, hit.start, *escape))
+                }
             };
             decodes.record(class, &decoded.1);
             self.search_decoded(decoded, depth, outer, layers, found);
         }
+        if depth < self.max_decode_depth {
+            self.unescape_plain_hits(hay, &plain, &mut decodes, depth, outer, layers, found);
+        }
         self.check_rules(hay, &plain, outer, layers, found);
+    }
+
+    /// Decodes the window around each plain hit whose token holds escapes (`sk-ab%2Bc`,
+    /// `sk-ab\/c`): a key split by an escape is found in the decoded text.
+    #[allow(clippy::too_many_arguments)]
+    fn unescape_plain_hits(
+        &self,
+        hay: &[u8],
+        plain: &[Vec<(usize, usize)>],
+        decodes: &mut decode::Decodes,
+        depth: usize,
+        outer: &dyn Fn(usize, bool) -> usize,
+        layers: &[&'static str],
+        found: &mut Found,
+    ) {
+        let mut hits: Vec<(usize, usize)> = plain.iter().flatten().copied().collect();
+        hits.sort_unstable();
+        hits.dedup();
+        for (s, e) in hits {
+            for escape in escape::inline_escapes(hay, s, e) {
+                let class = escape.class(s);
+                if decodes.covers(class, s) {
+                    continue;
+                }
+                let decoded = escape::window(hay, s, escape);
+                decodes.record(class, &decoded);
+                self.search_decoded((escape.label(), decoded), depth, outer, layers, found);
+            }
+        }
     }
 
     fn search_decoded(
@@ -489,8 +532,9 @@ fn regions(hits: &[(usize, usize)], reach: usize) -> Vec<&[(usize, usize)]> {
 }
 
 /// The prefilter's needles: each keyword; with decoding, its UTF-16 form and its base64 forms
-/// (in halves, so that a line wrap inside one does not hide it); with two levels of decoding, base64 of its UTF-16 form (PowerShell's
-/// `-EncodedCommand`) and UTF-16 of its base64 forms.
+/// (in halves, so that a line wrap inside one does not hide it) and its escaped forms; with two
+/// levels of decoding, base64 of its UTF-16 form (PowerShell's `-EncodedCommand`), UTF-16 of its
+/// base64 forms and base64 of its base64 forms.
 fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>, Vec<Pattern>) {
     let mut out = (Vec::new(), Vec::new());
     let mut add = |needle: Vec<u8>, keyword: usize, encoding: Encoding| {
@@ -503,6 +547,9 @@ fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>,
             continue;
         }
         add(decode::utf16_form(kw), k, Encoding::Utf16);
+        for (needle, escape) in escape::needles(kw) {
+            add(needle, k, Encoding::Escaped(escape));
+        }
         if kw.len() < MIN_ENCODED_KEYWORD {
             continue;
         }
@@ -516,6 +563,9 @@ fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>,
             }
             for form in decode::base64_forms(kw) {
                 add(decode::utf16_form(&form.text), k, Encoding::Utf16);
+            }
+            for form in decode::base64_of_base64(kw) {
+                add(form.text.clone(), k, Encoding::Base64(form));
             }
         }
     }

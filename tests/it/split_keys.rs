@@ -1,0 +1,160 @@
+//! Keys people split or disguise (issue 18): escaped and doubly encoded keys, concatenated string
+//! literals, keys across lines. Each form has a positive and a decoy of the same shape; keys are
+//! made at test time from templates, never committed.
+
+use crate::util::*;
+
+/// Scans one file holding `text` and returns the exit code and report.
+fn scan_text(name: &str, text: &str, args: &[&str]) -> (i32, Report) {
+    let dir = tree(&[(name, text.as_bytes())]);
+    scan_json(dir.path(), args)
+}
+
+/// The only finding's secret, decodings and (line, column).
+fn only(name: &str, text: &str) -> (String, Vec<String>, (u64, u64)) {
+    let (code, report) = scan_text(name, text, &[]);
+    assert_eq!(code, 1, "{name}:\n{text}\n{report:#?}");
+    assert_eq!(report.findings.len(), 1, "{name}:\n{text}\n{report:#?}");
+    let f = &report.findings[0];
+    (f.secret.clone(), f.decoded.clone(), (f.line, f.column))
+}
+
+fn nothing(name: &str, text: &str) {
+    let (code, report) = scan_text(name, text, &[]);
+    assert!(
+        report.findings.is_empty() && code == 0,
+        "{name}:\n{text}\n{report:#?}"
+    );
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn each(s: &str, f: impl Fn(u8) -> String) -> String {
+    s.bytes().map(f).collect()
+}
+
+/// A project key with `/` and `+` in its body, which URL and JSON encoders escape.
+fn slashed_key(seed: u64) -> String {
+    let k = project_key(seed);
+    format!("{}+/{}", &k[..20], &k[22..])
+}
+
+#[test]
+fn hex_and_escaped_keys_are_found_with_their_decoding() {
+    let key = project_key(1801);
+    let cases = [
+        ("k.txt", format!("KEY={}\n", hex(&key)), "hex"),
+        (
+            "k.py",
+            format!("KEY = \"{}\"\n", each(&key, |b| format!("\\x{b:02x}"))),
+            "hex",
+        ),
+        (
+            "k.json",
+            format!("{{\"k\": \"{}\"}}\n", each(&key, |b| format!("\\u{b:04x}"))),
+            "json-escape",
+        ),
+        (
+            "k.html",
+            format!("<p>{}</p>\n", each(&key, |b| format!("&#{b};"))),
+            "html-entity",
+        ),
+        (
+            "k.html",
+            format!("<p>{}</p>\n", each(&key, |b| format!("&#x{b:x};"))),
+            "html-entity",
+        ),
+        (
+            "k.log",
+            format!("GET /?k={}\n", each(&key, |b| format!("%{b:02X}"))),
+            "url",
+        ),
+    ];
+    for (name, text, layer) in cases {
+        let (secret, decoded, _) = only(name, &text);
+        assert_eq!(
+            (secret.as_str(), decoded),
+            (key.as_str(), vec![layer.to_string()]),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn escaped_decoys_stay_quiet() {
+    let decoy = format!("sk-proj-{}T3BlbkFJ{}", "A".repeat(74), "B".repeat(74));
+    let off_centre = {
+        let k = project_key(1802);
+        format!("{}{}", &k[..80], &k[84..])
+    };
+    for d in [decoy, off_centre] {
+        nothing("h.txt", &format!("KEY={}\n", hex(&d)));
+        nothing(
+            "j.json",
+            &format!("{{\"k\": \"{}\"}}\n", each(&d, |b| format!("\\u{b:04x}"))),
+        );
+        nothing(
+            "u.log",
+            &format!("?k={}\n", each(&d, |b| format!("%{b:02X}"))),
+        );
+    }
+}
+
+#[test]
+fn a_key_split_by_inline_escapes_is_found() {
+    let key = slashed_key(1803);
+    let url = key.replace('+', "%2B").replace('/', "%2F");
+    let (secret, decoded, pos) = only("q.log", &format!("GET /v1?key={url}&x=1\n"));
+    assert_eq!(
+        (secret, decoded, pos),
+        (key.clone(), vec!["url".to_string()], (1, 13))
+    );
+    let json = key.replace('/', "\\/");
+    let (secret, decoded, _) = only("c.json", &format!("{{\"key\": \"{json}\"}}\n"));
+    assert_eq!((secret, decoded), (key, vec!["json-escape".to_string()]));
+}
+
+#[test]
+fn nested_encodings_are_found_to_depth_two_and_no_deeper_than_asked() {
+    let key = slashed_key(1804);
+    let url = key.replace('+', "%2B").replace('/', "%2F");
+    let b64_url = b64(format!("token={url}&scope=all").as_bytes());
+    let (secret, decoded, _) = only("s.yaml", &format!("data:\n  auth: {b64_url}\n"));
+    assert_eq!(
+        (secret, decoded),
+        (key.clone(), vec!["base64".into(), "url".into()])
+    );
+
+    let inner = format!("{{\"key\": \"{}\"}}", key.replace('/', "\\/"));
+    let outer = serde_json::to_string(&serde_json::json!({ "config": inner })).unwrap();
+    let (secret, decoded, _) = only("d.json", &outer);
+    assert_eq!(
+        (secret, decoded),
+        (
+            key.clone(),
+            vec!["json-escape".into(), "json-escape".into()]
+        )
+    );
+
+    let double = b64(b64(format!("OPENAI_API_KEY={key}\n").as_bytes()).as_bytes());
+    let text = format!("blob: {double}\n");
+    let (secret, decoded, _) = only("b.yaml", &text);
+    assert_eq!(
+        (secret, decoded),
+        (key, vec!["base64".into(), "base64".into()])
+    );
+    let (code, report) = scan_text("b.yaml", &text, &["--max-decode-depth", "1"]);
+    assert_eq!((code, report.findings.len()), (0, 0));
+}
+
+#[test]
+fn a_decode_depth_over_four_is_a_usage_error() {
+    let dir = tree(&[("a.txt", b"x")]);
+    let out = run_in(dir.path(), &["scan", "--max-decode-depth", "5", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 4"));
+    let out = run_in(dir.path(), &["scan", "--max-decode-depth", "4", "."]);
+    assert_eq!(out.status.code(), Some(0));
+}
