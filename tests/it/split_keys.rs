@@ -35,10 +35,31 @@ fn each(s: &str, f: impl Fn(u8) -> String) -> String {
     s.bytes().map(f).collect()
 }
 
-/// A project key with `/` and `+` in its body, which URL and JSON encoders escape.
+/// A project key with `-` and `_` in its body, which some URL and JSON encoders escape.
 fn slashed_key(seed: u64) -> String {
     let k = project_key(seed);
-    format!("{}+/{}", &k[..20], &k[22..])
+    format!("{}-_{}", &k[..20], &k[22..])
+}
+
+/// `key` with its body's `-` and `_` escaped by `f`.
+fn escape_body(key: &str, f: impl Fn(char) -> Option<&'static str>) -> String {
+    let body: String = key[8..]
+        .chars()
+        .map(|c| f(c).map_or(c.to_string(), str::to_string))
+        .collect();
+    format!("{}{body}", &key[..8])
+}
+
+fn url_body(key: &str) -> String {
+    escape_body(key, |c| match c {
+        '-' => Some("%2D"),
+        '_' => Some("%5F"),
+        _ => None,
+    })
+}
+
+fn json_body(key: &str) -> String {
+    escape_body(key, |c| (c == '_').then_some("\\u005f"))
 }
 
 #[test]
@@ -105,13 +126,13 @@ fn escaped_decoys_stay_quiet() {
 #[test]
 fn a_key_split_by_inline_escapes_is_found() {
     let key = slashed_key(1803);
-    let url = key.replace('+', "%2B").replace('/', "%2F");
+    let url = url_body(&key);
     let (secret, decoded, pos) = only("q.log", &format!("GET /v1?key={url}&x=1\n"));
     assert_eq!(
         (secret, decoded, pos),
         (key.clone(), vec!["url".to_string()], (1, 13))
     );
-    let json = key.replace('/', "\\/");
+    let json = json_body(&key);
     let (secret, decoded, _) = only("c.json", &format!("{{\"key\": \"{json}\"}}\n"));
     assert_eq!((secret, decoded), (key, vec!["json-escape".to_string()]));
 }
@@ -119,7 +140,7 @@ fn a_key_split_by_inline_escapes_is_found() {
 #[test]
 fn nested_encodings_are_found_to_depth_two_and_no_deeper_than_asked() {
     let key = slashed_key(1804);
-    let url = key.replace('+', "%2B").replace('/', "%2F");
+    let url = url_body(&key);
     let b64_url = b64(format!("token={url}&scope=all").as_bytes());
     let (secret, decoded, _) = only("s.yaml", &format!("data:\n  auth: {b64_url}\n"));
     assert_eq!(
@@ -127,7 +148,7 @@ fn nested_encodings_are_found_to_depth_two_and_no_deeper_than_asked() {
         (key.clone(), vec!["base64".into(), "url".into()])
     );
 
-    let inner = format!("{{\"key\": \"{}\"}}", key.replace('/', "\\/"));
+    let inner = format!("{{\"key\": \"{}\"}}", json_body(&key));
     let outer = serde_json::to_string(&serde_json::json!({ "config": inner })).unwrap();
     let (secret, decoded, _) = only("d.json", &outer);
     assert_eq!(
