@@ -11,7 +11,7 @@ pub enum Escape {
     /// Two hex digits a byte, nothing between them.
     Hex,
     /// `\x73`.
-    HexEscape,
+    BackslashX,
     /// `\u0073`, `\/`, `\\`, `\"`.
     Json,
     /// `&#115;`, `&#x73;`, `&amp;`.
@@ -21,11 +21,12 @@ pub enum Escape {
 }
 
 /// The escapes that can sit inside a plain-text key (every one but plain hex).
-const INLINE: [Escape; 4] = [Escape::HexEscape, Escape::Json, Escape::Html, Escape::Url];
+const INLINE: [Escape; 4] = [Escape::BackslashX, Escape::Json, Escape::Html, Escape::Url];
 
-/// How many bytes of a keyword its escaped needles spell: enough to select, few enough that
-/// keywords sharing a start (`sk-ant-`, `sk-or-`) share needles.
-const NEEDLE_BYTES: usize = 6;
+/// How many bytes of a keyword an escaped hit must spell before the window around it is decoded
+/// (and how many its plain hex needles spell): few enough that keywords sharing a start (`sk-ant-`,
+/// `sk-or-`) share needles.
+pub const PREFIX: usize = 3;
 
 /// How far left and right of a hit an escaped window is decoded, in outer bytes: a 160-character
 /// key written six bytes a character fits, and the window stays within the matcher's reach.
@@ -36,7 +37,7 @@ impl Escape {
     /// The `decoded` value a key found through this escape carries.
     pub fn label(self) -> &'static str {
         match self {
-            Escape::Hex | Escape::HexEscape => "hex",
+            Escape::Hex | Escape::BackslashX => "hex",
             Escape::Json => "json-escape",
             Escape::Html => "html-entity",
             Escape::Url => "url",
@@ -47,7 +48,7 @@ impl Escape {
     pub fn class(self, hit: usize) -> usize {
         match self {
             Escape::Hex => 6 + hit % 2,
-            Escape::HexEscape => 8,
+            Escape::BackslashX => 8,
             Escape::Json => 9,
             Escape::Html => 10,
             Escape::Url => 11,
@@ -55,21 +56,23 @@ impl Escape {
     }
 }
 
-/// The escaped needles of `keyword` (its first [`NEEDLE_BYTES`]), each with its escape; lower and
-/// upper case hex where they differ.
+/// The escaped needles of `keyword`, each with its escape. The escapes' needles are the opening
+/// its first byte's escape shares with other bytes (`\x7`, `\u007`, `&#11`, `&#x7`, `%73`):
+/// a few needles for every keyword at once, each hit checked by [`spells_prefix`] before anything
+/// is decoded. Plain hex has no opening of its own: its needles spell the keyword's first
+/// [`PREFIX`] bytes, lower and upper case.
 pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape)> {
-    let kw = &keyword[..keyword.len().min(NEEDLE_BYTES)];
-    let spell = |f: &dyn Fn(u8) -> String| kw.iter().map(|&b| f(b)).collect::<String>();
-    let forms: [(String, Escape); 9] = [
-        (spell(&|b| format!("{b:02x}")), Escape::Hex),
-        (spell(&|b| format!("{b:02X}")), Escape::Hex),
-        (spell(&|b| format!("\\x{b:02x}")), Escape::HexEscape),
-        (spell(&|b| format!("\\x{b:02X}")), Escape::HexEscape),
-        (spell(&|b| format!("\\u{b:04x}")), Escape::Json),
-        (spell(&|b| format!("\\u{b:04X}")), Escape::Json),
-        (spell(&|b| format!("&#{b};")), Escape::Html),
-        (spell(&|b| format!("&#x{b:02x};")), Escape::Html),
-        (spell(&|b| format!("%{b:02X}")), Escape::Url),
+    let kw = &keyword[..keyword.len().min(PREFIX)];
+    let first = keyword[0];
+    let decimal = first.to_string();
+    let forms: [(String, Escape); 7] = [
+        (kw.iter().map(|b| format!("{b:02x}")).collect(), Escape::Hex),
+        (kw.iter().map(|b| format!("{b:02X}")).collect(), Escape::Hex),
+        (format!("\\x{:x}", first >> 4), Escape::BackslashX),
+        (format!("\\u00{:x}", first >> 4), Escape::Json),
+        (format!("&#{}", &decimal[..decimal.len() - 1]), Escape::Html),
+        (format!("&#x{:x}", first >> 4), Escape::Html),
+        (format!("%{first:02X}"), Escape::Url),
     ];
     let mut out: Vec<(Vec<u8>, Escape)> = Vec::new();
     for (text, escape) in forms {
@@ -104,6 +107,32 @@ pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape)> {
         out.push((json, Escape::Json));
     }
     out
+}
+
+/// Whether the text at `at`, read through `escape` (other bytes as they are), starts with one of
+/// `prefixes` (each keyword's first [`PREFIX`] bytes, sorted): the check a hit of a shared opening
+/// passes before its window is decoded.
+pub fn spells_prefix(hay: &[u8], at: usize, escape: Escape, prefixes: &[[u8; PREFIX]]) -> bool {
+    let mut spelled = [0u8; PREFIX];
+    let mut pos = at;
+    for byte in &mut spelled {
+        let (b, len) = match escape {
+            Escape::Hex => match hex_at(hay, pos, 2) {
+                Some(v) => (v as u8, 2),
+                None => return false,
+            },
+            _ => match parse(escape, hay, pos) {
+                Some(parsed) => parsed,
+                None => match hay.get(pos) {
+                    Some(&b) => (b, 1),
+                    None => return false,
+                },
+            },
+        };
+        *byte = b;
+        pos += len;
+    }
+    prefixes.binary_search(&spelled).is_ok()
 }
 
 /// A byte a key may hold, or that sits next to one in escaped text.
@@ -176,7 +205,7 @@ fn parse(escape: Escape, hay: &[u8], at: usize) -> Option<(u8, usize)> {
     let rest = &hay[at.min(hay.len())..];
     match escape {
         Escape::Hex => None,
-        Escape::HexEscape => {
+        Escape::BackslashX => {
             (rest.starts_with(b"\\x")).then_some(())?;
             hex_at(hay, at + 2, 2).map(|v| (v as u8, 4))
         }
@@ -305,7 +334,7 @@ mod tests {
     #[test]
     fn each_escape_decodes_and_leaves_other_text() {
         assert_eq!(decoded("736b2d6162", Escape::Hex), "sk-ab");
-        assert_eq!(decoded("a=\\x73\\x6B-b", Escape::HexEscape), "a=sk-b");
+        assert_eq!(decoded("a=\\x73\\x6B-b", Escape::BackslashX), "a=sk-b");
         assert_eq!(
             decoded("\"\\u0073k\\/x\\\\u002b\"", Escape::Json),
             "\"sk/x\\u002b\""
@@ -321,11 +350,25 @@ mod tests {
             .iter()
             .map(|(t, _)| String::from_utf8(t.clone()).unwrap())
             .collect();
-        assert!(texts.contains(&"736b2d70726f".to_string()));
-        assert!(texts.contains(&"\\u0073\\u006b\\u002d\\u0070\\u0072\\u006f".to_string()));
-        assert!(texts.contains(&"&#115;&#107;&#45;&#112;&#114;&#111;".to_string()));
+        for want in ["736b2d", "736B2D", "\\x7", "\\u007", "&#11", "&#x7", "%73"] {
+            assert!(texts.contains(&want.to_string()), "{want}: {texts:?}");
+        }
         let slack = needles(b"hooks.slack.com/");
         assert!(slack.iter().any(|(t, _)| t == b"hooks.slack.com%2F"));
+    }
+
+    #[test]
+    fn an_opening_is_checked_against_the_keywords_starts() {
+        let prefixes = [*b"AIz", *b"sk-"];
+        let spells = |hay: &str, escape| spells_prefix(hay.as_bytes(), 0, escape, &prefixes);
+        assert!(spells("\\x73\\x6b\\x2d", Escape::BackslashX));
+        assert!(spells("\\u0073k\\u002d", Escape::Json));
+        assert!(spells("&#115;&#x6b;&#45;", Escape::Html));
+        assert!(spells("%73%6B-", Escape::Url));
+        assert!(spells("736b2d70", Escape::Hex));
+        assert!(!spells("\\x73\\x6c\\x2d", Escape::BackslashX));
+        assert!(!spells("%73", Escape::Url));
+        assert!(!spells("736b2", Escape::Hex));
     }
 
     #[test]

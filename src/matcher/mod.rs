@@ -17,7 +17,7 @@ use crate::rules::RuleSet;
 use checks::{Verdict, Work};
 use decode::{Base64Form, Decoded};
 use escape::Escape;
-use prefilter::Prefilter;
+use prefilter::{Gate, Prefilter};
 use std::sync::Arc;
 
 /// How a keyword occurrence was written.
@@ -110,6 +110,8 @@ pub struct Matcher {
     prefilter: Prefilter,
     patterns: Vec<Pattern>,
     by_keyword: Vec<Vec<usize>>,
+    /// Each keyword's first bytes, sorted: what an escaped hit must spell to be decoded.
+    prefixes: Vec<[u8; escape::PREFIX]>,
     max_decode_depth: usize,
 }
 
@@ -137,13 +139,20 @@ impl Matcher {
                 }
             }
         }
-        let (needles, patterns) = patterns_for(&keywords, max_decode_depth);
-        let prefilter = Prefilter::new(&needles);
+        let (needles, patterns, gates) = patterns_for(&keywords, max_decode_depth);
+        let prefilter = Prefilter::gated(&needles, &gates);
+        let mut prefixes: Vec<[u8; escape::PREFIX]> = keywords
+            .iter()
+            .filter_map(|k| k.get(..escape::PREFIX)?.try_into().ok())
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
         Matcher {
             rules,
             prefilter,
             patterns,
             by_keyword,
+            prefixes,
             max_decode_depth,
         }
     }
@@ -244,6 +253,9 @@ impl Matcher {
                 }
                 Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start, form)),
                 Encoding::Escaped(escape) => {
+                    if !escape::spells_prefix(hay, hit.start, *escape, &self.prefixes) {
+                        continue;
+                    }
                     (escape.label(), escape::window(hay, hit.start, *escape))
                 }
             };
@@ -531,45 +543,112 @@ fn regions(hits: &[(usize, usize)], reach: usize) -> Vec<&[(usize, usize)]> {
     out
 }
 
-/// The prefilter's needles: each keyword; with decoding, its UTF-16 form and its base64 forms
-/// (in halves, so that a line wrap inside one does not hide it) and its escaped forms; with two
+/// The prefilter's needles: each keyword; with decoding, its UTF-16 form, its base64 forms (in
+/// halves, so that a line wrap inside one does not hide it) and its escaped forms; with two
 /// levels of decoding, base64 of its UTF-16 form (PowerShell's `-EncodedCommand`), UTF-16 of its
-/// base64 forms and base64 of its base64 forms.
-fn patterns_for(keywords: &[Vec<u8>], max_decode_depth: usize) -> (Vec<Vec<u8>>, Vec<Pattern>) {
-    let mut out = (Vec::new(), Vec::new());
-    let mut add = |needle: Vec<u8>, keyword: usize, encoding: Encoding| {
-        out.0.push(needle);
-        out.1.push(Pattern { keyword, encoding });
-    };
+/// base64 forms and base64 of its base64 forms (the base64 ones searched only where a long base64
+/// run is, [`Gate::Base64Run`]). The keywords come first (a tie goes to a keyword as written); an
+/// encoded needle that another one already finds is left out (see [`covered`]).
+fn patterns_for(
+    keywords: &[Vec<u8>],
+    max_decode_depth: usize,
+) -> (Vec<Vec<u8>>, Vec<Pattern>, Vec<Gate>) {
+    let mut out: (Vec<Vec<u8>>, Vec<Pattern>, Vec<Gate>) = (Vec::new(), Vec::new(), Vec::new());
     for (k, kw) in keywords.iter().enumerate() {
-        add(kw.clone(), k, Encoding::Plain);
-        if max_decode_depth == 0 || kw.len() < MIN_UTF16_KEYWORD {
-            continue;
+        out.0.push(kw.clone());
+        out.1.push(Pattern {
+            keyword: k,
+            encoding: Encoding::Plain,
+        });
+        out.2.push(Gate::Always);
+    }
+    let mut encoded: Vec<(Needle, usize)> = Vec::new();
+    if max_decode_depth > 0 {
+        for (k, kw) in keywords.iter().enumerate() {
+            encoded.extend(
+                encoded_forms(kw, max_decode_depth)
+                    .into_iter()
+                    .map(|n| (n, k)),
+            );
         }
-        add(decode::utf16_form(kw), k, Encoding::Utf16);
-        for (needle, escape) in escape::needles(kw) {
-            add(needle, k, Encoding::Escaped(escape));
+    }
+    // Shortest first, so that each needle is checked against the ones that may find it.
+    encoded.sort_by_key(|(n, _)| n.0.len());
+    let mut kept: Vec<(Needle, usize)> = Vec::new();
+    for (needle, k) in encoded {
+        if !kept.iter().any(|(n, _)| covered(n, &needle)) {
+            kept.push((needle, k));
         }
-        if kw.len() < MIN_ENCODED_KEYWORD {
-            continue;
-        }
-        for form in decode::base64_needles(kw) {
-            add(form.text.clone(), k, Encoding::Base64(form));
-        }
-        if max_decode_depth >= 2 {
-            let wide: Vec<u8> = kw.iter().flat_map(|&b| [b, 0]).collect();
-            for form in decode::base64_needles(&wide) {
-                add(form.text.clone(), k, Encoding::Base64(form));
+    }
+    for ((text, encoding, gate), keyword) in kept {
+        out.0.push(text);
+        out.1.push(Pattern { keyword, encoding });
+        out.2.push(gate);
+    }
+    out
+}
+
+/// An encoded needle: its text, how it is decoded, where it can occur.
+type Needle = (Vec<u8>, Encoding, Gate);
+
+/// One keyword's encoded needles (see [`patterns_for`]).
+fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
+    let mut out = Vec::new();
+    if kw.len() < MIN_UTF16_KEYWORD {
+        return out;
+    }
+    out.push((decode::utf16_form(kw), Encoding::Utf16, Gate::Always));
+    for (needle, escape) in escape::needles(kw) {
+        out.push((needle, Encoding::Escaped(escape), Gate::Always));
+    }
+    if kw.len() < MIN_ENCODED_KEYWORD {
+        return out;
+    }
+    for form in decode::base64_needles(kw) {
+        out.push((form.text.clone(), Encoding::Base64(form), Gate::Always));
+    }
+    if max_decode_depth >= 2 {
+        let wide: Vec<u8> = kw.iter().flat_map(|&b| [b, 0]).collect();
+        // Whole forms: PowerShell's `-EncodedCommand` is one line.
+        for form in decode::base64_forms(&wide) {
+            if form.text.iter().any(|&b| b == b'-' || b == b'_') {
+                continue;
             }
-            for form in decode::base64_forms(kw) {
-                add(decode::utf16_form(&form.text), k, Encoding::Utf16);
-            }
-            for form in decode::base64_of_base64(kw) {
-                add(form.text.clone(), k, Encoding::Base64(form));
-            }
+            out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
+        }
+        for form in decode::base64_forms(kw) {
+            out.push((
+                decode::utf16_form(&form.text),
+                Encoding::Utf16,
+                Gate::Always,
+            ));
+        }
+        for form in decode::base64_of_base64(kw) {
+            out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
         }
     }
     out
+}
+
+/// Whether every occurrence of needle `b` holds one of needle `a` that leads to the same
+/// decoding and is searched wherever `b` would be: `a` inside `b` at an offset that keeps the
+/// decoding's grid (a base64 quantum, a UTF-16 character, a hex pair). Then `b` is not needed.
+fn covered((a, ea, ga): &Needle, (b, eb, gb): &Needle) -> bool {
+    if a.len() > b.len() || (*ga != Gate::Always && ga != gb) {
+        return false;
+    }
+    let grid = |at: usize| match (ea, eb) {
+        (Encoding::Utf16, Encoding::Utf16)
+        | (Encoding::Escaped(Escape::Hex), Encoding::Escaped(Escape::Hex)) => at.is_multiple_of(2),
+        (Encoding::Base64(fa), Encoding::Base64(fb)) => {
+            (fb.quantum_offset + at) % 4 == fa.quantum_offset
+        }
+        (Encoding::Escaped(x), Encoding::Escaped(y)) => x == y,
+        _ => false,
+    };
+    b.windows(a.len())
+        .enumerate()
+        .any(|(at, w)| w == a && grid(at))
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@
 //! times that, and the automaton they fell back to took 70 % of a tree scan: a few Teddy passes
 //! over the same cached bytes cost less than one automaton pass.
 //!
-//! Needles holding a NUL byte (the UTF-16 forms) cannot match bytes without one, which is most
-//! text: there a second prefilter without them does the same search in fewer passes.
+//! Needles that can only occur in some bytes are grouped apart and searched only there (a
+//! [`Gate`]): those holding a NUL byte (UTF-16 forms) only in bytes that hold a NUL, and forms
+//! nested in base64 only in bytes with a long base64 run. Most text has neither, and pays for
+//! them a `memchr` and a sampled look, not a Teddy pass each.
 
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -22,24 +24,112 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// The search over every needle, and one over the needles without a NUL byte (with their ids
-/// among all) for bytes that hold none.
 #[derive(Debug)]
-pub struct Prefilter {
-    all: Searcher,
-    text: Option<(Searcher, Vec<usize>)>,
-}
-
-#[derive(Debug)]
-enum Searcher {
+pub enum Prefilter {
     Packed(packed::Searcher),
-    /// Several packed searchers, each with the global ids of its needles.
-    Groups(Vec<(packed::Searcher, Vec<usize>)>),
+    /// Several packed searchers, each with the global ids of its needles and whether they hold
+    /// a NUL byte.
+    Groups(Vec<Group>),
     Automaton(AhoCorasick),
 }
 
 /// Teddy's limit on needles per searcher.
 const GROUP: usize = 64;
+
+/// Where a needle can occur, so where its group is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Gate {
+    /// Anywhere.
+    Always,
+    /// Only inside a run of at least [`LONG_RUN`] standard base64 characters (a form nested in
+    /// base64, whose key fills such a run).
+    Base64Run,
+    /// Only in bytes holding a NUL (set for every needle that holds one).
+    Nul,
+}
+
+/// The shortest base64 run a [`Gate::Base64Run`] needle is looked for in: a key of 18 bytes or
+/// more encoded twice (or as UTF-16, then base64) is longer.
+pub const LONG_RUN: usize = 32;
+
+/// The runs of at least [`LONG_RUN`] standard base64 characters in `hay`, found 16 bytes at a
+/// time: a run that long fills blocks or ends one block and starts the next, so only the ends
+/// of each block's mask matter.
+fn base64_runs(hay: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    // The run of base64 characters ending where the next block starts.
+    let mut run = 0;
+    let blocks = hay.chunks_exact(16);
+    let mut tail = [0u8; 16];
+    tail[..blocks.remainder().len()].copy_from_slice(blocks.remainder());
+    let last = std::iter::once(base64_mask(&tail));
+    let masks = blocks.map(|b| base64_mask(b.try_into().unwrap_or(&[0; 16])));
+    for (k, mask) in masks.chain(last).enumerate() {
+        if mask == u16::MAX {
+            run += 16;
+            continue;
+        }
+        let first = mask.trailing_ones() as usize;
+        let (end, len) = (k * 16 + first, run + first);
+        if len >= LONG_RUN {
+            runs.push(end - len..end);
+        }
+        run = mask.leading_ones() as usize;
+    }
+    runs
+}
+
+/// Bit `i` set where `block[i]` is a standard base64 character (without `=`).
+#[cfg(target_arch = "x86_64")]
+fn base64_mask(block: &[u8; 16]) -> u16 {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let half = |i: usize| {
+        let mut h = [0u8; 8];
+        h.copy_from_slice(&block[i..i + 8]);
+        i64::from_le_bytes(h)
+    };
+    // SAFETY: SSE2 is part of every x86_64 CPU (the target's baseline); these intrinsics only
+    // compute on values, none reads memory.
+    unsafe {
+        let b = _mm_set_epi64x(half(8), half(0));
+        // Signed comparisons: bytes from 0x80 are negative, below every range.
+        let within = |v, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8((lo - 1).cast_signed())),
+                _mm_cmpgt_epi8(_mm_set1_epi8((hi + 1).cast_signed()), v),
+            )
+        };
+        let slash_digits = within(b, b'/', b'9');
+        let letters = within(_mm_or_si128(b, _mm_set1_epi8(0x20)), b'a', b'z');
+        let plus = _mm_cmpeq_epi8(b, _mm_set1_epi8(b'+'.cast_signed()));
+        let all = _mm_or_si128(_mm_or_si128(slash_digits, letters), plus);
+        (_mm_movemask_epi8(all) & 0xFFFF) as u16
+    }
+}
+
+/// Bit `i` set where `block[i]` is a standard base64 character (without `=`).
+#[cfg(not(target_arch = "x86_64"))]
+fn base64_mask(block: &[u8; 16]) -> u16 {
+    let mut mask = 0u16;
+    for (i, &b) in block.iter().enumerate() {
+        let is = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        mask |= u16::from(is) << i;
+    }
+    mask
+}
+
+/// One packed searcher of a [`Prefilter::Groups`].
+#[derive(Debug)]
+pub struct Group {
+    searcher: packed::Searcher,
+    /// The global ids of its needles, in order.
+    ids: Vec<usize>,
+    /// Where its needles can occur.
+    gate: Gate,
+}
 
 fn packed_searcher<'a>(needles: impl IntoIterator<Item = &'a Vec<u8>>) -> Option<packed::Searcher> {
     packed::Config::new()
@@ -49,61 +139,52 @@ fn packed_searcher<'a>(needles: impl IntoIterator<Item = &'a Vec<u8>>) -> Option
         .build()
 }
 
-/// Groups of at most `GROUP` needles, similar lengths together (Teddy's fingerprint is as long
-/// as a group's shortest needle allows), each group's ids in their global order so that a tie
-/// within a group goes to the earlier needle as it would in one searcher.
-fn groups(needles: &[Vec<u8>]) -> Option<Vec<(packed::Searcher, Vec<usize>)>> {
+/// Groups of at most `GROUP` needles, one gate's apart from another's, similar lengths together
+/// (Teddy's fingerprint is as long as a group's shortest needle allows), each group's ids in
+/// their global order so that a tie within a group goes to the earlier needle as it would in
+/// one searcher.
+fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
+    let gate = |i: usize| gates[i];
     let mut order: Vec<usize> = (0..needles.len()).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(needles[i].len()), i));
-    order
-        .chunks(GROUP)
-        .map(|chunk| {
+    order.sort_by_key(|&i| (gate(i), std::cmp::Reverse(needles[i].len()), i));
+    let mut out = Vec::new();
+    for part in order.chunk_by(|&a, &b| gate(a) == gate(b)) {
+        for chunk in part.chunks(GROUP) {
             let mut ids = chunk.to_vec();
             ids.sort_unstable();
-            packed_searcher(ids.iter().map(|&i| &needles[i])).map(|s| (s, ids))
-        })
-        .collect()
+            out.push(Group {
+                searcher: packed_searcher(ids.iter().map(|&i| &needles[i]))?,
+                gate: gate(ids[0]),
+                ids,
+            });
+        }
+    }
+    Some(out)
 }
 
 impl Prefilter {
+    /// A prefilter over `needles`, searched anywhere but for those holding a NUL.
+    #[cfg(test)]
     pub fn new(needles: &[Vec<u8>]) -> Self {
-        let ids: Vec<usize> = (0..needles.len())
-            .filter(|&i| !needles[i].contains(&0))
+        Self::gated(needles, &vec![Gate::Always; needles.len()])
+    }
+
+    /// A prefilter over `needles`, each searched where its gate says (a needle holding a NUL
+    /// byte only where the bytes hold one).
+    pub fn gated(needles: &[Vec<u8>], gates: &[Gate]) -> Self {
+        let gates: Vec<Gate> = needles
+            .iter()
+            .zip(gates)
+            .map(|(n, &g)| if n.contains(&0) { Gate::Nul } else { g })
             .collect();
-        let text = (ids.len() < needles.len()).then(|| {
-            let kept: Vec<Vec<u8>> = ids.iter().map(|&i| needles[i].clone()).collect();
-            (Searcher::new(&kept), ids)
-        });
-        Prefilter {
-            all: Searcher::new(needles),
-            text,
-        }
-    }
-
-    /// Every non-overlapping hit in `hay`, leftmost first.
-    pub fn hits<'h>(&'h self, hay: &'h [u8]) -> Box<dyn Iterator<Item = Hit> + 'h> {
-        match &self.text {
-            Some((searcher, ids)) if memchr::memchr(0, hay).is_none() => {
-                Box::new(searcher.hits(hay).map(|h| Hit {
-                    pattern: ids[h.pattern],
-                    ..h
-                }))
-            }
-            _ => self.all.hits(hay),
-        }
-    }
-}
-
-impl Searcher {
-    fn new(needles: &[Vec<u8>]) -> Self {
-        if needles.len() > GROUP
-            && let Some(groups) = groups(needles)
+        if (needles.len() > GROUP || gates.iter().any(|&g| g != Gate::Always))
+            && let Some(groups) = groups(needles, &gates)
         {
-            return Searcher::Groups(groups);
+            return Prefilter::Groups(groups);
         }
         match packed_searcher(needles) {
-            Some(searcher) => Searcher::Packed(searcher),
-            None => Searcher::Automaton(
+            Some(searcher) => Prefilter::Packed(searcher),
+            None => Prefilter::Automaton(
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostFirst)
                     .build(needles)
@@ -112,16 +193,30 @@ impl Searcher {
         }
     }
 
-    fn hits<'h>(&'h self, hay: &'h [u8]) -> Box<dyn Iterator<Item = Hit> + 'h> {
+    /// Every non-overlapping hit in `hay`, leftmost first.
+    pub fn hits<'h>(&'h self, hay: &'h [u8]) -> Box<dyn Iterator<Item = Hit> + 'h> {
         let hit = |m: aho_corasick::Match| Hit {
             pattern: m.pattern().as_usize(),
             start: m.start(),
             end: m.end(),
         };
         match self {
-            Searcher::Packed(s) => Box::new(s.find_iter(hay).map(hit)),
-            Searcher::Groups(groups) => Box::new(Merged::new(groups, hay)),
-            Searcher::Automaton(ac) => Box::new(ac.find_iter(hay).map(hit)),
+            Prefilter::Packed(s) => Box::new(s.find_iter(hay).map(hit)),
+            Prefilter::Groups(groups) => {
+                let mut nul = None;
+                let mut open = |gate: Gate| match gate {
+                    Gate::Always | Gate::Base64Run => true,
+                    Gate::Nul => *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some()),
+                };
+                let groups: Vec<&Group> = groups.iter().filter(|g| open(g.gate)).collect();
+                let runs = if groups.iter().any(|g| g.gate == Gate::Base64Run) {
+                    base64_runs(hay)
+                } else {
+                    Vec::new()
+                };
+                Box::new(Merged::new(groups, runs, hay))
+            }
+            Prefilter::Automaton(ac) => Box::new(ac.find_iter(hay).map(hit)),
         }
     }
 }
@@ -130,35 +225,50 @@ impl Searcher {
 /// earlier needle, the search resuming where the hit ends. Each group keeps its next hit from
 /// where it last searched, and searches again when that hit starts inside one given since.
 struct Merged<'h> {
-    groups: &'h [(packed::Searcher, Vec<usize>)],
+    groups: Vec<&'h Group>,
+    /// The long base64 runs, where [`Gate::Base64Run`] groups search.
+    runs: Vec<std::ops::Range<usize>>,
     hay: &'h [u8],
     next: Vec<Option<Hit>>,
     end: usize,
 }
 
 impl<'h> Merged<'h> {
-    fn new(groups: &'h [(packed::Searcher, Vec<usize>)], hay: &'h [u8]) -> Self {
+    fn new(groups: Vec<&'h Group>, runs: Vec<std::ops::Range<usize>>, hay: &'h [u8]) -> Self {
+        let n = groups.len();
         let mut merged = Merged {
             groups,
+            runs,
             hay,
-            next: vec![None; groups.len()],
+            next: vec![None; n],
             end: 0,
         };
-        for g in 0..groups.len() {
+        for g in 0..n {
             merged.next[g] = merged.search(g);
         }
         merged
     }
 
-    /// Group `g`'s leftmost hit starting at or after `self.end`.
+    /// Group `g`'s leftmost hit starting at or after `self.end` (inside a long base64 run for
+    /// a group of [`Gate::Base64Run`]).
     fn search(&self, g: usize) -> Option<Hit> {
-        let (searcher, ids) = &self.groups[g];
+        let group = self.groups[g];
+        if group.gate != Gate::Base64Run {
+            return self.search_in(group, self.end..self.hay.len());
+        }
+        let first = self.runs.partition_point(|r| r.end <= self.end);
+        self.runs[first..]
+            .iter()
+            .find_map(|r| self.search_in(group, r.start.max(self.end)..r.end))
+    }
+
+    fn search_in(&self, group: &Group, span: std::ops::Range<usize>) -> Option<Hit> {
         let span = aho_corasick::Span {
-            start: self.end,
-            end: self.hay.len(),
+            start: span.start,
+            end: span.end,
         };
-        searcher.find_in(self.hay, span).map(|m| Hit {
-            pattern: ids[m.pattern().as_usize()],
+        group.searcher.find_in(self.hay, span).map(|m| Hit {
+            pattern: group.ids[m.pattern().as_usize()],
             start: m.start(),
             end: m.end(),
         })
@@ -215,7 +325,7 @@ mod tests {
             needles.push(format!("z{w}").into_bytes());
         }
         let grouped = Prefilter::new(&needles);
-        assert!(matches!(grouped.all, Searcher::Groups(_)));
+        assert!(matches!(grouped, Prefilter::Groups(_)));
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&needles)
@@ -233,6 +343,49 @@ mod tests {
             .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_base64_run_is_seen_wherever_it_starts() {
+        for len in [LONG_RUN - 1, LONG_RUN, LONG_RUN + 7, 3 * LONG_RUN] {
+            for at in 0..2 * LONG_RUN {
+                let mut hay = vec![b' '; at];
+                hay.extend(std::iter::repeat_n(b'Q', len));
+                hay.extend(b" xyz ");
+                hay.extend(std::iter::repeat_n(b'R', len));
+                let want = if len >= LONG_RUN {
+                    let second = at + len + 5;
+                    vec![at..at + len, second..second + len]
+                } else {
+                    Vec::new()
+                };
+                assert_eq!(base64_runs(&hay), want, "{len} at {at}");
+            }
+        }
+        for b in 0..=255u8 {
+            let want = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+            let mut block = [b' '; 16];
+            block[5] = b;
+            assert_eq!(base64_mask(&block), u16::from(want) << 5, "{b:#x}");
+        }
+        let uuids = b"ac6729c7-cab0-4674-1925-c809d94180fd ac6729c7-cab0-4674-1925-c809d94180fd";
+        assert!(base64_runs(uuids).is_empty());
+    }
+
+    #[test]
+    fn nested_forms_are_found_only_in_long_base64_runs() {
+        let long = "Q".repeat(LONG_RUN);
+        let needles = [b"xyz".to_vec(), b"QQQnestedQQQ".to_vec()];
+        let p = Prefilter::gated(&needles, &[Gate::Always, Gate::Base64Run]);
+        let hay = format!("QQQnestedQQQ xyz {long}QQQnestedQQQ{long} xyz");
+        let got: Vec<(usize, usize)> = p
+            .hits(hay.as_bytes())
+            .map(|h| (h.pattern, h.start))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(0, 13), (1, 17 + LONG_RUN), (0, 30 + 2 * LONG_RUN)]
+        );
     }
 
     proptest::proptest! {
@@ -257,7 +410,7 @@ mod tests {
             proptest::prop_assert_eq!(got, want);
         }
 
-        /// With needles holding NUL bytes, text without one goes to the smaller search: the
+        /// With needles holding NUL bytes, text without one is searched without them: the
         /// hits stay those of one automaton over every needle.
         #[test]
         fn the_search_without_nul_needles_agrees_on_text_and_binary(
