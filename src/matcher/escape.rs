@@ -289,16 +289,9 @@ pub fn window(hay: &[u8], hit: usize, escape: Escape) -> Decoded {
     // Start at the hit's own escapes' grid: an escape begins at most 9 bytes before `from`.
     let mut at = from;
     while at < to {
-        match parse(escape, hay, at) {
-            Some((b, len)) => {
-                out.push(b, at, at + len);
-                at += len;
-            }
-            None => {
-                out.push(hay[at], at, at + 1);
-                at += 1;
-            }
-        }
+        let (b, len) = parse(escape, hay, at).unwrap_or((hay[at], 1));
+        out.push(b, at, at + len);
+        at += len;
     }
     out
 }
