@@ -163,20 +163,19 @@ pub fn inline_escapes(hay: &[u8], start: usize, end: usize) -> Vec<Escape> {
             break;
         }
     }
-    // Leftwards an escape is recognised where it ends: try each start a few bytes back.
+    // Leftwards an escape is recognised where it ends (its last bytes, hex digits or `;`, are
+    // token bytes too): try each start a few bytes back before stepping over a token byte.
     let mut at = start;
     while at > 0 && start - at < LEFT {
-        if is_token(hay[at - 1]) {
+        let ends_escape = |len: usize| at >= len && parse_any(hay, at - len) == Some(len);
+        if let Some(len) = (2..=10).find(|&len| ends_escape(len)) {
+            note(at - len);
+            at -= len;
+        } else if is_token(hay[at - 1]) {
             at -= 1;
-            continue;
-        }
-        let Some(len) =
-            (3..=10).find(|&len| at >= len && parse_any(hay, at - len).is_some_and(|l| l == len))
-        else {
+        } else {
             break;
-        };
-        note(at - len);
-        at -= len;
+        }
     }
     found
 }
