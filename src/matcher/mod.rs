@@ -376,16 +376,23 @@ impl Matcher {
         if !found.take(ri, w.len()) {
             return;
         }
-        for caps in rule.regex().captures_iter(&hay[w.clone()]) {
+        let window = &hay[w.clone()];
+        let mut pos = 0;
+        while let Some(caps) = rule.regex().captures_at(window, pos) {
             // Its captures, and the search for the next match to the window's end.
             let m = caps.get(0).expect("group 0 always matches");
             if !found.take(ri, m.len() + w.len() - m.end()) {
                 return;
             }
-            record(ri, rule, hay, w.start, &caps, outer, layers, found);
+            let recorded = record(ri, rule, hay, w.start, &caps, outer, layers, found);
             if found.out_of_work(ri) {
                 return;
             }
+            pos = match escape_tail(hay, w.start + m.start()) {
+                // `%3D<key>`: a match that took the escape's digits hides the key after them.
+                Some(len) if !recorded => m.start() + len,
+                _ => m.end().max(m.start() + 1),
+            };
         }
     }
 
@@ -446,6 +453,18 @@ impl Matcher {
             }
             pos = end.max(start + 1);
         }
+    }
+}
+
+/// How many bytes at `at` end an escape that started just before (`3D` of `%3D`, `n` of `\n`):
+/// a key may follow them, as [`checks`] allows.
+fn escape_tail(hay: &[u8], at: usize) -> Option<usize> {
+    let before = *hay.get(at.checked_sub(1)?)?;
+    let rest = hay.get(at..)?;
+    match (before, rest) {
+        (b'%', [a, b, ..]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => Some(2),
+        (b'\\', [b'n' | b'r' | b't', ..]) => Some(1),
+        _ => None,
     }
 }
 

@@ -179,3 +179,15 @@ fn a_decode_depth_over_four_is_a_usage_error() {
     let out = run_in(dir.path(), &["scan", "--max-decode-depth", "4", "."]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn weak_keys_right_after_a_url_escape_are_found() {
+    let mistral = make("{alnum:30}42", 1806);
+    let cohere = make("{alnum:38}42", 1807);
+    for (provider, key) in [("mistral", &mistral), ("cohere", &cohere)] {
+        let text = format!("GET https://proxy.example/{provider}?q=a&api_key%3D{key}%26next=1\n");
+        let (code, report) = scan_text("access.log", &text, &[]);
+        assert_eq!(code, 1, "{text}\n{report:#?}");
+        assert_eq!(secrets(&report), vec![key.clone()], "{text}");
+    }
+}
