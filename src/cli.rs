@@ -246,6 +246,10 @@ pub struct LimitArgs {
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = decode_depth)]
     pub max_decode_depth: usize,
+    /// Find keys only as they are written: do not put keys split over string literals
+    /// (`"sk-" + "proj-…"`) or wrapped over lines back together.
+    #[arg(long)]
+    pub no_join: bool,
     /// Exit 0 rather than 2 when some input could not be fully scanned and nothing was found.
     #[arg(long)]
     pub allow_incomplete: bool,

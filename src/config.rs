@@ -90,6 +90,8 @@ pub struct Common {
     pub color: bool,
     pub limits: Limits,
     pub max_decode_depth: usize,
+    /// Put keys split over literals or lines back together (not with `--no-join`).
+    pub join: bool,
     pub allow_incomplete: bool,
     pub threads: usize,
     pub rules: RuleSource,
@@ -315,6 +317,7 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
         gate,
         limits,
         max_decode_depth: args.limits.max_decode_depth,
+        join: !args.limits.no_join,
         allow_incomplete: args.limits.allow_incomplete,
         inline_allow: !args.no_inline_allow,
         baseline: args.baseline,
@@ -462,6 +465,7 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
         show_secrets: args.report.out.show_secrets,
         limits: Limits::default(),
         max_decode_depth: 1,
+        join: true,
         allow_incomplete: false,
         threads: 1,
         rules: RuleSource {
@@ -629,6 +633,7 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
             ..Limits::default()
         },
         max_decode_depth: args.limits.max_decode_depth,
+        join: !args.limits.no_join,
         allow_incomplete: args.limits.allow_incomplete,
         threads,
         rules: rule_source(args.rules),

@@ -100,6 +100,8 @@ pub struct Finding {
     pub git: Option<Box<GitInfo>>,
     /// The key's line carries an allow marker (reported only when markers are not honoured).
     pub allowed: bool,
+    /// How many literals or lines the key was put together from (`concatenation`, `line-join`).
+    pub pieces: Option<u8>,
 }
 
 /// What in a repository held a key.

@@ -7,6 +7,7 @@ mod decode;
 mod escape;
 mod examples;
 mod hints;
+mod join;
 mod pair;
 mod prefilter;
 
@@ -51,6 +52,8 @@ pub struct RawMatch {
     pub paired: Option<Paired>,
     /// What verification needs from around the key (`[[rule.hint]]`), nearest first.
     pub hints: Vec<(String, String)>,
+    /// How many pieces (literals, lines) the key was put together from; 0 when it was whole.
+    pub pieces: usize,
 }
 
 impl RawMatch {
@@ -113,6 +116,12 @@ pub struct Matcher {
     /// Each keyword's first bytes, sorted: what an escaped hit must spell to be decoded.
     prefixes: Vec<[u8; escape::PREFIX]>,
     max_decode_depth: usize,
+    /// Whether keys split over literals or lines are put back together (`--no-join` clears it).
+    join: bool,
+    /// The keyword prefixes a literal may hold alone (`"gh"` of `"gh" + "p_…"`).
+    short: join::Short,
+    /// The longest key any rule matches (`max_len`): joined runs longer inside are not searched.
+    longest_key: usize,
 }
 
 /// Keywords shorter than this get no base64 forms: they would be too short to select.
@@ -147,6 +156,19 @@ impl Matcher {
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
+        // Keywords that are a provider's name said near a key (`mistral`) are in no key.
+        let in_keys = keywords.iter().enumerate().filter(|(k, _)| {
+            by_keyword[*k]
+                .iter()
+                .any(|&ri| !rules.rules[ri].spec.near_keywords)
+        });
+        let short = join::Short::new(in_keys.map(|(_, kw)| kw.as_slice()));
+        let longest_key = rules
+            .rules
+            .iter()
+            .map(|r| r.spec.max_len)
+            .max()
+            .unwrap_or(0);
         Matcher {
             rules,
             prefilter,
@@ -154,7 +176,17 @@ impl Matcher {
             by_keyword,
             prefixes,
             max_decode_depth,
+            join: true,
+            short,
+            longest_key,
         }
+    }
+
+    /// This matcher putting split keys back together (the default) or not (`--no-join`).
+    #[must_use]
+    pub fn with_join(mut self, join: bool) -> Self {
+        self.join = join;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -266,6 +298,9 @@ impl Matcher {
             self.unescape_plain_hits(hay, &plain, &mut decodes, depth, outer, layers, found);
         }
         self.check_rules(hay, &plain, outer, layers, found);
+        if self.join {
+            self.find_joined(hay, &plain, depth, outer, layers, found);
+        }
     }
 
     /// Decodes the window around each plain hit whose token holds escapes (`sk-ab%2Bc`,
@@ -504,6 +539,7 @@ fn record(
                 decoded: layers.to_vec(),
                 paired,
                 hints,
+                pieces: 0,
             });
         }
     }

@@ -79,7 +79,7 @@ impl Pipeline {
         progress: Progress,
         started: Instant,
     ) -> Pipeline {
-        let matcher = Matcher::new(rules.clone(), common.max_decode_depth);
+        let matcher = Matcher::new(rules.clone(), common.max_decode_depth).with_join(common.join);
         Pipeline {
             common,
             rules,

@@ -403,6 +403,7 @@ mod tests {
                 ..GitInfo::default()
             })),
             allowed: false,
+            pieces: None,
         };
         let verdict = Verification {
             status: Status::Dead,

@@ -44,6 +44,9 @@ pub struct JsonFinding<'a> {
     path: &'a str,
     archive_member: Option<&'a str>,
     decoded: &'a [String],
+    /// How many literals or lines the key was put together from, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pieces: Option<u8>,
     line: u64,
     /// 1-based, in bytes.
     column: u64,
@@ -80,6 +83,7 @@ impl<'a> JsonFinding<'a> {
             path: &f.origin.path,
             archive_member: f.origin.member.as_deref(),
             decoded: &f.decoded,
+            pieces: f.pieces,
             line: f.line,
             column: f.column,
             offset: f.offset,

@@ -490,6 +490,7 @@ mod tests {
             context: String::new(),
             git: None,
             allowed: false,
+            pieces: None,
         };
         let ids = location_ids(&[at("a", 1), at("a", 9), at("b", 1)]);
         assert_ne!(ids[0], ids[1]);

@@ -152,6 +152,7 @@ mod tests {
             decoded: vec![],
             paired: None,
             hints: Vec::new(),
+            pieces: 0,
         }
     }
 

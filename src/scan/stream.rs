@@ -273,6 +273,7 @@ impl Scanner<'_> {
                 context: context(buf, &keys, i),
                 git: None,
                 allowed,
+                pieces: (m.pieces > 1).then(|| u8::try_from(m.pieces).unwrap_or(u8::MAX)),
             });
         }
     }

@@ -160,6 +160,8 @@ const GIT_ONLY: &str = "`keyhound git` only";
 const VERIFY_ONLY: &str = "With `--verify` only";
 /// Optional fields of two-part keys start with this (AWS's `paired_secret`).
 const PAIRED_ONLY: &str = "With a paired secret only";
+/// Optional fields of keys put back together from pieces start with this (`pieces`).
+const JOINED_ONLY: &str = "For a key put back together only";
 
 /// The description of `prop`, or of what its `$ref` points at within the schema.
 fn description_of<'a>(root: &'a Value, prop: &'a Value) -> Option<&'a str> {
@@ -190,7 +192,7 @@ fn check_closed_in(root: &Value, v: &Value, path: &str, problems: &mut Vec<Strin
                         .unwrap_or_default();
                     for (name, prop) in props {
                         let git_only = description_of(root, prop).is_some_and(|d| {
-                            [GIT_ONLY, VERIFY_ONLY, PAIRED_ONLY]
+                            [GIT_ONLY, VERIFY_ONLY, PAIRED_ONLY, JOINED_ONLY]
                                 .iter()
                                 .any(|p| d.starts_with(p))
                         });

@@ -37,6 +37,7 @@ mod providers;
 mod providers_aws;
 mod rules_cmd;
 mod sarif;
+mod split_concat;
 mod split_keys;
 mod suppress;
 mod verify;

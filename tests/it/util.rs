@@ -134,6 +134,9 @@ pub struct Finding {
     pub path: String,
     pub archive_member: Option<String>,
     pub decoded: Vec<String>,
+    /// Keys put together from literals or lines only: how many.
+    #[serde(default)]
+    pub pieces: Option<u64>,
     pub line: u64,
     pub column: u64,
     pub offset: u64,
@@ -503,6 +506,14 @@ impl Fixture {
     /// How many times `@KEY@` stands in the text.
     pub fn slots(&self) -> usize {
         self.template.matches("@KEY@").count()
+    }
+
+    /// How many different keys it takes: `@KEY@`, `@KEY2@`, … up to the last one it holds.
+    pub fn key_slots(&self) -> usize {
+        (2..)
+            .take_while(|i| self.template.contains(&format!("@KEY{i}@")))
+            .count()
+            + usize::from(self.template.contains("@KEY@"))
     }
 }
 

@@ -1,0 +1,208 @@
+//! Keys wrapped across lines: YAML folded and literal block scalars, heredocs, multi-line and
+//! continued strings (a `\` at the end of a line). A key's line must end in key-like bytes, and
+//! each line that carries the key on must hold one token alone (after its indentation), so
+//! that `name: value` on the next line never becomes part of a key.
+
+use super::{Chain, MAX_LINES};
+use std::ops::Range;
+
+/// The longest line looked at.
+const MAX_LINE: usize = 4096;
+
+/// Bytes a wrapped key's token may hold (not `=`: `NAME=value` on the next line is no part of a
+/// key).
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'.' | b'~')
+}
+
+/// Bytes that may close a continued token: a closing quote or bracket, a separator.
+fn is_terminator(b: u8) -> bool {
+    matches!(
+        b,
+        b'"' | b'\'' | b'`' | b',' | b';' | b')' | b']' | b'}' | b'<' | b'&' | b'|'
+    )
+}
+
+/// One line: where it starts, where its text ends (before `\r`, a trailing `\` and spaces), and
+/// where it ends (its `\n`, or the haystack's end).
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    text_end: usize,
+    end: usize,
+}
+
+/// The line holding `at`.
+fn line_at(hay: &[u8], at: usize) -> Option<Line> {
+    let lo = at.saturating_sub(MAX_LINE);
+    let start = match hay[lo..at].iter().rposition(|&b| b == b'\n') {
+        Some(p) => lo + p + 1,
+        None if lo == 0 => 0,
+        None => return None,
+    };
+    line_from(hay, start)
+}
+
+fn line_from(hay: &[u8], start: usize) -> Option<Line> {
+    let hi = (start + MAX_LINE).min(hay.len());
+    let end = memchr::memchr(b'\n', &hay[start..hi]).map(|p| start + p);
+    let end = match end {
+        Some(e) => e,
+        None if hi == hay.len() => hay.len(),
+        None => return None,
+    };
+    let mut text_end = end;
+    while text_end > start && matches!(hay[text_end - 1], b'\r' | b' ' | b'\t') {
+        text_end -= 1;
+    }
+    if text_end > start && hay[text_end - 1] == b'\\' {
+        text_end -= 1;
+    }
+    Some(Line {
+        start,
+        text_end,
+        end,
+    })
+}
+
+impl Line {
+    /// Where the line's text starts after its indentation.
+    fn indent_end(self, hay: &[u8]) -> usize {
+        self.start
+            + hay[self.start..self.text_end]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count()
+    }
+
+    /// The token run that ends the line's text, if the text ends in a token byte.
+    fn tail(self, hay: &[u8]) -> Option<Range<usize>> {
+        let run = hay[self.start..self.text_end]
+            .iter()
+            .rev()
+            .take_while(|&&b| is_token(b))
+            .count();
+        (run > 0).then(|| self.text_end - run..self.text_end)
+    }
+
+    /// The token that opens the line after its indentation, and whether it fills the line
+    /// (else a terminator follows it and the key cannot go on past it).
+    fn head(self, hay: &[u8]) -> Option<(Range<usize>, bool)> {
+        let s = self.indent_end(hay);
+        let run = hay[s..self.text_end]
+            .iter()
+            .take_while(|&&b| is_token(b))
+            .count();
+        if run == 0 {
+            return None;
+        }
+        let e = s + run;
+        if e == self.text_end {
+            return Some((s..e, true));
+        }
+        is_terminator(hay[e]).then_some((s..e, false))
+    }
+
+    fn next(self, hay: &[u8]) -> Option<Line> {
+        (self.end < hay.len()).then(|| line_from(hay, self.end + 1))?
+    }
+
+    fn prev(self, hay: &[u8]) -> Option<Line> {
+        (self.start > 0).then(|| line_at(hay, self.start - 1))?
+    }
+}
+
+/// The lines the token holding the keyword hit at `s..e` is wrapped over, when it is: the
+/// tail of the first line, then the lines that hold a token alone (the last may close it).
+pub fn around(hay: &[u8], s: usize, e: usize) -> Option<Chain> {
+    let line = line_at(hay, s)?;
+    if e > line.text_end {
+        return None;
+    }
+    let inside = |r: &Range<usize>| r.start <= s && e <= r.end;
+    // The hit's line as a continuation: back over whole-token lines to the first line.
+    let head = line.head(hay).filter(|(h, _)| inside(h));
+    let mut back: Vec<Range<usize>> = Vec::new();
+    if head.is_some() {
+        let mut cur = line;
+        while back.len() + 1 < MAX_LINES {
+            let Some(prev) = cur.prev(hay) else { break };
+            let Some(tail) = prev.tail(hay) else { break };
+            let whole = prev.head(hay).is_some_and(|(h, w)| w && h == tail);
+            back.push(tail);
+            if !whole {
+                break;
+            }
+            cur = prev;
+        }
+    }
+    back.reverse();
+    let (piece, goes_on) = match (&head, back.is_empty()) {
+        (Some((h, whole)), false) => (h.clone(), *whole),
+        _ => (line.tail(hay).filter(inside)?, true),
+    };
+    let mut pieces = back;
+    let hit = pieces.len();
+    pieces.push(piece);
+    let mut cur = line;
+    while goes_on && pieces.len() < hit + MAX_LINES {
+        let Some(next) = cur.next(hay) else { break };
+        let Some((h, whole)) = next.head(hay) else {
+            break;
+        };
+        pieces.push(h);
+        if !whole {
+            break;
+        }
+        cur = next;
+    }
+    (pieces.len() > 1).then_some(Chain {
+        pieces,
+        hit,
+        layer: super::LINE_JOIN,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(text: &str, needle: &str) -> Option<(Vec<String>, usize)> {
+        let s = text.find(needle).unwrap();
+        around(text.as_bytes(), s, s + needle.len()).map(|c| {
+            let pieces = c.pieces.iter().map(|p| text[p.clone()].to_string());
+            (pieces.collect(), c.hit)
+        })
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn wrapped_tokens_make_chains() {
+        let text = "key: >-\n  abKWcd\n  efgh\n  ij\nother: x\n";
+        assert_eq!(
+            chain(text, "KW"),
+            Some((strings(&["-", "abKWcd", "efgh", "ij"]), 1))
+        );
+        assert_eq!(
+            chain(text, "efgh"),
+            Some((strings(&["-", "abKWcd", "efgh", "ij"]), 2))
+        );
+        let text = "x = \"abKWcd\\\nefgh\";\n";
+        assert_eq!(chain(text, "KW"), Some((strings(&["abKWcd", "efgh"]), 0)));
+        let text = "cat <<EOF\nK=abKWcd\r\nefgh\r\nEOF\n";
+        assert_eq!(
+            chain(text, "KW"),
+            Some((strings(&["abKWcd", "efgh", "EOF"]), 0))
+        );
+    }
+
+    #[test]
+    fn a_line_of_code_does_not_continue_a_key() {
+        assert_eq!(chain("key: abKWcd\nname: x\n", "KW"), None);
+        assert_eq!(chain("key: abKWcd;\nefgh\n", "KW"), None);
+        assert_eq!(chain("abKWcd x\n  efgh\n", "KW"), None);
+    }
+}

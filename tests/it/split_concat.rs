@@ -1,0 +1,241 @@
+//! Keys split over string literals (issue 18): `fixtures/concat/` holds one snippet per language
+//! and form (`+`, `.`, `..`, `||`, `&` with VB's `_`, adjacency, `concat!`, `String.Concat`,
+//! `[…].join("")`, CloudFormation's `!Join`, a notebook's escaped quotes) whose `@KEY@`,
+//! `@KEY2@`, … slots take a key's pieces. Each must give the key once, at its first piece, with
+//! `decoded: ["concatenation"]` and `pieces`; the same shapes filled with an off-centre key, a
+//! placeholder, a bad checksum, two whole keys or a key's start and unrelated text must not.
+
+use crate::util::*;
+use std::collections::BTreeMap;
+
+/// The key kinds the snippets are filled with: a marker-centred key and a checksummed one.
+pub const TEMPLATES: &[&str] = &[
+    "sk-proj-{b64url:74}T3BlbkFJ{b64url:74}",
+    "ghp_{alnum:30}{crc32:30}",
+];
+
+/// `key` cut into `n` pieces of about equal length.
+pub fn cut(key: &str, n: usize) -> Vec<String> {
+    let len = key.len();
+    (0..n)
+        .map(|i| key[i * len / n..(i + 1) * len / n].to_string())
+        .collect()
+}
+
+/// Every snippet of `fixtures/DIR/`, each filled by `fill(n, seed)` (its `n` slots' pieces), in
+/// one tree; returns the tree and, per file name, the fixture, the text and the pieces.
+pub fn tree_of(dir: &str, fill: &Fill<'_>) -> (tempfile::TempDir, Files) {
+    let mut files = Files::new();
+    for (i, f) in fixtures(dir).iter().enumerate() {
+        let n = f.key_slots();
+        let pieces = fill(n, 9200 + i as u64);
+        let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        let text = f.render(9300 + i as u64, &refs);
+        files.insert(f.name.clone(), (f.id.clone(), text, pieces));
+    }
+    let owned: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(name, (_, text, _))| (name.clone(), text.clone().into_bytes()))
+        .collect();
+    (tree_owned(&owned), files)
+}
+
+/// The pieces for `n` slots, from a seed.
+pub type Fill<'a> = dyn Fn(usize, u64) -> Vec<String> + 'a;
+
+pub type Files = BTreeMap<String, (String, String, Vec<String>)>;
+
+pub fn by_path(report: &Report) -> BTreeMap<String, Vec<Finding>> {
+    let mut out: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        out.entry(f.path.clone()).or_default().push(f.clone());
+    }
+    out
+}
+
+/// Asserts that each file of `files` gave its key once, at its first piece, as `layer` with its
+/// number of pieces, and that nothing else was found.
+pub fn assert_each_found_once(files: &Files, report: &Report, layer: &str, what: &str) {
+    let found = by_path(report);
+    for (name, (id, text, pieces)) in files {
+        let got = found.get(name).map_or(&[][..], Vec::as_slice);
+        assert_eq!(got.len(), 1, "fixtures/{id} with {what}:\n{text}\n{got:#?}");
+        let f = &got[0];
+        assert_eq!(f.secret, pieces.concat(), "fixtures/{id}");
+        assert_eq!(f.decoded, [layer], "fixtures/{id}");
+        let n = pieces.iter().filter(|p| !p.is_empty()).count();
+        assert_eq!(f.pieces, Some(n as u64), "fixtures/{id}");
+        let at = find_once(text.as_bytes(), pieces[0].as_bytes());
+        assert_eq!(
+            (f.line, f.column),
+            line_col(text.as_bytes(), at),
+            "fixtures/{id}"
+        );
+        assert_eq!(f.offset, at as u64, "fixtures/{id}");
+    }
+    assert_eq!(found.len(), files.len(), "{:#?}", found.keys());
+}
+
+#[test]
+fn split_keys_are_found_once_at_their_first_piece_in_every_language() {
+    for (t, template) in TEMPLATES.iter().enumerate() {
+        let key_of = |seed: u64| make(template, seed + 100 * t as u64);
+        let (dir, files) = tree_of("concat", &|n, seed| cut(&key_of(seed), n));
+        let (code, report) = scan_json(dir.path(), &[]);
+        assert_eq!(code, 1, "{template}");
+        assert_each_found_once(&files, &report, "concatenation", template);
+    }
+}
+
+#[test]
+fn no_join_finds_only_whole_keys() {
+    let (dir, _) = tree_of("concat", &|n, seed| cut(&project_key(seed), n));
+    let (code, report) = scan_json(dir.path(), &["--no-join"]);
+    assert_eq!(
+        (code, report.findings.len()),
+        (0, 0),
+        "{:#?}",
+        report.findings
+    );
+}
+
+/// Fills every snippet of `fixtures/DIR/` with decoys of a split key's shape: an off-centre
+/// key, a placeholder, a bad checksum, a key's start and unrelated text, the halves of two keys.
+pub fn assert_decoys_give_nothing(dir: &str) {
+    let decoys: &[(&str, &Fill)] = &[
+        ("off-centre", &|n, seed| {
+            cut(&make("sk-proj-{b64url:74}T3BlbkFJ{b64url:70}", seed), n)
+        }),
+        ("placeholder", &|n, seed| {
+            cut(&make("sk-proj-{repeat:A:74}T3BlbkFJ{repeat:B:74}", seed), n)
+        }),
+        ("bad checksum", &|n, seed| {
+            cut(&make("ghp_{alnum:36}", seed), n)
+        }),
+        ("start and unrelated text", &|n, seed| {
+            let key = project_key(seed);
+            let mut pieces = cut(&key[..key.len() - 30], n - 1);
+            pieces.push(make("{alnum:12}", seed));
+            pieces
+        }),
+        ("two different halves", &|n, seed| {
+            let (a, b) = (
+                project_key(seed),
+                make("sk-proj-{b64url:70}T3BlbkFJ{b64url:70}", seed),
+            );
+            let mut pieces = cut(&a[..a.len() / 2], n - 1);
+            pieces.push(b[b.len() / 2..].to_string());
+            pieces
+        }),
+    ];
+    for (what, fill) in decoys {
+        let (tree, files) = tree_of(dir, fill);
+        let (code, report) = scan_json(tree.path(), &[]);
+        assert_eq!(
+            (code, report.findings.len()),
+            (0, 0),
+            "{dir}, {what}: {:#?}\n{:#?}",
+            report.findings,
+            files.values().map(|f| &f.1).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn the_same_shapes_with_decoys_give_nothing() {
+    assert_decoys_give_nothing("concat");
+}
+
+#[test]
+fn two_whole_keys_side_by_side_are_two_literal_findings() {
+    let (dir, files) = tree_of("concat", &|n, seed| {
+        let mut pieces = vec![project_key(seed), project_key(seed + 50)];
+        pieces.resize(n.max(2), String::new());
+        pieces.truncate(n);
+        pieces
+    });
+    let (_, report) = scan_json(dir.path(), &[]);
+    for (name, got) in by_path(&report) {
+        let (id, _, pieces) = &files[&name];
+        let want: Vec<&String> = pieces.iter().filter(|p| !p.is_empty()).collect();
+        let secrets: Vec<&String> = got.iter().map(|f| &f.secret).collect();
+        assert_eq!(secrets, want, "fixtures/{id}");
+        assert!(
+            got.iter()
+                .all(|f| f.decoded.is_empty() && f.pieces.is_none()),
+            "fixtures/{id}"
+        );
+    }
+}
+
+/// Runs `keyhound ARGS --format json --show-secrets` in `dir` with `stdin`; the report.
+fn report_of(dir: &std::path::Path, args: &[&str], stdin: &str) -> Report {
+    let out = kh()
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json", "--show-secrets"])
+        .write_stdin(stdin)
+        .output()
+        .expect("keyhound runs");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: bad JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn split_keys_are_found_on_stdin_staged_in_ranges_and_in_history() {
+    let key = project_key(9400);
+    let pieces = cut(&key, 2);
+    let text = format!(
+        "# app\nKEY = \"{}\" + \\\n    \"{}\"\n",
+        pieces[0], pieces[1]
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let git = |args: &[&str]| {
+        let mut cmd = git_in(dir.path());
+        cmd.args(args);
+        ok(cmd)
+    };
+    git(&["init", "-q"]);
+    std::fs::write(dir.path().join("README.md"), "base\n").expect("write");
+    git(&["add", "."]);
+    git(&["commit", "-qm", "base"]);
+    let base = git(&["rev-parse", "HEAD"]);
+    std::fs::write(dir.path().join("app.py"), &text).expect("write");
+    git(&["add", "app.py"]);
+    let check = |what: &str, report: &Report| {
+        assert_eq!(report.findings.len(), 1, "{what}: {:#?}", report.findings);
+        let f = &report.findings[0];
+        assert_eq!(
+            (
+                f.secret.as_str(),
+                f.decoded.as_slice(),
+                f.pieces,
+                f.line,
+                f.column
+            ),
+            (
+                key.as_str(),
+                &["concatenation".to_string()][..],
+                Some(2),
+                2,
+                8
+            ),
+            "{what}"
+        );
+    };
+    check("stdin", &report_of(dir.path(), &["scan", "-"], &text));
+    check("staged", &report_of(dir.path(), &["git", "--staged"], ""));
+    git(&["commit", "-qm", "add app"]);
+    let range = format!("{base}..HEAD");
+    check(
+        "range",
+        &report_of(dir.path(), &["git", "--range", &range], ""),
+    );
+    std::fs::remove_file(dir.path().join("app.py")).expect("rm");
+    git(&["commit", "-qam", "remove app"]);
+    check("history", &report_of(dir.path(), &["git"], ""));
+}
