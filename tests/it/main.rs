@@ -39,6 +39,7 @@ mod rules_cmd;
 mod sarif;
 mod split_concat;
 mod split_keys;
+mod split_lines;
 mod suppress;
 mod verify;
 mod verify_aws;
