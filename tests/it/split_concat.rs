@@ -239,3 +239,107 @@ fn split_keys_are_found_on_stdin_staged_in_ranges_and_in_history() {
     git(&["commit", "-qam", "remove app"]);
     check("history", &report_of(dir.path(), &["git"], ""));
 }
+
+/// The syntaxes the property tests split keys in: each joins `pieces` into one statement.
+/// Joins pieces into a statement of one syntax.
+type Syntax = fn(&[&str]) -> String;
+
+const SYNTAXES: &[(&str, Syntax)] = &[
+    ("py", |p| format!("KEY = \"{}\"\n", p.join("\" + \""))),
+    ("php", |p| {
+        format!("<?php\n$key = '{}';\n", p.join("' .\n    '"))
+    }),
+    ("sh", |p| format!("export KEY=\"{}\"\n", p.join("\"\""))),
+    ("js", |p| {
+        format!("const k = [`{}`].join('');\n", p.join("`, `"))
+    }),
+    ("c", |p| {
+        format!("#define KEY \"{}\"\n", p.join("\" \\\n    \""))
+    }),
+];
+
+/// The syntax `i` with `pieces` joined, and the line and column of the first piece.
+fn split_text(i: usize, pieces: &[&str]) -> (String, (u64, u64)) {
+    let text = SYNTAXES[i].1(pieces);
+    // The first piece follows the statement's first quote.
+    let at = text.find(['"', '\'', '`']).expect("a quote") + 1;
+    let place = line_col(text.as_bytes(), at);
+    (text, place)
+}
+
+#[test]
+fn a_key_cut_in_two_at_every_offset_is_found_once() {
+    for (t, template) in TEMPLATES.iter().enumerate() {
+        let key = make(template, 9600 + t as u64);
+        let mut files = Vec::new();
+        let mut want = BTreeMap::new();
+        for (s, (ext, _)) in SYNTAXES.iter().enumerate() {
+            for cut in 1..key.len() {
+                let (text, at) = split_text(s, &[&key[..cut], &key[cut..]]);
+                let name = format!("cut{cut:03}.{ext}");
+                want.insert(name.clone(), at);
+                files.push((name, text.into_bytes()));
+            }
+        }
+        let dir = tree_owned(&files);
+        let (_, report) = scan_json(dir.path(), &[]);
+        let mut got = BTreeMap::new();
+        for f in &report.findings {
+            assert_eq!(
+                (f.secret.as_str(), f.pieces),
+                (key.as_str(), Some(2)),
+                "{}",
+                f.path
+            );
+            assert!(
+                got.insert(f.path.clone(), (f.line, f.column)).is_none(),
+                "{} twice",
+                f.path
+            );
+        }
+        let wrong: Vec<_> = want
+            .iter()
+            .filter(|(name, at)| got.get(*name) != Some(at))
+            .map(|(name, at)| (name, at, got.get(name)))
+            .collect();
+        assert!(wrong.is_empty(), "{template}: {wrong:?}");
+        assert_eq!(got.len(), want.len(), "{template}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// A key cut at 2 or 3 sampled offsets (3 or 4 pieces), in any syntax, is found once.
+    #[test]
+    fn a_key_cut_into_three_or_four_pieces_is_found_once(
+        seed in 0u64..1_000_000,
+        t in 0..TEMPLATES.len(),
+        s in 0..SYNTAXES.len(),
+        cuts in proptest::collection::btree_set(1usize..40, 2..=3),
+    ) {
+        let key = make(TEMPLATES[t], seed);
+        let mut bounds: Vec<usize> = cuts.iter().map(|c| c * key.len() / 40).collect();
+        bounds.dedup();
+        bounds.retain(|&c| c > 0 && c < key.len());
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        for &c in bounds.iter().chain([key.len()].iter()) {
+            pieces.push(&key[from..c]);
+            from = c;
+        }
+        let (text, at) = split_text(s, &pieces);
+        let out = kh()
+            .args(["scan", "-", "--format", "json", "--show-secrets"])
+            .write_stdin(text.clone())
+            .output()
+            .expect("keyhound runs");
+        let report: Report = serde_json::from_slice(&out.stdout).expect("JSON");
+        let got: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.secret.clone(), f.pieces, (f.line, f.column)))
+            .collect();
+        proptest::prop_assert_eq!(got, vec![(key.clone(), Some(pieces.len() as u64), at)], "{}", text);
+    }
+}

@@ -408,7 +408,7 @@ fn skip_code(hay: &[u8], at: usize, end: usize, quoting: Quoting) -> usize {
     i
 }
 
-/// Literals whose whole content is two or more of a keyword's first bytes (`"gh"`, `'sk-ant-'`)
+/// Literals whose whole content is a keyword's first bytes (`"g"`, `"gh"`, `'sk-ant-'`)
 /// and which another literal continues: the keyword split inside itself, which no keyword hit
 /// finds. One pass over the quotes; each costs a table lookup unless a keyword starts there.
 pub fn short_pieces(hay: &[u8], short: &Short) -> Vec<(usize, usize)> {
@@ -424,7 +424,7 @@ pub fn short_pieces(hay: &[u8], short: &Short) -> Vec<(usize, usize)> {
             continue;
         }
         let limit = (q + 2 + short.longest).min(hay.len());
-        let Some(close) = memchr::memchr(hay[q], &hay[q + 1..limit]) else {
+        let Some(close) = memchr::memchr(hay[q], &hay[q + 2..limit]).map(|c| c + 1) else {
             continue;
         };
         let content = q + 1..q + 1 + close;
@@ -491,8 +491,8 @@ mod tests {
     #[test]
     fn keyword_prefixes_alone_in_a_literal_are_found() {
         let short = Short::new([b"ghp_".as_slice()]);
-        let text = b"t = \"gh\" + \"p_abc\"; u = \"gh\"; v = \"ghx\" + \"y\"";
+        let text = b"t = \"gh\" + \"p_abc\"; u = \"gh\"; v = \"ghx\" + \"y\"; w = 'g' 'hp_'";
         let got = short_pieces(text, &short);
-        assert_eq!(got, vec![(5, 7)]);
+        assert_eq!(got, vec![(5, 7), (52, 53)]);
     }
 }

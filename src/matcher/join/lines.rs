@@ -156,11 +156,68 @@ pub fn around(hay: &[u8], s: usize, e: usize) -> Option<Chain> {
         }
         cur = next;
     }
-    (pieces.len() > 1).then_some(Chain {
+    let first = line_at(hay, pieces[0].start)?;
+    (pieces.len() > 1 && opened(hay, first, &pieces[0])).then_some(Chain {
         pieces,
         hit,
         layer: super::LINE_JOIN,
     })
+}
+
+/// Whether the key's first line, whose tail is `tail`, stands in something that goes on over
+/// lines: its string is continued (`\` at its end) or still open (an odd number of a quote
+/// before the tail), a heredoc, triple quotes or a YAML block scalar opened on it or on the
+/// lines above, or a YAML plain scalar (`key: value`) whose next line is indented further. Two
+/// lines that merely follow each other (a placeholder, then a look-alike) are not joined.
+fn opened(hay: &[u8], first: Line, tail: &Range<usize>) -> bool {
+    let text = &hay[first.start..tail.start];
+    let odd = |q: u8| memchr::memchr_iter(q, text).count() % 2 == 1;
+    if hay[tail.end..first.end].contains(&b'\\') || odd(b'"') || odd(b'\'') || odd(b'`') {
+        return true;
+    }
+    let plain_scalar = memchr::memmem::find(text, b": ").is_some()
+        && first
+            .next(hay)
+            .is_some_and(|n| n.indent_end(hay) - n.start > first.indent_end(hay) - first.start);
+    if plain_scalar {
+        return true;
+    }
+    let mut line = Some(first);
+    for _ in 0..MAX_LINES {
+        let Some(l) = line else { break };
+        let text = &hay[l.start..l.text_end.min(tail.start.max(l.start))];
+        let text = if l.start == first.start {
+            text
+        } else {
+            &hay[l.start..l.text_end]
+        };
+        if opens(text) {
+            return true;
+        }
+        line = l.prev(hay);
+    }
+    false
+}
+
+/// Whether a line opens text that goes on over lines: a heredoc (`<<`), triple quotes, a YAML
+/// block scalar (`key: |`, `- >-`).
+fn opens(text: &[u8]) -> bool {
+    let find = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+    if find(b"<<") || find(b"\"\"\"") || find(b"'''") {
+        return true;
+    }
+    let trimmed = text.trim_ascii_end();
+    let indicator = trimmed
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .count();
+    let head = &trimmed[..trimmed.len() - indicator];
+    matches!(head.last(), Some(b'|' | b'>'))
+        && head[..head.len() - 1]
+            .trim_ascii_end()
+            .last()
+            .is_none_or(|&b| b == b':' || b == b'-')
 }
 
 #[cfg(test)]
@@ -196,6 +253,20 @@ mod tests {
         assert_eq!(
             chain(text, "KW"),
             Some((strings(&["abKWcd", "efgh", "EOF"]), 0))
+        );
+    }
+
+    #[test]
+    fn lines_that_merely_follow_each_other_are_not_joined() {
+        assert_eq!(chain("sk-your-api-key-here\nxsKWcd \n", "KW"), None);
+        assert_eq!(chain("a: 1\nabKWcd\nefgh\n", "KW"), None);
+        assert_eq!(
+            chain("k: abKWcd\n  efgh\n", "KW"),
+            Some((strings(&["abKWcd", "efgh"]), 0))
+        );
+        assert_eq!(
+            chain("- |\n  abKWcd\n  efgh\n", "KW"),
+            Some((strings(&["abKWcd", "efgh"]), 0))
         );
     }
 

@@ -229,11 +229,12 @@ impl Matcher {
     }
 }
 
-/// The keyword prefixes a literal may hold alone (`"gh"`, `"sk-ant-"`): every proper prefix of
-/// two or more bytes of each keyword that is part of a key (not a provider's name said nearby).
+/// The keyword prefixes a literal may hold alone (`"g"`, `"gh"`, `"sk-ant-"`): every proper
+/// prefix of each keyword that is part of a key (not a provider's name said nearby).
 #[derive(Debug, Default)]
 pub struct Short {
-    /// Whether some prefix starts with these two bytes (`first[b0 << 8 | b1]`).
+    /// Whether some prefix starts with these two bytes (`first[b0 << 8 | b1]`); for a prefix of
+    /// one byte, that byte and a closing quote.
     first: Vec<bool>,
     prefixes: std::collections::HashSet<Vec<u8>>,
     longest: usize,
@@ -246,9 +247,15 @@ impl Short {
             ..Short::default()
         };
         for kw in keywords {
-            for cut in 2..kw.len() {
+            for cut in 1..kw.len() {
                 let p = kw[..cut].to_vec();
-                s.first[usize::from(p[0]) << 8 | usize::from(p[1])] = true;
+                let seconds = match p.get(1) {
+                    Some(&b) => vec![b],
+                    None => b"\"'`".to_vec(),
+                };
+                for b1 in seconds {
+                    s.first[usize::from(p[0]) << 8 | usize::from(b1)] = true;
+                }
                 s.longest = s.longest.max(p.len());
                 s.prefixes.insert(p);
             }
@@ -258,8 +265,6 @@ impl Short {
 
     /// Whether `content` is one of the prefixes.
     fn holds(&self, content: &[u8]) -> bool {
-        content.len() >= 2
-            && self.first[usize::from(content[0]) << 8 | usize::from(content[1])]
-            && self.prefixes.contains(content)
+        !content.is_empty() && self.prefixes.contains(content)
     }
 }
