@@ -388,26 +388,31 @@ mod tests {
         );
     }
 
+    fn prefilter_hits(needles: &[String], hay: &str) -> Vec<(usize, usize, usize)> {
+        let needles: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
+        Prefilter::new(&needles)
+            .hits(hay.as_bytes())
+            .map(|h| (h.pattern, h.start, h.end))
+            .collect()
+    }
+
+    fn automaton_hits(needles: &[String], hay: &str) -> Vec<(usize, usize, usize)> {
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(needles)
+            .unwrap()
+            .find_iter(hay.as_bytes())
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect()
+    }
+
     proptest::proptest! {
         #[test]
         fn groups_agree_with_one_automaton_on_any_bytes(
             needles in proptest::collection::vec("[ab]{1,5}", 65..140),
             hay in "[abc]{0,400}",
         ) {
-            let needles: Vec<Vec<u8>> = needles.into_iter().map(String::into_bytes).collect();
-            let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&needles)
-                .unwrap();
-            let got: Vec<(usize, usize, usize)> = Prefilter::new(&needles)
-                .hits(hay.as_bytes())
-                .map(|h| (h.pattern, h.start, h.end))
-                .collect();
-            let want: Vec<(usize, usize, usize)> = automaton
-                .find_iter(hay.as_bytes())
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                .collect();
-            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(prefilter_hits(&needles, &hay), automaton_hits(&needles, &hay));
         }
 
         /// With needles holding NUL bytes, text without one is searched without them: the
@@ -417,20 +422,7 @@ mod tests {
             needles in proptest::collection::vec("[ab\u{0}]{1,5}", 1..140),
             hay in proptest::prop_oneof!["[abc]{0,400}", "[abc\u{0}]{0,400}"],
         ) {
-            let needles: Vec<Vec<u8>> = needles.into_iter().map(String::into_bytes).collect();
-            let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&needles)
-                .unwrap();
-            let got: Vec<(usize, usize, usize)> = Prefilter::new(&needles)
-                .hits(hay.as_bytes())
-                .map(|h| (h.pattern, h.start, h.end))
-                .collect();
-            let want: Vec<(usize, usize, usize)> = automaton
-                .find_iter(hay.as_bytes())
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                .collect();
-            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(prefilter_hits(&needles, &hay), automaton_hits(&needles, &hay));
         }
     }
 }

@@ -46,15 +46,7 @@ impl ObjectSource for CatFile {
             Err(e) => return Some(Err(e)),
         };
         self.trees = streamed.trees;
-        let mut contents = Contents {
-            links: streamed.commits,
-            ..Contents::default()
-        };
-        let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-        for d in done {
-            contents.add(d);
-        }
-        Some(Ok(contents))
+        Some(Ok(Contents::gathered(streamed.commits, done)))
     }
 
     fn trees(&mut self, _: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {

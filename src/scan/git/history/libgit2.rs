@@ -39,15 +39,7 @@ impl ObjectSource for Libgit2 {
             Ok(links) => links?,
             Err(e) => return Some(Err(e)),
         };
-        let mut contents = Contents {
-            links,
-            ..Contents::default()
-        };
-        let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-        for d in done {
-            contents.add(d);
-        }
-        Some(Ok(contents))
+        Some(Ok(Contents::gathered(links, done)))
     }
 
     fn trees(&mut self, _: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {

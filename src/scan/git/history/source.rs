@@ -36,6 +36,21 @@ pub(super) struct Contents {
 }
 
 impl Contents {
+    /// The commits' `links` and the blobs the workers scanned into `done`.
+    pub fn gathered(links: OidMap<Links>, done: std::sync::Mutex<Vec<Done>>) -> Contents {
+        let mut contents = Contents {
+            links,
+            ..Contents::default()
+        };
+        for d in done
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            contents.add(d);
+        }
+        contents
+    }
+
     /// Keeps `d` whole if it has findings or notes, else as a tally.
     pub fn add(&mut self, d: Done) {
         match Tally::of(&d) {
