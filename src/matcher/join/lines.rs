@@ -157,7 +157,8 @@ pub fn around(hay: &[u8], s: usize, e: usize) -> Option<Chain> {
         cur = next;
     }
     let first = line_at(hay, pieces[0].start)?;
-    (pieces.len() > 1 && opened(hay, first, &pieces[0])).then_some(Chain {
+    let last_end = pieces.last().map_or(0, |p| p.end);
+    (pieces.len() > 1 && opened(hay, first, &pieces[0], last_end)).then_some(Chain {
         pieces,
         hit,
         layer: super::LINE_JOIN,
@@ -166,13 +167,16 @@ pub fn around(hay: &[u8], s: usize, e: usize) -> Option<Chain> {
 
 /// Whether the key's first line, whose tail is `tail`, stands in something that goes on over
 /// lines: its string is continued (`\` at its end) or still open (an odd number of a quote
-/// before the tail), a heredoc, triple quotes or a YAML block scalar opened on it or on the
+/// before the tail, the same quote closing it right after the last piece at `last_end`), a heredoc, triple quotes or a YAML block scalar opened on it or on the
 /// lines above, or a YAML plain scalar (`key: value`) whose next line is indented further. Two
 /// lines that merely follow each other (a placeholder, then a look-alike) are not joined.
-fn opened(hay: &[u8], first: Line, tail: &Range<usize>) -> bool {
+fn opened(hay: &[u8], first: Line, tail: &Range<usize>, last_end: usize) -> bool {
     let text = &hay[first.start..tail.start];
-    let odd = |q: u8| memchr::memchr_iter(q, text).count() % 2 == 1;
-    if hay[tail.end..first.end].contains(&b'\\') || odd(b'"') || odd(b'\'') || odd(b'`') {
+    // An open string wrapped over lines closes where the key ends; without that, a cut key
+    // followed by a line starting with a word would be joined into a whole one.
+    let closed =
+        |q: u8| memchr::memchr_iter(q, text).count() % 2 == 1 && hay.get(last_end) == Some(&q);
+    if hay[tail.end..first.end].contains(&b'\\') || closed(b'"') || closed(b'\'') || closed(b'`') {
         return true;
     }
     let plain_scalar = memchr::memmem::find(text, b": ").is_some()
@@ -266,6 +270,17 @@ mod tests {
         );
         assert_eq!(
             chain("- |\n  abKWcd\n  efgh\n", "KW"),
+            Some((strings(&["abKWcd", "efgh"]), 0))
+        );
+    }
+
+    /// Found by the planted-keys property test: a cut key after a stray quote, then a line
+    /// starting with a word, made a whole key.
+    #[test]
+    fn an_open_string_is_joined_only_when_it_closes_where_the_key_ends() {
+        assert_eq!(chain("x\"abKWcd\nsk \n", "KW"), None);
+        assert_eq!(
+            chain("x = \"abKWcd\nefgh\";\n", "KW"),
             Some((strings(&["abKWcd", "efgh"]), 0))
         );
     }
