@@ -20,7 +20,7 @@ fn key_file(email: &str, kid: &str, seed: u64) -> (String, String) {
 }
 
 /// The verification of the one finding in `path`.
-fn verdict_in<'a>(report: &'a Value, path: &str) -> &'a Value {
+pub fn verdict_in<'a>(report: &'a Value, path: &str) -> &'a Value {
     let found: Vec<&Value> = report["findings"]
         .as_array()
         .unwrap()

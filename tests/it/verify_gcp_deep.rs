@@ -6,6 +6,7 @@
 //! the private key never sent; one verification per key, cached; nothing posted without the flag.
 
 use crate::util::{make, tree_owned};
+use crate::verify_gcp::verdict_in;
 use crate::verify_mock::{Mock, Reply, Request, hound, hound_cached, status};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::KeySize;
@@ -171,17 +172,6 @@ fn scan(mock: &Mock, files: &[(String, String)], deep: bool, cache: &std::path::
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     crate::util::check_schema(&report, None);
     report
-}
-
-fn verdict_in<'a>(report: &'a Value, path: &str) -> &'a Value {
-    let found: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with(path)))
-        .collect();
-    assert_eq!(found.len(), 1, "{path}: {report:#}");
-    &found[0]["verification"]
 }
 
 /// Whether `req` carries any part of the private key (any 24 characters of its base64).
