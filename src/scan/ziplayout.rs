@@ -99,15 +99,22 @@ fn overlapping(spans: &[Range<u64>], order: &[usize]) -> Vec<usize> {
     (0..spans.len()).filter(|&i| overlapping[i]).collect()
 }
 
-/// Whether `source` ends with a zip whose central directory is where its end record says,
-/// counted from the start of `source` or from where the zip starts after bytes that are not
-/// its own (a launch script, an executable's stub).
-pub fn ends_with_zip<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<bool> {
+/// The last [`TAIL`] bytes of `source`, where an end-of-central-directory record must be, and
+/// where they start.
+fn read_tail<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<(u64, Vec<u8>)> {
     let len = source.seek(SeekFrom::End(0))?;
     let from = len.saturating_sub(TAIL);
     source.seek(SeekFrom::Start(from))?;
     let mut tail = Vec::new();
     source.read_to_end(&mut tail)?;
+    Ok((from, tail))
+}
+
+/// Whether `source` ends with a zip whose central directory is where its end record says,
+/// counted from the start of `source` or from where the zip starts after bytes that are not
+/// its own (a launch script, an executable's stub).
+pub fn ends_with_zip<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<bool> {
+    let (from, tail) = read_tail(source)?;
     let Some(at) = memchr::memmem::rfind(&tail, END_RECORD) else {
         return Ok(false);
     };
@@ -139,11 +146,7 @@ pub fn ends_with_zip<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<bool
 /// Where the bytes after the end-of-central-directory record (and its comment) start, when
 /// any of them is not zero. The record sits in the last 64 KiB and 22 bytes.
 fn trailing<S: Read + Seek + ?Sized>(source: &mut S) -> io::Result<Option<u64>> {
-    let len = source.seek(SeekFrom::End(0))?;
-    let from = len.saturating_sub(TAIL);
-    source.seek(SeekFrom::Start(from))?;
-    let mut tail = Vec::new();
-    source.read_to_end(&mut tail)?;
+    let (from, tail) = read_tail(source)?;
     let Some(at) = memchr::memmem::rfind(&tail, END_RECORD) else {
         return Ok(None);
     };
