@@ -28,6 +28,7 @@ mod hooks;
 mod hostile_audit;
 mod hostile_config;
 mod hostile_git;
+mod http_wire;
 mod keys;
 mod layers;
 mod pre_receive;

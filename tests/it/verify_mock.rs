@@ -6,7 +6,7 @@
 use crate::util::{check_schema, kh, tree_owned};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -41,30 +41,8 @@ impl Reply {
     }
 }
 
-/// A request as the server read it; header names lower-cased.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether `text` shows up anywhere: target, any header, body.
-    pub fn carries(&self, text: &str) -> bool {
-        self.target.contains(text)
-            || self.body.contains(text)
-            || self.headers.iter().any(|(_, v)| v.contains(text))
-    }
-}
+pub use crate::http_wire::Request;
+use crate::http_wire::{read_request, write_head};
 
 /// Answers a request by looking at all of it (a signature to check), or leaves it to the markers.
 type Responder = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
@@ -154,50 +132,18 @@ fn serve(stream: TcpStream, state: &Shared) {
     };
     std::thread::sleep(reply.delay);
     let mut out = stream;
-    let mut head = format!(
-        "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+    if write_head(
+        &mut out,
         reply.status,
-        reply.body.len()
-    );
-    for (n, v) in &reply.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
+        "X",
+        &reply.headers,
+        reply.body.len(),
+    )
+    .is_ok()
+    {
+        let _ = out.write_all(reply.body.as_bytes());
+        let _ = out.flush();
     }
-    head.push_str("\r\n");
-    let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(reply.body.as_bytes());
-    let _ = out.flush();
-}
-
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (name, value) = l.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
 }
 
 /// `keyhound ARGS` in `dir`, with its own cache (`cache`, else a fresh one) and no proxy from

@@ -5,7 +5,7 @@
 //! Plain `std::net`: one thread per connection, HTTP/1.1 with `Connection: close`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -121,27 +121,8 @@ impl Reply {
     }
 }
 
-/// A request as the server read it; header names are lower-cased.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-}
-
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The key of `Authorization: Bearer <key>`.
-    pub fn key(&self) -> Option<&str> {
-        self.header("authorization")?.strip_prefix("Bearer ")
-    }
-}
+pub use crate::http_wire::Request;
+use crate::http_wire::{read_request, write_head};
 
 #[derive(Default)]
 struct Shared {
@@ -243,43 +224,14 @@ fn serve(stream: TcpStream, state: &Shared) {
     let _ = write_reply(stream, &reply);
 }
 
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (name, value) = l.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    Some(Request {
-        method,
-        target,
-        headers,
-    })
-}
-
 fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+    write_head(
+        &mut stream,
         reply.status,
         reason(reply.status),
-        reply.body.len()
-    );
-    for (name, value) in &reply.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.flush()?;
+        &reply.headers,
+        reply.body.len(),
+    )?;
     match reply.drip {
         None => stream.write_all(reply.body.as_bytes())?,
         Some(pause) => {
