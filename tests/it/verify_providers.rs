@@ -6,7 +6,7 @@
 //! The tests are in `verify_providers/`, one file per topic; the stand-in server and the helpers
 //! they share are here; the server itself is `verify_mock`'s.
 
-use crate::util::{check_schema, kh, make, tree_owned};
+use crate::util::{kh, make, tree_owned};
 use keyhound::secret::Secret;
 use keyhound::verify::clock::Clock;
 use keyhound::verify::endpoint::BaseUrl;
@@ -46,51 +46,17 @@ impl Request {
 
 /// `keyhound ARGS` in `dir`, with its own cache and no proxy from the environment: (exit, stdout, stderr).
 fn hound(dir: &Path, args: &[String]) -> (i32, String, String) {
-    let cache = tempfile::tempdir().unwrap();
-    let mut cmd = kh();
-    cmd.current_dir(dir).env("KEYHOUND_CACHE_DIR", cache.path());
-    for var in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.args(args).output().expect("keyhound runs");
-    (
-        out.status.code().expect("exited"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::verify_mock::hound(dir, args, None)
 }
 
 /// `keyhound scan --verify --format json` of `lines` with `provider`'s checks sent to `mock`.
 fn scan(provider: &str, mock: &Mock, lines: &[String]) -> Value {
-    let files: Vec<(String, Vec<u8>)> = lines
+    let files: Vec<(String, String)> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| (format!("f{i}.env"), format!("{l}\n").into_bytes()))
+        .map(|(i, l)| (format!("f{i}.env"), format!("{l}\n")))
         .collect();
-    let dir = tree_owned(&files);
-    let args = [
-        "scan",
-        "--show-secrets",
-        "--format",
-        "json",
-        "--verify",
-        "--verify-endpoint",
-        &format!("{provider}={}", mock.origin()),
-        ".",
-    ]
-    .map(String::from);
-    let (code, stdout, stderr) = hound(dir.path(), &args);
-    assert!(code == 1 || code == 0, "exit {code}: {stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    check_schema(&report, None);
-    report
+    crate::verify_mock::scan_files(provider, mock, &files, &[])
 }
 
 /// The verification object of the finding of `key`.
