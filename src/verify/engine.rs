@@ -11,7 +11,7 @@ use super::gcp;
 use super::http::{Answer, Outgoing, Transport};
 use super::openai::{Checked, Verifier};
 use super::recipe::{self, Parsed, Recipe, Verdict};
-use super::retry::{self, Next, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::{Candidate, Owner, RequestInfo, Status, Verification};
 use crate::secret::Secret;
 
@@ -245,25 +245,8 @@ impl<'c> DataVerifier<'c> {
                 Step::Unknown(why) => return done(Status::Unknown, Some(why)),
                 Step::Retry(why) => why,
             };
-            let asked = answer
-                .as_ref()
-                .and_then(|a| retry::asked_wait(a, self.clock.now()));
-            match self.policy.next(attempt, asked, retry::jitter()) {
-                Next::Wait(wait) => self.clock.sleep(wait),
-                Next::GiveUp => {
-                    return done(
-                        Status::Unknown,
-                        Some(format!("{why} (after {requests} attempts)")),
-                    );
-                }
-                Next::TooLong(wait) => {
-                    let why = format!(
-                        "{why}; asked to retry after {} s, longer than keyhound waits ({} s)",
-                        wait.as_secs_f64().ceil(),
-                        self.policy.max_retry_after.as_secs()
-                    );
-                    return done(Status::Unknown, Some(why));
-                }
+            if let Some(why) = self.policy.pause(self.clock, attempt, answer.as_ref(), why) {
+                return done(Status::Unknown, Some(why));
             }
             attempt += 1;
         }

@@ -7,7 +7,7 @@ use super::clock::Clock;
 use super::endpoint::BaseUrl;
 use super::fields::{self, Field};
 use super::http::{Answer, Transport};
-use super::retry::{self, Next, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::{Candidate, Status, Verification};
 use crate::secret::Secret;
 
@@ -117,23 +117,8 @@ impl Verifier for OpenAi<'_> {
                 Outcome::Unknown(why) => return done(Status::Unknown, Some(why)),
                 Outcome::Retry(why) => why,
             };
-            let asked = answer
-                .as_ref()
-                .and_then(|a| retry::asked_wait(a, self.clock.now()));
-            match self.policy.next(attempt, asked, retry::jitter()) {
-                Next::Wait(wait) => self.clock.sleep(wait),
-                Next::GiveUp => {
-                    let why = format!("{why} (after {requests} attempts)");
-                    return done(Status::Unknown, Some(why));
-                }
-                Next::TooLong(wait) => {
-                    let why = format!(
-                        "{why}; asked to retry after {} s, longer than keyhound waits ({} s)",
-                        wait.as_secs_f64().ceil(),
-                        self.policy.max_retry_after.as_secs()
-                    );
-                    return done(Status::Unknown, Some(why));
-                }
+            if let Some(why) = self.policy.pause(self.clock, attempt, answer.as_ref(), why) {
+                return done(Status::Unknown, Some(why));
             }
             attempt += 1;
         }

@@ -2,6 +2,7 @@
 //! `retry-after` in seconds or as an HTTP date) up to 20 s, or else a capped exponential backoff
 //! with jitter (0.5 s, 1 s, … at most 8 s, less up to a quarter), as OpenAI's own SDK does.
 
+use super::clock::Clock;
 use super::http::Answer;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -51,6 +52,30 @@ impl RetryPolicy {
             return Next::GiveUp;
         }
         Next::Wait(asked.unwrap_or_else(|| self.backoff(attempt, jitter)))
+    }
+
+    /// After attempt `attempt` (0 for the first) ended undecided with `why` and `answer`: waits
+    /// on `clock` and returns `None` to try again, or the reason the verdict stays `unknown`.
+    pub fn pause(
+        &self,
+        clock: &dyn Clock,
+        attempt: u32,
+        answer: Option<&Answer>,
+        why: String,
+    ) -> Option<String> {
+        let asked = answer.and_then(|a| asked_wait(a, clock.now()));
+        match self.next(attempt, asked, jitter()) {
+            Next::Wait(wait) => {
+                clock.sleep(wait);
+                None
+            }
+            Next::GiveUp => Some(format!("{why} (after {} attempts)", attempt + 1)),
+            Next::TooLong(wait) => Some(format!(
+                "{why}; asked to retry after {} s, longer than keyhound waits ({} s)",
+                wait.as_secs_f64().ceil(),
+                self.max_retry_after.as_secs()
+            )),
+        }
     }
 
     /// `min(initial * 2^attempt, max) * (1 - jitter / 4)`.
