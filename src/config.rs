@@ -187,7 +187,6 @@ fn git_options(
         max_blob_size,
         threads: common.threads,
         reader: git_reader(),
-        audit: false,
     }
 }
 
@@ -227,10 +226,7 @@ impl CiConfig {
 impl AuditConfig {
     /// How to read each repository's whole history (the repository is set per repository).
     pub fn git_options(&self) -> GitOptions {
-        GitOptions {
-            audit: true,
-            ..git_options(&self.common, None, GitMode::History, self.max_blob_size)
-        }
+        git_options(&self.common, None, GitMode::History, self.max_blob_size)
     }
 }
 

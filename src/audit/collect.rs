@@ -6,7 +6,7 @@ use super::discover::Found;
 use super::model::{Location, RepoAudit, Sighting, Source};
 use crate::finding::{Finding, Skipped};
 use crate::rules::RuleSet;
-use crate::scan::git::{GitOptions, commit_meta};
+use crate::scan::git::{GitOptions, Presence, commit_meta};
 use crate::scan::walk::WalkOptions;
 use crate::scan::{BlobOutcome, Scanner};
 use git2::{Repository, Status, StatusOptions};
@@ -58,7 +58,7 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
         repo: Some(found.dir.clone()),
         ..tools.git.clone()
     };
-    match crate::scan::git::scan(&opts, tools.scanner, tools.on_skip) {
+    match crate::scan::git::scan_at(&opts, Presence::Branches, tools.scanner, tools.on_skip) {
         Ok(outcome) => {
             let repo = Repository::open(&found.dir).ok();
             c.repo.default_branch.clone_from(&outcome.default_branch);

@@ -16,6 +16,7 @@ mod pipe;
 mod tips;
 
 pub use meta::{CommitMeta, commit_meta};
+pub use tips::Presence;
 
 use crate::finding::{Finding, Skipped};
 use crate::scan::Scanner;
@@ -54,8 +55,6 @@ pub struct GitOptions {
     pub threads: usize,
     /// How the whole history's objects are read (the others are tried after it).
     pub reader: Reader,
-    /// For audits: presence at the default branch (not HEAD), branch tips, per-key counts.
-    pub audit: bool,
 }
 
 /// What a repository scan produced, findings grouped per key and path.
@@ -81,14 +80,28 @@ pub type OnSkip<'a> = &'a (dyn Fn(&Skipped) + Sync);
 struct Ctx<'a> {
     scanner: &'a Scanner<'a>,
     opts: &'a GitOptions,
+    /// Which tips presence is reported at.
+    presence: Presence,
     repo: open::Opened,
     on_skip: OnSkip<'a>,
 }
 
-/// Scans the repository `opts` names. Errors are for a repository that cannot be scanned at
-/// all (none there, a partial clone, a bad range); a missing object only makes it incomplete.
+/// Scans the repository `opts` names, reporting presence at HEAD. Errors are for a repository
+/// that cannot be scanned at all (none there, a partial clone, a bad range); a missing object
+/// only makes it incomplete.
 pub fn scan(
     opts: &GitOptions,
+    scanner: &Scanner<'_>,
+    on_skip: OnSkip<'_>,
+) -> anyhow::Result<GitOutcome> {
+    scan_at(opts, Presence::Head, scanner, on_skip)
+}
+
+/// Scans the repository `opts` names, reporting presence at the tips `presence` asks for (an
+/// audit asks for the default branch and every branch).
+pub fn scan_at(
+    opts: &GitOptions,
+    presence: Presence,
     scanner: &Scanner<'_>,
     on_skip: OnSkip<'_>,
 ) -> anyhow::Result<GitOutcome> {
@@ -101,6 +114,7 @@ pub fn scan(
     let ctx = Ctx {
         scanner,
         opts,
+        presence,
         repo: opened,
         on_skip,
     };
@@ -159,6 +173,7 @@ fn commit_msg(
     let ctx = Ctx {
         scanner,
         opts,
+        presence: Presence::Head,
         repo: opened.unwrap_or_else(open::Opened::none),
         on_skip,
     };

@@ -3,6 +3,17 @@
 
 use git2::{Oid, Reference, Repository};
 
+/// Which tips a history scan reports presence at: the caller asks, the options do not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Presence {
+    /// HEAD's tree (`keyhound git`, `ci`).
+    #[default]
+    Head,
+    /// The default branch's (`refs/remotes/origin/HEAD`, else `HEAD`) and every branch's
+    /// (audits).
+    Branches,
+}
+
 /// Trees to check findings against, with the names reports give them.
 #[derive(Debug, Default)]
 pub(super) struct Tips {
@@ -16,15 +27,15 @@ pub(super) struct Tips {
     pub branches: Vec<(String, Oid)>,
 }
 
-/// HEAD's tips, or with `audit` the default branch's and every branch's.
-pub(super) fn tips(repo: &Repository, audit: bool) -> Tips {
-    let head = if audit {
-        repo.find_reference("refs/remotes/origin/HEAD")
+/// The tips `presence` asks for: HEAD's, or the default branch's and every branch's.
+pub(super) fn tips(repo: &Repository, presence: Presence) -> Tips {
+    let head = match presence {
+        Presence::Head => repo.head().ok(),
+        Presence::Branches => repo
+            .find_reference("refs/remotes/origin/HEAD")
             .ok()
             .and_then(|r| r.resolve().ok())
-            .or_else(|| repo.head().ok())
-    } else {
-        repo.head().ok()
+            .or_else(|| repo.head().ok()),
     };
     let mut tips = Tips::default();
     if let Some(r) = head
@@ -34,7 +45,7 @@ pub(super) fn tips(repo: &Repository, audit: bool) -> Tips {
         tips.head_commit = Some(commit.id());
         tips.head = Some(commit.tree_id());
     }
-    if audit {
+    if presence == Presence::Branches {
         tips.branches = branches(repo);
     }
     tips

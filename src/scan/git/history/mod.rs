@@ -116,7 +116,7 @@ fn report(
     let commits = graph::commit_order(links, graph.commits());
     // Every commit object read was counted on the bar; the report counts those the refs reach.
     (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
-    let tips = tips::tips(repo, ctx.opts.audit);
+    let tips = tips::tips(repo, ctx.presence);
     let source = Source::Graph(graph);
     let (mut outcome, paths) = locate::group(
         repo,

@@ -32,7 +32,7 @@ pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcom
     let walked = blobs::run(ctx, |tx| walk_all(ctx, repo, tx), &done)?;
     let hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
     super::locating(ctx, &hits);
-    let tips = tips::tips(repo, ctx.opts.audit);
+    let tips = tips::tips(repo, ctx.presence);
     let source = Source::Odb(repo.path());
     let (mut outcome, _) = locate::group(
         repo,
