@@ -82,6 +82,9 @@ pub struct Found {
     /// The rule that was running when the regex work allowed for the haystack ran out (see
     /// [`checks::Work`]): the rest of the haystack was not searched.
     pub stopped: Option<usize>,
+    /// Whether putting split keys back together stopped at its cap (see `join`): keys split
+    /// between pieces past that point were not looked for.
+    pub join_cut: bool,
     work: Work,
 }
 

@@ -227,6 +227,9 @@ impl Scanner<'_> {
         if let Some(ri) = found.stopped {
             self.out_of_work(ri, origin, out);
         }
+        if found.join_cut {
+            join_cut(origin, out);
+        }
         if found.keys.is_empty() {
             return;
         }
@@ -312,4 +315,20 @@ pub(super) fn fill(
     let result = fill_into(reader, buf, &mut filled);
     buf.truncate(filled);
     result
+}
+
+/// Notes once per file that joining split keys stopped at its cap: the scan is incomplete.
+fn join_cut(origin: &Origin, out: &mut BlobOutcome) {
+    let path = origin.display();
+    let reason = "so many string literals or lines around keywords that putting split keys back \
+                  together stopped at its limit (8 bytes of joined text per byte, plus 1 MiB); \
+                  keys split between pieces in the rest were not looked for — scan it with \
+                  --no-join to look for whole keys only, or leave the file out";
+    if !out
+        .skipped
+        .iter()
+        .any(|s| s.path == path && s.reason == reason)
+    {
+        out.skip(path, reason, true);
+    }
 }

@@ -40,6 +40,7 @@ mod rules_cmd;
 mod sarif;
 mod split_concat;
 mod split_keys;
+mod split_limits;
 mod split_lines;
 mod suppress;
 mod verify;

@@ -17,7 +17,8 @@ pub const MAX_PIECES: usize = 8;
 /// The most lines one key's pieces may span.
 pub const MAX_LINES: usize = 8;
 /// The most bytes of joined text searched per haystack byte (plus [`BUDGET_FLOOR`]): text
-/// crafted to make every keyword hit a long chain stops being joined there.
+/// crafted to make every keyword hit a long chain stops being joined there, and the scan says
+/// so ([`Found::join_cut`]).
 const BUDGET_PER_BYTE: usize = 8;
 const BUDGET_FLOOR: usize = 1 << 20;
 
@@ -125,6 +126,7 @@ impl Matcher {
             }
             for chain in concat::around(hay, s, e).chain(lines::around(hay, s, e)) {
                 if !self.search_chain(hay, &chain, depth, outer, layers, found, &mut progress) {
+                    found.join_cut = true;
                     return;
                 }
             }
@@ -266,5 +268,23 @@ impl Short {
     /// Whether `content` is one of the prefixes.
     fn holds(&self, content: &[u8]) -> bool {
         !content.is_empty() && self.prefixes.contains(content)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::matcher::Matcher;
+    use crate::rules::RuleSet;
+    use std::sync::Arc;
+
+    #[test]
+    fn joining_past_its_cap_says_so() {
+        let m = Matcher::new(Arc::new(RuleSet::builtin().unwrap()), 2);
+        // Every literal a keyword hit next to the next one: each hit starts a long chain.
+        let dense = format!("{}\n", "\"sk-\" \"a\"; ".repeat(50)).repeat(80);
+        assert!(m.find(dense.as_bytes()).join_cut);
+        assert!(!m.with_join(false).find(dense.as_bytes()).join_cut);
+        let m = Matcher::new(Arc::new(RuleSet::builtin().unwrap()), 2);
+        assert!(!m.find(b"x = \"sk-\" + \"abc\"\n").join_cut);
     }
 }
