@@ -73,7 +73,7 @@ fn write_finding(
     let decoded = if f.decoded.is_empty() {
         String::new()
     } else {
-        format!(" (in {})", terminal(&f.decoded.join(" in ")))
+        format!(" (in {}{})", terminal(&f.decoded.join(" in ")), pieces(f))
     };
     let verdict = match report.verdict(f) {
         Some(v) => format!("{} · ", paint_verdict(*paint, v, report.now)),
@@ -99,6 +99,13 @@ fn write_finding(
     }
     let id = format!("{} · {}", rule.spec.id, f.fingerprint);
     writeln!(out, "  {:<9} {}", "", paint.dim(&terminal(&id)))
+}
+
+/// How many pieces a key split over literals or lines was put back together from.
+fn pieces(f: &Finding) -> String {
+    f.pieces
+        .map(|n| format!(", joined from {n} pieces"))
+        .unwrap_or_default()
 }
 
 /// Where in history: "added in 1a2b3c4d (Ann <ann@x>, 2024-01-02); in 3 commits, last 5e6f7a8b; still at HEAD".
