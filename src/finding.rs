@@ -161,19 +161,6 @@ pub struct GitInfo {
     pub commits: Option<u64>,
     /// Whether HEAD's tree still carries it at this path.
     pub at_head: Option<bool>,
-    /// For audits (not in reports): where `commit` and `last_seen` stand in the topological
-    /// order of the repository's commits, oldest first.
-    #[serde(skip)]
-    pub order: Option<(u64, u64)>,
-    /// For audits: the key's line in the `last_seen` commit's blob.
-    #[serde(skip)]
-    pub last_line: Option<u64>,
-    /// For audits: distinct commits carrying the key at any path.
-    #[serde(skip)]
-    pub key_commits: Option<u64>,
-    /// For audits: branches whose tip carries the key at this path.
-    #[serde(skip)]
-    pub on_branches: Vec<String>,
 }
 
 impl GitInfo {

@@ -6,7 +6,7 @@ use super::discover::Found;
 use super::model::{Location, RepoAudit, Sighting, Source};
 use crate::finding::{Finding, Skipped};
 use crate::rules::RuleSet;
-use crate::scan::git::{GitOptions, Presence, commit_meta};
+use crate::scan::git::{GitOptions, HistoryFacts, Presence, commit_meta};
 use crate::scan::walk::WalkOptions;
 use crate::scan::{BlobOutcome, Scanner};
 use git2::{Repository, Status, StatusOptions};
@@ -66,8 +66,9 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
             c.repo.commits = outcome.stats.commits;
             c.repo.blobs_scanned = outcome.stats.blobs_scanned;
             c.repo.bytes_scanned = outcome.stats.bytes_scanned;
-            for f in &outcome.findings {
-                c.obs.push(history_obs(f, &c.repo, repo.as_ref(), tools));
+            for (i, f) in outcome.findings.iter().enumerate() {
+                let facts = outcome.history.get(i).cloned().unwrap_or_default();
+                c.obs.push(history_obs(f, facts, &c.repo, repo.as_ref(), tools));
             }
             c.keys.extend(outcome.findings);
             c.skipped.extend(outcome.skipped);
@@ -112,8 +113,15 @@ fn core(f: &Finding, tools: &Tools<'_>) -> Core {
     }
 }
 
-/// A history finding (a blob's key at a path, or a commit message's) as an observation.
-fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &Tools<'_>) -> Obs {
+/// A history finding (a blob's key at a path, or a commit message's) as an observation, with
+/// what the history scan knew of it besides (`facts`).
+fn history_obs(
+    f: &Finding,
+    facts: HistoryFacts,
+    r: &RepoAudit,
+    repo: Option<&Repository>,
+    tools: &Tools<'_>,
+) -> Obs {
     let g = f.git.as_deref().cloned().unwrap_or_default();
     let message = g.in_message();
     let path = if message {
@@ -121,7 +129,7 @@ fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &To
     } else {
         f.origin.display()
     };
-    let (first_order, last_order) = g.order.unzip();
+    let (first_order, last_order) = facts.order.unzip();
     let sighting = |commit: Option<&String>, order: Option<u64>, line: u64| {
         let commit = commit?.clone();
         let (author, date) = match (commit.as_str() == g.commit.as_deref().unwrap_or(""), repo) {
@@ -170,11 +178,11 @@ fn history_obs(f: &Finding, r: &RepoAudit, repo: Option<&Repository>, tools: &To
         last: sighting(
             g.last_seen.as_ref(),
             last_order,
-            g.last_line.unwrap_or(f.line),
+            facts.last_line.unwrap_or(f.line),
         ),
         at_head: g.at_head.unwrap_or(false),
-        on_branches: g.on_branches.clone(),
-        key_commits: g.key_commits.unwrap_or(0),
+        on_branches: facts.on_branches,
+        key_commits: facts.key_commits.unwrap_or(0),
     }
 }
 

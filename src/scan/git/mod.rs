@@ -71,6 +71,24 @@ pub struct GitOutcome {
     pub default_branch: Option<String>,
     /// Its tip commit.
     pub head_commit: Option<String>,
+    /// Whole-history scans: what an audit needs of each finding besides what reports say,
+    /// `history[i]` of `findings[i]`; empty for the other scans.
+    pub history: Vec<HistoryFacts>,
+}
+
+/// What a whole-history scan knows of one finding that reports do not show: audits take these
+/// into their own model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFacts {
+    /// Where `commit` and `last_seen` stand in the topological order of the repository's
+    /// commits, oldest first.
+    pub order: Option<(u64, u64)>,
+    /// The key's line in the `last_seen` commit's blob.
+    pub last_line: Option<u64>,
+    /// Distinct commits carrying the key at any path.
+    pub key_commits: Option<u64>,
+    /// Branches whose tip carries the key at this path (with [`Presence::Branches`]).
+    pub on_branches: Vec<String>,
 }
 
 /// How a scan reports each skipped object as soon as it is met (a warning on standard error).

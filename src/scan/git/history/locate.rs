@@ -4,7 +4,7 @@
 
 use super::forest::{Forests, Source};
 use crate::finding::{Finding, GitInfo, GitObject, Reach, Skipped};
-use crate::scan::git::GitOutcome;
+use crate::scan::git::{GitOutcome, HistoryFacts};
 use crate::scan::git::blobs::Done;
 use crate::scan::git::meta::MetaCache;
 use crate::scan::git::oidmap::{OidMap, OidSet};
@@ -270,12 +270,15 @@ pub(super) fn group(
     let present = Present::at(&forests, &keys, tips);
     let mut meta = MetaCache::default();
     let mut findings = Vec::new();
+    let mut history = Vec::new();
     for (path, by_key) in groups.by_path {
         for (k, g) in by_key {
             let fp = &keys.fingerprints[k as usize];
-            let f = grouped(repo, commits, &hits, &mut meta, (fp, &path), &g);
-            let commits = groups.key_commits[k as usize];
-            findings.push(with_presence(f, commits, &present));
+            let (mut f, mut facts) = grouped(repo, commits, &hits, &mut meta, (fp, &path), &g);
+            facts.key_commits = Some(groups.key_commits[k as usize]);
+            with_presence(&mut f, &mut facts, &present);
+            findings.push(f);
+            history.push(facts);
         }
     }
     // Blobs no commit holds: reached from a ref or found unreachable by `--all-objects`.
@@ -289,6 +292,7 @@ pub(super) fn group(
                 ..GitInfo::default()
             }));
             findings.push(f);
+            history.push(HistoryFacts::default());
         }
     }
     let reach: HashMap<Oid, Reach> = commits.iter().copied().collect();
@@ -298,16 +302,19 @@ pub(super) fn group(
     let reached_by = |c: Oid| reach.get(&c).copied().unwrap_or(Reach::Refs);
     let mut messages = hits.message_findings(repo, &mut meta, &reached_by, Some(1));
     for f in &mut messages {
+        let mut facts = HistoryFacts::default();
         if let Some(g) = f.git.as_mut() {
             let at = g.commit.as_deref().and_then(|c| Oid::from_str(c).ok());
-            g.order = at.and_then(|c| order.get(&c)).map(|&i| (i, i));
+            facts.order = at.and_then(|c| order.get(&c)).map(|&i| (i, i));
             g.last_seen.clone_from(&g.commit);
-            g.last_line = Some(f.line);
-            g.key_commits = Some(1);
+            facts.last_line = Some(f.line);
+            facts.key_commits = Some(1);
         }
+        history.push(facts);
     }
     findings.extend(messages);
     let mut outcome = hits.into_outcome(findings);
+    outcome.history = history;
     outcome.default_branch.clone_from(&tips.head_name);
     outcome.head_commit = tips.head_commit.map(|c| c.to_string());
     (outcome, paths)
@@ -385,7 +392,8 @@ impl Present {
     }
 }
 
-/// The finding of key `fp` at `path` as group `g` has it: introduced, last seen, how often.
+/// The finding of key `fp` at `path` as group `g` has it: introduced, last seen, how often;
+/// with where those stand in the commit order.
 fn grouped(
     repo: &Repository,
     commits: &[(Oid, Reach)],
@@ -393,7 +401,7 @@ fn grouped(
     meta: &mut MetaCache,
     (fp, path): (&str, &str),
     g: &Group,
-) -> Finding {
+) -> (Finding, HistoryFacts) {
     let line_in = |blob: Oid| hits.blobs[&blob].iter().find(|f| f.fingerprint == fp);
     let (commit, reach) = commits[g.first];
     let m = meta.get(repo, commit);
@@ -408,20 +416,21 @@ fn grouped(
         blob: Some(g.blob.to_string()),
         last_seen: Some(commits[g.last].0.to_string()),
         commits: Some(g.count),
-        order: Some((g.first as u64, g.last as u64)),
-        last_line: line_in(g.last_blob).map(|l| l.line),
         ..GitInfo::default()
     }));
-    f
+    let facts = HistoryFacts {
+        order: Some((g.first as u64, g.last as u64)),
+        last_line: line_in(g.last_blob).map(|l| l.line),
+        ..HistoryFacts::default()
+    };
+    (f, facts)
 }
 
-/// `f` with whether HEAD and which branches hold it, and its key's commit count.
-fn with_presence(mut f: Finding, key_commits: u64, p: &Present) -> Finding {
+/// Says whether HEAD and which branches hold `f`.
+fn with_presence(f: &mut Finding, facts: &mut HistoryFacts, p: &Present) {
     let pair = (f.fingerprint.clone(), f.origin.path.clone());
     if let Some(g) = f.git.as_mut() {
         g.at_head = Some(p.head.contains(&pair));
-        g.on_branches = p.branches.get(&pair).cloned().unwrap_or_default();
-        g.key_commits = Some(key_commits);
+        facts.on_branches = p.branches.get(&pair).cloned().unwrap_or_default();
     }
-    f
 }
