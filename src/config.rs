@@ -107,6 +107,8 @@ pub struct Common {
     pub progress: bool,
     /// Which verification settings the command line gave (keyhound.toml's apply to the others).
     pub verify_given: VerifyGiven,
+    /// Where a whole history's reading starts (`KEYHOUND_GIT_READER`).
+    pub git_reader: Reader,
 }
 
 /// Verification settings given on the command line.
@@ -186,18 +188,31 @@ fn git_options(
         all_objects: false,
         max_blob_size,
         threads: common.threads,
-        reader: git_reader(),
+        reader: common.git_reader,
     }
 }
 
+/// The values `KEYHOUND_GIT_READER` takes, and the reader each starts at.
+const GIT_READERS: [(&str, Reader); 3] = [
+    ("packs", Reader::Packs),
+    ("git", Reader::CatFile),
+    ("libgit2", Reader::Libgit2),
+];
+
 /// How the whole history is read: the fastest way unless `KEYHOUND_GIT_READER` (`packs`, `git`
-/// or `libgit2`, for tests and benchmarks) starts further down.
-fn git_reader() -> Reader {
-    match std::env::var("KEYHOUND_GIT_READER").as_deref() {
-        Ok("git") => Reader::CatFile,
-        Ok("libgit2") => Reader::Libgit2,
-        _ => Reader::Packs,
-    }
+/// or `libgit2`, for tests and benchmarks) starts further down. Unset or empty is the fastest;
+/// any other value is an error naming the valid ones.
+fn git_reader() -> Result<Reader, UsageError> {
+    let Some(value) = std::env::var_os("KEYHOUND_GIT_READER").filter(|v| !v.is_empty()) else {
+        return Ok(Reader::default());
+    };
+    let found = GIT_READERS.iter().find(|(name, _)| value == *name);
+    found.map(|&(_, reader)| reader).ok_or_else(|| {
+        UsageError(format!(
+            "KEYHOUND_GIT_READER={}: not a reader; use packs, git or libgit2 (or leave it unset)",
+            value.to_string_lossy()
+        ))
+    })
 }
 
 impl GitConfig {
@@ -321,6 +336,7 @@ fn common(args: cli::CommonArgs) -> Result<Common, UsageError> {
         rules: rule_source(args.rules),
         progress: !args.report.out.quiet,
         verify_given,
+        git_reader: git_reader()?,
     })
 }
 
@@ -478,6 +494,7 @@ fn verify_command(args: cli::VerifyCmdArgs) -> Result<Common, UsageError> {
             concurrency: true,
             cache_ttl: true,
         },
+        git_reader: Reader::default(),
     })
 }
 
@@ -639,6 +656,7 @@ fn audit_config(args: cli::AuditArgs) -> Result<Config, UsageError> {
         gate,
         progress: !r.out.quiet,
         verify_given,
+        git_reader: git_reader()?,
     };
     Ok(Config::Audit(AuditConfig {
         paths: args.paths,

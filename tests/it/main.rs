@@ -19,6 +19,7 @@ mod encodings;
 mod exit_codes;
 mod fuzz;
 mod git;
+mod git_reader;
 mod gitlab;
 mod hardening_leftovers;
 mod hardening_more;
