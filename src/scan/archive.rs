@@ -173,13 +173,18 @@ impl<R: Seek> Seek for Counting<R> {
     }
 }
 
+/// Whether a blob that starts with `head` may be a zip with bytes before it: it starts as a
+/// launch script or an executable does.
+pub fn may_be_prefixed_zip(head: &[u8]) -> bool {
+    PREFIXED_ZIP_HEADS.iter().any(|h| head.starts_with(h))
+}
+
 /// True when `file` starts as a launch script or an executable does and ends with a zip; it is
 /// left at its start either way.
 fn prefixed_zip<S: Read + Seek + ?Sized>(file: &mut S) -> io::Result<bool> {
     let mut head = [0u8; 4];
     let n = fill_slice(file, &mut head)?;
-    let found = PREFIXED_ZIP_HEADS.iter().any(|h| head[..n].starts_with(h))
-        && ziplayout::ends_with_zip(file)?;
+    let found = may_be_prefixed_zip(&head[..n]) && ziplayout::ends_with_zip(file)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(found)
 }
@@ -341,7 +346,56 @@ impl Scanner<'_> {
         if let Err(e) = file.seek(SeekFrom::Start(0)) {
             return out.skip(origin.display(), format!("read error: {e}"), true);
         }
-        self.scan_reader(file, origin, 0, out);
+        self.scan_blob(file, origin, 0, true, out);
+    }
+
+    /// Scans a blob read from a stream (history, standard input, an archive's member) that
+    /// starts as a launch script or an executable does: only its end says whether it is a zip
+    /// with bytes before it, so it is read whole first, into memory up to 16 MiB, else into a
+    /// temporary file up to the member limit.
+    pub(super) fn scan_maybe_prefixed(
+        &self,
+        head: Vec<u8>,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let mut bytes = head;
+        let room = (ZIP_IN_MEMORY + 1).saturating_sub(bytes.len() as u64);
+        if let Err(e) = reader.take(room).read_to_end(&mut bytes) {
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
+        if bytes.len() as u64 <= ZIP_IN_MEMORY {
+            let mut whole = Cursor::new(bytes);
+            if ziplayout::ends_with_zip(&mut whole).unwrap_or(false) {
+                return self.scan_zip_in(&mut whole, origin, depth, true, out);
+            }
+            return self.scan_chunks(&[], &mut &whole.get_ref()[..], origin, out);
+        }
+        match self.spool(bytes, reader) {
+            Ok((mut file, false)) => {
+                if ziplayout::ends_with_zip(&mut file).unwrap_or(false) {
+                    return self.scan_zip_in(&mut file, origin, depth, true, out);
+                }
+                match file.seek(SeekFrom::Start(0)) {
+                    Ok(_) => self.scan_chunks(&[], &mut file, origin, out),
+                    Err(e) => out.skip(origin.display(), format!("read error: {e}"), true),
+                }
+            }
+            // Over the member limit: no zip is opened, so its bytes are all there is to scan.
+            Ok((mut file, true)) => match file.seek(SeekFrom::Start(0)) {
+                Ok(_) => self.scan_chunks(&[], &mut file.chain(reader), origin, out),
+                Err(e) => out.skip(origin.display(), format!("read error: {e}"), true),
+            },
+            Err(e) => out.skip(
+                origin.display(),
+                format!(
+                    "cannot copy the file to a temporary file to look for a zip at its end: {e}"
+                ),
+                true,
+            ),
+        }
     }
 
     /// `prefixed`: the zip starts after bytes that are not its entries, scanned as text.

@@ -38,18 +38,31 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
+        self.scan_blob(reader, origin, depth, false, out);
+    }
+
+    /// As [`Scanner::scan_reader`]; `prefix_checked`: the caller has already looked at the
+    /// blob's end for a zip with bytes before it (a file on disk can seek there).
+    pub(super) fn scan_blob(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        prefix_checked: bool,
+        out: &mut BlobOutcome,
+    ) {
         if depth == 0 {
             archive::start_blob();
             // Its bytes are counted chunk by chunk, so a large blob moves the bar too.
             self.progress.add_blob(0);
         }
-        self.scan_any(reader, origin, depth, out);
+        self.scan_any(reader, origin, depth, prefix_checked, out);
     }
 
     /// A commit message: one more commit on the progress bar, not a blob.
     pub fn scan_message(&self, text: &[u8], origin: &Origin, out: &mut BlobOutcome) {
         self.progress.add_commits(1);
-        self.scan_any(&mut &text[..], origin, 0, out);
+        self.scan_any(&mut &text[..], origin, 0, true, out);
     }
 
     fn scan_any(
@@ -57,6 +70,7 @@ impl Scanner<'_> {
         reader: &mut dyn Read,
         origin: &Origin,
         depth: usize,
+        prefix_checked: bool,
         out: &mut BlobOutcome,
     ) {
         let mut head = Vec::with_capacity(SNIFF_BYTES);
@@ -74,6 +88,8 @@ impl Scanner<'_> {
                 "{kind} nested deeper than --max-archive-depth {max}: scanned as raw bytes"
             );
             out.skip(origin.display(), reason, true);
+        } else if !prefix_checked && depth < max && archive::may_be_prefixed_zip(&head) {
+            return self.scan_maybe_prefixed(head, reader, origin, depth, out);
         }
         self.scan_chunks(&head, reader, origin, out);
     }

@@ -7,6 +7,7 @@ mod util;
 mod archives;
 mod archives_codecs;
 mod archives_prefixed;
+mod archives_prefixed_sources;
 mod audit;
 mod audit_remedy;
 mod chunks;
