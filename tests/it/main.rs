@@ -44,6 +44,7 @@ mod split_concat;
 mod split_keys;
 mod split_limits;
 mod split_lines;
+mod split_nested;
 mod split_report;
 mod suppress;
 mod verify;

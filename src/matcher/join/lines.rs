@@ -165,6 +165,84 @@ pub fn around(hay: &[u8], s: usize, e: usize) -> Option<Chain> {
     })
 }
 
+/// The narrowest width text wrapped at a fixed width is taken for.
+const MIN_WRAP: usize = 40;
+/// The widths encoders wrap at (MIME and `base64` 76, PEM 64): one full line and a shorter
+/// last one are taken for wrapped text at these widths alone.
+const WRAP_WIDTHS: [usize; 2] = [64, 76];
+
+/// A line's bytes without its line break (`\n`, `\r\n`).
+fn bare(hay: &[u8], line: Line) -> Range<usize> {
+    let end = if line.end > line.start && hay[line.end - 1] == b'\r' {
+        line.end - 1
+    } else {
+        line.end
+    };
+    line.start..end
+}
+
+/// The lines of text wrapped at a fixed width around the keyword hit at `s..e`, whole (a wrap
+/// cuts anywhere, an escape included): lines of one width of at least [`MIN_WRAP`], the last
+/// one shorter, as encoders wrap what they encode. Only for decoded text (base64 of something
+/// wrapped at 76 columns): in text as written, lines of one width are too common.
+pub fn wrapped(hay: &[u8], s: usize, e: usize) -> Option<Chain> {
+    let line = line_at(hay, s)?;
+    if e > line.end {
+        return None;
+    }
+    let len = |l: Line| bare(hay, l).len();
+    let (prev, next) = (line.prev(hay), line.next(hay));
+    // A width is one that two lines share, or an encoder's.
+    let shared = |l: Line, other: Option<Line>| {
+        other.is_some_and(|o| len(o) == len(l)) || WRAP_WIDTHS.contains(&len(l))
+    };
+    // The width: the hit's line's, or, for the window's first line (cut short at its start),
+    // the next line's, or, for the shorter last line, the line's before it.
+    let width = if next.is_some() && (shared(line, next) || shared(line, prev)) {
+        len(line)
+    } else if line.start == 0 {
+        next.filter(|&n| shared(n, n.next(hay)))
+            .map(len)
+            .filter(|&w| w > len(line))?
+    } else {
+        prev.filter(|&p| p.start == 0 || shared(p, p.prev(hay)))
+            .map(len)
+            .filter(|&w| w > len(line))?
+    };
+    if width < MIN_WRAP {
+        return None;
+    }
+    // A full line; the first line of a decoded window may be cut short at its start.
+    let full = |l: Line| len(l) == width || (l.start == 0 && len(l) < width);
+    let mut pieces = vec![bare(hay, line)];
+    let mut cur = line;
+    while pieces.len() < MAX_LINES {
+        match cur.prev(hay) {
+            Some(p) if full(p) && len(p) > 0 => {
+                pieces.insert(0, bare(hay, p));
+                cur = p;
+            }
+            _ => break,
+        }
+    }
+    let hit = pieces.len() - 1;
+    let mut cur = line;
+    while full(cur) && pieces.len() < hit + MAX_LINES {
+        match cur.next(hay) {
+            Some(n) if len(n) > 0 && len(n) <= width => {
+                pieces.push(bare(hay, n));
+                cur = n;
+            }
+            _ => break,
+        }
+    }
+    (pieces.len() > 1).then_some(Chain {
+        pieces,
+        hit,
+        layer: super::LINE_JOIN,
+    })
+}
+
 /// Whether the key's first line, whose tail is `tail`, stands in something that goes on over
 /// lines: its string is continued (`\` at its end) or still open (an odd number of a quote
 /// before the tail, the same quote closing it right after the last piece at `last_end`), a heredoc, triple quotes or a YAML block scalar opened on it or on the
@@ -283,6 +361,34 @@ mod tests {
             chain("x = \"abKWcd\nefgh\";\n", "KW"),
             Some((strings(&["abKWcd", "efgh"]), 0))
         );
+    }
+
+    fn wrapped_chain(text: &str, needle: &str) -> Option<(Vec<String>, usize)> {
+        let s = text.find(needle).unwrap();
+        wrapped(text.as_bytes(), s, s + needle.len()).map(|c| {
+            let pieces = c.pieces.iter().map(|p| text[p.clone()].to_string());
+            (pieces.collect(), c.hit)
+        })
+    }
+
+    #[test]
+    fn text_wrapped_at_a_fixed_width_makes_a_chain_of_whole_lines() {
+        let (a, b, c) = ("a%3D".repeat(10), "b".repeat(40), "KWc%0A");
+        // From a window's first line, cut short at its start, to the shorter last line.
+        let text = format!("{}\n{a}\r\n{b}\n{c}\nnext line\n", &a[5..]);
+        let want = strings(&[&a[5..], &a, &b, c]);
+        assert_eq!(wrapped_chain(&text, "KW"), Some((want.clone(), 3)));
+        let at_b = format!("{}\n{a}\r\n{}KWbb\n{c}\n", &a[5..], &b[4..]);
+        assert_eq!(wrapped_chain(&at_b, "KW").map(|c| c.1), Some(2));
+        // Short lines, and lines of different widths, are not wrapped text.
+        assert_eq!(wrapped_chain("x = 1\nabKWcd\nefgh\n", "KW"), None);
+        let ragged = format!(
+            "head\n{}\n{}KW\n{}\n",
+            "x".repeat(50),
+            "y".repeat(41),
+            "z".repeat(60)
+        );
+        assert_eq!(wrapped_chain(&ragged, "KW"), None);
     }
 
     #[test]

@@ -113,6 +113,8 @@ impl Matcher {
         }
         hits.sort_unstable();
         hits.dedup();
+        // Text wrapped at a fixed width is joined only where base64 decoding revealed it.
+        let in_base64 = layers.contains(&"base64");
         let mut progress = Progress {
             budget: hay
                 .len()
@@ -124,7 +126,9 @@ impl Matcher {
             if s < progress.searched_to || found.stopped.is_some() {
                 continue;
             }
-            for chain in concat::around(hay, s, e).chain(lines::around(hay, s, e)) {
+            let wrapped = in_base64.then(|| lines::wrapped(hay, s, e)).flatten();
+            let chains = concat::around(hay, s, e).chain(lines::around(hay, s, e));
+            for chain in chains.chain(wrapped) {
                 if !self.search_chain(hay, &chain, depth, outer, layers, found, &mut progress) {
                     found.join_cut = true;
                     return;
