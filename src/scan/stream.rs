@@ -61,8 +61,18 @@ impl Scanner<'_> {
 
     /// A commit message: one more commit on the progress bar, not a blob.
     pub fn scan_message(&self, text: &[u8], origin: &Origin, out: &mut BlobOutcome) {
+        self.scan_message_reader(&mut &text[..], origin, out);
+    }
+
+    /// A commit message read as it streams in (one can be hundreds of megabytes).
+    pub fn scan_message_reader(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) {
         self.progress.add_commits(1);
-        self.scan_any(&mut &text[..], origin, 0, true, out);
+        self.scan_any(reader, origin, 0, true, out);
     }
 
     fn scan_any(

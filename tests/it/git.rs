@@ -15,6 +15,7 @@ use std::time::Duration;
 
 mod history;
 mod hooks;
+mod large_message;
 mod range;
 mod readers;
 mod reports;

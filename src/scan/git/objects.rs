@@ -2,7 +2,8 @@
 //! entries, the header `git cat-file --batch` puts before each object, and libgit2's header of
 //! an object read without git2's panic on a type it does not know.
 
-use git2::{Binding as _, Error, ObjectType, Odb, Oid};
+use git2::{Binding as _, Error, ObjectType, Odb, Oid, Reference, Repository};
+use std::io::BufRead as _;
 
 /// A commit's links, from its raw object.
 pub(crate) struct Links {
@@ -104,4 +105,50 @@ pub(crate) fn read_header(odb: &Odb<'_>, oid: Oid) -> Result<(u64, ObjectType), 
             "its header names no object type ({kind})"
         ))),
     }
+}
+
+/// Commits larger than this are never read whole in-process: their header comes from a `git
+/// cat-file` child, read up to the blank line, so a message of hundreds of megabytes costs
+/// nothing here (libgit2 would hold the object and its compressed bytes).
+const LARGE_COMMIT: u64 = 1 << 20;
+
+/// The header of commit `oid` (its lines up to the blank one) when it is a commit larger than
+/// [`LARGE_COMMIT`]; None otherwise (libgit2 reads it then).
+pub(crate) fn large_commit_head(repo: &Repository, oid: Oid) -> Option<Vec<u8>> {
+    let (size, kind) = read_header(&repo.odb().ok()?, oid).ok()?;
+    if kind != ObjectType::Commit || size <= LARGE_COMMIT {
+        return None;
+    }
+    let mut child = super::pipe::git(repo.path())
+        .args(["cat-file", "commit", &oid.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut out = std::io::BufReader::new(child.stdout.take()?);
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        match out.read_until(b'\n', &mut head) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if head[start..] == *b"\n" => break,
+            Ok(_) => {}
+        }
+    }
+    // The message is not wanted: git is stopped rather than read to the end.
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(head)
+}
+
+/// The commit `r` points at, peeled through tags, and its tree; a large commit is not read
+/// whole.
+pub(crate) fn peeled_commit(repo: &Repository, r: &Reference<'_>) -> Option<(Oid, Oid)> {
+    if let Some(oid) = r.resolve().ok()?.target()
+        && let Some(head) = large_commit_head(repo, oid)
+    {
+        return Some((oid, Links::parse(&head)?.tree));
+    }
+    let c = r.peel_to_commit().ok()?;
+    Some((c.id(), c.tree_id()))
 }

@@ -1,6 +1,7 @@
 //! The tips a history scan reports presence at: HEAD's tree for `keyhound git`; for audits the
 //! default branch's (`refs/remotes/origin/HEAD`, else `HEAD`) and every branch's.
 
+use super::objects::peeled_commit;
 use git2::{Oid, Reference, Repository};
 
 /// Which tips a history scan reports presence at: the caller asks, the options do not say.
@@ -39,11 +40,11 @@ pub(super) fn tips(repo: &Repository, presence: Presence) -> Tips {
     };
     let mut tips = Tips::default();
     if let Some(r) = head
-        && let Ok(commit) = r.peel_to_commit()
+        && let Some((commit, tree)) = peeled_commit(repo, &r)
     {
         tips.head_name = Some(branch_name(&r).unwrap_or_else(|| "HEAD (detached)".into()));
-        tips.head_commit = Some(commit.id());
-        tips.head = Some(commit.tree_id());
+        tips.head_commit = Some(commit);
+        tips.head = Some(tree);
     }
     if presence == Presence::Branches {
         tips.branches = branches(repo);
@@ -69,7 +70,7 @@ fn branches(repo: &Repository) -> Vec<(String, Oid)> {
         .filter(|r| r.kind() == Some(git2::ReferenceType::Direct))
         .filter_map(|r| {
             let name = branch_name(&r)?;
-            let tree = r.peel_to_commit().ok()?.tree_id();
+            let (_, tree) = peeled_commit(repo, &r)?;
             Some((name, tree))
         })
         .collect();

@@ -162,6 +162,11 @@ fn read_stream(
                 let data = read_exact(&mut r, size)?;
                 tx.send(Job::Data { oid, data }).ok()?;
             }
+            "commit" if size > WHOLE => {
+                let (links, out) = scan_commit_streaming(ctx, oid, size, &mut r)?;
+                commits.insert(oid, links);
+                done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
+            }
             "commit" => {
                 let data = read_exact(&mut r, size)?;
                 commits.insert(oid, Links::parse(&data)?);
@@ -196,6 +201,37 @@ fn scan_streaming(ctx: &Ctx<'_>, oid: Oid, size: u64, r: &mut impl Read) -> Opti
         read: true,
         outcome,
     })
+}
+
+/// A large commit: its header (the links) read whole, its message scanned from the stream in
+/// bounded pieces, as a large blob is, instead of held (twice: the object, then the message).
+fn scan_commit_streaming(
+    ctx: &Ctx<'_>,
+    oid: Oid,
+    size: u64,
+    r: &mut impl BufRead,
+) -> Option<(Links, Done)> {
+    let mut body = r.take(size);
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        if body.read_until(b'\n', &mut head).ok()? == 0 || head[start..] == *b"\n" {
+            break;
+        }
+    }
+    let links = Links::parse(&head)?;
+    let mut outcome = BlobOutcome::default();
+    let origin = Origin::file(oid.to_string());
+    ctx.scanner
+        .scan_message_reader(&mut body, &origin, &mut outcome);
+    std::io::copy(&mut body, &mut std::io::sink()).ok()?;
+    let done = Done {
+        oid,
+        is_blob: false,
+        read: true,
+        outcome,
+    };
+    Some((links, done))
 }
 
 fn read_exact(r: &mut impl Read, size: u64) -> Option<Vec<u8>> {

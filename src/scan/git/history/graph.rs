@@ -4,7 +4,7 @@
 //! --objects --all` would list) and gives the second pass its trees without inflating any again.
 
 use crate::finding::Reach;
-use crate::scan::git::objects::{Links, RawId, RawTree, raw};
+use crate::scan::git::objects::{Links, RawId, RawTree, large_commit_head, peeled_commit, raw};
 use crate::scan::git::oidmap::{OidHasher, OidMap, OidSet};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::HashMap;
@@ -400,11 +400,16 @@ fn push_name(path: &mut String, name: &str) -> usize {
 /// points at a missing object.
 fn ref_targets(repo: &Repository) -> Option<Vec<(Oid, ObjectType)>> {
     let mut out = Vec::new();
-    if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
-        out.push((head.id(), ObjectType::Commit));
+    if let Some((head, _)) = repo.head().ok().and_then(|h| peeled_commit(repo, &h)) {
+        out.push((head, ObjectType::Commit));
     }
     for r in repo.references().ok()?.flatten() {
         if r.name_bytes() == b"refs/stash" {
+            continue;
+        }
+        // A large commit is not read whole just to learn it is one.
+        if let Some(oid) = r.target().filter(|o| large_commit_head(repo, *o).is_some()) {
+            out.push((oid, ObjectType::Commit));
             continue;
         }
         let obj = r.peel(ObjectType::Any).ok()?;
