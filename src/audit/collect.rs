@@ -72,8 +72,9 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
             }
             c.keys.extend(outcome.findings);
             c.skipped.extend(outcome.skipped);
-            if let Some(repo) = &repo {
-                worktree(repo, &found.dir, tools, &mut c);
+            match &repo {
+                Some(repo) => worktree(repo, &found.dir, tools, &mut c),
+                None => c.skipped.push(unread_worktree(&found.rel)),
             }
         }
         Err(e) => {
@@ -324,4 +325,17 @@ fn changed_paths(repo: &Repository, workdir: &Path) -> Result<Vec<PathBuf>, git2
     paths.sort();
     paths.dedup();
     Ok(paths)
+}
+
+/// The note for a repository whose history git read but libgit2 cannot open (a SHA-256 or
+/// reftable repository): its work tree's files were not audited.
+fn unread_worktree(rel: &str) -> Skipped {
+    Skipped {
+        path: rel.to_string(),
+        reason: "a SHA-256 repository or one storing its refs as reftable: its history was \
+                 scanned through git, its work tree's modified, untracked and ignored files were \
+                 not (libgit2 cannot open the repository)"
+            .into(),
+        incomplete: true,
+    }
 }

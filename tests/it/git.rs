@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+mod formats;
 mod history;
 mod hooks;
 mod large_message;

@@ -103,7 +103,12 @@ pub(super) fn scan_all(ctx: &Ctx<'_>, jobs: Vec<Job>) -> anyhow::Result<Vec<Done
 
 fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyhow::Result<()> {
     let mut reader = BlobReader {
-        repo: ctx.repo.handle()?,
+        // A repository only git can read has every blob streamed through `git cat-file`.
+        repo: if ctx.repo.by_git() {
+            None
+        } else {
+            Some(ctx.repo.handle()?)
+        },
         cat_file: None,
         git_dir: ctx.repo.git_dir().to_path_buf(),
     };
@@ -162,7 +167,7 @@ pub(super) fn scan_data(ctx: &Ctx<'_>, oid: Oid, path: &str, data: &[u8], out: &
 
 /// One worker's way into the object database.
 struct BlobReader {
-    repo: Repository,
+    repo: Option<Repository>,
     cat_file: Option<CatFile>,
     git_dir: std::path::PathBuf,
 }
@@ -186,7 +191,10 @@ impl BlobReader {
     fn read_into(&mut self, ctx: &Ctx<'_>, oid: Oid, path: &str, out: &mut BlobOutcome) -> bool {
         let origin = Origin::file(path);
         let shown = || format!("{path} (blob {oid})");
-        let odb = match self.repo.odb() {
+        let Some(repo) = &self.repo else {
+            return self.stream(ctx, oid, None, &origin, out);
+        };
+        let odb = match repo.odb() {
             Ok(odb) => odb,
             Err(e) => {
                 out.skip(
@@ -210,7 +218,7 @@ impl BlobReader {
         };
         if size > ctx.opts.max_blob_size {
             drop(odb);
-            return self.stream(ctx, oid, size, &origin, out);
+            return self.stream(ctx, oid, Some(size), &origin, out);
         }
         // Held until the blob is scanned: the whole blobs all workers hold stay within budget.
         let _permit = budget::BLOBS.acquire(size);
@@ -230,20 +238,24 @@ impl BlobReader {
         }
     }
 
-    /// Streams a large blob from `git cat-file --batch` through the scanner.
+    /// Streams a large blob (of `size` bytes; every blob when libgit2 cannot read the
+    /// repository) from `git cat-file --batch` through the scanner.
     fn stream(
         &mut self,
         ctx: &Ctx<'_>,
         oid: Oid,
-        size: u64,
+        size: Option<u64>,
         origin: &Origin,
         out: &mut BlobOutcome,
     ) -> bool {
         let shown = format!("{} (blob {oid})", origin.path);
-        let over = format!(
-            "{size} bytes, over --max-blob-size {}",
-            ctx.opts.max_blob_size
-        );
+        let over = match size {
+            Some(size) => format!(
+                "{size} bytes, over --max-blob-size {}",
+                ctx.opts.max_blob_size
+            ),
+            None => "read through git".to_string(),
+        };
         if self.cat_file.is_none() {
             match CatFile::spawn(&self.git_dir) {
                 Ok(c) => self.cat_file = Some(c),

@@ -1,5 +1,6 @@
 //! Commits as reports show them: the author as `Name <email>` and the author date in RFC 3339.
 
+use super::lookup::Lookup;
 use crate::verify::clock::rfc3339;
 use git2::{Oid, Repository};
 use std::collections::HashMap;
@@ -18,10 +19,10 @@ pub(super) struct MetaCache {
 }
 
 impl MetaCache {
-    pub fn get(&mut self, repo: &Repository, oid: Oid) -> CommitMeta {
+    pub fn get(&mut self, repo: &dyn Lookup, oid: Oid) -> CommitMeta {
         self.seen
             .entry(oid)
-            .or_insert_with(|| commit_meta(repo, oid))
+            .or_insert_with(|| repo.commit_meta(oid))
             .clone()
     }
 }

@@ -5,9 +5,11 @@
 //! reports.
 
 mod blobs;
+mod by_git;
 mod changes;
 pub(crate) mod command;
 mod history;
+mod lookup;
 mod meta;
 mod objects;
 mod oidmap;
@@ -126,9 +128,7 @@ pub fn scan_at(
     if let GitMode::CommitMsg(file) = &opts.mode {
         return commit_msg(opts, scanner, on_skip, file);
     }
-    let (opened, repo) = open::open(opts)?;
-    let notes = open::notes(&repo);
-    notes.iter().for_each(on_skip);
+    let (opened, handle) = open::open(opts)?;
     let ctx = Ctx {
         scanner,
         opts,
@@ -136,12 +136,13 @@ pub fn scan_at(
         repo: opened,
         on_skip,
     };
-    scanner.progress.set_phase(match &opts.mode {
-        GitMode::History | GitMode::CommitMsg(_) => "scanning history",
-        GitMode::Tree => "scanning HEAD's tree",
-        GitMode::Range(_) | GitMode::PrePush | GitMode::PreReceive => "scanning new commits",
-        GitMode::Staged => "scanning the index",
-    });
+    scanner.progress.set_phase(phase(&opts.mode));
+    let repo = match handle {
+        open::Handle::Libgit2(repo) => repo,
+        open::Handle::Git(dir) => return scan_by_git(&ctx, &dir),
+    };
+    let notes = open::notes(&repo);
+    notes.iter().for_each(on_skip);
     let mut outcome = match &opts.mode {
         GitMode::History | GitMode::Tree => history::scan(&ctx, &repo)?,
         GitMode::Range(range) => changes::scan_range(&ctx, &repo, range)?,
@@ -157,6 +158,34 @@ pub fn scan_at(
         },
     };
     outcome.skipped.extend(notes);
+    Ok(outcome)
+}
+
+/// What the progress bar says while `mode` scans.
+fn phase(mode: &GitMode) -> &'static str {
+    match mode {
+        GitMode::History | GitMode::CommitMsg(_) => "scanning history",
+        GitMode::Tree => "scanning HEAD's tree",
+        GitMode::Range(_) | GitMode::PrePush | GitMode::PreReceive => "scanning new commits",
+        GitMode::Staged => "scanning the index",
+    }
+}
+
+/// Scans a repository only git can read (`by_git`): the whole history, a range, the index.
+fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome> {
+    let mut outcome = match &ctx.opts.mode {
+        GitMode::History | GitMode::Tree => {
+            dir.check_history(ctx.opts)?;
+            history::scan_by_git(ctx, dir)?
+        }
+        GitMode::CommitMsg(_) => unreachable!("handled before the repository is opened"),
+        GitMode::Range(range) => changes::scan_range_by_git(ctx, dir, range)?,
+        GitMode::Staged => changes::scan_staged_by_git(ctx, dir)?,
+        GitMode::PrePush | GitMode::PreReceive => {
+            return Err(dir.unsupported("the push hooks (--pre-push, --pre-receive)"));
+        }
+    };
+    dir.widen(&mut outcome);
     Ok(outcome)
 }
 
@@ -184,7 +213,13 @@ fn commit_msg(
 ) -> anyhow::Result<GitOutcome> {
     let (opened, repo) = open::open(opts).ok().unzip();
     let comment = repo
-        .and_then(|r| r.config().ok()?.get_string("core.commentChar").ok())
+        .and_then(|r| match r {
+            open::Handle::Libgit2(r) => r.config().ok()?.get_string("core.commentChar").ok(),
+            open::Handle::Git(d) => {
+                let out = d.output(&["config", "--get", "core.commentChar"])?;
+                Some(String::from_utf8_lossy(&out).trim_end().to_string())
+            }
+        })
         .and_then(|c| c.chars().next())
         .filter(|c| *c != 'a') // "auto": git picks a character not in the message; '#' first
         .unwrap_or('#');
@@ -200,7 +235,10 @@ fn commit_msg(
 
 /// The text of the file at `path` in commit `at`; None when there is none.
 pub fn file_at(opts: &GitOptions, at: &str, path: &str) -> anyhow::Result<Option<String>> {
-    let (_, repo) = open::open(opts)?;
+    let repo = match open::open(opts)?.1 {
+        open::Handle::Libgit2(repo) => repo,
+        open::Handle::Git(dir) => return by_git::file_at(&dir, at, path),
+    };
     let tree = repo
         .revparse_single(at)
         .and_then(|o| o.peel_to_tree())
@@ -219,7 +257,10 @@ pub fn root_files(
     opts: &GitOptions,
     at: Option<&str>,
 ) -> anyhow::Result<(RootFiles, Option<PathBuf>)> {
-    let (_, repo) = open::open(opts)?;
+    let repo = match open::open(opts)?.1 {
+        open::Handle::Libgit2(repo) => repo,
+        open::Handle::Git(dir) => return root_files_by_git(&dir, at),
+    };
     if at.is_none()
         && let Some(w) = repo.workdir()
     {
@@ -240,6 +281,30 @@ pub fn root_files(
         origin: format!("{spec}:"),
         ignore: read(IGNORE_FILE),
         config: read(CONFIG_FILE),
+    };
+    Ok((files, None))
+}
+
+/// `root_files` of a repository only git can read.
+fn root_files_by_git(
+    dir: &by_git::GitDir,
+    at: Option<&str>,
+) -> anyhow::Result<(RootFiles, Option<PathBuf>)> {
+    if at.is_none()
+        && let Some(w) = dir.workdir()
+    {
+        return Ok((RootFiles::from_dir(w)?, Some(w.to_path_buf())));
+    }
+    let spec = at.unwrap_or("HEAD");
+    let ignore = match by_git::file_at(dir, spec, IGNORE_FILE) {
+        Ok(text) => text,
+        Err(_) if at.is_none() => return Ok((RootFiles::default(), None)),
+        Err(e) => return Err(e),
+    };
+    let files = RootFiles {
+        origin: format!("{spec}:"),
+        ignore,
+        config: by_git::file_at(dir, spec, CONFIG_FILE)?,
     };
     Ok((files, None))
 }

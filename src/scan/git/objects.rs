@@ -43,29 +43,60 @@ fn committer_time(sig: &[u8]) -> Option<i64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-fn hex_oid(hex: &[u8]) -> Option<Oid> {
+/// An object id from its hex digits: 40 for SHA-1; a SHA-256 id's 64 are taken by their first
+/// 40 (its first 160 bits), which is how SHA-256 ids travel through the scan (`by_git`).
+pub(crate) fn hex_oid(hex: &[u8]) -> Option<Oid> {
+    let hex = match hex.len() {
+        SHA1_HEX => hex,
+        SHA256_HEX => &hex[..SHA1_HEX],
+        _ => return None,
+    };
     Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
 }
 
-/// An object id as a tree holds it.
+/// Hex digits of a SHA-1 and of a SHA-256 object id.
+pub(crate) const SHA1_HEX: usize = 40;
+pub(crate) const SHA256_HEX: usize = 64;
+
+/// An object id as a tree holds it (a SHA-256 id: its first 20 bytes).
 pub(crate) type RawId = [u8; 20];
 
 pub(crate) fn raw(oid: Oid) -> RawId {
     oid.as_bytes().try_into().unwrap_or([0; 20])
 }
 
-/// The entries of a raw tree object: `<mode> <name>\0<20-byte id>`, repeated.
-pub(crate) struct RawTree<'a>(pub &'a [u8]);
+/// The entries of a raw tree object: `<mode> <name>\0<id>`, repeated, each id `width` bytes
+/// (20 for SHA-1, 32 for SHA-256).
+pub(crate) struct RawTree<'a> {
+    data: &'a [u8],
+    width: usize,
+}
+
+impl<'a> RawTree<'a> {
+    /// A SHA-1 repository's tree.
+    pub fn new(data: &'a [u8]) -> RawTree<'a> {
+        RawTree { data, width: 20 }
+    }
+
+    /// A tree whose ids are `width` bytes long.
+    pub fn with_width(data: &'a [u8], width: usize) -> RawTree<'a> {
+        RawTree {
+            data,
+            width: width.max(20),
+        }
+    }
+}
 
 impl<'a> Iterator for RawTree<'a> {
     type Item = (&'a [u8], &'a [u8], &'a RawId);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let data = self.0;
+        let data = self.data;
         let space = memchr::memchr(b' ', data)?;
         let nul = space + 1 + memchr::memchr(0, &data[space + 1..])?;
+        data.get(nul + 1..nul + 1 + self.width)?;
         let id = data.get(nul + 1..nul + 21)?.try_into().ok()?;
-        self.0 = &data[nul + 21..];
+        self.data = &data[nul + 1 + self.width..];
         Some((&data[..space], &data[space + 1..nul], id))
     }
 }
@@ -80,7 +111,7 @@ pub(crate) fn message(commit: &[u8]) -> &[u8] {
 pub(crate) fn parse_header(line: &[u8]) -> Option<(Oid, &str, u64)> {
     let text = std::str::from_utf8(line).ok()?.trim_end();
     let mut parts = text.split(' ');
-    let oid = Oid::from_str(parts.next()?).ok()?;
+    let oid = hex_oid(parts.next()?.as_bytes())?;
     let kind = parts.next()?;
     let size = parts.next()?.parse().ok()?;
     Some((oid, kind, size))
@@ -119,7 +150,13 @@ pub(crate) fn large_commit_head(repo: &Repository, oid: Oid) -> Option<Vec<u8>> 
     if kind != ObjectType::Commit || size <= LARGE_COMMIT {
         return None;
     }
-    let mut child = super::pipe::git(repo.path())
+    commit_head_by_git(repo.path(), oid)
+}
+
+/// The header of commit `oid` as `git cat-file commit` writes it, up to the blank line; git is
+/// stopped there, so the message is never read.
+pub(crate) fn commit_head_by_git(git_dir: &std::path::Path, oid: Oid) -> Option<Vec<u8>> {
+    let mut child = super::pipe::git(git_dir)
         .args(["cat-file", "commit", &oid.to_string()])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

@@ -3,6 +3,7 @@
 
 use super::GitMode;
 use super::GitOptions;
+use super::by_git::GitDir;
 use crate::finding::Skipped;
 use anyhow::{Context as _, bail};
 use git2::{ErrorCode, Repository, RepositoryOpenFlags};
@@ -15,6 +16,14 @@ pub(super) struct Opened {
     git_dir: PathBuf,
     /// Opened as git's hooks expect (GIT_DIR, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY honoured).
     from_env: bool,
+    /// Read through git only: libgit2 cannot open it (`by_git`).
+    by_git: bool,
+}
+
+/// How the repository is read: libgit2's handle, or git commands for a format libgit2 refuses.
+pub(super) enum Handle {
+    Libgit2(Repository),
+    Git(GitDir),
 }
 
 impl Opened {
@@ -34,7 +43,13 @@ impl Opened {
         Opened {
             git_dir: PathBuf::new(),
             from_env: false,
+            by_git: false,
         }
+    }
+
+    /// Whether only git can read it: workers then ask `git cat-file` for every blob.
+    pub fn by_git(&self) -> bool {
+        self.by_git
     }
 
     /// The `.git` directory (the repository itself when bare).
@@ -70,9 +85,10 @@ fn tune_libgit2() {
     });
 }
 
-/// Finds the repository and refuses one that cannot be scanned; returns the handle it opened
+/// Finds the repository and refuses one that cannot be scanned; opens it with libgit2, or
+/// with git when libgit2 refuses its format (SHA-256 ids, reftable refs). Returns the handle
 /// and how worker threads open their own.
-pub(super) fn open(opts: &GitOptions) -> anyhow::Result<(Opened, Repository)> {
+pub(super) fn open(opts: &GitOptions) -> anyhow::Result<(Opened, Handle)> {
     tune_libgit2();
     // Hooks run with GIT_DIR and GIT_INDEX_FILE set; `--staged` must read that index.
     let from_env = opts.repo.is_none() || opts.mode == GitMode::Staged;
@@ -93,13 +109,28 @@ pub(super) fn open(opts: &GitOptions) -> anyhow::Result<(Opened, Repository)> {
             Repository::open_ext(p, flags, std::iter::empty::<&OsStr>())
         }
     };
-    let repo = repo.map_err(|e| open_error(&shown, opts.repo.as_deref(), e))?;
+    let repo = match repo {
+        Ok(repo) => repo,
+        Err(e) => {
+            let Some(format) = unsupported_format(e.message()) else {
+                return Err(open_error(&shown, opts.repo.as_deref(), e));
+            };
+            let dir = GitDir::open(opts, &shown, from_env, format)?;
+            let opened = Opened {
+                git_dir: dir.git_dir().to_path_buf(),
+                from_env,
+                by_git: true,
+            };
+            return Ok((opened, Handle::Git(dir)));
+        }
+    };
     refuse_partial_clone(&repo, &shown)?;
     let opened = Opened {
         git_dir: repo.path().to_path_buf(),
         from_env,
+        by_git: false,
     };
-    Ok((opened, repo))
+    Ok((opened, Handle::Libgit2(repo)))
 }
 
 fn open_error(shown: &str, path: Option<&Path>, e: git2::Error) -> anyhow::Error {
@@ -120,26 +151,16 @@ fn open_error(shown: &str, path: Option<&Path>, e: git2::Error) -> anyhow::Error
             "{shown}: not a git repository (nor inside one); to scan its files, run `keyhound scan {shown}`"
         );
     }
-    if let Some(format) = unsupported_format(e.message()) {
-        return anyhow::anyhow!("{shown}: {format}");
-    }
     anyhow::anyhow!("{shown}: cannot open the git repository: {}", e.message())
 }
 
-/// A repository format libgit2 cannot open, named with what to do (never scanned as empty).
+/// A repository format libgit2 cannot open (git then reads it), named.
 fn unsupported_format(message: &str) -> Option<&'static str> {
     if message.contains("object format 'sha256'") {
-        return Some(
-            "a SHA-256 repository (extensions.objectFormat = sha256): keyhound cannot read \
-             SHA-256 histories yet; nothing was scanned",
-        );
+        return Some("a SHA-256 repository (extensions.objectFormat = sha256)");
     }
     if message.contains("extensions.refstorage") {
-        return Some(
-            "a repository storing its refs as reftable (extensions.refStorage): keyhound cannot \
-             read reftable refs yet; convert it with `git refs migrate --ref-format=files`, \
-             then run keyhound again",
-        );
+        return Some("a repository storing its refs as reftable (extensions.refStorage)");
     }
     None
 }
@@ -162,7 +183,7 @@ fn refuse_partial_clone(repo: &Repository, shown: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn partial_clone(shown: &str) -> anyhow::Error {
+pub(super) fn partial_clone(shown: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "{shown}: a partial clone (cloned with --filter): blobs it never fetched cannot be scanned. \
          Fetch them first with `git fetch --refetch --no-filter` (or clone without --filter), then run keyhound again"

@@ -5,14 +5,17 @@
 use crate::finding::{Finding, GitInfo, GitObject, Reach};
 use crate::scan::git::blobs::{self, Job};
 use crate::scan::git::history::locate::{Hits, first_per_key};
+use crate::scan::git::lookup::Lookup;
 use crate::scan::git::meta::MetaCache;
+use crate::scan::git::objects::hex_oid;
 use crate::scan::git::{Ctx, GitOutcome};
 use anyhow::{Context as _, anyhow};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository, Sort, Tree};
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 /// A blob a commit (or the index) put at `path`, and what each parent had there.
-struct Candidate {
+pub(super) struct Candidate {
     /// Index into the range's commits; None for the index.
     commit: Option<usize>,
     path: String,
@@ -48,10 +51,20 @@ pub(in crate::scan::git) fn scan_staged(
     ctx: &Ctx<'_>,
     repo: &Repository,
 ) -> anyhow::Result<GitOutcome> {
-    let changes = match staged_by_git(ctx, repo) {
+    let dir = repo.workdir().unwrap_or(repo.path());
+    let changes = match staged_by_git(ctx, dir) {
         Some(changes) => changes,
         None => staged_by_libgit2(repo)?,
     };
+    scan_index_changes(ctx, repo, changes)
+}
+
+/// Scans what the index `changes` against HEAD.
+pub(super) fn scan_index_changes(
+    ctx: &Ctx<'_>,
+    repo: &dyn Lookup,
+    changes: Vec<Change>,
+) -> anyhow::Result<GitOutcome> {
     let candidates = changes
         .into_iter()
         .map(|(path, new, old)| Candidate {
@@ -64,16 +77,16 @@ pub(in crate::scan::git) fn scan_staged(
     resolve(ctx, repo, &candidates, Vec::new(), &[], Reach::Index)
 }
 
+/// A path a diff adds or changes: (new path, new blob, old blob or None).
+pub(super) type Change = (String, Oid, Option<Oid>);
+
 /// What the index changes, as `git diff --cached` says it: git reads the index's cache-tree, so
 /// in a hook it answers in a few milliseconds where comparing whole trees takes several times
 /// that, and its rename detection is the user's own. None when git cannot be run; the caller
-/// then asks libgit2. The environment (GIT_DIR, GIT_INDEX_FILE) is passed on as git gave it.
-fn staged_by_git(ctx: &Ctx<'_>, repo: &Repository) -> Option<Vec<(String, Oid, Option<Oid>)>> {
-    let dir = ctx
-        .opts
-        .repo
-        .as_deref()
-        .map(|_| repo.workdir().unwrap_or(repo.path()));
+/// then asks libgit2. The environment (GIT_DIR, GIT_INDEX_FILE) is passed on as git gave it;
+/// git runs in `workdir` when the command line named the repository.
+pub(super) fn staged_by_git(ctx: &Ctx<'_>, workdir: &Path) -> Option<Vec<Change>> {
+    let dir = ctx.opts.repo.as_deref().map(|_| workdir);
     let mut cmd = crate::scan::git::command::git();
     if let Some(dir) = dir {
         cmd.current_dir(dir);
@@ -93,7 +106,7 @@ fn staged_by_git(ctx: &Ctx<'_>, repo: &Repository) -> Option<Vec<(String, Oid, O
 
 /// Parses `git diff --raw -z`: `:oldmode newmode old new STATUS\0path\0` (`\0new path\0` more
 /// for renames and copies). None if the text is not that.
-fn parse_raw_diff(raw: &[u8]) -> Option<Vec<(String, Oid, Option<Oid>)>> {
+pub(super) fn parse_raw_diff(raw: &[u8]) -> Option<Vec<Change>> {
     let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
     let mut out = Vec::new();
     while let Some(head) = fields.next() {
@@ -106,7 +119,7 @@ fn parse_raw_diff(raw: &[u8]) -> Option<Vec<(String, Oid, Option<Oid>)>> {
         if status.starts_with(['R', 'C']) {
             path = fields.next()?;
         }
-        let (old, new) = (Oid::from_str(old).ok()?, Oid::from_str(new).ok()?);
+        let (old, new) = (hex_oid(old.as_bytes())?, hex_oid(new.as_bytes())?);
         let kept = matches!(status.as_bytes()[0], b'A' | b'M' | b'R' | b'C' | b'T');
         if kept && !new.is_zero() && new_mode != "160000" {
             let old = Some(old).filter(|o| !o.is_zero() && !status.starts_with('A'));
@@ -116,7 +129,7 @@ fn parse_raw_diff(raw: &[u8]) -> Option<Vec<(String, Oid, Option<Oid>)>> {
     Some(out)
 }
 
-fn staged_by_libgit2(repo: &Repository) -> anyhow::Result<Vec<(String, Oid, Option<Oid>)>> {
+fn staged_by_libgit2(repo: &Repository) -> anyhow::Result<Vec<Change>> {
     let index = repo.index().context("cannot read the index")?;
     let head = match repo.head() {
         Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
@@ -175,12 +188,22 @@ fn commit_changes(
     } else {
         commit.parents().map(|p| p.tree().ok()).collect()
     };
-    let mut by_path: HashMap<String, Candidate> = HashMap::new();
-    for (j, parent) in parents.iter().enumerate() {
+    let mut per_parent = Vec::with_capacity(parents.len());
+    for parent in &parents {
         let mut diff =
             repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut diff_options()))?;
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-        for (path, new, old) in changes(&diff) {
+        per_parent.push(changes(&diff));
+    }
+    Ok(candidates(index, per_parent))
+}
+
+/// The candidates of commit number `index`, from what it changed against each parent (one list
+/// for a root commit): a path unchanged against some parent is not new in the commit.
+pub(super) fn candidates(index: usize, per_parent: Vec<Vec<Change>>) -> Vec<Candidate> {
+    let mut by_path: HashMap<String, Candidate> = HashMap::new();
+    for (j, changes) in per_parent.into_iter().enumerate() {
+        for (path, new, old) in changes {
             if j == 0 {
                 let olds = vec![old];
                 by_path.insert(
@@ -201,7 +224,7 @@ fn commit_changes(
     }
     let mut out: Vec<Candidate> = by_path.into_values().collect();
     out.sort_by(|x, y| x.path.cmp(&y.path));
-    Ok(out)
+    out
 }
 
 fn diff_options() -> DiffOptions {
@@ -211,7 +234,7 @@ fn diff_options() -> DiffOptions {
 }
 
 /// (new path, new blob, old blob or None) of every blob a diff adds or changes.
-fn changes(diff: &git2::Diff<'_>) -> Vec<(String, Oid, Option<Oid>)> {
+fn changes(diff: &git2::Diff<'_>) -> Vec<Change> {
     diff.deltas()
         .filter(|d| !d.new_file().id().is_zero() && d.new_file().mode() != FileMode::Commit)
         .filter_map(|d| {
@@ -234,9 +257,9 @@ fn changes(diff: &git2::Diff<'_>) -> Vec<(String, Oid, Option<Oid>)> {
 
 /// Scans the candidates' blobs (then, for those with keys, their parents' blobs) and reports
 /// each key that no parent had, once per key and path, at the first commit that added it.
-fn resolve(
+pub(super) fn resolve(
     ctx: &Ctx<'_>,
-    repo: &Repository,
+    repo: &dyn Lookup,
     candidates: &[Candidate],
     messages: Vec<Job>,
     commits: &[Oid],
@@ -307,7 +330,7 @@ fn changed(
     commit: Option<Oid>,
     reached_by: Reach,
     meta: &mut MetaCache,
-    repo: &Repository,
+    repo: &dyn Lookup,
 ) -> Finding {
     let m = commit.map(|o| meta.get(repo, o)).unwrap_or_default();
     let mut f = f.clone();

@@ -12,7 +12,7 @@ use crate::finding::Origin;
 use crate::scan::BlobOutcome;
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Done, Job};
-use crate::scan::git::objects::{Links, message, parse_header};
+use crate::scan::git::objects::{Links, hex_oid, message, parse_header};
 use crate::scan::git::oidmap::OidMap;
 use crate::scan::git::pipe::{Batched, git};
 use crossbeam_channel::Sender;
@@ -35,9 +35,24 @@ pub(super) struct CatFile {
 impl ObjectSource for CatFile {
     /// Streams every blob and commit through git; None when git cannot be run or read.
     fn contents(&mut self, ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Contents>> {
-        let git_dir = repo.path().to_path_buf();
+        self.contents_in(ctx, repo.path())
+    }
+
+    fn trees(&mut self, _: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {
+        self.trees_in(repo.path(), graph)
+    }
+}
+
+impl CatFile {
+    /// Streams every blob and commit of the repository at `git_dir` through git; None when git
+    /// cannot be run or read.
+    pub fn contents_in(
+        &mut self,
+        ctx: &Ctx<'_>,
+        git_dir: &Path,
+    ) -> Option<anyhow::Result<Contents>> {
         let done = Mutex::new(Vec::new());
-        let streamed = blobs::run(ctx, |tx| stream(ctx, &git_dir, tx, &done), &|d| {
+        let streamed = blobs::run(ctx, |tx| stream(ctx, git_dir, tx, &done), &|d| {
             done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
         });
         let streamed = match streamed {
@@ -49,8 +64,9 @@ impl ObjectSource for CatFile {
         Some(Ok(Contents::gathered(streamed.commits, done)))
     }
 
-    fn trees(&mut self, _: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {
-        read_trees(repo.path(), std::mem::take(&mut self.trees), graph)
+    /// Hands every tree the first pass listed to `graph`.
+    pub fn trees_in(&mut self, git_dir: &Path, graph: &mut Graph) -> Option<()> {
+        read_trees(git_dir, std::mem::take(&mut self.trees), graph)
     }
 }
 
@@ -119,7 +135,7 @@ fn feed(list: std::process::ChildStdout, stdin: std::process::ChildStdin) -> Opt
             continue;
         };
         match &line[space + 1..] {
-            b"tree" => trees.push(Oid::from_str(std::str::from_utf8(&line[..space]).ok()?).ok()?),
+            b"tree" => trees.push(hex_oid(&line[..space])?),
             b"tag" => {}
             // Blobs, commits, and what git cannot read (`missing`), which then ends the stream
             // so that libgit2 says what is wrong.

@@ -160,7 +160,7 @@ impl TreeMemo<'_> {
         let Ok(raw) = odb.read(tree) else {
             return listed;
         };
-        for (mode, name, id) in RawTree(raw.data()) {
+        for (mode, name, id) in RawTree::new(raw.data()) {
             let Ok(id) = Oid::from_bytes(id) else {
                 continue;
             };

@@ -4,6 +4,7 @@
 //! --objects --all` would list) and gives the second pass its trees without inflating any again.
 
 use crate::finding::Reach;
+use crate::scan::git::lookup::Lookup;
 use crate::scan::git::objects::{Links, RawId, RawTree, large_commit_head, peeled_commit, raw};
 use crate::scan::git::oidmap::{OidHasher, OidMap, OidSet};
 use git2::{ObjectType, Oid, Repository};
@@ -95,6 +96,8 @@ pub(crate) struct Graph {
     gitmodules: Vec<u32>,
     /// Commits the refs reach, and their trees.
     commits: OidMap<Oid>,
+    /// Bytes of an object id in a raw tree: 20 (SHA-1), 32 (SHA-256).
+    id_width: usize,
 }
 
 impl Graph {
@@ -121,12 +124,19 @@ impl Graph {
             pending: HashMap::new(),
             gitmodules: Vec::new(),
             commits: OidMap::default(),
+            id_width: 20,
         };
         for oid in wanted {
             let n = g.number(&raw(*oid));
             g.flags[n as usize] |= WANTED;
         }
         g
+    }
+
+    /// The same graph for trees whose ids are `width` bytes long (32 in a SHA-256 repository).
+    pub fn with_id_width(mut self, width: usize) -> Graph {
+        self.id_width = width;
+        self
     }
 
     fn number(&mut self, id: &RawId) -> u32 {
@@ -165,9 +175,9 @@ impl Graph {
 
     /// Marks what the refs point at, and every commit they reach, as reached. None when a ref
     /// or a parent names an object the stream did not carry.
-    pub fn reach_refs(&mut self, repo: &Repository, commits: &OidMap<Links>) -> Option<()> {
+    pub fn reach_refs(&mut self, repo: &dyn Lookup, commits: &OidMap<Links>) -> Option<()> {
         let mut stack = Vec::new();
-        for (oid, kind) in ref_targets(repo)? {
+        for (oid, kind) in repo.ref_targets()? {
             match kind {
                 ObjectType::Commit => stack.push(oid),
                 ObjectType::Tree => {
@@ -226,7 +236,7 @@ impl Graph {
         self.flags[t as usize] |= ARRIVED | TREE;
         let (s0, w0) = (self.subtrees.len() as u32, self.wanted_edges.len() as u32);
         let mut blobs = Vec::new();
-        for (mode, name, id) in RawTree(data) {
+        for (mode, name, id) in RawTree::with_width(data, self.id_width) {
             if mode == b"160000" {
                 continue; // a submodule's commit, in another repository
             }
@@ -398,7 +408,7 @@ fn push_name(path: &mut String, name: &str) -> usize {
 
 /// What every ref (the stash aside) and HEAD point at, peeled through tags. None when one
 /// points at a missing object.
-fn ref_targets(repo: &Repository) -> Option<Vec<(Oid, ObjectType)>> {
+pub(crate) fn ref_targets(repo: &Repository) -> Option<Vec<(Oid, ObjectType)>> {
     let mut out = Vec::new();
     if let Some((head, _)) = repo.head().ok().and_then(|h| peeled_commit(repo, &h)) {
         out.push((head, ObjectType::Commit));
@@ -428,7 +438,7 @@ mod tests {
         raw.extend([1u8; 20]);
         raw.extend(b"40000 dir\0");
         raw.extend([2u8; 20]);
-        let entries: Vec<_> = RawTree(&raw)
+        let entries: Vec<_> = RawTree::new(&raw)
             .map(|(m, n, _)| (m.to_vec(), n.to_vec()))
             .collect();
         assert_eq!(
@@ -438,7 +448,11 @@ mod tests {
                 (b"40000".to_vec(), b"dir".to_vec())
             ]
         );
-        assert_eq!(RawTree(&raw[..30]).count(), 0, "a cut entry ends the walk");
+        assert_eq!(
+            RawTree::new(&raw[..30]).count(),
+            0,
+            "a cut entry ends the walk"
+        );
     }
 
     #[test]

@@ -6,11 +6,12 @@ use super::forest::{Forests, Source};
 use crate::finding::{Finding, GitInfo, GitObject, Reach, Skipped};
 use crate::scan::git::{GitOutcome, HistoryFacts};
 use crate::scan::git::blobs::Done;
+use crate::scan::git::lookup::Lookup;
 use crate::scan::git::meta::MetaCache;
 use crate::scan::git::oidmap::{OidMap, OidSet};
 use crate::scan::git::tips::Tips;
 use crate::stats::GitStats;
-use git2::{Oid, Repository};
+use git2::Oid;
 use std::collections::{HashMap, HashSet};
 
 /// Findings per blob and per commit message, gathered from the workers.
@@ -60,7 +61,7 @@ impl Hits {
     /// history scan (one commit carries a message) and unknown (None) in a range.
     pub fn message_findings(
         &self,
-        repo: &Repository,
+        repo: &dyn Lookup,
         meta: &mut MetaCache,
         reached_by: &dyn Fn(Oid) -> Reach,
         commits: Option<u64>,
@@ -257,7 +258,7 @@ fn walk_part(
 /// presence at the `tips`, reading trees from `source`. Also gives the first path of each
 /// blob with findings or notes that some commit holds.
 pub(super) fn group(
-    repo: &Repository,
+    repo: &dyn Lookup,
     commits: &[(Oid, Reach)],
     hits: Hits,
     (tips, source): (&Tips, Source<'_>),
@@ -395,7 +396,7 @@ impl Present {
 /// The finding of key `fp` at `path` as group `g` has it: introduced, last seen, how often;
 /// with where those stand in the commit order.
 fn grouped(
-    repo: &Repository,
+    repo: &dyn Lookup,
     commits: &[(Oid, Reach)],
     hits: &Hits,
     meta: &mut MetaCache,

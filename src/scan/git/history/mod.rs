@@ -20,11 +20,15 @@ use self::forest::Source;
 use self::graph::Graph;
 use self::locate::Hits;
 use self::source::ObjectSource;
+use super::by_git::GitDir;
+use super::lookup::Lookup;
 use super::objects::Links;
 use super::oidmap::OidMap;
-use super::{Ctx, GitMode, GitOutcome, Reader, blobs::Done, tips};
+use super::{Ctx, GitMode, GitOutcome, Reader, blobs::Done};
 use crate::finding::Skipped;
 use git2::{Oid, Repository};
+
+pub(super) use graph::ref_targets;
 
 /// Scans the whole history (or HEAD's tree alone) of `repo`.
 pub(super) fn scan(ctx: &Ctx<'_>, repo: &Repository) -> anyhow::Result<GitOutcome> {
@@ -74,6 +78,35 @@ fn read(
     Some(Ok(report(ctx, repo, done, &links, &graph)))
 }
 
+/// The whole history of a repository only git can read (`by_git`), by the `catfile` source:
+/// the same passes, with the refs, tips and authors asked of git. An object git cannot read is
+/// an error (the libgit2 walk, which would say which, cannot open such a repository).
+pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutcome> {
+    let unread = || {
+        anyhow::anyhow!(
+            "{}: {}: git could not read every object the refs reach (run `git fsck`); \
+             nothing was reported",
+            dir.git_dir().display(),
+            dir.format()
+        )
+    };
+    let mut source = catfile::CatFile::default();
+    let contents = source
+        .contents_in(ctx, dir.git_dir())
+        .ok_or_else(unread)??;
+    let blobs = contents.blobs();
+    let mut graph = Graph::with_capacity(&contents.wanted(), (0, 0)).with_id_width(dir.id_width());
+    graph.reach_refs(dir, &contents.links).ok_or_else(unread)?;
+    ctx.scanner.progress.set_phase("reading trees");
+    source
+        .trees_in(dir.git_dir(), &mut graph)
+        .ok_or_else(unread)?;
+    graph.complete(&blobs).ok_or_else(unread)?;
+    drop(blobs);
+    let (done, links) = contents.into_done();
+    Ok(report(ctx, dir, done, &links, &graph))
+}
+
 /// Says on the progress bar that the second pass, from blobs back to commits, has begun.
 fn locating(ctx: &Ctx<'_>, hits: &Hits) {
     if !ctx.scanner.progress.is_shown() {
@@ -93,7 +126,7 @@ fn locating(ctx: &Ctx<'_>, hits: &Hits) {
 /// the complete `graph`.
 fn report(
     ctx: &Ctx<'_>,
-    repo: &Repository,
+    repo: &dyn Lookup,
     done: Vec<Done>,
     links: &OidMap<Links>,
     graph: &Graph,
@@ -116,7 +149,7 @@ fn report(
     let commits = graph::commit_order(links, graph.commits());
     // Every commit object read was counted on the bar; the report counts those the refs reach.
     (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
-    let tips = tips::tips(repo, ctx.presence);
+    let tips = repo.tips(ctx.presence);
     let source = Source::Graph(graph);
     let (mut outcome, paths) = locate::group(
         repo,
@@ -148,13 +181,13 @@ fn rename_note(s: &mut Skipped, paths: &OidMap<String>) {
 }
 
 /// Submodules are not followed: each path any `.gitmodules` in history names is said once.
-fn submodules(repo: &Repository, files: &[Oid]) -> Vec<Skipped> {
+fn submodules(repo: &dyn Lookup, files: &[Oid]) -> Vec<Skipped> {
     let mut paths = std::collections::BTreeSet::new();
     for oid in files {
-        let Ok(blob) = repo.find_blob(*oid) else {
+        let Some(blob) = repo.blob(*oid) else {
             continue;
         };
-        for line in String::from_utf8_lossy(blob.content()).lines() {
+        for line in String::from_utf8_lossy(&blob).lines() {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };
