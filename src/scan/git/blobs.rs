@@ -54,7 +54,7 @@ pub(super) fn run_with<R>(
     produce: impl FnOnce(&Sender<Job>) -> R,
     done: &(dyn Fn(Done) + Sync),
 ) -> anyhow::Result<R> {
-    let threads = threads.max(1);
+    let threads = workers(threads);
     let (tx, rx) = bounded::<Job>(threads * QUEUE_PER_WORKER);
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
@@ -76,6 +76,15 @@ pub(super) fn run_with<R>(
         }
         Ok(result)
     })
+}
+
+/// How many workers scan: `-j`, but no more than the cores, as the pack reader decodes. Each
+/// holds the blob it scans, its scanner's buffers and its own libgit2 handle: workers beyond
+/// the cores scan nothing faster and only multiply those (`--all-objects` over 150 blobs of
+/// 1 MB: 133 MB at `-j 2`, 318 MB at `-j 64` on two cores before this bound).
+fn workers(threads: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    threads.clamp(1, cores)
 }
 
 /// Scans every job given to `jobs` and returns what each produced, in no particular order.
@@ -335,7 +344,15 @@ fn blob_size(line: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::blob_size;
+    use super::{blob_size, workers};
+
+    #[test]
+    fn blobs_are_scanned_on_at_most_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        assert_eq!(workers(0), 1);
+        assert_eq!(workers(1), 1);
+        assert_eq!(workers(256), cores);
+    }
 
     #[test]
     fn cat_file_headers_parse() {
