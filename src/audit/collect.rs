@@ -68,7 +68,8 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
             c.repo.bytes_scanned = outcome.stats.bytes_scanned;
             for (i, f) in outcome.findings.iter().enumerate() {
                 let facts = outcome.history.get(i).cloned().unwrap_or_default();
-                c.obs.push(history_obs(f, facts, &c.repo, repo.as_ref(), tools));
+                c.obs
+                    .push(history_obs(f, facts, &c.repo, repo.as_ref(), tools));
             }
             c.keys.extend(outcome.findings);
             c.skipped.extend(outcome.skipped);

@@ -4,12 +4,12 @@
 
 use super::forest::{Forests, Source};
 use crate::finding::{Finding, GitInfo, GitObject, Reach, Skipped};
-use crate::scan::git::{GitOutcome, HistoryFacts};
 use crate::scan::git::blobs::Done;
 use crate::scan::git::lookup::Lookup;
 use crate::scan::git::meta::MetaCache;
 use crate::scan::git::oidmap::{OidMap, OidSet};
 use crate::scan::git::tips::Tips;
+use crate::scan::git::{GitOutcome, HistoryFacts};
 use crate::stats::GitStats;
 use git2::Oid;
 use std::collections::{HashMap, HashSet};
