@@ -4,6 +4,7 @@
 //! the window around a hit with a map from each decoded byte back to the outer bytes.
 
 use super::decode::Decoded;
+use super::prefilter::Gate;
 
 /// How a key was escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,12 +57,14 @@ impl Escape {
     }
 }
 
-/// The escaped needles of `keyword`, each with its escape. The escapes' needles are the opening
-/// its first byte's escape shares with other bytes (`\x7`, `\u007`, `&#11`, `&#x7`, `%73`):
-/// a few needles for every keyword at once, each hit checked by [`spells_prefix`] before anything
-/// is decoded. Plain hex has no opening of its own: its needles spell the keyword's first
-/// [`PREFIX`] bytes, lower and upper case.
-pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape)> {
+/// The escaped needles of `keyword`, each with its escape and where it is searched. The escapes'
+/// needles are the opening its first byte's escape shares with other bytes (`\x7`, `\u007`,
+/// `&#11`, `&#x7`, `%73`): a few needles for every keyword at once, found by their first byte
+/// ([`Gate::Opening`]), each hit checked by [`spells_prefix`] before anything is decoded. Plain
+/// hex has no opening of its own: its needles spell the keyword's first [`PREFIX`] bytes, lower
+/// and upper case, searched only in long runs of base64 characters (hex digits are some), where
+/// the 40 digits or more of a key's hex are.
+pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape, Gate)> {
     let kw = &keyword[..keyword.len().min(PREFIX)];
     let first = keyword[0];
     let decimal = first.to_string();
@@ -74,11 +77,15 @@ pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape)> {
         (format!("&#x{:x}", first >> 4), Escape::Html),
         (format!("%{first:02X}"), Escape::Url),
     ];
-    let mut out: Vec<(Vec<u8>, Escape)> = Vec::new();
+    let mut out: Vec<(Vec<u8>, Escape, Gate)> = Vec::new();
     for (text, escape) in forms {
         let text = text.into_bytes();
-        if !out.iter().any(|(t, _)| *t == text) {
-            out.push((text, escape));
+        let gate = match escape {
+            Escape::Hex => Gate::Base64Run,
+            _ => Gate::Opening,
+        };
+        if !out.iter().any(|(t, _, _)| *t == text) {
+            out.push((text, escape, gate));
         }
     }
     // A keyword with reserved characters (`hooks.slack.com/`) as a URL encoder leaves it.
@@ -90,7 +97,7 @@ pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape)> {
         })
         .collect();
     if reserved.as_bytes() != keyword {
-        out.push((reserved.into_bytes(), Escape::Url));
+        out.push((reserved.into_bytes(), Escape::Url, Gate::Always));
     }
     // JSON encoders that escape `/` (PHP's) turn `hooks.slack.com/` into `hooks.slack.com\/`.
     if keyword.contains(&b'/') {
@@ -104,7 +111,7 @@ pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape)> {
                 }
             })
             .collect();
-        out.push((json, Escape::Json));
+        out.push((json, Escape::Json, Gate::Always));
     }
     out
 }
@@ -340,13 +347,13 @@ mod tests {
         let n = needles(b"sk-proj-");
         let texts: Vec<String> = n
             .iter()
-            .map(|(t, _)| String::from_utf8(t.clone()).unwrap())
+            .map(|(t, _, _)| String::from_utf8(t.clone()).unwrap())
             .collect();
         for want in ["736b2d", "736B2D", "\\x7", "\\u007", "&#11", "&#x7", "%73"] {
             assert!(texts.contains(&want.to_string()), "{want}: {texts:?}");
         }
         let slack = needles(b"hooks.slack.com/");
-        assert!(slack.iter().any(|(t, _)| t == b"hooks.slack.com%2F"));
+        assert!(slack.iter().any(|(t, _, _)| t == b"hooks.slack.com%2F"));
     }
 
     #[test]

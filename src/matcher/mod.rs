@@ -604,8 +604,9 @@ fn regions(hits: &[(usize, usize)], reach: usize) -> Vec<&[(usize, usize)]> {
 /// The prefilter's needles: each keyword; with decoding, its UTF-16 form, its base64 forms (in
 /// halves, so that a line wrap inside one does not hide it) and its escaped forms; with two
 /// levels of decoding, base64 of its UTF-16 form (PowerShell's `-EncodedCommand`), UTF-16 of its
-/// base64 forms and base64 of its base64 forms (the base64 ones searched only where a long base64
-/// run is, [`Gate::Base64Run`]). The keywords come first (a tie goes to a keyword as written); an
+/// base64 forms and base64 of its base64 forms (the base64 and hex ones searched only where a
+/// long base64 run is, [`Gate::Base64Run`]; escape openings by their first byte,
+/// [`Gate::Opening`]). The keywords come first (a tie goes to a keyword as written); an
 /// encoded needle that another one already finds is left out (see [`covered`]).
 fn patterns_for(
     keywords: &[Vec<u8>],
@@ -656,14 +657,15 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
         return out;
     }
     out.push((decode::utf16_form(kw), Encoding::Utf16, Gate::Always));
-    for (needle, escape) in escape::needles(kw) {
-        out.push((needle, Encoding::Escaped(escape), Gate::Always));
+    for (needle, escape, gate) in escape::needles(kw) {
+        out.push((needle, Encoding::Escaped(escape), gate));
     }
     if kw.len() < MIN_ENCODED_KEYWORD {
         return out;
     }
+    // A key's base64 is a long run, or runs on over full lines to a last one (see `Gate`).
     for form in decode::base64_needles(kw) {
-        out.push((form.text.clone(), Encoding::Base64(form), Gate::Always));
+        out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
     }
     if max_decode_depth >= 2 {
         let wide: Vec<u8> = kw.iter().flat_map(|&b| [b, 0]).collect();
@@ -692,7 +694,8 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
 /// decoding and is searched wherever `b` would be: `a` inside `b` at an offset that keeps the
 /// decoding's grid (a base64 quantum, a UTF-16 character, a hex pair). Then `b` is not needed.
 fn covered((a, ea, ga): &Needle, (b, eb, gb): &Needle) -> bool {
-    if a.len() > b.len() || (*ga != Gate::Always && ga != gb) {
+    let everywhere = matches!(ga, Gate::Always | Gate::Opening);
+    if a.len() > b.len() || (!everywhere && ga != gb) {
         return false;
     }
     let grid = |at: usize| match (ea, eb) {

@@ -1,5 +1,5 @@
 //! The one pass over the bytes: every keyword and encoded form at once. Packed SIMD searchers
-//! (Teddy) when the CPU allows — one, or one per group of at most 64 needles, their hits merged
+//! (Teddy) when the CPU allows — one, or one per group of at most 32 needles, their hits merged
 //! — otherwise an Aho-Corasick automaton.
 //!
 //! Aho-Corasick alone would pick a rare-byte prefilter for our patterns (the UTF-16 forms hold
@@ -9,9 +9,15 @@
 //! over the same cached bytes cost less than one automaton pass.
 //!
 //! Needles that can only occur in some bytes are grouped apart and searched only there (a
-//! [`Gate`]): those holding a NUL byte (UTF-16 forms) only in bytes that hold a NUL, and forms
-//! nested in base64 only in bytes with a long base64 run. Most text has neither, and pays for
-//! them a `memchr` and a sampled look, not a Teddy pass each.
+//! [`Gate`]): those holding a NUL byte (UTF-16 forms) only in bytes that hold a NUL, and base64
+//! and hex forms only in long base64 runs. Most text has neither, and pays for them a `memchr`
+//! and a quick look at each 16 bytes, not a Teddy pass each. Escape openings (`%73`, `\x7`,
+//! `&#11`) start with one of a few rare bytes: a `memchr3` finds them, not Teddy.
+//!
+//! Each Teddy pass costs about the same however few needles it has, and a fat one (over 32
+//! needles) about twice a slim one, or more with needles of 3 bytes: on the benchmark tree, the
+//! 54 needles searched everywhere take two slim passes where the 317 they were took five fat
+//! ones.
 
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -33,8 +39,8 @@ pub enum Prefilter {
     Automaton(AhoCorasick),
 }
 
-/// Teddy's limit on needles per searcher.
-const GROUP: usize = 64;
+/// Needles per searcher: slim Teddy's limit (fat Teddy takes 64 but costs twice as much a pass).
+const GROUP: usize = 32;
 
 /// Where a needle can occur, so where its group is searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,85 +52,195 @@ pub enum Gate {
     Base64Run,
     /// Only in bytes holding a NUL (set for every needle that holds one).
     Nul,
+    /// Anywhere, found by [`Openings`] (an escape's opening: at least 3 bytes, starting with
+    /// one of at most 3 bytes: `%`, `\`, `&`); else searched like [`Gate::Always`].
+    Opening,
 }
 
-/// The shortest base64 run a [`Gate::Base64Run`] needle is looked for in: a key of 18 bytes or
-/// more encoded twice (or as UTF-16, then base64) is longer.
+/// The shortest base64 run a [`Gate::Base64Run`] needle is looked for in: a key of 24 bytes or
+/// more encoded once, or of 18 bytes or more encoded twice, is longer, and so is its hex form
+/// (every key is 20 bytes or more). A line wrapped inside a run is full (40 characters or
+/// more), and the line after such a run is searched whatever its length (see [`base64_runs`]).
 pub const LONG_RUN: usize = 32;
 
-/// The runs of at least [`LONG_RUN`] standard base64 characters in `hay`, found 16 bytes at a
-/// time: a run that long fills blocks or ends one block and starts the next, so only the ends
-/// of each block's mask matter.
+/// Whether `b` is a base64 character of either alphabet (without `=`), as the decoder reads them.
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// The runs of at least [`LONG_RUN`] base64 characters (either alphabet) in `hay`, each followed
+/// by the next line's run when the run ends its line (the last line of a wrapped block, however
+/// short). A run that long holds a whole aligned block of 16 bytes: blocks are checked 16 bytes
+/// at a time, and only around a block of base64 does the scan look at single bytes.
 fn base64_runs(hay: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut runs = Vec::new();
-    // The run of base64 characters ending where the next block starts.
-    let mut run = 0;
-    let blocks = hay.chunks_exact(16);
-    let mut tail = [0u8; 16];
-    tail[..blocks.remainder().len()].copy_from_slice(blocks.remainder());
-    let last = std::iter::once(base64_mask(&tail));
-    let masks = blocks.map(|b| base64_mask(b.try_into().unwrap_or(&[0; 16])));
-    for (k, mask) in masks.chain(last).enumerate() {
-        if mask == u16::MAX {
-            run += 16;
+    let mut k = 0;
+    // Where the last run found ends: no run starts before it.
+    let mut from = 0;
+    while k + 16 <= hay.len() {
+        if !block_is_b64(&hay[k..k + 16]) {
+            k += 16;
             continue;
         }
-        let first = mask.trailing_ones() as usize;
-        let (end, len) = (k * 16 + first, run + first);
-        if len >= LONG_RUN {
-            runs.push(end - len..end);
+        let mut start = k;
+        while start > from && is_b64(hay[start - 1]) {
+            start -= 1;
         }
-        run = mask.leading_ones() as usize;
+        let mut end = k + 16;
+        while end + 16 <= hay.len() && block_is_b64(&hay[end..end + 16]) {
+            end += 16;
+        }
+        while end < hay.len() && is_b64(hay[end]) {
+            end += 1;
+        }
+        from = end;
+        if end - start >= LONG_RUN {
+            runs.push(start..end);
+            if let Some(next) = next_line_run(hay, end) {
+                from = next.end;
+                runs.push(next);
+            }
+        }
+        k = from.next_multiple_of(16);
     }
     runs
 }
 
-/// Bit `i` set where `block[i]` is a standard base64 character (without `=`).
+/// The run that starts the line after a run ending at `end` (`[ \t\r]*\n[ \t]*` between them),
+/// when it is shorter than [`LONG_RUN`] (a longer one is a run of its own).
+fn next_line_run(hay: &[u8], end: usize) -> Option<std::ops::Range<usize>> {
+    let mut i = end;
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t' | b'\r') {
+        i += 1;
+    }
+    if hay.get(i) != Some(&b'\n') {
+        return None;
+    }
+    i += 1;
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
+        i += 1;
+    }
+    let start = i;
+    while i < hay.len() && i - start < LONG_RUN && is_b64(hay[i]) {
+        i += 1;
+    }
+    (i > start && i - start < LONG_RUN).then_some(start..i)
+}
+
+/// Whether all 16 bytes of `block` are base64 characters (see [`is_b64`]).
 #[cfg(target_arch = "x86_64")]
-fn base64_mask(block: &[u8; 16]) -> u16 {
+fn block_is_b64(block: &[u8]) -> bool {
     use std::arch::x86_64::{
-        _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set_epi64x, _mm_set1_epi8,
+        _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
     };
-    let half = |i: usize| {
-        let mut h = [0u8; 8];
-        h.copy_from_slice(&block[i..i + 8]);
-        i64::from_le_bytes(h)
-    };
-    // SAFETY: SSE2 is part of every x86_64 CPU (the target's baseline); these intrinsics only
-    // compute on values, none reads memory.
+    assert!(block.len() >= 16);
+    // SAFETY: SSE2 is part of every x86_64 CPU (the target's baseline); the one load reads the
+    // 16 bytes the assertion above guarantees, unaligned loads being allowed.
     unsafe {
-        let b = _mm_set_epi64x(half(8), half(0));
-        // Signed comparisons: bytes from 0x80 are negative, below every range.
+        let b = _mm_loadu_si128(block.as_ptr().cast());
+        let set = |c: u8| _mm_set1_epi8(c.cast_signed());
+        // Signed comparisons: bytes from 0x80 are negative, below every range. Most text and
+        // binary blocks hold a byte below `+` or above `z`: one test turns them away.
+        let outside = _mm_or_si128(_mm_cmpgt_epi8(set(b'+'), b), _mm_cmpgt_epi8(b, set(b'z')));
+        if _mm_movemask_epi8(outside) != 0 {
+            return false;
+        }
         let within = |v, lo: u8, hi: u8| {
             _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8((lo - 1).cast_signed())),
-                _mm_cmpgt_epi8(_mm_set1_epi8((hi + 1).cast_signed()), v),
+                _mm_cmpgt_epi8(v, set(lo - 1)),
+                _mm_cmpgt_epi8(set(hi + 1), v),
             )
         };
         let slash_digits = within(b, b'/', b'9');
-        let letters = within(_mm_or_si128(b, _mm_set1_epi8(0x20)), b'a', b'z');
-        let plus = _mm_cmpeq_epi8(b, _mm_set1_epi8(b'+'.cast_signed()));
-        let all = _mm_or_si128(_mm_or_si128(slash_digits, letters), plus);
-        (_mm_movemask_epi8(all) & 0xFFFF) as u16
+        let letters = within(_mm_or_si128(b, set(0x20)), b'a', b'z');
+        let signs = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(b, set(b'+')), _mm_cmpeq_epi8(b, set(b'-'))),
+            _mm_cmpeq_epi8(b, set(b'_')),
+        );
+        let all = _mm_or_si128(_mm_or_si128(slash_digits, letters), signs);
+        _mm_movemask_epi8(all) & 0xFFFF == 0xFFFF
     }
 }
 
-/// Bit `i` set where `block[i]` is a standard base64 character (without `=`).
+/// Whether all 16 bytes of `block` are base64 characters (see [`is_b64`]).
 #[cfg(not(target_arch = "x86_64"))]
-fn base64_mask(block: &[u8; 16]) -> u16 {
-    let mut mask = 0u16;
-    for (i, &b) in block.iter().enumerate() {
-        let is = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
-        mask |= u16::from(is) << i;
-    }
-    mask
+fn block_is_b64(block: &[u8]) -> bool {
+    block[..16].iter().all(|&b| is_b64(b))
 }
 
-/// One packed searcher of a [`Prefilter::Groups`].
+/// Escape openings found by their first byte: at most 3 distinct first bytes (searched with
+/// `memchr3`), each needle at least 3 bytes long, looked up by its first 3 bytes at each hit.
+#[derive(Debug)]
+pub struct Openings {
+    firsts: [u8; 3],
+    /// Each needle's first 3 bytes and its index in `needles`, sorted.
+    starts: Vec<([u8; 3], usize)>,
+    needles: Vec<Vec<u8>>,
+}
+
+impl Openings {
+    /// The searcher for `needles`, if they fit (see [`Openings`]).
+    fn new<'a>(needles: impl IntoIterator<Item = &'a Vec<u8>>) -> Option<Openings> {
+        let needles: Vec<Vec<u8>> = needles.into_iter().cloned().collect();
+        let mut firsts: Vec<u8> = needles.iter().filter_map(|n| n.first().copied()).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        if firsts.is_empty() || firsts.len() > 3 || needles.iter().any(|n| n.len() < 3) {
+            return None;
+        }
+        let mut starts: Vec<([u8; 3], usize)> = needles
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ([n[0], n[1], n[2]], i))
+            .collect();
+        starts.sort_unstable();
+        let first = |i: usize| firsts[i.min(firsts.len() - 1)];
+        Some(Openings {
+            firsts: [first(0), first(1), first(2)],
+            starts,
+            needles,
+        })
+    }
+
+    /// The leftmost needle wholly inside `span`, the earliest one of those starting there:
+    /// (its index, start, end).
+    fn find_in(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<(usize, usize, usize)> {
+        let [a, b, c] = self.firsts;
+        let bytes = &hay[..span.end];
+        memchr::memchr3_iter(a, b, c, &bytes[span.start..]).find_map(|i| {
+            let at = span.start + i;
+            let start: [u8; 3] = bytes.get(at..at + 3)?.try_into().ok()?;
+            let from = self.starts.partition_point(|(s, _)| *s < start);
+            self.starts[from..]
+                .iter()
+                .take_while(|(s, _)| *s == start)
+                .map(|&(_, n)| n)
+                .filter(|&n| bytes[at..].starts_with(&self.needles[n]))
+                .min()
+                .map(|n| (n, at, at + self.needles[n].len()))
+        })
+    }
+}
+
+/// How a group's needles are found.
+#[derive(Debug)]
+enum Searcher {
+    Packed(packed::Searcher),
+    Openings(Openings),
+    /// Every [`Gate::Base64Run`] needle at once, for runs shorter than [`SHORT_RUN`]: one
+    /// automaton pass over a short run costs less than starting a Teddy search per group.
+    Automaton(AhoCorasick),
+}
+
+/// Runs shorter than this are searched by one automaton, longer ones by the Teddy groups (text
+/// full of UUIDs and paths has hundreds of thousands of runs of 32 to 100 bytes).
+const SHORT_RUN: usize = 256;
+
+/// One searcher of a [`Prefilter::Groups`].
 #[derive(Debug)]
 pub struct Group {
-    searcher: packed::Searcher,
+    searcher: Searcher,
     /// The global ids of its needles, in order.
     ids: Vec<usize>,
     /// Where its needles can occur.
@@ -143,17 +259,49 @@ fn packed_searcher<'a>(needles: impl IntoIterator<Item = &'a Vec<u8>>) -> Option
 /// (Teddy's fingerprint is as long as a group's shortest needle allows), each group's ids in
 /// their global order so that a tie within a group goes to the earlier needle as it would in
 /// one searcher.
+///
+/// The [`Gate::Opening`] needles are one group found by [`Openings`] when they fit it, else
+/// needles like any other.
 fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
-    let gate = |i: usize| gates[i];
-    let mut order: Vec<usize> = (0..needles.len()).collect();
-    order.sort_by_key(|&i| (gate(i), std::cmp::Reverse(needles[i].len()), i));
     let mut out = Vec::new();
+    let openings: Vec<usize> = (0..needles.len())
+        .filter(|&i| gates[i] == Gate::Opening)
+        .collect();
+    let mut gates = gates.to_vec();
+    match Openings::new(openings.iter().map(|&i| &needles[i])) {
+        Some(searcher) => out.push(Group {
+            searcher: Searcher::Openings(searcher),
+            ids: openings,
+            gate: Gate::Opening,
+        }),
+        None => openings.iter().for_each(|&i| gates[i] = Gate::Always),
+    }
+    let gate = |i: usize| gates[i];
+    let mut order: Vec<usize> = (0..needles.len())
+        .filter(|&i| gate(i) != Gate::Opening)
+        .collect();
+    order.sort_by_key(|&i| (gate(i), std::cmp::Reverse(needles[i].len()), i));
     for part in order.chunk_by(|&a, &b| gate(a) == gate(b)) {
+        if gate(part[0]) == Gate::Base64Run {
+            let mut ids = part.to_vec();
+            ids.sort_unstable();
+            let automaton = AhoCorasickBuilder::new()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .match_kind(MatchKind::LeftmostFirst)
+                .prefilter(false)
+                .build(ids.iter().map(|&i| &needles[i]))
+                .ok()?;
+            out.push(Group {
+                searcher: Searcher::Automaton(automaton),
+                gate: Gate::Base64Run,
+                ids,
+            });
+        }
         for chunk in part.chunks(GROUP) {
             let mut ids = chunk.to_vec();
             ids.sort_unstable();
             out.push(Group {
-                searcher: packed_searcher(ids.iter().map(|&i| &needles[i]))?,
+                searcher: Searcher::Packed(packed_searcher(ids.iter().map(|&i| &needles[i]))?),
                 gate: gate(ids[0]),
                 ids,
             });
@@ -205,7 +353,7 @@ impl Prefilter {
             Prefilter::Groups(groups) => {
                 let mut nul = None;
                 let mut open = |gate: Gate| match gate {
-                    Gate::Always | Gate::Base64Run => true,
+                    Gate::Always | Gate::Base64Run | Gate::Opening => true,
                     Gate::Nul => *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some()),
                 };
                 let groups: Vec<&Group> = groups.iter().filter(|g| open(g.gate)).collect();
@@ -226,8 +374,10 @@ impl Prefilter {
 /// where it last searched, and searches again when that hit starts inside one given since.
 struct Merged<'h> {
     groups: Vec<&'h Group>,
-    /// The long base64 runs, where [`Gate::Base64Run`] groups search.
-    runs: Vec<std::ops::Range<usize>>,
+    /// The long base64 runs, where [`Gate::Base64Run`] groups search: those shorter than
+    /// [`SHORT_RUN`] (searched by the automaton), and the others (by the Teddy groups).
+    short: Vec<std::ops::Range<usize>>,
+    long: Vec<std::ops::Range<usize>>,
     hay: &'h [u8],
     next: Vec<Option<Hit>>,
     end: usize,
@@ -236,9 +386,11 @@ struct Merged<'h> {
 impl<'h> Merged<'h> {
     fn new(groups: Vec<&'h Group>, runs: Vec<std::ops::Range<usize>>, hay: &'h [u8]) -> Self {
         let n = groups.len();
+        let (short, long) = runs.into_iter().partition(|r| r.len() < SHORT_RUN);
         let mut merged = Merged {
             groups,
-            runs,
+            short,
+            long,
             hay,
             next: vec![None; n],
             end: 0,
@@ -256,21 +408,36 @@ impl<'h> Merged<'h> {
         if group.gate != Gate::Base64Run {
             return self.search_in(group, self.end..self.hay.len());
         }
-        let first = self.runs.partition_point(|r| r.end <= self.end);
-        self.runs[first..]
+        let runs = match group.searcher {
+            Searcher::Automaton(_) => &self.short,
+            _ => &self.long,
+        };
+        let first = runs.partition_point(|r| r.end <= self.end);
+        runs[first..]
             .iter()
             .find_map(|r| self.search_in(group, r.start.max(self.end)..r.end))
     }
 
     fn search_in(&self, group: &Group, span: std::ops::Range<usize>) -> Option<Hit> {
-        let span = aho_corasick::Span {
-            start: span.start,
-            end: span.end,
+        let (n, start, end) = match &group.searcher {
+            Searcher::Packed(searcher) => {
+                let span = aho_corasick::Span {
+                    start: span.start,
+                    end: span.end,
+                };
+                let m = searcher.find_in(self.hay, span)?;
+                (m.pattern().as_usize(), m.start(), m.end())
+            }
+            Searcher::Openings(openings) => openings.find_in(self.hay, span)?,
+            Searcher::Automaton(automaton) => {
+                let m = automaton.find(aho_corasick::Input::new(self.hay).span(span))?;
+                (m.pattern().as_usize(), m.start(), m.end())
+            }
         };
-        group.searcher.find_in(self.hay, span).map(|m| Hit {
-            pattern: group.ids[m.pattern().as_usize()],
-            start: m.start(),
-            end: m.end(),
+        Some(Hit {
+            pattern: group.ids[n],
+            start,
+            end,
         })
     }
 }
@@ -363,29 +530,75 @@ mod tests {
             }
         }
         for b in 0..=255u8 {
-            let want = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
-            let mut block = [b' '; 16];
-            block[5] = b;
-            assert_eq!(base64_mask(&block), u16::from(want) << 5, "{b:#x}");
+            let want = b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
+            for at in 0..16 {
+                let mut block = [b'Q'; 16];
+                block[at] = b;
+                assert_eq!(block_is_b64(&block), want, "{b:#x} at {at}");
+            }
         }
-        let uuids = b"ac6729c7-cab0-4674-1925-c809d94180fd ac6729c7-cab0-4674-1925-c809d94180fd";
+        let uuids = b"ac6729c7 cab0 4674 1925 c809d94180fd ac6729c7.cab0.4674.1925.c809d94180fd";
         assert!(base64_runs(uuids).is_empty());
     }
 
     #[test]
-    fn nested_forms_are_found_only_in_long_base64_runs() {
-        let long = "Q".repeat(LONG_RUN);
-        let needles = [b"xyz".to_vec(), b"QQQnestedQQQ".to_vec()];
-        let p = Prefilter::gated(&needles, &[Gate::Always, Gate::Base64Run]);
-        let hay = format!("QQQnestedQQQ xyz {long}QQQnestedQQQ{long} xyz");
-        let got: Vec<(usize, usize)> = p
-            .hits(hay.as_bytes())
-            .map(|h| (h.pattern, h.start))
-            .collect();
+    fn the_line_after_a_long_run_is_searched_however_short() {
+        let full = "Q".repeat(76);
+        let hay = format!("x: |\n  {full}\r\n  {full}\n  QQQ==\n  RRR\n");
+        let at = |s: usize, len: usize| s..s + len;
+        let first = 7;
+        let second = first + 78 + 2;
+        let last = second + 76 + 3;
         assert_eq!(
-            got,
-            vec![(0, 13), (1, 17 + LONG_RUN), (0, 30 + 2 * LONG_RUN)]
+            base64_runs(hay.as_bytes()),
+            vec![at(first, 76), at(second, 76), at(last, 3)]
         );
+        assert_eq!(base64_runs(format!("{full} QQQ").as_bytes()).len(), 1);
+    }
+
+    #[test]
+    fn openings_are_found_by_their_first_byte() {
+        let needles = [
+            b"%73".to_vec(),
+            b"&#11".to_vec(),
+            b"\\x7".to_vec(),
+            b"&#1".to_vec(),
+        ];
+        let o = Openings::new(&needles).unwrap();
+        let hay = b"a%7 %73k &#1x &#115; \\x73";
+        let mut got = Vec::new();
+        let mut at = 0;
+        while let Some((n, s, e)) = o.find_in(hay, at..hay.len()) {
+            got.push((n, s));
+            at = e;
+        }
+        assert_eq!(got, vec![(0, 4), (3, 9), (1, 14), (2, 21)]);
+        assert_eq!(o.find_in(hay, 0..6), None);
+        assert!(Openings::new(&[b"%7".to_vec()]).is_none());
+        assert!(
+            Openings::new(&[
+                b"%73".to_vec(),
+                b"&#1".to_vec(),
+                b"\\x7".to_vec(),
+                b"#xx".to_vec()
+            ])
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn nested_forms_are_found_only_in_long_base64_runs() {
+        for run in [LONG_RUN, SHORT_RUN + 1] {
+            let long = "Q".repeat(run);
+            let needles = [b"xyz".to_vec(), b"QQQnestedQQQ".to_vec()];
+            let p = Prefilter::gated(&needles, &[Gate::Always, Gate::Base64Run]);
+            let hay = format!("QQQnestedQQQ xyz {long}QQQnestedQQQ{long} xyz");
+            let got: Vec<(usize, usize)> = p
+                .hits(hay.as_bytes())
+                .map(|h| (h.pattern, h.start))
+                .collect();
+            assert_eq!(got, vec![(0, 13), (1, 17 + run), (0, 30 + 2 * run)]);
+        }
     }
 
     fn prefilter_hits(needles: &[String], hay: &str) -> Vec<(usize, usize, usize)> {
@@ -413,6 +626,25 @@ mod tests {
             hay in "[abc]{0,400}",
         ) {
             proptest::prop_assert_eq!(prefilter_hits(&needles, &hay), automaton_hits(&needles, &hay));
+        }
+
+        /// Openings (needles starting with `%` or `&`) found by their first byte give the hits
+        /// one automaton over every needle gives.
+        #[test]
+        fn openings_agree_with_one_automaton(
+            needles in proptest::collection::vec("[ab%&][ab%&]{2,4}|[ab]{1,5}", 1..100),
+            hay in "[abc%&]{0,400}",
+        ) {
+            let gates: Vec<Gate> = needles
+                .iter()
+                .map(|n| if n.starts_with(['%', '&']) { Gate::Opening } else { Gate::Always })
+                .collect();
+            let bytes: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
+            let got: Vec<(usize, usize, usize)> = Prefilter::gated(&bytes, &gates)
+                .hits(hay.as_bytes())
+                .map(|h| (h.pattern, h.start, h.end))
+                .collect();
+            proptest::prop_assert_eq!(got, automaton_hits(&needles, &hay));
         }
 
         /// With needles holding NUL bytes, text without one is searched without them: the
