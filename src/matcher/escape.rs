@@ -11,7 +11,7 @@ use super::prefilter::Gate;
 pub enum Escape {
     /// Two hex digits a byte, nothing between them.
     Hex,
-    /// `\x73`.
+    /// `\x73` (or `\X73`).
     BackslashX,
     /// `\u0073`, `\/`, `\\`, `\"`.
     Json,
@@ -58,8 +58,9 @@ impl Escape {
 }
 
 /// The escaped needles of `keyword`, each with its escape and where it is searched. The escapes'
-/// needles are the opening its first byte's escape shares with other bytes (`\x7`, `\u007`,
-/// `&#11`, `&#x7`, `%73`): a few needles for every keyword at once, found by their first byte
+/// needles are the opening its first byte's escape shares with other bytes (`\x7`, `\X7`,
+/// `\u007`, `&#11`, `&#x7`, `&#X7`, `%6E`, `%6e`): a few needles for every keyword at once,
+/// found by their first byte
 /// ([`Gate::Opening`]), each hit checked by [`spells_prefix`] before anything is decoded. Plain
 /// hex has no opening of its own: its needles spell the keyword's first [`PREFIX`] bytes, lower
 /// and upper case, searched only in long runs of base64 characters (hex digits are some), where
@@ -68,14 +69,17 @@ pub fn needles(keyword: &[u8]) -> Vec<(Vec<u8>, Escape, Gate)> {
     let kw = &keyword[..keyword.len().min(PREFIX)];
     let first = keyword[0];
     let decimal = first.to_string();
-    let forms: [(String, Escape); 7] = [
+    let forms: [(String, Escape); 10] = [
         (kw.iter().map(|b| format!("{b:02x}")).collect(), Escape::Hex),
         (kw.iter().map(|b| format!("{b:02X}")).collect(), Escape::Hex),
         (format!("\\x{:x}", first >> 4), Escape::BackslashX),
+        (format!("\\X{:x}", first >> 4), Escape::BackslashX),
         (format!("\\u00{:x}", first >> 4), Escape::Json),
         (format!("&#{}", &decimal[..decimal.len() - 1]), Escape::Html),
         (format!("&#x{:x}", first >> 4), Escape::Html),
+        (format!("&#X{:x}", first >> 4), Escape::Html),
         (format!("%{first:02X}"), Escape::Url),
+        (format!("%{first:02x}"), Escape::Url),
     ];
     let mut out: Vec<(Vec<u8>, Escape, Gate)> = Vec::new();
     for (text, escape) in forms {
@@ -212,7 +216,7 @@ fn parse(escape: Escape, hay: &[u8], at: usize) -> Option<(u8, usize)> {
     match escape {
         Escape::Hex => None,
         Escape::BackslashX => {
-            (rest.starts_with(b"\\x")).then_some(())?;
+            (rest.starts_with(b"\\x") || rest.starts_with(b"\\X")).then_some(())?;
             hex_at(hay, at + 2, 2).map(|v| (v as u8, 4))
         }
         Escape::Url => {
@@ -334,6 +338,7 @@ mod tests {
     fn each_escape_decodes_and_leaves_other_text() {
         assert_eq!(decoded("736b2d6162", Escape::Hex), "sk-ab");
         assert_eq!(decoded("a=\\x73\\x6B-b", Escape::BackslashX), "a=sk-b");
+        assert_eq!(decoded("a=\\X73\\X6B-b", Escape::BackslashX), "a=sk-b");
         assert_eq!(
             decoded("\"\\u0073k\\/x\\\\u002b\"", Escape::Json),
             "\"sk/x\\u002b\""
@@ -349,11 +354,15 @@ mod tests {
             .iter()
             .map(|(t, _, _)| String::from_utf8(t.clone()).unwrap())
             .collect();
-        for want in ["736b2d", "736B2D", "\\x7", "\\u007", "&#11", "&#x7", "%73"] {
+        for want in [
+            "736b2d", "736B2D", "\\x7", "\\X7", "\\u007", "&#11", "&#x7", "&#X7", "%73",
+        ] {
             assert!(texts.contains(&want.to_string()), "{want}: {texts:?}");
         }
         let slack = needles(b"hooks.slack.com/");
         assert!(slack.iter().any(|(t, _, _)| t == b"hooks.slack.com%2F"));
+        let npm = needles(b"npm_");
+        assert!(npm.iter().any(|(t, _, _)| t == b"%6E") && npm.iter().any(|(t, _, _)| t == b"%6e"));
     }
 
     #[test]

@@ -103,6 +103,39 @@ fn hex_and_escaped_keys_are_found_with_their_decoding() {
     }
 }
 
+/// Escapes written in the other case: `\X73`, `&#X73;`, and `%6e` (a key whose first byte's
+/// escape holds a letter, so that the lower-case opening differs from the upper-case one).
+#[test]
+fn escapes_in_either_case_are_found() {
+    let key = project_key(1803);
+    let npm = make("npm_{alnum:30}{crc32:30}", 1803);
+    let cases = [
+        (
+            &key,
+            format!("KEY = \"{}\"\n", each(&key, |b| format!("\\X{b:02X}"))),
+            "hex",
+        ),
+        (
+            &key,
+            format!("<p>{}</p>\n", each(&key, |b| format!("&#X{b:X};"))),
+            "html-entity",
+        ),
+        (
+            &npm,
+            format!("GET /?t={}\n", each(&npm, |b| format!("%{b:02x}"))),
+            "url",
+        ),
+    ];
+    for (want, text, layer) in cases {
+        let (secret, decoded, _) = only("k.txt", &text);
+        assert_eq!(
+            (secret.as_str(), decoded),
+            (want.as_str(), vec![layer.to_string()]),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn escaped_decoys_stay_quiet() {
     let decoy = format!("sk-proj-{}T3BlbkFJ{}", "A".repeat(74), "B".repeat(74));
