@@ -2,9 +2,11 @@
 //! every object of each pack once (each delta from its decoded base, on every core) with no
 //! `git` child and no pipe, and loose objects come through libgit2. Two passes over the objects:
 //! blobs and commits first, scanned on the thread that decoded them; then the trees, into the
-//! graph, which by then knows which blobs had findings. Used for repositories whose objects are
-//! all in their own packs and loose files (no alternates) and fit `--max-blob-size`; otherwise
-//! `catfile` streams them through `git cat-file`.
+//! graph, which by then knows which blobs had findings. Each pass decodes only the entries of
+//! its own kinds (told from the entry headers), so that every object is decoded once in all.
+//! Used for repositories whose objects are all in their own packs and loose files (no
+//! alternates) and fit `--max-blob-size`; otherwise `catfile` streams them through `git
+//! cat-file`.
 
 use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
@@ -178,20 +180,17 @@ impl Store {
     }
 
     /// Hands every object `pass` takes to `f` once, packs on `ctx.opts.threads` threads, then
-    /// loose objects. None when an object cannot be decoded or is larger than
-    /// `--max-blob-size`.
+    /// loose objects. Only the entries that decode to what `pass` takes are decoded (each
+    /// delta is of its base's kind), so that the two passes decode each object once between
+    /// them. None when an object cannot be decoded or is larger than `--max-blob-size`.
     fn each(&self, ctx: &Ctx<'_>, repo: &Repository, pass: Pass, f: Each<'_>) -> Option<()> {
         let stop = AtomicBool::new(false);
         for (i, (bundle, ends)) in self.packs.iter().zip(&self.ends).enumerate() {
             let shed = Shed::new(&bundle.pack);
-            let processor = |kind: Kind,
-                             data: &[u8],
-                             entry: &gix_pack::index::Entry,
-                             _: &dyn gix_utils::progress::Progress|
-             -> gix_error::Result<()> {
+            let take = |kind: Kind, data: &[u8], entry: &gix_pack::index::Entry| {
                 if !ends.intact(bundle, entry) {
                     stop.store(true, Ordering::Relaxed);
-                    return Ok(());
+                    return;
                 }
                 let id = entry.oid.as_bytes();
                 // With one pack, every object in it is its first.
@@ -200,21 +199,14 @@ impl Store {
                     f(kind, oid, data);
                 }
                 shed.decoded(data.len());
-                Ok(())
             };
-            let options = Options {
-                traversal: Algorithm::DeltaTreeLookup,
-                thread_limit: Some(decoding_threads(ctx.opts.threads)),
-                // Hashing every object again would double the time; each entry's CRC-32 is
-                // checked against the index instead (`Ends::intact`).
-                check: SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: usize::try_from(ctx.opts.max_blob_size).ok(),
-                make_pack_lookup_cache: || gix_pack::cache::Never,
+            let limits = Limits {
+                threads: decoding_threads(ctx.opts.threads),
+                alloc: usize::try_from(ctx.opts.max_blob_size).ok(),
+                stop: &stop,
             };
-            let mut progress = gix_utils::progress::Discard;
-            (bundle.index)
-                .traverse(&bundle.pack, &mut progress, &stop, processor, options)
-                .ok()?;
+            let entries = ends.entries(bundle, pass);
+            traverse(bundle, entries, &take, &limits)?;
             if stop.load(Ordering::Relaxed) {
                 return None;
             }
@@ -254,12 +246,107 @@ fn decoding_threads(threads: usize) -> usize {
     threads.clamp(1, cores)
 }
 
+/// How a pack is traversed: on how many threads, the largest object decoded, and the flag that
+/// stops every thread.
+struct Limits<'a> {
+    threads: usize,
+    alloc: Option<usize>,
+    stop: &'a AtomicBool,
+}
+
+/// What a traversal hands each decoded object: its kind, content and index entry.
+type Take<'a> = &'a (dyn Fn(Kind, &[u8], &gix_pack::index::Entry) + Sync);
+
+/// Decodes `entries` of `bundle` (sorted by pack offset, each delta's base among them) with
+/// gix's delta tree, each base once for all its deltas, and hands every object to `take`.
+/// Without `entries` (a pack whose kinds could not be told), every entry of the pack. None
+/// when an entry cannot be decoded.
+fn traverse(
+    bundle: &gix_pack::Bundle,
+    entries: Option<Vec<gix_pack::index::Entry>>,
+    take: Take<'_>,
+    limits: &Limits<'_>,
+) -> Option<()> {
+    let Some(entries) = entries else {
+        return traverse_whole(bundle, take, limits);
+    };
+    let index = &bundle.index;
+    let mut progress = gix_utils::progress::Discard;
+    let tree = gix_pack::cache::delta::Tree::from_offsets_in_pack(
+        bundle.pack.path(),
+        entries.into_iter(),
+        &|e| e.pack_offset,
+        &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
+        &mut progress,
+        limits.stop,
+        gix_hash::Kind::Sha1,
+    )
+    .ok()?;
+    let inspect = |entry: &mut gix_pack::index::Entry,
+                   _: &dyn gix_utils::progress::Progress,
+                   c: gix_pack::cache::delta::traverse::Context<'_>|
+     -> gix_error::Result<()> {
+        if let Some(kind) = c.entry.header.as_kind() {
+            take(kind, c.decompressed, entry);
+        }
+        Ok(())
+    };
+    let options = gix_pack::cache::delta::traverse::Options {
+        object_progress: Box::new(gix_utils::progress::Discard),
+        size_progress: &mut progress,
+        thread_limit: Some(limits.threads),
+        should_interrupt: limits.stop,
+        object_hash: gix_hash::Kind::Sha1,
+        alloc_limit_bytes: limits.alloc,
+    };
+    let pack = &bundle.pack;
+    let end = pack.pack_end() as u64;
+    tree.traverse(
+        |range, pack| pack.entry_slice(range),
+        pack,
+        end,
+        inspect,
+        options,
+    )
+    .ok()
+    .map(drop)
+}
+
+/// Decodes every entry of `bundle` through gix's own index traversal.
+fn traverse_whole(bundle: &gix_pack::Bundle, take: Take<'_>, limits: &Limits<'_>) -> Option<()> {
+    let processor = |kind: Kind,
+                     data: &[u8],
+                     entry: &gix_pack::index::Entry,
+                     _: &dyn gix_utils::progress::Progress|
+     -> gix_error::Result<()> {
+        take(kind, data, entry);
+        Ok(())
+    };
+    let options = Options {
+        traversal: Algorithm::DeltaTreeLookup,
+        thread_limit: Some(limits.threads),
+        // Hashing every object again would double the time; each entry's CRC-32 is
+        // checked against the index instead (`Ends::intact`).
+        check: SafetyCheck::SkipFileAndObjectChecksumVerification,
+        alloc_limit_bytes: limits.alloc,
+        make_pack_lookup_cache: || gix_pack::cache::Never,
+    };
+    let mut progress = gix_utils::progress::Discard;
+    (bundle.index)
+        .traverse(&bundle.pack, &mut progress, limits.stop, processor, options)
+        .ok()
+        .map(drop)
+}
+
 /// Where each entry of a pack ends, to check its bytes against the CRC-32 the index keeps for
 /// it: gix inflates an entry up to its stated size without checking what zlib would, and a
 /// damaged pack must not be scanned as if it were whole.
 struct Ends {
     offsets: Vec<u64>,
     end: u64,
+    /// The kind each entry decodes to, by its place in `offsets`; None when the entry headers
+    /// do not tell (then every entry is decoded in each pass).
+    kinds: Option<Vec<Kind>>,
 }
 
 impl Ends {
@@ -271,7 +358,38 @@ impl Ends {
         let mut offsets: Vec<u64> = bundle.index.iter().map(|e| e.pack_offset).collect();
         offsets.sort_unstable();
         let end = bundle.pack.pack_end() as u64;
-        Some(Ends { offsets, end })
+        let kinds = kinds_of(bundle, &offsets);
+        Some(Ends {
+            offsets,
+            end,
+            kinds,
+        })
+    }
+
+    /// The entries that decode to what `pass` takes, sorted by pack offset, and the pack's
+    /// first entry: gix's delta tree reads the headers from the start of the pack on, and
+    /// takes the first it is given to be there. None when the kinds are not known, or the
+    /// first entry is a delta (it would need its base too).
+    fn entries(
+        &self,
+        bundle: &gix_pack::Bundle,
+        pass: Pass,
+    ) -> Option<Vec<gix_pack::index::Entry>> {
+        let kinds = self.kinds.as_ref()?;
+        let first = self.offsets.first().copied();
+        let take = |e: &gix_pack::index::Entry| {
+            let at = self.offsets.binary_search(&e.pack_offset).ok();
+            Some(e.pack_offset) == first
+                || at
+                    .and_then(|at| kinds.get(at))
+                    .is_some_and(|&k| pass.takes(k))
+        };
+        let mut out: Vec<_> = bundle.index.iter().filter(take).collect();
+        out.sort_unstable_by_key(|e| e.pack_offset);
+        match first {
+            Some(at) if !bundle.pack.entry(at).ok()?.header.is_base() => None,
+            _ => Some(out),
+        }
     }
 
     /// Whether the bytes of `entry` in the pack are those the index was written for.
@@ -284,6 +402,43 @@ impl Ends {
         };
         bundle.pack.entry_crc32(start, (end - start) as usize) == crc
     }
+}
+
+/// The kind of object each entry at `offsets` (sorted) decodes to, read from the entry headers
+/// without inflating anything: a delta is of its base's kind. None when a header cannot be read,
+/// a base is not in this pack, or deltas loop.
+fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<Vec<Kind>> {
+    use gix_pack::data::entry::Header;
+    let position = |offset: u64| offsets.binary_search(&offset).ok();
+    // Per entry: its kind, or the place of its base.
+    let mut bases: Vec<Result<Kind, usize>> = Vec::with_capacity(offsets.len());
+    for &offset in offsets {
+        bases.push(match bundle.pack.entry(offset).ok()?.header {
+            Header::OfsDelta { base_distance } => Err(position(
+                Header::verified_base_pack_offset(offset, base_distance)?,
+            )?),
+            Header::RefDelta { base_id } => {
+                let at = bundle.index.lookup(base_id)?;
+                Err(position(bundle.index.pack_offset_at_index(at))?)
+            }
+            header => Ok(header.as_kind()?),
+        });
+    }
+    let mut kinds: Vec<Kind> = Vec::with_capacity(offsets.len());
+    for (i, base) in bases.iter().enumerate() {
+        // A base comes before its deltas, except a REF_DELTA's, which may come after.
+        let (mut base, mut steps) = (*base, 0);
+        let kind = loop {
+            match base {
+                Ok(kind) => break kind,
+                Err(at) if at < i => break kinds[at],
+                Err(_) if steps > bases.len() => return None,
+                Err(at) => (base, steps) = (bases[at], steps + 1),
+            }
+        };
+        kinds.push(kind);
+    }
+    Some(kinds)
 }
 
 /// Every this many bytes decoded, the pages of the pack read so far are let go.
@@ -358,7 +513,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::decoding_threads;
+    use super::*;
 
     #[test]
     fn packs_are_decoded_on_at_most_the_cores() {
@@ -367,5 +522,103 @@ mod tests {
         assert_eq!(decoding_threads(1), 1);
         assert_eq!(decoding_threads(256), cores);
         assert_eq!(decoding_threads(cores), cores);
+    }
+
+    /// A repository of a few commits that edit the same files (so that the pack holds deltas
+    /// of blobs and of trees), packed by libgit2 into one pack; its bundle.
+    fn packed() -> (tempfile::TempDir, gix_pack::Bundle) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let sig = git2::Signature::now("a", "a@example.com").unwrap();
+        let mut parent: Option<git2::Commit<'_>> = None;
+        let mut text = String::new();
+        for i in 0..12 {
+            text.push_str(&format!(
+                "line {i} of a file that grows by one line a commit\n"
+            ));
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            let other = repo.blob(format!("{i}\n{text}").as_bytes()).unwrap();
+            let mut sub = repo.treebuilder(None).unwrap();
+            sub.insert("inner.txt", other, 0o100_644).unwrap();
+            let sub = sub.write().unwrap();
+            let mut root = repo.treebuilder(None).unwrap();
+            root.insert("file.txt", blob, 0o100_644).unwrap();
+            root.insert("dir", sub, 0o040_000).unwrap();
+            let tree = repo.find_tree(root.write().unwrap()).unwrap();
+            let parents: Vec<_> = parent.iter().collect();
+            let id =
+                (repo.commit(Some("HEAD"), &sig, &sig, &format!("c{i}"), &tree, &parents)).unwrap();
+            parent = Some(repo.find_commit(id).unwrap());
+        }
+        let mut builder = repo.packbuilder().unwrap();
+        builder.insert_commit(parent.unwrap().id()).unwrap();
+        let pack_dir = dir.path().join("objects").join("pack");
+        builder.write(&pack_dir, 0o644).unwrap();
+        let idx = std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        (
+            dir,
+            gix_pack::Bundle::at(&idx, gix_hash::Kind::Sha1).unwrap(),
+        )
+    }
+
+    /// The kinds and ids `pass` hands on from `bundle`, read by `traverse`.
+    fn read(bundle: &gix_pack::Bundle, pass: Pass) -> Vec<(Kind, Oid)> {
+        let ends = Ends::of(bundle).unwrap();
+        let entries = ends.entries(bundle, pass);
+        assert!(entries.is_some(), "every kind told from the headers alone");
+        let got = Mutex::new(Vec::new());
+        let take = |kind: Kind, _: &[u8], e: &gix_pack::index::Entry| {
+            assert!(ends.intact(bundle, e));
+            if pass.takes(kind) {
+                lock(&got).push((kind, Oid::from_bytes(e.oid.as_bytes()).unwrap()));
+            }
+        };
+        let stop = AtomicBool::new(false);
+        let limits = Limits {
+            threads: 2,
+            alloc: None,
+            stop: &stop,
+        };
+        assert!(traverse(bundle, entries, &take, &limits).is_some());
+        let mut got = into_inner(got);
+        got.sort_by_key(|(kind, oid)| (*kind as u8, *oid));
+        got
+    }
+
+    #[test]
+    fn each_pass_decodes_its_own_kinds_of_the_pack() {
+        let (dir, bundle) = packed();
+        let repo = Repository::open_bare(dir.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut want: Vec<(Kind, Oid)> = Vec::new();
+        for e in bundle.index.iter() {
+            let oid = Oid::from_bytes(e.oid.as_bytes()).unwrap();
+            let kind = match read_header(&odb, oid).unwrap().1 {
+                ObjectType::Blob => Kind::Blob,
+                ObjectType::Tree => Kind::Tree,
+                ObjectType::Commit => Kind::Commit,
+                _ => Kind::Tag,
+            };
+            want.push((kind, oid));
+        }
+        want.sort_by_key(|(kind, oid)| (*kind as u8, *oid));
+        let ends = Ends::of(&bundle).unwrap();
+        let deltas = (ends.offsets.iter())
+            .filter(|&&o| !bundle.pack.entry(o).unwrap().header.is_base())
+            .count();
+        assert!(deltas > 0, "the pack holds deltas");
+        for pass in [Pass::Contents, Pass::Trees] {
+            let expected: Vec<_> = want
+                .iter()
+                .filter(|(k, _)| pass.takes(*k))
+                .copied()
+                .collect();
+            assert!(!expected.is_empty());
+            assert_eq!(read(&bundle, pass), expected);
+        }
     }
 }
