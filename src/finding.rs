@@ -27,6 +27,70 @@ pub fn fingerprint(provider: &str, secret: &str) -> String {
     format!("kh1:{hex}")
 }
 
+/// A decoding applied to find a key, outermost first in `decoded`: the blob's (a compressed
+/// stream), then the key's text's. Reports write its name (`Decoding::as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decoding {
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+    Base64,
+    Utf16,
+    /// Plain hex or `\x73` escapes.
+    Hex,
+    /// `%73`.
+    Url,
+    /// `\u0073`, `\/`.
+    JsonEscape,
+    /// `&#115;`, `&#x73;`, `&sol;`.
+    HtmlEntity,
+    /// Put together from string literals joined in code.
+    Concatenation,
+    /// Put together from lines it was wrapped over.
+    LineJoin,
+}
+
+impl Decoding {
+    /// The name reports give it (the schema's `decoding`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decoding::Gzip => "gzip",
+            Decoding::Bzip2 => "bzip2",
+            Decoding::Xz => "xz",
+            Decoding::Zstd => "zstd",
+            Decoding::Base64 => "base64",
+            Decoding::Utf16 => "utf-16",
+            Decoding::Hex => "hex",
+            Decoding::Url => "url",
+            Decoding::JsonEscape => "json-escape",
+            Decoding::HtmlEntity => "html-entity",
+            Decoding::Concatenation => "concatenation",
+            Decoding::LineJoin => "line-join",
+        }
+    }
+
+    /// Whether it decoded the whole blob (a compressed stream), not the key's text.
+    pub fn is_stream(self) -> bool {
+        matches!(
+            self,
+            Decoding::Gzip | Decoding::Bzip2 | Decoding::Xz | Decoding::Zstd
+        )
+    }
+
+    /// `names` joined by `sep`: `base64 in gzip`.
+    pub fn join(decodings: impl IntoIterator<Item = Decoding>, sep: &str) -> String {
+        let names: Vec<&str> = decodings.into_iter().map(Decoding::as_str).collect();
+        names.join(sep)
+    }
+}
+
+impl Serialize for Decoding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Where a blob came from: a file (or standard input), possibly a member of an archive in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -35,7 +99,7 @@ pub struct Origin {
     /// The member path inside the archive(s), nested members joined with `!`.
     pub member: Option<String>,
     /// Decodings applied to the whole blob before matching (`gzip`).
-    pub decoded: Vec<String>,
+    pub decoded: Vec<Decoding>,
 }
 
 impl Origin {
@@ -68,9 +132,9 @@ impl Origin {
     }
 
     /// This origin seen through one more decoding.
-    pub fn decoded(&self, layer: &str) -> Origin {
+    pub fn decoded(&self, layer: Decoding) -> Origin {
         let mut o = self.clone();
-        o.decoded.push(layer.to_string());
+        o.decoded.push(layer);
         o
     }
 }
@@ -82,7 +146,7 @@ pub struct Finding {
     pub rule: usize,
     pub origin: Origin,
     /// Decodings applied to find this key: the blob's (`gzip`) then the match's (`base64`).
-    pub decoded: Vec<String>,
+    pub decoded: Vec<Decoding>,
     /// 1-based line.
     pub line: u64,
     /// 1-based column in bytes.
@@ -214,6 +278,36 @@ mod tests {
     fn fingerprint_ignores_everything_but_provider_and_secret() {
         assert_eq!(fingerprint("openai", "a"), fingerprint("openai", "a"));
         assert_ne!(fingerprint("openai", "a"), fingerprint("other", "a"));
+    }
+
+    #[test]
+    fn decodings_are_written_as_the_schema_names_them() {
+        let all = [
+            Decoding::Gzip,
+            Decoding::Bzip2,
+            Decoding::Xz,
+            Decoding::Zstd,
+            Decoding::Base64,
+            Decoding::Utf16,
+            Decoding::Hex,
+            Decoding::Url,
+            Decoding::JsonEscape,
+            Decoding::HtmlEntity,
+            Decoding::Concatenation,
+            Decoding::LineJoin,
+        ];
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/report.schema.json")).unwrap();
+        let names = &schema["$defs"]["decoding"]["enum"];
+        assert_eq!(serde_json::to_value(all).unwrap(), *names);
+        let streams: Vec<&str> = (all.iter().filter(|d| d.is_stream()))
+            .map(|d| d.as_str())
+            .collect();
+        assert_eq!(streams, ["gzip", "bzip2", "xz", "zstd"]);
+        assert_eq!(
+            Decoding::join([Decoding::Base64, Decoding::Gzip], " in "),
+            "base64 in gzip"
+        );
     }
 
     #[test]

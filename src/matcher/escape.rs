@@ -5,6 +5,7 @@
 
 use super::decode::Decoded;
 use super::prefilter::Gate;
+use crate::finding::Decoding;
 
 /// How a key was escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +37,12 @@ pub const RIGHT: usize = 1088;
 
 impl Escape {
     /// The `decoded` value a key found through this escape carries.
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> Decoding {
         match self {
-            Escape::Hex | Escape::BackslashX => "hex",
-            Escape::Json => "json-escape",
-            Escape::Html => "html-entity",
-            Escape::Url => "url",
+            Escape::Hex | Escape::BackslashX => Decoding::Hex,
+            Escape::Json => Decoding::JsonEscape,
+            Escape::Html => Decoding::HtmlEntity,
+            Escape::Url => Decoding::Url,
         }
     }
 

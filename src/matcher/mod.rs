@@ -14,6 +14,7 @@ mod prefilter;
 pub use examples::{CheckReport, check_rules};
 pub use pair::Paired;
 
+use crate::finding::Decoding;
 use crate::rules::RuleSet;
 use checks::{Verdict, Work};
 use decode::{Base64Form, Decoded};
@@ -47,7 +48,7 @@ pub struct RawMatch {
     /// Length of the secret's public kind prefix.
     pub prefix_len: usize,
     /// Decodings applied to find it, outermost first (`base64`, `utf-16`).
-    pub decoded: Vec<&'static str>,
+    pub decoded: Vec<Decoding>,
     /// The second part of a two-part key found next to it (AWS), offsets the haystack's.
     pub paired: Option<Paired>,
     /// What verification needs from around the key (`[[rule.hint]]`), nearest first.
@@ -259,7 +260,7 @@ impl Matcher {
         depth: usize,
         utf16_parity: Option<usize>,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         let mut decodes = decode::Decodes::default();
@@ -284,9 +285,12 @@ impl Matcher {
                 Encoding::Utf16 => {
                     let window =
                         decode::utf16_window(hay, hit.start, hit.end - hit.start, utf16_parity);
-                    ("utf-16", window)
+                    (Decoding::Utf16, window)
                 }
-                Encoding::Base64(form) => ("base64", decode::base64_window(hay, hit.start, form)),
+                Encoding::Base64(form) => (
+                    Decoding::Base64,
+                    decode::base64_window(hay, hit.start, form),
+                ),
                 Encoding::Escaped(escape) => {
                     if !escape::spells_prefix(hay, hit.start, *escape, &self.prefixes) {
                         continue;
@@ -316,7 +320,7 @@ impl Matcher {
         decodes: &mut decode::Decodes,
         depth: usize,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         let mut hits: Vec<(usize, usize)> = plain.iter().flatten().copied().collect();
@@ -337,10 +341,10 @@ impl Matcher {
 
     fn search_decoded(
         &self,
-        (layer, decoded): (&'static str, Decoded),
+        (layer, decoded): (Decoding, Decoded),
         depth: usize,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         if decoded.bytes.is_empty() {
@@ -359,7 +363,7 @@ impl Matcher {
         hay: &[u8],
         plain: &[Vec<(usize, usize)>],
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         // Each rule's hits from the keywords that were hit (most rules have none in a blob).
@@ -406,7 +410,7 @@ impl Matcher {
         hay: &[u8],
         w: std::ops::Range<usize>,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         let rule = &self.rules.rules[ri];
@@ -440,7 +444,7 @@ impl Matcher {
         hay: &[u8],
         region: &Region<'_>,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         let rule = &self.rules.rules[ri];
@@ -516,7 +520,7 @@ fn record(
     w0: usize,
     caps: &regex::bytes::Captures<'_>,
     outer: &dyn Fn(usize, bool) -> usize,
-    layers: &[&'static str],
+    layers: &[Decoding],
     found: &mut Found,
 ) -> bool {
     let start = w0 + caps.get(0).expect("group 0 always matches").start();
@@ -841,7 +845,7 @@ mod tests {
         let found = matcher().find(text.as_bytes());
         assert_eq!(found.keys.len(), 1, "{text}");
         assert_eq!(found.keys[0].secret, k);
-        assert_eq!(found.keys[0].decoded, vec!["base64"]);
+        assert_eq!(found.keys[0].decoded, vec![Decoding::Base64]);
         assert!((8 + 4..8 + 8).contains(&found.keys[0].start));
 
         let utf16: Vec<u8> = format!("k = {k};")
@@ -852,7 +856,7 @@ mod tests {
         assert_eq!(found.keys.len(), 1);
         assert_eq!(
             (found.keys[0].start, found.keys[0].decoded.clone()),
-            (8, vec!["utf-16"])
+            (8, vec![Decoding::Utf16])
         );
     }
 

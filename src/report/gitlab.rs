@@ -4,7 +4,7 @@
 //! the pipeline, so the schema's unsanitized `raw_source_code_extract` is left out.
 
 use super::{Reporter, ScanReport};
-use crate::finding::{Finding, sha256};
+use crate::finding::{Decoding, Finding, sha256};
 use crate::verify::clock::rfc3339;
 use crate::verify::{Status, Verification};
 use serde_json::{Value, json};
@@ -222,9 +222,9 @@ fn description(report: &ScanReport<'_>, f: &Finding) -> String {
     if let Some(member) = &f.origin.member {
         text.push_str(&format!(", in archive member {member} line {}", f.line));
     }
-    let encodings: Vec<&str> = f.decoded.iter().map(String::as_str).collect();
-    if !encodings.is_empty() {
-        text.push_str(&format!(", encoded ({})", encodings.join(" in ")));
+    if !f.decoded.is_empty() {
+        let encodings = Decoding::join(f.decoded.iter().copied(), " in ");
+        text.push_str(&format!(", encoded ({encodings})"));
     }
     if let Some(c) = f.git.as_ref().and_then(|g| g.commit.as_deref()) {
         text.push_str(&format!(", added in commit {c}"));

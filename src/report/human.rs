@@ -4,7 +4,7 @@
 //! the cache) goes through `sanitize::terminal`, so none can send the terminal an escape.
 
 use super::{Hook, Reporter, ScanReport, plural};
-use crate::finding::{Finding, GitInfo, GitObject, Reach};
+use crate::finding::{Decoding, Finding, GitInfo, GitObject, Reach};
 use crate::sanitize::terminal;
 use crate::stats::Suppressed;
 use crate::style::Paint;
@@ -73,7 +73,8 @@ fn write_finding(
     let decoded = if f.decoded.is_empty() {
         String::new()
     } else {
-        format!(" (in {}{})", terminal(&f.decoded.join(" in ")), pieces(f))
+        let decoded = Decoding::join(f.decoded.iter().copied(), " in ");
+        format!(" (in {}{})", terminal(&decoded), pieces(f))
     };
     let verdict = match report.verdict(f) {
         Some(v) => format!("{} · ", paint_verdict(*paint, v, report.now)),

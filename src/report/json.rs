@@ -2,7 +2,7 @@
 //! and the README documents; field names never change within a `version`.
 
 use super::{Reporter, ScanReport};
-use crate::finding::GitInfo;
+use crate::finding::{Decoding, GitInfo};
 use crate::finding::{Finding, Skipped};
 use crate::rules::{Rule, RuleSet};
 use crate::stats::Stats;
@@ -43,7 +43,7 @@ pub struct JsonFinding<'a> {
     kind: &'a str,
     path: &'a str,
     archive_member: Option<&'a str>,
-    decoded: &'a [String],
+    decoded: &'a [Decoding],
     /// How many literals or lines the key was put together from, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pieces: Option<u8>,

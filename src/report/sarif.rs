@@ -8,7 +8,7 @@ use super::sarif_model::{
     RuleProperties, Run, RunProperties, SarifResult, Text, Tool, Uri,
 };
 use super::{Reporter, ScanReport};
-use crate::finding::{Finding, GitInfo, GitObject, sha256};
+use crate::finding::{Decoding, Finding, GitInfo, GitObject, sha256};
 use crate::rules::Rule;
 use crate::verify::{Status, Verification};
 use std::collections::HashMap;
@@ -237,11 +237,6 @@ fn redact_context(f: &Finding, secrets: &HashMap<LineKey<'_>, Vec<&Finding>>) ->
     context
 }
 
-/// A decoding of the whole blob (a compressed stream), as opposed to one of the key's text.
-fn is_stream(decoding: &str) -> bool {
-    matches!(decoding, "gzip" | "bzip2" | "xz" | "zstd")
-}
-
 fn result(
     report: &ScanReport<'_>,
     f: &Finding,
@@ -255,18 +250,14 @@ fn result(
     let mut where_ = String::new();
     if let Some(member) = &f.origin.member {
         where_ = format!(" in archive member {member}, line {}", f.line);
-    } else if f.decoded.iter().any(|d| is_stream(d)) {
+    } else if f.decoded.iter().any(|d| d.is_stream()) {
         where_ = format!(" in the decompressed content, line {}", f.line);
     }
     let located_inside = !where_.is_empty();
-    let encodings: Vec<&str> = f
-        .decoded
-        .iter()
-        .map(String::as_str)
-        .filter(|d| !is_stream(d))
-        .collect();
+    let encodings = f.decoded.iter().copied().filter(|d| !d.is_stream());
+    let encodings = Decoding::join(encodings, " in ");
     if !encodings.is_empty() {
-        where_.push_str(&format!(" (in {})", encodings.join(" in ")));
+        where_.push_str(&format!(" (in {encodings})"));
     }
     if let Some(g) = &f.git {
         where_.push_str(&history_note(g));

@@ -2,6 +2,7 @@
 //! alphabetical order of their JSON names, the order serde_json's maps gave them before these
 //! types existed, so reports keep their bytes.
 
+use crate::finding::Decoding;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -173,7 +174,7 @@ pub struct PartialFingerprints {
 /// their keys are sorted, which is the order reports have always had.
 #[derive(Serialize)]
 pub struct ResultProperties {
-    pub decoded: Vec<String>,
+    pub decoded: Vec<Decoding>,
     pub fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<Value>,

@@ -8,7 +8,7 @@ use super::codecs;
 use super::stream::fill;
 use super::ziplayout;
 use super::{BlobOutcome, Scanner};
-use crate::finding::Origin;
+use crate::finding::{Decoding, Origin};
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
@@ -40,12 +40,12 @@ impl fmt::Display for Kind {
 
 impl Kind {
     /// The `decoded` value of a compressed stream's content; `None` for archives of members.
-    pub fn decoding(self) -> Option<&'static str> {
+    pub fn decoding(self) -> Option<Decoding> {
         match self {
-            Kind::Gzip => Some("gzip"),
-            Kind::Bzip2 => Some("bzip2"),
-            Kind::Xz => Some("xz"),
-            Kind::Zstd => Some("zstd"),
+            Kind::Gzip => Some(Decoding::Gzip),
+            Kind::Bzip2 => Some(Decoding::Bzip2),
+            Kind::Xz => Some(Decoding::Xz),
+            Kind::Zstd => Some(Decoding::Zstd),
             Kind::Zip | Kind::Tar => None,
         }
     }
@@ -324,7 +324,9 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
-        let inner = origin.decoded(kind.decoding().unwrap_or_default());
+        let inner = kind
+            .decoding()
+            .map_or_else(|| origin.clone(), |d| origin.decoded(d));
         let depth = if sniff(&head) == Some(Kind::Tar) {
             depth
         } else {

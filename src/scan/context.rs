@@ -1,6 +1,7 @@
 //! Positions and context for a match: line and column from a running newline count, and the
 //! line's text around the key with every key in it redacted and control bytes escaped.
 
+use crate::finding::Decoding;
 use crate::matcher::RawMatch;
 use crate::secret::Secret;
 
@@ -62,7 +63,7 @@ pub fn context(buf: &[u8], keys: &[(RawMatch, Secret)], index: usize) -> String 
     let line_start = memchr::memrchr2(b'\n', b'\r', &buf[..key.start]).map_or(0, |i| i + 1);
     let line_end =
         memchr::memchr2(b'\n', b'\r', &buf[key.end..]).map_or(buf.len(), |i| key.end + i);
-    let wide = key.decoded.contains(&"utf-16");
+    let wide = key.decoded.contains(&Decoding::Utf16);
     let reach = if wide {
         2 * CONTEXT_BYTES
     } else {

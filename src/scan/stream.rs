@@ -3,7 +3,7 @@
 
 use super::context::{LineState, context};
 use super::{BlobOutcome, Scanner, archive, budget};
-use crate::finding::{Finding, Origin, fingerprint};
+use crate::finding::{Decoding, Finding, Origin, fingerprint};
 use crate::matcher::Found;
 use crate::suppress;
 use std::cell::Cell;
@@ -280,7 +280,7 @@ impl Scanner<'_> {
                 continue;
             }
             let (line, mut column, mut column_chars) = lines.position(buf, m.start, &mut cursor);
-            if m.decoded.contains(&"utf-16") {
+            if m.decoded.contains(&Decoding::Utf16) {
                 // Two bytes a character: count characters, as an editor showing the file does,
                 // and the byte-order mark is not one.
                 let bom = usize::from(lines.utf16_bom && line == 1) as u64;
@@ -288,7 +288,7 @@ impl Scanner<'_> {
                 column_chars = column;
             }
             let mut decoded = origin.decoded.clone();
-            decoded.extend(m.decoded.iter().map(|d| d.to_string()));
+            decoded.extend_from_slice(&m.decoded);
             out.findings.push(Finding {
                 rule: m.rule,
                 origin: origin.clone(),

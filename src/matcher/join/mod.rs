@@ -10,6 +10,7 @@ mod concat;
 mod lines;
 
 use super::{Found, Matcher};
+use crate::finding::Decoding;
 use std::ops::Range;
 
 /// The most pieces one key is put together from.
@@ -23,9 +24,9 @@ const BUDGET_PER_BYTE: usize = 8;
 const BUDGET_FLOOR: usize = 1 << 20;
 
 /// The `decoded` value of keys put together from literals.
-pub const CONCATENATION: &str = "concatenation";
+pub const CONCATENATION: Decoding = Decoding::Concatenation;
 /// The `decoded` value of keys put together from lines.
-pub const LINE_JOIN: &str = "line-join";
+pub const LINE_JOIN: Decoding = Decoding::LineJoin;
 
 /// Pieces of a haystack that may hold one key between them, in order: each piece's bytes (a
 /// literal's content, a line's token) in the haystack.
@@ -34,7 +35,7 @@ pub struct Chain {
     pub pieces: Vec<Range<usize>>,
     /// The piece holding the keyword hit that found the chain.
     pub hit: usize,
-    pub layer: &'static str,
+    pub layer: Decoding,
 }
 
 /// Joined text: the real text before the first piece, the pieces' bytes, the real text after
@@ -77,7 +78,7 @@ impl Joined {
 }
 
 /// Whether `layers` already holds a joining: joined text is not joined again.
-fn joined_already(layers: &[&'static str]) -> bool {
+fn joined_already(layers: &[Decoding]) -> bool {
     layers
         .iter()
         .any(|l| *l == CONCATENATION || *l == LINE_JOIN)
@@ -100,7 +101,7 @@ impl Matcher {
         plain: &[Vec<(usize, usize)>],
         depth: usize,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         if joined_already(layers) {
@@ -114,7 +115,7 @@ impl Matcher {
         hits.sort_unstable();
         hits.dedup();
         // Text wrapped at a fixed width is joined only where base64 decoding revealed it.
-        let in_base64 = layers.contains(&"base64");
+        let in_base64 = layers.contains(&Decoding::Base64);
         let mut progress = Progress {
             budget: hay
                 .len()
@@ -149,7 +150,7 @@ impl Matcher {
         chain: &Chain,
         depth: usize,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
         progress: &mut Progress,
     ) -> bool {
@@ -196,10 +197,10 @@ impl Matcher {
         &self,
         joined: &Joined,
         pieces: &[Range<usize>],
-        layer: &'static str,
+        layer: Decoding,
         depth: usize,
         outer: &dyn Fn(usize, bool) -> usize,
-        layers: &[&'static str],
+        layers: &[Decoding],
         found: &mut Found,
     ) {
         let (keys, placeholders, unattributed) = (
