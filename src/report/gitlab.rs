@@ -3,11 +3,14 @@
 //! holds key text, `--show-secrets` or not: GitLab shows the report to everyone with access to
 //! the pipeline, so the schema's unsanitized `raw_source_code_extract` is left out.
 
+use super::gitlab_model::{
+    Commit, Identifier, Link, Location, Message, Report, Scan, Signature, Tool, Tracking,
+    TrackingItem, Vendor, Vulnerability,
+};
 use super::{Reporter, ScanReport};
 use crate::finding::{Decoding, Finding, sha256};
 use crate::verify::clock::rfc3339;
 use crate::verify::{Status, Verification};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -31,18 +34,15 @@ impl Reporter for Gitlab {
 fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let head = head_commit();
     let ids = uuids(&report.findings);
-    let vulnerabilities: Vec<Value> = report
-        .findings
-        .iter()
-        .zip(&ids)
+    let vulnerabilities = (report.findings.iter().zip(ids))
         .map(|(f, id)| vulnerability(report, f, id, &head))
         .collect();
-    let doc = json!({
-        "version": SCHEMA_VERSION,
-        "schema": SCHEMA_URL,
-        "scan": scan(report),
-        "vulnerabilities": vulnerabilities,
-    });
+    let doc = Report {
+        version: SCHEMA_VERSION,
+        schema: SCHEMA_URL,
+        scan: scan(report),
+        vulnerabilities,
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
@@ -69,28 +69,34 @@ fn head_commit() -> String {
 
 /// `scan`: keyhound as analyzer and scanner, the times, and `failure` with a warning naming
 /// what was not read when the scan was incomplete.
-fn scan(report: &ScanReport<'_>) -> Value {
-    let tool = json!({
-        "id": "keyhound",
-        "name": "keyhound",
-        "version": env!("CARGO_PKG_VERSION"),
-        "vendor": {"name": "keyhound"},
-        "url": "https://github.com/keyhound/keyhound",
-    });
+fn scan(report: &ScanReport<'_>) -> Scan {
+    let tool = Tool {
+        id: "keyhound",
+        name: "keyhound",
+        version: env!("CARGO_PKG_VERSION"),
+        vendor: Vendor { name: "keyhound" },
+        url: "https://github.com/keyhound/keyhound",
+    };
     let end = report.now;
     let start = end - (report.stats.elapsed_ms / 1000) as i64;
-    let mut scan = json!({
-        "analyzer": tool,
-        "scanner": tool,
-        "type": "secret_detection",
-        "status": if report.complete { "success" } else { "failure" },
-        "start_time": gitlab_time(start),
-        "end_time": gitlab_time(end),
-    });
-    if !report.complete {
-        scan["messages"] = json!([{"level": "warn", "value": incomplete_message(report)}]);
+    Scan {
+        analyzer: tool.clone(),
+        scanner: tool,
+        kind: "secret_detection",
+        status: if report.complete {
+            "success"
+        } else {
+            "failure"
+        },
+        start_time: gitlab_time(start),
+        end_time: gitlab_time(end),
+        messages: (!report.complete).then(|| {
+            [Message {
+                level: "warn",
+                value: incomplete_message(report),
+            }]
+        }),
     }
-    scan
 }
 
 /// GitLab's time format: UTC, no zone and no fraction.
@@ -176,43 +182,64 @@ fn severity(verdict: Option<&Verification>) -> &'static str {
     }
 }
 
-fn vulnerability(report: &ScanReport<'_>, f: &Finding, id: &str, head: &str) -> Value {
+fn vulnerability(report: &ScanReport<'_>, f: &Finding, id: String, head: &str) -> Vulnerability {
     let spec = &report.rule(f).spec;
     let file = f.origin.path.strip_prefix("./").unwrap_or(&f.origin.path);
-    let mut commit = json!({"sha": head});
-    if let Some((g, c)) = f.git.as_ref().and_then(|g| Some((g, g.commit.as_ref()?))) {
-        commit = json!({"sha": c});
-        if let Some(a) = &g.author {
-            commit["author"] = json!(a);
-        }
-        if let Some(d) = &g.date {
-            commit["date"] = json!(d);
-        }
-    }
     let mut solution = spec.remediation.trim().to_string();
     if let Some(url) = &spec.revoke_url {
         solution = format!("Revoke the key at {url}. {solution}");
     }
-    let links: Vec<Value> = spec.references.iter().map(|u| json!({"url": u})).collect();
-    json!({
-        "id": id,
-        "name": spec.description,
-        "description": description(report, f),
-        "severity": severity(report.verdict(f)),
-        "solution": solution,
-        "identifiers": [{"type": "keyhound_rule_id", "name": spec.name, "value": spec.id}],
-        "links": links,
-        "location": {"file": file, "start_line": f.line, "end_line": f.line, "commit": commit},
-        "tracking": {
-            "type": "source",
-            "items": [{
-                "file": file,
-                "start_line": f.line,
-                "end_line": f.line,
-                "signatures": [{"algorithm": "keyhound_fingerprint", "value": f.fingerprint}],
+    let links = (spec.references.iter())
+        .map(|u| Link { url: u.clone() })
+        .collect();
+    Vulnerability {
+        id,
+        name: spec.description.clone(),
+        description: description(report, f),
+        severity: severity(report.verdict(f)),
+        solution,
+        identifiers: [Identifier {
+            kind: "keyhound_rule_id",
+            name: spec.name.clone(),
+            value: spec.id.clone(),
+        }],
+        links,
+        location: Location {
+            file: file.to_string(),
+            start_line: f.line,
+            end_line: f.line,
+            commit: commit(f, head),
+        },
+        tracking: Tracking {
+            kind: "source",
+            items: [TrackingItem {
+                file: file.to_string(),
+                start_line: f.line,
+                end_line: f.line,
+                signatures: [Signature {
+                    algorithm: "keyhound_fingerprint",
+                    value: f.fingerprint.clone(),
+                }],
             }],
         },
-    })
+    }
+}
+
+/// The commit that added `f`'s key with its author and date, or `head` for a key not in a
+/// commit.
+fn commit(f: &Finding, head: &str) -> Commit {
+    match f.git.as_ref().and_then(|g| Some((g, g.commit.as_ref()?))) {
+        Some((g, c)) => Commit {
+            sha: c.clone(),
+            author: g.author.clone(),
+            date: g.date.clone(),
+        },
+        None => Commit {
+            sha: head.to_string(),
+            author: None,
+            date: None,
+        },
+    }
 }
 
 /// Where the key is and what is known of it, in words, without any of its text.

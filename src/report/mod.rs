@@ -3,6 +3,7 @@
 //! diagnostics never mix into them.
 
 mod gitlab;
+mod gitlab_model;
 mod human;
 pub mod json;
 mod sarif;
