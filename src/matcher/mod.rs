@@ -20,6 +20,7 @@ use checks::{Verdict, Work};
 use decode::{Base64Form, Decoded};
 use escape::Escape;
 use prefilter::{Gate, Prefilter};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How a keyword occurrence was written.
@@ -638,8 +639,15 @@ fn patterns_for(
     // Shortest first, so that each needle is checked against the ones that may find it.
     encoded.sort_by_key(|(n, _)| n.0.len());
     let mut kept: Vec<(Needle, usize)> = Vec::new();
+    // The kept needles by text: a needle is looked up by each of its substrings, not compared
+    // with every kept one (which cost a start-up of every run several milliseconds).
+    let mut by_text: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
     for (needle, k) in encoded {
-        if !kept.iter().any(|(n, _)| covered(n, &needle)) {
+        if !covered_by_kept(&needle, &kept, &by_text) {
+            by_text
+                .entry(needle.0.clone())
+                .or_default()
+                .push(kept.len());
             kept.push((needle, k));
         }
     }
@@ -694,12 +702,29 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
     out
 }
 
-/// Whether every occurrence of needle `b` holds one of needle `a` that leads to the same
-/// decoding and is searched wherever `b` would be: `a` inside `b` at an offset that keeps the
-/// decoding's grid (a base64 quantum, a UTF-16 character, a hex pair). Then `b` is not needed.
-fn covered((a, ea, ga): &Needle, (b, eb, gb): &Needle) -> bool {
+/// Whether a kept needle covers `b` (see [`covered_at`]), found by looking each substring of
+/// `b` up in `by_text`.
+fn covered_by_kept(
+    b: &Needle,
+    kept: &[(Needle, usize)],
+    by_text: &HashMap<Vec<u8>, Vec<usize>>,
+) -> bool {
+    let text = &b.0;
+    (0..text.len()).any(|at| {
+        (at + 1..=text.len()).any(|end| {
+            by_text
+                .get(&text[at..end])
+                .is_some_and(|ids| ids.iter().any(|&i| covered_at(&kept[i].0, b, at)))
+        })
+    })
+}
+
+/// Whether needle `a`, standing in needle `b` at offset `at`, finds every occurrence of `b`
+/// with the same decoding, searched wherever `b` would be: `at` keeps the decoding's grid (a
+/// base64 quantum, a UTF-16 character, a hex pair). Then `b` is not needed.
+fn covered_at((_, ea, ga): &Needle, (_, eb, gb): &Needle, at: usize) -> bool {
     let everywhere = matches!(ga, Gate::Always | Gate::Opening);
-    if a.len() > b.len() || (!everywhere && ga != gb) {
+    if !everywhere && ga != gb {
         return false;
     }
     let grid = |at: usize| match (ea, eb) {
@@ -711,9 +736,7 @@ fn covered((a, ea, ga): &Needle, (b, eb, gb): &Needle) -> bool {
         (Encoding::Escaped(x), Encoding::Escaped(y)) => x == y,
         _ => false,
     };
-    b.windows(a.len())
-        .enumerate()
-        .any(|(at, w)| w == a && grid(at))
+    grid(at)
 }
 
 #[cfg(test)]
