@@ -1204,7 +1204,12 @@ def main() -> int:
         return 0
     total = shape["unique_blob_bytes"]
     plants = manifest["plants"] if manifest else []
-    decoys = manifest["decoys"] if manifest else []
+    # A "stripe-like" decoy (`sk_live_` with OpenAI's marker) is no OpenAI key but a well-formed
+    # Stripe live key, which keyhound's Stripe rules report as they should (issue 16): it is
+    # neither a decoy nor a planted key, and findings of it are left out of the score.
+    stripe_like = {d["decoy"] for d in (manifest["decoys"] if manifest else [])
+                   if d["kind"] == "stripe-like"}
+    decoys = [d for d in (manifest["decoys"] if manifest else []) if d["decoy"] not in stripe_like]
     out_dir = data / "out"
     out_dir.mkdir(exist_ok=True)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -1330,7 +1335,9 @@ def main() -> int:
                 row["meta"] = meta
                 row["findings"] = len(findings)
                 if manifest:
-                    sc = rb.score(findings, plants, decoys, exact_only=t in KEYHOUNDS)
+                    scored = [f for f in findings
+                              if not any(d in f["secret"] for d in stripe_like)]
+                    sc = rb.score(scored, plants, decoys, exact_only=t in KEYHOUNDS)
                     row.update(recall=sc["recall"], found=len(sc["found"]), planted=len(plants),
                                decoys_reported=len(sc["decoy_hits"]),
                                decoys_total=sc["decoys_total"], unexpected=len(sc["unexpected"]),
