@@ -129,10 +129,14 @@ pub struct Matcher {
     longest_key: usize,
 }
 
-/// Keywords shorter than this get no base64 forms: they would be too short to select.
+/// Keywords shorter than this get no base64 halves (see [`decode::base64_needles`]): they would
+/// be too short to select.
 const MIN_ENCODED_KEYWORD: usize = 6;
 /// Keywords shorter than this get no UTF-16 form (`hf_` has one: 5 bytes with its NULs).
 const MIN_UTF16_KEYWORD: usize = 3;
+/// The shortest keyword whose whole base64 forms are needles (in long base64 runs only): a
+/// keyword of 3 bytes has forms of 2 to 4 characters, which any base64 holds by chance.
+const MIN_WHOLE_BASE64_KEYWORD: usize = 4;
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>, max_decode_depth: usize) -> Self {
@@ -673,6 +677,13 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
         out.push((needle, Encoding::Escaped(escape), gate));
     }
     if kw.len() < MIN_ENCODED_KEYWORD {
+        // Too short to find in halves: its whole base64 forms (4 to 6 characters), only inside
+        // long base64 runs, where a one-line base64 value is. A wrap inside the form hides it.
+        if kw.len() >= MIN_WHOLE_BASE64_KEYWORD {
+            for form in decode::base64_forms(kw) {
+                out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
+            }
+        }
         return out;
     }
     // A key's base64 is a long run, or runs on over full lines to a last one (see `Gate`).

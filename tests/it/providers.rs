@@ -174,6 +174,45 @@ fn every_kind_is_found_in_utf16_and_keys_with_long_prefixes_in_base64() {
     }
 }
 
+/// Keywords of 4 and 5 characters are looked for by their whole base64 forms inside long base64
+/// runs: a Kubernetes secret's one-line value, the key alone or in an env file.
+#[test]
+fn keys_with_short_prefixes_are_found_in_one_line_base64() {
+    for (i, (template, rule)) in [
+        ("gldt-{b64url:20}", "kh.gitlab.deploy"),
+        ("glft-{b64url:20}", "kh.gitlab.feed"),
+        ("pplx-{alnum:48}", "kh.perplexity.api"),
+        ("xai-{alnum:80}", "kh.xai.api"),
+        ("gho_{alnum:30}{crc32:30}", "kh.github.oauth"),
+        ("npm_{alnum:30}{crc32:30}", "kh.npm.access"),
+        ("AKIA{upper:16}", "kh.aws.access-key"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (j, value) in ["{key}", "\nKEY={key}\n", "TOKEN='{key}'"]
+            .iter()
+            .enumerate()
+        {
+            let key = make(template, 7000 + (3 * i + j) as u64);
+            let plain = value.replace("{key}", &key);
+            if plain.len() < 24 {
+                // An AWS key id alone encodes to 28 characters, shorter than the base64 runs
+                // (32 or more) that encoded forms are looked for in; the README says so.
+                continue;
+            }
+            let enc = base64::engine::general_purpose::STANDARD.encode(plain);
+            let text = format!("data:\n  SECRET: {enc}\n");
+            let (code, report) = findings_of(&text, &[]);
+            assert_eq!(code, 1, "{rule} {value}: {:#?}", report.stats);
+            assert_eq!(report.findings.len(), 1, "{rule} {value}");
+            assert_eq!(report.findings[0].rule, *rule);
+            assert_eq!(report.findings[0].secret, key);
+            assert_eq!(report.findings[0].decoded, ["base64"]);
+        }
+    }
+}
+
 #[test]
 fn openai_rules_never_claim_another_providers_sk_key() {
     let anthropic = make("sk-ant-api03-{alnum:20}T3BlbkFJ{alnum:20}", 9);
