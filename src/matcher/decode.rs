@@ -238,7 +238,8 @@ pub fn utf16_window(
     out
 }
 
-fn is_b64(b: u8) -> bool {
+/// Whether `b` is a base64 character of either alphabet (without `=`), as the decoder reads them.
+pub(super) fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
 
@@ -337,6 +338,13 @@ fn wrap_after(hay: &[u8], at: usize, line_len: usize) -> Option<usize> {
     if !is_full_line(line_len) {
         return None;
     }
+    let i = next_line_start(hay, at)?;
+    (i < hay.len() && is_b64(hay[i]) && is_whole_line(hay, i)).then_some(i)
+}
+
+/// Where the next line's text starts when only a line break (`[ \t\r]*\n[ \t]*`) follows
+/// `at`.
+pub(super) fn next_line_start(hay: &[u8], at: usize) -> Option<usize> {
     let mut i = at;
     while i < hay.len() && matches!(hay[i], b' ' | b'\t' | b'\r') {
         i += 1;
@@ -348,7 +356,7 @@ fn wrap_after(hay: &[u8], at: usize, line_len: usize) -> Option<usize> {
     while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
         i += 1;
     }
-    (i < hay.len() && is_b64(hay[i]) && is_whole_line(hay, i)).then_some(i)
+    Some(i)
 }
 
 /// Whether the line from `at` is base64 to its end (padding and a closing quote or bracket

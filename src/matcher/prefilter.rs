@@ -19,6 +19,7 @@
 //! 54 needles searched everywhere take two slim passes where the 317 they were took five fat
 //! ones.
 
+use super::decode::{is_b64, next_line_start};
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
@@ -62,11 +63,6 @@ pub enum Gate {
 /// (every key is 20 bytes or more). A line wrapped inside a run is full (40 characters or
 /// more), and the line after such a run is searched whatever its length (see [`base64_runs`]).
 pub const LONG_RUN: usize = 32;
-
-/// Whether `b` is a base64 character of either alphabet (without `=`), as the decoder reads them.
-fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
-}
 
 /// The runs of at least [`LONG_RUN`] base64 characters (either alphabet) in `hay`, each followed
 /// by the next line's run when the run ends its line (the last line of a wrapped block, however
@@ -113,18 +109,8 @@ fn base64_runs(hay: &[u8]) -> Vec<std::ops::Range<usize>> {
 /// The run that starts the line after a run ending at `end` (`[ \t\r]*\n[ \t]*` between them),
 /// when it is shorter than [`LONG_RUN`] (a longer one is a run of its own).
 fn next_line_run(hay: &[u8], end: usize) -> Option<std::ops::Range<usize>> {
-    let mut i = end;
-    while i < hay.len() && matches!(hay[i], b' ' | b'\t' | b'\r') {
-        i += 1;
-    }
-    if hay.get(i) != Some(&b'\n') {
-        return None;
-    }
-    i += 1;
-    while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
-        i += 1;
-    }
-    let start = i;
+    let start = next_line_start(hay, end)?;
+    let mut i = start;
     while i < hay.len() && i - start < LONG_RUN && is_b64(hay[i]) {
         i += 1;
     }
