@@ -21,6 +21,7 @@ mod range;
 mod readers;
 mod reports;
 mod repository;
+mod sha256_modes;
 mod staged;
 mod suppress;
 

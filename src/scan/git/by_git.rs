@@ -2,8 +2,9 @@
 //! kept as reftable. git writes a SHA-256 id as 64 hex digits; the scan carries each as its
 //! first 160 bits (in the `Oid` every other id travels in), which git takes back as an
 //! abbreviated name, and the ids a report shows are widened to 64 digits at the end. Whole
-//! histories (read as the `cat-file` reader reads them), `--range`, `--staged` and commit
-//! messages are scanned; the other modes exit 2 naming the format.
+//! histories (read as the `cat-file` reader reads them, a shallow clone's ending at its
+//! boundary), `--range`, `--staged` and commit messages are scanned; the other modes exit 2
+//! naming the format.
 
 use super::command::git as git_command;
 use super::lookup::Lookup;
@@ -136,10 +137,17 @@ impl GitDir {
         if opts.all_objects {
             return Err(self.unsupported("--all-objects"));
         }
-        if self.dir.join("shallow").exists() {
-            return Err(self.unsupported("a shallow clone"));
-        }
         Ok(())
+    }
+
+    /// A shallow clone's boundary commits (their parents were never fetched); None when the
+    /// clone is not shallow.
+    pub fn shallow_boundary(&self) -> Option<Vec<Oid>> {
+        let text = std::fs::read(self.dir.join("shallow")).ok()?;
+        let ids = text
+            .split(|&b| b == b'\n')
+            .filter_map(|l| hex_oid(l.trim_ascii()));
+        Some(ids.collect())
     }
 
     /// `git ARGS` on this repository: its standard output, None when it fails.

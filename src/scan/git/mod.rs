@@ -173,6 +173,10 @@ fn phase(mode: &GitMode) -> &'static str {
 
 /// Scans a repository only git can read (`by_git`): the whole history, a range, the index.
 fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome> {
+    let notes: Vec<Skipped> = (dir.shallow_boundary().iter())
+        .map(|_| open::shallow_note(dir.git_dir()))
+        .collect();
+    notes.iter().for_each(ctx.on_skip);
     let mut outcome = match &ctx.opts.mode {
         GitMode::History | GitMode::Tree => {
             dir.check_history(ctx.opts)?;
@@ -185,6 +189,7 @@ fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome
             return Err(dir.unsupported("the push hooks (--pre-push, --pre-receive)"));
         }
     };
+    outcome.skipped.extend(notes);
     dir.widen(&mut outcome);
     Ok(outcome)
 }

@@ -194,14 +194,18 @@ pub(super) fn partial_clone(shown: &str) -> anyhow::Error {
 pub(super) fn notes(repo: &Repository) -> Vec<Skipped> {
     let mut notes = Vec::new();
     if repo.is_shallow() {
-        notes.push(Skipped {
-            path: repo.path().join("shallow").display().to_string(),
-            reason:
-                "shallow clone: commits before the shallow boundary are not in this repository \
-                     and were not scanned; run `git fetch --unshallow` to scan the whole history"
-                    .into(),
-            incomplete: false,
-        });
+        notes.push(shallow_note(repo.path()));
     }
     notes
+}
+
+/// The note for a shallow clone whose git directory is `git_dir`.
+pub(super) fn shallow_note(git_dir: &Path) -> Skipped {
+    Skipped {
+        path: git_dir.join("shallow").display().to_string(),
+        reason: "shallow clone: commits before the shallow boundary are not in this repository \
+                 and were not scanned; run `git fetch --unshallow` to scan the whole history"
+            .into(),
+        incomplete: false,
+    }
 }

@@ -6,7 +6,7 @@
 use super::*;
 
 /// A repository made with `git init ARGS` (its format), then used as `Repo::new`'s.
-fn repo_with(args: &[&str]) -> Repo {
+pub(super) fn repo_with(args: &[&str]) -> Repo {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("repo");
     let mut init = git_in(tmp.path());
@@ -17,17 +17,17 @@ fn repo_with(args: &[&str]) -> Repo {
     Repo { tmp, repo }
 }
 
-fn sha256() -> Repo {
+pub(super) fn sha256() -> Repo {
     repo_with(&["--object-format=sha256"])
 }
 
-fn sorted<const N: usize>(mut pairs: [(String, String); N]) -> Vec<(String, String)> {
+pub(super) fn sorted<const N: usize>(mut pairs: [(String, String); N]) -> Vec<(String, String)> {
     pairs.sort();
     pairs.to_vec()
 }
 
 /// Every commit and blob id of `report` is 64 hex digits long.
-fn assert_long_ids(report: &Report) {
+pub(super) fn assert_long_ids(report: &Report) {
     for f in &report.findings {
         let g = git_of(f);
         for id in [&g.commit, &g.blob, &g.last_seen].into_iter().flatten() {

@@ -91,9 +91,15 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
         )
     };
     let mut source = catfile::CatFile::default();
-    let contents = source
+    let mut contents = source
         .contents_in(ctx, dir.git_dir())
         .ok_or_else(unread)??;
+    // A shallow clone's history ends at its boundary: the parents there were never fetched.
+    for oid in dir.shallow_boundary().unwrap_or_default() {
+        if let Some(links) = contents.links.get_mut(&oid) {
+            links.parents.clear();
+        }
+    }
     let blobs = contents.blobs();
     let mut graph = Graph::with_capacity(&contents.wanted(), (0, 0)).with_id_width(dir.id_width());
     graph.reach_refs(dir, &contents.links).ok_or_else(unread)?;
