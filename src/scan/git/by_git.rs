@@ -3,8 +3,8 @@
 //! first 160 bits (in the `Oid` every other id travels in), which git takes back as an
 //! abbreviated name, and the ids a report shows are widened to 64 digits at the end. Whole
 //! histories (read as the `cat-file` reader reads them, a shallow clone's ending at its
-//! boundary), `--range`, `--staged` and commit messages are scanned; the other modes exit 2
-//! naming the format.
+//! boundary), `--range`, `--staged`, commit messages and what a push sends or brings
+//! (`--pre-push`, `--pre-receive`) are scanned; the other modes exit 2 naming the format.
 
 use super::command::git as git_command;
 use super::lookup::Lookup;
@@ -122,8 +122,8 @@ impl GitDir {
     /// An error for what this route does not scan: named with the format, nothing reported.
     pub fn unsupported(&self, what: &str) -> anyhow::Error {
         anyhow::anyhow!(
-            "{}: {}: keyhound reads its whole history, --range, --staged and commit messages \
-             through git, but not {what} yet; nothing was scanned",
+            "{}: {}: keyhound reads its whole history, --range, --staged, commit messages and \
+             the push hooks through git, but not {what} yet; nothing was scanned",
             self.shown,
             self.format()
         )
@@ -267,6 +267,25 @@ fn short_ids(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether `name` matches `glob`, whose `*` matches any run of characters.
+fn glob_matches(glob: &str, name: &str) -> bool {
+    let mut parts = glob.split('*');
+    let Some(mut rest) = name.strip_prefix(parts.next().unwrap_or_default()) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        let Some(at) = rest.find(part) else {
+            return false;
+        };
+        rest = &rest[at + part.len()..];
+    }
+    rest.ends_with(last)
+}
+
 fn object_type(kind: &str) -> Option<ObjectType> {
     match kind {
         "commit" => Some(ObjectType::Commit),
@@ -299,6 +318,23 @@ impl GitDir {
                 })
                 .collect(),
         )
+    }
+
+    /// The commits the refs whose names match `glob` point at (`*` matching any run of
+    /// characters, slashes too, as libgit2's reference globs do).
+    pub fn commits_of_refs(&self, glob: &str) -> Vec<String> {
+        let Some(refs) = self.refs(&[]) else {
+            return Vec::new();
+        };
+        let names: Vec<String> = (refs.into_iter())
+            .filter(|(name, _)| glob_matches(glob, name))
+            .map(|(name, _)| format!("{name}^{{commit}}"))
+            .collect();
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let answers = self.objects(&names).unwrap_or_default();
+        answers.into_iter().flatten().map(|(id, _)| id).collect()
     }
 
     /// The branches and their tips' trees, sorted (audits).
@@ -401,6 +437,24 @@ pub(super) fn file_at(dir: &GitDir, at: &str, path: &str) -> anyhow::Result<Opti
 #[cfg(test)]
 mod tests {
     use super::short_ids;
+
+    #[test]
+    fn globs_match_as_libgit2s_reference_globs() {
+        use super::glob_matches;
+        assert!(glob_matches("refs/*", "refs/remotes/origin/main"));
+        assert!(glob_matches("refs/remotes/*/*", "refs/remotes/up/x/y"));
+        assert!(glob_matches(
+            "refs/remotes/origin/*",
+            "refs/remotes/origin/a"
+        ));
+        assert!(!glob_matches(
+            "refs/remotes/origin/*",
+            "refs/remotes/originals/a"
+        ));
+        assert!(!glob_matches("refs/heads/*", "refs/tags/v1"));
+        assert!(glob_matches("refs/heads/main", "refs/heads/main"));
+        assert!(!glob_matches("refs/heads/main", "refs/heads/main2"));
+    }
 
     #[test]
     fn only_runs_of_forty_hex_digits_are_short_ids() {

@@ -171,7 +171,8 @@ fn phase(mode: &GitMode) -> &'static str {
     }
 }
 
-/// Scans a repository only git can read (`by_git`): the whole history, a range, the index.
+/// Scans a repository only git can read (`by_git`): the whole history, a range, the index,
+/// what a push sends or brings.
 fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome> {
     let notes: Vec<Skipped> = (dir.shallow_boundary().iter())
         .map(|_| open::shallow_note(dir.git_dir()))
@@ -185,9 +186,14 @@ fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome
         GitMode::CommitMsg(_) => unreachable!("handled before the repository is opened"),
         GitMode::Range(range) => changes::scan_range_by_git(ctx, dir, range)?,
         GitMode::Staged => changes::scan_staged_by_git(ctx, dir)?,
-        GitMode::PrePush | GitMode::PreReceive => {
-            return Err(dir.unsupported("the push hooks (--pre-push, --pre-receive)"));
-        }
+        GitMode::PrePush => match changes::push_range(dir)? {
+            Some(range) => changes::scan_range_by_git(ctx, dir, &range)?,
+            None => GitOutcome::default(),
+        },
+        GitMode::PreReceive => match changes::received(dir)? {
+            Some(range) => changes::scan_range_by_git(ctx, dir, &range)?,
+            None => GitOutcome::default(),
+        },
     };
     outcome.skipped.extend(notes);
     dir.widen(&mut outcome);
