@@ -45,7 +45,7 @@ impl Quoting {
     }
 }
 
-fn is_quote(b: u8) -> bool {
+pub(super) fn is_quote(b: u8) -> bool {
     matches!(b, b'"' | b'\'' | b'`')
 }
 
@@ -410,22 +410,23 @@ fn skip_code(hay: &[u8], at: usize, end: usize, quoting: Quoting) -> usize {
 
 /// Literals whose whole content is a keyword's first bytes (`"g"`, `"gh"`, `'sk-ant-'`)
 /// and which another literal continues: the keyword split inside itself, which no keyword hit
-/// finds. One pass over the quotes; each costs a table lookup unless a keyword starts there.
+/// finds. One pass over the quotes ([`super::quotes`]); each costs a look in a bit table unless
+/// a keyword starts there.
 pub fn short_pieces(hay: &[u8], short: &Short) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     if short.prefixes.is_empty() {
         return out;
     }
-    for q in memchr::memchr3_iter(b'"', b'\'', b'`', hay) {
+    super::quotes::each(hay, |q| {
         let (Some(&b0), Some(&b1)) = (hay.get(q + 1), hay.get(q + 2)) else {
-            break;
+            return;
         };
-        if !short.first[usize::from(b0) << 8 | usize::from(b1)] {
-            continue;
+        if !short.may_start(b0, b1) {
+            return;
         }
         let limit = (q + 2 + short.longest).min(hay.len());
         let Some(close) = memchr::memchr(hay[q], &hay[q + 2..limit]).map(|c| c + 1) else {
-            continue;
+            return;
         };
         let content = q + 1..q + 1 + close;
         if short.holds(&hay[content.clone()])
@@ -433,7 +434,7 @@ pub fn short_pieces(hay: &[u8], short: &Short) -> Vec<(usize, usize)> {
         {
             out.push((content.start, content.end));
         }
-    }
+    });
     out
 }
 
