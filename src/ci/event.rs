@@ -176,12 +176,14 @@ fn push(
     }
     let after = sha(e, "/after")?;
     let before = e.get("before").and_then(Value::as_str).unwrap_or(ZERO);
-    if before != ZERO && clone.has_commit(before) {
+    // A new branch's `before` is all zeros: 40 of them, or 64 in a SHA-256 repository.
+    let created = before.bytes().all(|b| b == b'0');
+    if !created && clone.has_commit(before) {
         plan.scope = Scope::Range(format!("{before}..{after}"));
         plan.needs = vec![after];
         return Ok(());
     }
-    if before != ZERO && clone.is_shallow() {
+    if !created && clone.is_shallow() {
         bail!(
             "the commit before the push ({before}) is not in this shallow clone, so the pushed commits \
              cannot be told apart: {}",
@@ -202,7 +204,7 @@ fn push(
         plan.needs = vec![after];
         return Ok(());
     }
-    if before != ZERO {
+    if !created {
         plan.warnings.push(format!(
             "the commit before the push ({before}) is not in this clone (a force-push?): \
              scanning the branch's commits that are not on the default branch"

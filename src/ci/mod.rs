@@ -21,19 +21,29 @@ use anyhow::{Context as _, bail};
 use event::{CommitLookup, GithubEnv, Plan, Scope};
 use std::path::Path;
 
-/// The checked-out repository, asked which commits it has.
-pub(crate) struct Lookup(pub(crate) git2::Repository);
+/// The checked-out repository, asked which commits it has: through libgit2, or through git
+/// for a format libgit2 refuses (SHA-256 ids, reftable refs).
+pub(crate) enum Lookup {
+    Libgit2(git2::Repository),
+    Git(git::ByGit),
+}
 
 impl CommitLookup for Lookup {
     fn has_commit(&self, rev: &str) -> bool {
-        self.0
-            .revparse_single(rev)
-            .and_then(|o| o.peel_to_commit())
-            .is_ok()
+        match self {
+            Lookup::Libgit2(repo) => repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_commit())
+                .is_ok(),
+            Lookup::Git(repo) => repo.has_commit(rev),
+        }
     }
 
     fn is_shallow(&self) -> bool {
-        self.0.is_shallow()
+        match self {
+            Lookup::Libgit2(repo) => repo.is_shallow(),
+            Lookup::Git(repo) => repo.is_shallow(),
+        }
     }
 }
 

@@ -75,8 +75,15 @@ fn open(env: &GithubEnv, on_gitlab: bool) -> anyhow::Result<Lookup> {
         &env.workspace,
         git2::RepositoryOpenFlags::empty(),
         std::iter::empty::<&std::ffi::OsStr>(),
-    )
-    .with_context(|| {
+    );
+    let lookup = match repo {
+        Ok(repo) => Ok(Lookup::Libgit2(repo)),
+        // A format libgit2 refuses is read through git.
+        Err(e) => crate::scan::git::ByGit::open(&env.workspace)
+            .map(Lookup::Git)
+            .ok_or(e),
+    };
+    lookup.with_context(|| {
         let (var, how) = if on_gitlab {
             ("CI_PROJECT_DIR", "check the job's GIT_STRATEGY")
         } else {
@@ -86,6 +93,5 @@ fn open(env: &GithubEnv, on_gitlab: bool) -> anyhow::Result<Lookup> {
             "{}: not a git repository ({var}); {how}",
             env.workspace.display()
         )
-    })?;
-    Ok(Lookup(repo))
+    })
 }

@@ -18,6 +18,7 @@ mod events;
 mod pull_request;
 mod push;
 mod runner;
+mod sha256;
 
 /// A push event's `before` for a new branch, and `after` for a deleted one.
 const ZERO: &str = "0000000000000000000000000000000000000000";

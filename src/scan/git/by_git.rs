@@ -3,8 +3,9 @@
 //! first 160 bits (in the `Oid` every other id travels in), which git takes back as an
 //! abbreviated name, and the ids a report shows are widened to 64 digits at the end. Whole
 //! histories (read as the `cat-file` reader reads them, a shallow clone's ending at its
-//! boundary), `--range`, `--staged`, commit messages and what a push sends or brings
-//! (`--pre-push`, `--pre-receive`) are scanned; the other modes exit 2 naming the format.
+//! boundary), HEAD's tree alone (`--files`), `--range`, `--staged`, commit messages and what a
+//! push sends or brings (`--pre-push`, `--pre-receive`) are scanned; `--all-objects` exits 2
+//! naming the format.
 
 use super::command::git as git_command;
 use super::lookup::Lookup;
@@ -12,7 +13,7 @@ use super::meta::{CommitMeta, meta_of_head};
 use super::objects::{SHA1_HEX, SHA256_HEX, commit_head_by_git, hex_oid};
 use super::pipe::git;
 use super::tips::{Presence, Tips};
-use super::{GitMode, GitOptions, GitOutcome};
+use super::{GitOptions, GitOutcome};
 use anyhow::{Context as _, bail};
 use git2::{ObjectType, Oid};
 use std::collections::HashMap;
@@ -122,8 +123,9 @@ impl GitDir {
     /// An error for what this route does not scan: named with the format, nothing reported.
     pub fn unsupported(&self, what: &str) -> anyhow::Error {
         anyhow::anyhow!(
-            "{}: {}: keyhound reads its whole history, --range, --staged, commit messages and \
-             the push hooks through git, but not {what} yet; nothing was scanned",
+            "{}: {}: keyhound reads its whole history, HEAD's tree (--files), --range, \
+             --staged, commit messages and the push hooks through git, but not {what} yet; \
+             nothing was scanned",
             self.shown,
             self.format()
         )
@@ -131,9 +133,6 @@ impl GitDir {
 
     /// Refuses what a whole-history scan through git cannot read in full.
     pub fn check_history(&self, opts: &GitOptions) -> anyhow::Result<()> {
-        if opts.mode == GitMode::Tree {
-            return Err(self.unsupported("HEAD's tree alone (--files)"));
-        }
         if opts.all_objects {
             return Err(self.unsupported("--all-objects"));
         }

@@ -200,6 +200,40 @@ fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome
     Ok(outcome)
 }
 
+/// A repository only git reads (SHA-256 ids, reftable refs), asked which commits it has:
+/// `keyhound ci` asks libgit2 of the others.
+pub struct ByGit(by_git::GitDir);
+
+impl ByGit {
+    /// The repository at `dir` (or above it) when libgit2 refuses its format and git reads it;
+    /// None otherwise.
+    pub fn open(dir: &std::path::Path) -> Option<ByGit> {
+        let opts = GitOptions {
+            repo: Some(dir.to_path_buf()),
+            mode: GitMode::History,
+            all_objects: false,
+            max_blob_size: 0,
+            threads: 1,
+            reader: Reader::default(),
+        };
+        match open::open(&opts).ok()?.1 {
+            open::Handle::Git(dir) => Some(ByGit(dir)),
+            open::Handle::Libgit2(_) => None,
+        }
+    }
+
+    /// Whether `rev` names a commit this repository has.
+    pub fn has_commit(&self, rev: &str) -> bool {
+        let answer = self.0.objects(&[format!("{rev}^{{commit}}")]);
+        answer.is_some_and(|a| a.first().is_some_and(Option::is_some))
+    }
+
+    /// Whether it is a shallow clone.
+    pub fn is_shallow(&self) -> bool {
+        self.0.shallow_boundary().is_some()
+    }
+}
+
 /// How a whole history's objects are read, fastest first; each hands over to the next when it
 /// cannot read a repository. The settings choose where to start (tests and benchmarks compare
 /// them).

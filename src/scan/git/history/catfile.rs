@@ -19,7 +19,7 @@ use crossbeam_channel::Sender;
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::sync::Mutex;
 
 /// Blobs up to this size go to the workers whole; larger ones are scanned as they stream in,
@@ -30,6 +30,8 @@ const WHOLE: u64 = 1 << 20;
 #[derive(Default)]
 pub(super) struct CatFile {
     trees: Vec<Oid>,
+    /// Only HEAD's commit and the objects of its tree (`--files`), not every object.
+    head_only: bool,
 }
 
 impl ObjectSource for CatFile {
@@ -44,6 +46,14 @@ impl ObjectSource for CatFile {
 }
 
 impl CatFile {
+    /// The objects of HEAD's commit and tree only.
+    pub fn head_only() -> CatFile {
+        CatFile {
+            head_only: true,
+            ..CatFile::default()
+        }
+    }
+
     /// Streams every blob and commit of the repository at `git_dir` through git; None when git
     /// cannot be run or read.
     pub fn contents_in(
@@ -52,9 +62,14 @@ impl CatFile {
         git_dir: &Path,
     ) -> Option<anyhow::Result<Contents>> {
         let done = Mutex::new(Vec::new());
-        let streamed = blobs::run(ctx, |tx| stream(ctx, git_dir, tx, &done), &|d| {
-            done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
-        });
+        let head_only = self.head_only;
+        let streamed = blobs::run(
+            ctx,
+            |tx| stream(ctx, (git_dir, head_only), tx, &done),
+            &|d| {
+                done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
+            },
+        );
         let streamed = match streamed {
             Ok(Some(streamed)) => streamed,
             Ok(None) => return None,
@@ -78,22 +93,55 @@ struct Streamed {
     commits: OidMap<Links>,
 }
 
-/// Streams every blob and commit from `git cat-file`: blobs to the workers (large ones scanned
-/// here as they arrive), commit messages as text; the trees are listed for later. None when
-/// git cannot be run or its output ends early.
-fn stream(
-    ctx: &Ctx<'_>,
-    git_dir: &Path,
-    tx: &Sender<Job>,
-    done: &Mutex<Vec<Done>>,
-) -> Option<Streamed> {
-    let mut lister = git(git_dir)
-        .args(["cat-file", "--batch-all-objects", "--unordered"])
-        .arg("--batch-check=%(objectname) %(objecttype)")
+/// The child listing every object (`head_only`: HEAD's commit and the objects of its tree) as
+/// `<id> <type>` lines, and the `git rev-list` child feeding it, if any.
+fn list_objects(git_dir: &Path, head_only: bool) -> Option<(Child, Option<Child>)> {
+    let check = "--batch-check=%(objectname) %(objecttype)";
+    if !head_only {
+        let child = git(git_dir)
+            .args(["cat-file", "--batch-all-objects", "--unordered", check])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        return Some((child, None));
+    }
+    let mut walk = git(git_dir)
+        .args([
+            "rev-list",
+            "--objects",
+            "--no-walk",
+            "--no-object-names",
+            "HEAD",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .ok()?;
+    let ids = walk.stdout.take()?;
+    let spawned = git(git_dir)
+        .args(["cat-file", check])
+        .stdin(Stdio::from(ids))
+        .stdout(Stdio::piped())
+        .spawn();
+    if let Ok(child) = spawned {
+        return Some((child, Some(walk)));
+    }
+    let _ = walk.kill();
+    let _ = walk.wait();
+    None
+}
+
+/// Streams every blob and commit from `git cat-file` (of HEAD alone with `head_only`): blobs to
+/// the workers (large ones scanned here as they arrive), commit messages as text; the trees are
+/// listed for later. None when git cannot be run or its output ends early.
+fn stream(
+    ctx: &Ctx<'_>,
+    (git_dir, head_only): (&Path, bool),
+    tx: &Sender<Job>,
+    done: &Mutex<Vec<Done>>,
+) -> Option<Streamed> {
+    let (mut lister, mut walk) = list_objects(git_dir, head_only)?;
     let mut child = git(git_dir)
         // git's 96 MiB delta base cache costs resident memory, not speed, at half the size.
         .args(["-c", "core.deltaBaseCacheLimit=48m"])
@@ -107,6 +155,9 @@ fn stream(
         // No thread: the slower route reads the history instead.
         let _ = child.kill();
         let _ = lister.kill();
+        if let Some(w) = walk.as_mut() {
+            let _ = w.kill();
+        }
         return None;
     };
     let streamed = read_stream(ctx, &mut child, tx, done);
@@ -114,9 +165,15 @@ fn stream(
         // The feeder may be blocked on a child nobody reads any more.
         let _ = child.kill();
         let _ = lister.kill();
+        if let Some(w) = walk.as_mut() {
+            let _ = w.kill();
+        }
     }
     let fed = fed.join().ok().flatten();
-    let listed = lister.wait().ok()?.success();
+    let walked = walk
+        .as_mut()
+        .is_none_or(|w| w.wait().is_ok_and(|s| s.success()));
+    let listed = lister.wait().ok()?.success() && walked;
     let (commits, trees) = (streamed?, fed?);
     listed.then_some(Streamed { trees, commits })
 }

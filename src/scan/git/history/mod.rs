@@ -23,10 +23,11 @@ use self::source::ObjectSource;
 use super::by_git::GitDir;
 use super::lookup::Lookup;
 use super::objects::Links;
+use super::objects::hex_oid;
 use super::oidmap::OidMap;
 use super::{Ctx, GitMode, GitOutcome, Reader, blobs::Done};
 use crate::finding::Skipped;
-use git2::{Oid, Repository};
+use git2::{ObjectType, Oid, Repository};
 
 pub(super) use graph::ref_targets;
 
@@ -78,9 +79,10 @@ fn read(
     Some(Ok(report(ctx, repo, done, &links, &graph)))
 }
 
-/// The whole history of a repository only git can read (`by_git`), by the `catfile` source:
-/// the same passes, with the refs, tips and authors asked of git. An object git cannot read is
-/// an error (the libgit2 walk, which would say which, cannot open such a repository).
+/// The whole history (or HEAD's tree alone) of a repository only git can read (`by_git`), by
+/// the `catfile` source: the same passes, with the refs, tips and authors asked of git. An
+/// object git cannot read is an error (the libgit2 walk, which would say which, cannot open
+/// such a repository).
 pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutcome> {
     let unread = || {
         anyhow::anyhow!(
@@ -90,7 +92,12 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
             dir.format()
         )
     };
-    let mut source = catfile::CatFile::default();
+    let at_head = AtHead(dir);
+    let (mut source, lookup): (_, &dyn Lookup) = match ctx.opts.mode {
+        GitMode::Tree if at_head.commit().is_none() => return Ok(GitOutcome::default()),
+        GitMode::Tree => (catfile::CatFile::head_only(), &at_head),
+        _ => (catfile::CatFile::default(), dir),
+    };
     let mut contents = source
         .contents_in(ctx, dir.git_dir())
         .ok_or_else(unread)??;
@@ -100,9 +107,15 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
             links.parents.clear();
         }
     }
+    if ctx.opts.mode == GitMode::Tree {
+        // HEAD's commit is the only one read.
+        contents.links.values_mut().for_each(|l| l.parents.clear());
+    }
     let blobs = contents.blobs();
     let mut graph = Graph::with_capacity(&contents.wanted(), (0, 0)).with_id_width(dir.id_width());
-    graph.reach_refs(dir, &contents.links).ok_or_else(unread)?;
+    graph
+        .reach_refs(lookup, &contents.links)
+        .ok_or_else(unread)?;
     ctx.scanner.progress.set_phase("reading trees");
     source
         .trees_in(dir.git_dir(), &mut graph)
@@ -110,7 +123,35 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
     graph.complete(&blobs).ok_or_else(unread)?;
     drop(blobs);
     let (done, links) = contents.into_done();
-    Ok(report(ctx, dir, done, &links, &graph))
+    Ok(report(ctx, lookup, done, &links, &graph))
+}
+
+/// A repository only git reads, seen as HEAD's commit alone (`--files`): the one ref it has.
+struct AtHead<'a>(&'a GitDir);
+
+impl AtHead<'_> {
+    fn commit(&self) -> Option<Oid> {
+        let answer = self.0.objects(&["HEAD^{commit}".to_string()])?;
+        hex_oid(answer.into_iter().next()??.0.as_bytes())
+    }
+}
+
+impl Lookup for AtHead<'_> {
+    fn ref_targets(&self) -> Option<Vec<(Oid, ObjectType)>> {
+        Some(vec![(self.commit()?, ObjectType::Commit)])
+    }
+
+    fn tips(&self, presence: super::tips::Presence) -> super::tips::Tips {
+        self.0.tips(presence)
+    }
+
+    fn commit_meta(&self, oid: Oid) -> super::meta::CommitMeta {
+        self.0.commit_meta(oid)
+    }
+
+    fn blob(&self, oid: Oid) -> Option<Vec<u8>> {
+        self.0.blob(oid)
+    }
 }
 
 /// Says on the progress bar that the second pass, from blobs back to commits, has begun.
