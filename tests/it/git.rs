@@ -17,6 +17,7 @@ mod formats;
 mod history;
 mod hooks;
 mod large_message;
+mod memory_commits;
 mod range;
 mod readers;
 mod reports;

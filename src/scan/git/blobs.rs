@@ -287,14 +287,14 @@ impl BlobReader {
 }
 
 /// A `git cat-file --batch` child, asked for one object at a time.
-struct CatFile {
+pub(super) struct CatFile {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
 impl CatFile {
-    fn spawn(git_dir: &std::path::Path) -> std::io::Result<CatFile> {
+    pub(super) fn spawn(git_dir: &std::path::Path) -> std::io::Result<CatFile> {
         let mut child = super::pipe::git(git_dir)
             .args(["cat-file", "--batch"])
             .stdin(Stdio::piped())
@@ -312,18 +312,30 @@ impl CatFile {
 
     /// Hands the content of blob `oid` to `f` as a reader, then skips what `f` left unread.
     fn with_blob(&mut self, oid: Oid, f: impl FnOnce(&mut dyn Read)) -> std::io::Result<()> {
+        self.with_object(oid, "blob", |_, body| f(body))
+    }
+
+    /// Hands the size and content of object `oid`, which must be a `kind`, to `f` as a
+    /// reader, then skips what `f` left unread.
+    pub(super) fn with_object<T>(
+        &mut self,
+        oid: Oid,
+        kind: &str,
+        f: impl FnOnce(u64, &mut dyn BufRead) -> T,
+    ) -> std::io::Result<T> {
         writeln!(self.stdin, "{oid}")?;
         self.stdin.flush()?;
         let mut header = String::new();
         self.stdout.read_line(&mut header)?;
-        let size = blob_size(&header).ok_or_else(|| {
+        let size = object_size(&header, kind).ok_or_else(|| {
             std::io::Error::other(format!("unexpected answer {:?}", header.trim_end()))
         })?;
         let mut body = (&mut self.stdout).take(size);
-        f(&mut body);
+        let out = f(size, &mut body);
         std::io::copy(&mut body, &mut std::io::sink())?;
         let mut newline = [0u8; 1];
-        self.stdout.read_exact(&mut newline)
+        self.stdout.read_exact(&mut newline)?;
+        Ok(out)
     }
 }
 
@@ -334,17 +346,21 @@ impl Drop for CatFile {
     }
 }
 
-/// The size in `<oid> blob <size>\n`; None for `<oid> missing` or another type.
-fn blob_size(line: &str) -> Option<u64> {
+/// The size in `<oid> <kind> <size>\n`; None for `<oid> missing` or another type.
+fn object_size(line: &str, kind: &str) -> Option<u64> {
     match parse_header(line.as_bytes())? {
-        (_, "blob", size) => Some(size),
+        (_, k, size) if k == kind => Some(size),
         _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{blob_size, workers};
+    use super::{object_size, workers};
+
+    fn blob_size(line: &str) -> Option<u64> {
+        object_size(line, "blob")
+    }
 
     #[test]
     fn blobs_are_scanned_on_at_most_the_cores() {

@@ -9,6 +9,7 @@ mod by_git;
 mod changes;
 pub(crate) mod command;
 mod history;
+mod inflate;
 mod lookup;
 mod meta;
 mod objects;

@@ -3,7 +3,6 @@
 //! an object read without git2's panic on a type it does not know.
 
 use git2::{Binding as _, Error, ObjectType, Odb, Oid, Reference, Repository};
-use std::io::BufRead as _;
 
 /// A commit's links, from its raw object.
 pub(crate) struct Links {
@@ -138,9 +137,10 @@ pub(crate) fn read_header(odb: &Odb<'_>, oid: Oid) -> Result<(u64, ObjectType), 
     }
 }
 
-/// Commits larger than this are never read whole in-process: their header comes from a `git
-/// cat-file` child, read up to the blank line, so a message of hundreds of megabytes costs
-/// nothing here (libgit2 would hold the object and its compressed bytes).
+/// Commits larger than this are never read whole: their header is inflated here from the
+/// object's loose file or pack entry up to the blank line (else read from a `git cat-file`
+/// child, stopped there), so a message of hundreds of megabytes costs nothing (libgit2 would
+/// hold the object and its compressed bytes, and `git cat-file` the object).
 const LARGE_COMMIT: u64 = 1 << 20;
 
 /// The header of commit `oid` (its lines up to the blank one) when it is a commit larger than
@@ -150,7 +150,25 @@ pub(crate) fn large_commit_head(repo: &Repository, oid: Oid) -> Option<Vec<u8>> 
     if kind != ObjectType::Commit || size <= LARGE_COMMIT {
         return None;
     }
-    commit_head_by_git(repo.path(), oid)
+    let mut objects = super::inflate::Objects::new(repo.commondir().join("objects"));
+    match objects.stream(oid) {
+        Ok(mut s) if s.kind == gix_object::Kind::Commit => Some(head_lines(&mut s.body)),
+        _ => commit_head_by_git(repo.path(), oid),
+    }
+}
+
+/// The lines of a raw commit up to the blank one that ends its header.
+fn head_lines(r: &mut impl std::io::BufRead) -> Vec<u8> {
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        match r.read_until(b'\n', &mut head) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if head[start..] == *b"\n" => break,
+            Ok(_) => {}
+        }
+    }
+    head
 }
 
 /// The header of commit `oid` as `git cat-file commit` writes it, up to the blank line; git is
@@ -162,16 +180,7 @@ pub(crate) fn commit_head_by_git(git_dir: &std::path::Path, oid: Oid) -> Option<
         .stdout(std::process::Stdio::piped())
         .spawn()
         .ok()?;
-    let mut out = std::io::BufReader::new(child.stdout.take()?);
-    let mut head = Vec::new();
-    loop {
-        let start = head.len();
-        match out.read_until(b'\n', &mut head) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if head[start..] == *b"\n" => break,
-            Ok(_) => {}
-        }
-    }
+    let head = head_lines(&mut std::io::BufReader::new(child.stdout.take()?));
     // The message is not wanted: git is stopped rather than read to the end.
     let _ = child.kill();
     let _ = child.wait();

@@ -4,7 +4,10 @@
 //! one blob at a time, re-inflates delta chains: 4x slower on a 34,000-commit history), then its
 //! trees, which `graph` keeps compactly: which objects the refs reach, and the trees the second
 //! pass walks, come from that one read. Blobs the refs do not reach are scanned but not
-//! reported. The second choice, after `packs`.
+//! reported. A commit over 1 MiB is not asked of git, which holds any commit whole (only
+//! blobs stream through it): it is inflated here from its loose file or pack entry as it is
+//! scanned (`inflate`), and only one stored as a delta is read through git. The second choice,
+//! after `packs`.
 
 use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
@@ -12,13 +15,14 @@ use crate::finding::Origin;
 use crate::scan::BlobOutcome;
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Done, Job};
+use crate::scan::git::inflate::{self, Unstreamed};
 use crate::scan::git::objects::{Links, hex_oid, message, parse_header};
 use crate::scan::git::oidmap::OidMap;
 use crate::scan::git::pipe::{Batched, git};
 use crossbeam_channel::Sender;
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::Mutex;
 
@@ -32,11 +36,15 @@ pub(super) struct CatFile {
     trees: Vec<Oid>,
     /// Only HEAD's commit and the objects of its tree (`--files`), not every object.
     head_only: bool,
+    /// The object folder large commits are inflated from here; None: every commit is read
+    /// through git (a repository only git can read).
+    objects: Option<PathBuf>,
 }
 
 impl ObjectSource for CatFile {
     /// Streams every blob and commit through git; None when git cannot be run or read.
     fn contents(&mut self, ctx: &Ctx<'_>, repo: &Repository) -> Option<anyhow::Result<Contents>> {
+        self.objects = own_objects(repo);
         self.contents_in(ctx, repo.path())
     }
 
@@ -62,14 +70,14 @@ impl CatFile {
         git_dir: &Path,
     ) -> Option<anyhow::Result<Contents>> {
         let done = Mutex::new(Vec::new());
-        let head_only = self.head_only;
-        let streamed = blobs::run(
-            ctx,
-            |tx| stream(ctx, (git_dir, head_only), tx, &done),
-            &|d| {
-                done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
-            },
-        );
+        let from = From {
+            git_dir,
+            head_only: self.head_only,
+            objects: self.objects.as_deref(),
+        };
+        let streamed = blobs::run(ctx, |tx| stream(ctx, from, tx, &done), &|d| {
+            done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
+        });
         let streamed = match streamed {
             Ok(Some(streamed)) => streamed,
             Ok(None) => return None,
@@ -93,10 +101,28 @@ struct Streamed {
     commits: OidMap<Links>,
 }
 
+/// The object folder of `repo`, unless the environment names another.
+fn own_objects(repo: &Repository) -> Option<PathBuf> {
+    let moved = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    // A linked work tree's objects are in the repository it belongs to.
+    (!moved).then(|| repo.commondir().join("objects"))
+}
+
+/// What `stream` reads: the repository, whether HEAD's objects alone, and the object folder
+/// commits over [`WHOLE`] are inflated from (None: they are read through git too).
+#[derive(Clone, Copy)]
+struct From<'a> {
+    git_dir: &'a Path,
+    head_only: bool,
+    objects: Option<&'a Path>,
+}
+
 /// The child listing every object (`head_only`: HEAD's commit and the objects of its tree) as
-/// `<id> <type>` lines, and the `git rev-list` child feeding it, if any.
+/// `<id> <type> <size>` lines, and the `git rev-list` child feeding it, if any.
 fn list_objects(git_dir: &Path, head_only: bool) -> Option<(Child, Option<Child>)> {
-    let check = "--batch-check=%(objectname) %(objecttype)";
+    let check = "--batch-check=%(objectname) %(objecttype) %(objectsize)";
     if !head_only {
         let child = git(git_dir)
             .args(["cat-file", "--batch-all-objects", "--unordered", check])
@@ -134,14 +160,16 @@ fn list_objects(git_dir: &Path, head_only: bool) -> Option<(Child, Option<Child>
 
 /// Streams every blob and commit from `git cat-file` (of HEAD alone with `head_only`): blobs to
 /// the workers (large ones scanned here as they arrive), commit messages as text; the trees are
-/// listed for later. None when git cannot be run or its output ends early.
+/// listed for later. Commits over [`WHOLE`] are read from `objects` afterwards, when it is
+/// given. None when git cannot be run or its output ends early.
 fn stream(
     ctx: &Ctx<'_>,
-    (git_dir, head_only): (&Path, bool),
+    from: From<'_>,
     tx: &Sender<Job>,
     done: &Mutex<Vec<Done>>,
 ) -> Option<Streamed> {
-    let (mut lister, mut walk) = list_objects(git_dir, head_only)?;
+    let git_dir = from.git_dir;
+    let (mut lister, mut walk) = list_objects(git_dir, from.head_only)?;
     let mut child = git(git_dir)
         // git's 96 MiB delta base cache costs resident memory, not speed, at half the size.
         .args(["-c", "core.deltaBaseCacheLimit=48m"])
@@ -151,7 +179,9 @@ fn stream(
         .spawn()
         .ok()?;
     let (list, stdin) = (lister.stdout.take()?, child.stdin.take()?);
-    let Ok(fed) = crate::threads::spawn("keyhound-feed", move || feed(list, stdin)) else {
+    let set_aside = from.objects.is_some();
+    let Ok(fed) = crate::threads::spawn("keyhound-feed", move || feed(list, stdin, set_aside))
+    else {
         // No thread: the slower route reads the history instead.
         let _ = child.kill();
         let _ = lister.kill();
@@ -174,26 +204,43 @@ fn stream(
         .as_mut()
         .is_none_or(|w| w.wait().is_ok_and(|s| s.success()));
     let listed = lister.wait().ok()?.success() && walked;
-    let (commits, trees) = (streamed?, fed?);
+    let (mut commits, Listed { trees, large }) = (streamed?, fed?);
+    if let Some(objects) = from.objects {
+        scan_large(ctx, (git_dir, objects), large, &mut commits, done)?;
+    }
     listed.then_some(Streamed { trees, commits })
+}
+
+/// What the feeder leaves: every tree, and the commits over [`WHOLE`] it set aside.
+struct Listed {
+    trees: Vec<Oid>,
+    large: Vec<Oid>,
 }
 
 /// Passes the blobs and commits of the listing, in pack order, to `git cat-file --batch`, and
 /// returns the trees: they are read once every blob is scanned, when the graph knows which
 /// blobs it wants (trees and blobs are delta-compressed apart, so reading them later costs
-/// git nothing).
-fn feed(list: std::process::ChildStdout, stdin: std::process::ChildStdin) -> Option<Vec<Oid>> {
+/// git nothing). With `set_aside`, commits over [`WHOLE`] are not passed but returned.
+fn feed(
+    list: std::process::ChildStdout,
+    stdin: std::process::ChildStdin,
+    set_aside: bool,
+) -> Option<Listed> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::with_capacity(64 << 10, stdin);
-    let mut trees = Vec::new();
+    let (mut trees, mut large) = (Vec::new(), Vec::new());
     for line in BufReader::with_capacity(64 << 10, list).split(b'\n') {
         let line = line.ok()?;
         let Some(space) = memchr::memchr(b' ', &line) else {
             continue;
         };
-        match &line[space + 1..] {
+        let (kind, size) = split_size(&line[space + 1..]);
+        match kind {
             b"tree" => trees.push(hex_oid(&line[..space])?),
             b"tag" => {}
+            b"commit" if set_aside && size.is_some_and(|s| s > WHOLE) => {
+                large.push(hex_oid(&line[..space])?);
+            }
             // Blobs, commits, and what git cannot read (`missing`), which then ends the stream
             // so that libgit2 says what is wrong.
             _ => {
@@ -203,7 +250,68 @@ fn feed(list: std::process::ChildStdout, stdin: std::process::ChildStdin) -> Opt
         }
     }
     out.flush().ok()?;
-    Some(trees)
+    Some(Listed { trees, large })
+}
+
+/// `<kind> <size>` of a listing line: the kind, and the size when it is there.
+fn split_size(rest: &[u8]) -> (&[u8], Option<u64>) {
+    let Some(space) = memchr::memchr(b' ', rest) else {
+        return (rest, None);
+    };
+    let size = std::str::from_utf8(&rest[space + 1..])
+        .ok()
+        .and_then(|s| s.parse().ok());
+    (&rest[..space], size)
+}
+
+/// Scans the commits over [`WHOLE`] set aside: each inflated here from its loose file or pack
+/// entry as it is scanned, so that no process holds it whole; one the packs store as a delta
+/// (which only a whole base can resolve), or that another repository lends, is read through
+/// git, which holds it whole. None when git cannot read one either.
+fn scan_large(
+    ctx: &Ctx<'_>,
+    (git_dir, objects): (&Path, &Path),
+    large: Vec<Oid>,
+    commits: &mut OidMap<Links>,
+    done: &Mutex<Vec<Done>>,
+) -> Option<()> {
+    let mut store = inflate::Objects::new(objects.to_path_buf());
+    let mut by_git: Option<blobs::CatFile> = None;
+    for oid in large {
+        let (links, out) = if let Ok(scanned) = inflated(ctx, &mut store, oid) {
+            scanned
+        } else {
+            let git = match &mut by_git {
+                Some(git) => git,
+                None => by_git.insert(blobs::CatFile::spawn(git_dir).ok()?),
+            };
+            let read =
+                |size, mut body: &mut dyn BufRead| scan_commit_streaming(ctx, oid, size, &mut body);
+            git.with_object(oid, "commit", read).ok()??
+        };
+        commits.insert(oid, links);
+        done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
+    }
+    Some(())
+}
+
+/// Commit `oid` inflated from `store` and scanned as it streams; Err when it cannot be (then
+/// nothing of it counts).
+fn inflated(
+    ctx: &Ctx<'_>,
+    store: &mut inflate::Objects,
+    oid: Oid,
+) -> Result<(Links, Done), Unstreamed> {
+    let s = store.stream(oid)?;
+    if s.kind != gix_object::Kind::Commit {
+        return Err(Unstreamed::Unreadable);
+    }
+    let mut body = s.body;
+    let scanned = scan_commit_streaming(ctx, oid, s.size, &mut body);
+    match (scanned, body.finish()) {
+        (Some(scanned), true) => Ok(scanned),
+        _ => Err(Unstreamed::Unreadable),
+    }
 }
 
 /// Reads the objects `child` (`git cat-file --batch`) writes until it ends; returns the
