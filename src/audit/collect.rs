@@ -6,7 +6,7 @@ use super::discover::Found;
 use super::model::{Location, RepoAudit, Sighting, Source};
 use crate::finding::{Finding, Skipped};
 use crate::rules::RuleSet;
-use crate::scan::git::{GitOptions, HistoryFacts, Presence, commit_meta};
+use crate::scan::git::{ByGit, CommitMeta, GitOptions, HistoryFacts, Presence, commit_meta};
 use crate::scan::walk::WalkOptions;
 use crate::scan::{BlobOutcome, Scanner};
 use git2::{Repository, Status, StatusOptions};
@@ -61,6 +61,13 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
     match crate::scan::git::scan_at(&opts, Presence::Branches, tools.scanner, tools.on_skip) {
         Ok(outcome) => {
             let repo = Repository::open(&found.dir).ok();
+            let by_git = repo.is_none().then(|| ByGit::open(&found.dir)).flatten();
+            let meta = |commit: &str| match (&repo, &by_git) {
+                (Some(repo), _) => git2::Oid::from_str(commit)
+                    .map_or_else(|_| CommitMeta::default(), |oid| commit_meta(repo, oid)),
+                (None, Some(by_git)) => by_git.commit_meta(commit),
+                (None, None) => CommitMeta::default(),
+            };
             c.repo.default_branch.clone_from(&outcome.default_branch);
             c.repo.head.clone_from(&outcome.head_commit);
             c.repo.commits = outcome.stats.commits;
@@ -68,14 +75,14 @@ pub fn collect(found: &Found, tools: &Tools<'_>) -> Collected {
             c.repo.bytes_scanned = outcome.stats.bytes_scanned;
             for (i, f) in outcome.findings.iter().enumerate() {
                 let facts = outcome.history.get(i).cloned().unwrap_or_default();
-                c.obs
-                    .push(history_obs(f, facts, &c.repo, repo.as_ref(), tools));
+                c.obs.push(history_obs(f, facts, &c.repo, &meta, tools));
             }
             c.keys.extend(outcome.findings);
             c.skipped.extend(outcome.skipped);
-            match &repo {
-                Some(repo) => worktree(repo, &found.dir, tools, &mut c),
-                None => c.skipped.push(unread_worktree(&found.rel)),
+            match (&repo, &by_git) {
+                (Some(repo), _) => worktree(repo, &found.dir, tools, &mut c),
+                (None, Some(by_git)) => worktree_by_git(by_git, &found.dir, tools, &mut c),
+                (None, None) => c.skipped.push(unread_worktree(&found.rel)),
             }
         }
         Err(e) => {
@@ -121,7 +128,7 @@ fn history_obs(
     f: &Finding,
     facts: HistoryFacts,
     r: &RepoAudit,
-    repo: Option<&Repository>,
+    meta: &dyn Fn(&str) -> CommitMeta,
     tools: &Tools<'_>,
 ) -> Obs {
     let g = f.git.as_deref().cloned().unwrap_or_default();
@@ -134,16 +141,11 @@ fn history_obs(
     let (first_order, last_order) = facts.order.unzip();
     let sighting = |commit: Option<&String>, order: Option<u64>, line: u64| {
         let commit = commit?.clone();
-        let (author, date) = match (commit.as_str() == g.commit.as_deref().unwrap_or(""), repo) {
-            (true, _) => (g.author.clone(), g.date.clone()),
-            (false, Some(repo)) => match git2::Oid::from_str(&commit) {
-                Ok(oid) => {
-                    let m = commit_meta(repo, oid);
-                    (m.author, m.date)
-                }
-                Err(_) => (None, None),
-            },
-            (false, None) => (None, None),
+        let (author, date) = if commit.as_str() == g.commit.as_deref().unwrap_or("") {
+            (g.author.clone(), g.date.clone())
+        } else {
+            let m = meta(&commit);
+            (m.author, m.date)
         };
         Some(Sighting {
             repository: r.path.clone(),
@@ -197,6 +199,28 @@ fn worktree(repo: &Repository, dir: &Path, tools: &Tools<'_>, c: &mut Collected)
     let Some(workdir) = repo.workdir() else {
         return;
     };
+    let listed = || changed_paths(repo, workdir).map_err(|e| e.to_string());
+    scan_worktree(workdir, &listed, dir, tools, c);
+}
+
+/// `worktree` for a repository libgit2 cannot open (SHA-256 ids, reftable refs): the changed
+/// files as `git status` lists them.
+fn worktree_by_git(repo: &ByGit, dir: &Path, tools: &Tools<'_>, c: &mut Collected) {
+    let Some(workdir) = repo.workdir() else {
+        return;
+    };
+    scan_worktree(workdir, &|| repo.changed_paths(), dir, tools, c);
+}
+
+/// Scans the files `listed` names in `workdir` (all of it when they cannot be listed), when
+/// the work tree is inside the audited folder `dir`.
+fn scan_worktree(
+    workdir: &Path,
+    listed: &dyn Fn() -> Result<Vec<PathBuf>, String>,
+    dir: &Path,
+    tools: &Tools<'_>,
+    c: &mut Collected,
+) {
     if !is_within(workdir, dir) {
         c.skipped.push(Skipped {
             path: c.repo.path.clone(),
@@ -208,7 +232,7 @@ fn worktree(repo: &Repository, dir: &Path, tools: &Tools<'_>, c: &mut Collected)
         });
         return;
     }
-    let paths = match changed_paths(repo, workdir) {
+    let paths = match listed() {
         Ok(p) => p,
         Err(e) => {
             c.skipped.push(Skipped {
@@ -328,14 +352,14 @@ fn changed_paths(repo: &Repository, workdir: &Path) -> Result<Vec<PathBuf>, git2
     Ok(paths)
 }
 
-/// The note for a repository whose history git read but libgit2 cannot open (a SHA-256 or
-/// reftable repository): its work tree's files were not audited.
+/// The note for a repository whose history git read but then could not open again (a SHA-256
+/// or reftable repository, which libgit2 cannot open): its work tree's files were not audited.
 fn unread_worktree(rel: &str) -> Skipped {
     Skipped {
         path: rel.to_string(),
         reason: "a SHA-256 repository or one storing its refs as reftable: its history was \
                  scanned through git, its work tree's modified, untracked and ignored files were \
-                 not (libgit2 cannot open the repository)"
+                 not (git could not open the repository again)"
             .into(),
         incomplete: true,
     }

@@ -26,6 +26,7 @@ mod exits;
 mod history;
 mod render;
 mod replacements;
+mod sha256;
 mod shards;
 mod verification;
 mod worktree;

@@ -266,6 +266,27 @@ fn short_ids(text: &str) -> Vec<String> {
     out
 }
 
+/// The paths of `git status --porcelain=v1 -z` entries an audit scans: added, modified,
+/// renamed or type-changed in the index or the work tree, untracked (`??`), ignored (`!!`).
+fn status_paths(out: &[u8]) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut fields = out.split(|&b| b == 0);
+    while let Some(entry) = fields.next() {
+        let (Some(&[x, y]), Some(path)) = (entry.get(..2), entry.get(3..)) else {
+            continue;
+        };
+        if matches!(x, b'R' | b'C') {
+            fields.next(); // the path it was renamed or copied from
+        }
+        let staged = matches!(x, b'A' | b'M' | b'R' | b'T');
+        let changed = matches!(y, b'M' | b'T' | b'R');
+        if staged || changed || matches!([x, y], [b'?', b'?'] | [b'!', b'!']) {
+            paths.push(String::from_utf8_lossy(path).into_owned());
+        }
+    }
+    paths
+}
+
 /// Whether `name` matches `glob`, whose `*` matches any run of characters.
 fn glob_matches(glob: &str, name: &str) -> bool {
     let mut parts = glob.split('*');
@@ -334,6 +355,38 @@ impl GitDir {
         }
         let answers = self.objects(&names).unwrap_or_default();
         answers.into_iter().flatten().map(|(id, _)| id).collect()
+    }
+
+    /// What `git status` lists in the work tree besides deletions and conflicts: modified,
+    /// added, renamed and type-changed files, untracked and ignored ones (folders whole), as
+    /// paths in the work tree that exist.
+    pub fn changed_paths(&self) -> Result<Vec<PathBuf>, String> {
+        let workdir = self.workdir.as_deref().ok_or("no work tree")?;
+        let mut cmd = git_command();
+        for var in REPO_ENV {
+            cmd.env_remove(var);
+        }
+        let out = (cmd.current_dir(workdir).arg("--git-dir").arg(&self.dir))
+            .arg("--work-tree")
+            .arg(workdir)
+            .args(["--no-optional-locks", "status", "--porcelain=v1", "-z"])
+            .args(["--untracked-files=normal", "--ignored=traditional"])
+            .arg("--ignore-submodules=all")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run git status: {e}"))?;
+        if !out.status.success() {
+            return Err("git status failed".into());
+        }
+        let mut paths: Vec<PathBuf> = status_paths(&out.stdout)
+            .into_iter()
+            .map(|p| workdir.join(p.trim_end_matches('/')))
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        Ok(paths)
     }
 
     /// The branches and their tips' trees, sorted (audits).
@@ -453,6 +506,15 @@ mod tests {
         assert!(!glob_matches("refs/heads/*", "refs/tags/v1"));
         assert!(glob_matches("refs/heads/main", "refs/heads/main"));
         assert!(!glob_matches("refs/heads/main", "refs/heads/main2"));
+    }
+
+    #[test]
+    fn status_lists_what_an_audit_scans() {
+        let out = b"?? new.txt\0!! ignored/\0 M app.py\0R  to\0from\0 D gone\0UU both\0A  added\0";
+        assert_eq!(
+            super::status_paths(out),
+            ["new.txt", "ignored/", "app.py", "to", "added"]
+        );
     }
 
     #[test]

@@ -233,6 +233,24 @@ impl ByGit {
     pub fn is_shallow(&self) -> bool {
         self.0.shallow_boundary().is_some()
     }
+
+    /// The author and author date of `commit` (its full id); both None when it cannot be read.
+    pub fn commit_meta(&self, commit: &str) -> CommitMeta {
+        objects::hex_oid(commit.as_bytes()).map_or_else(CommitMeta::default, |oid| {
+            lookup::Lookup::commit_meta(&self.0, oid)
+        })
+    }
+
+    /// Its work tree (None when bare).
+    pub fn workdir(&self) -> Option<&std::path::Path> {
+        self.0.workdir()
+    }
+
+    /// Files and folders of the work tree that differ from HEAD: modified, new, untracked,
+    /// ignored (ignored and untracked folders whole), as `git status` lists them.
+    pub fn changed_paths(&self) -> Result<Vec<PathBuf>, String> {
+        self.0.changed_paths()
+    }
 }
 
 /// How a whole history's objects are read, fastest first; each hands over to the next when it
