@@ -246,9 +246,51 @@ pub(super) fn is_b64(b: u8) -> bool {
 /// Decodes the base64 run around a hit of `form` at `hit`, following line wraps, at most
 /// [`WINDOW`] characters left and [`REGION`] right.
 pub fn base64_window(hay: &[u8], hit: usize, form: &Base64Form) -> Decoded {
-    let left = collect_left(hay, hit);
-    let right = collect_right(hay, hit);
-    let whole_run = right.len() < REGION;
+    base64_window_within(hay, hit, form, WINDOW, REGION)
+}
+
+/// Whether the window around a hit of a half of a keyword's base64 form is worth decoding: the
+/// base64 text around it, decoded in the hit's alignment ([`SPELL_REACH`] characters either
+/// side, following line wraps), spells one of `keywords` (the keyword whose half it is, also when
+/// a line wrap splits the form), or decodes to text from the hit on ([`TEXT_RUN`] bytes of
+/// printable ASCII, as in a base64 env file, where a key whose keyword has no base64 needles is
+/// found beside `_API_KEY`, half of `CO_API_KEY`'s form). A half is 4 or 5 characters, which
+/// base64 images hold by chance; what they decode to is seldom text.
+pub fn worth_decoding(hay: &[u8], hit: usize, form: &Base64Form, keywords: &[Vec<u8>]) -> bool {
+    let near = base64_window_within(hay, hit, form, SPELL_REACH, SPELL_REACH);
+    if keywords
+        .iter()
+        .any(|k| memchr::memmem::find(&near.bytes, k).is_some())
+    {
+        return true;
+    }
+    let from = near.starts.partition_point(|&s| s < hit);
+    let text = &near.bytes[from..near.bytes.len().min(from + TEXT_RUN)];
+    !text.is_empty()
+        && text
+            .iter()
+            .all(|&b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'))
+}
+
+/// How far either side of a half hit [`worth_decoding`] decodes, in base64 characters: a
+/// keyword's whole form (at most `4 * (len + 2) / 3` characters) around the half.
+pub const SPELL_REACH: usize = 64;
+
+/// How many decoded bytes from a half hit must be text for [`worth_decoding`]: random bytes
+/// pass with a chance of (98/256)^16, about 2 in 10^7.
+const TEXT_RUN: usize = 16;
+
+/// [`base64_window`] with at most `left` characters left of the hit and `right` from it.
+fn base64_window_within(
+    hay: &[u8],
+    hit: usize,
+    form: &Base64Form,
+    left_limit: usize,
+    right_limit: usize,
+) -> Decoded {
+    let left = collect_left(hay, hit, left_limit);
+    let right = collect_right(hay, hit, right_limit);
+    let whole_run = right.len() < right_limit;
     let mut positions: Vec<usize> = left.into_iter().rev().chain(right).collect();
     let hit_index = positions.iter().position(|&p| p == hit).unwrap_or(0);
     let skip = (hit_index + 4 - form.quantum_offset % 4) % 4;
@@ -282,11 +324,11 @@ fn standard(b: u8) -> u8 {
     }
 }
 
-/// Offsets of the run's characters left of `hit`, nearest first.
-fn collect_left(hay: &[u8], hit: usize) -> Vec<usize> {
+/// Offsets of the run's characters left of `hit`, nearest first, at most `limit` of them.
+fn collect_left(hay: &[u8], hit: usize, limit: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let mut at = hit;
-    while out.len() < WINDOW && at > 0 {
+    while out.len() < limit && at > 0 {
         if is_b64(hay[at - 1]) {
             at -= 1;
             out.push(at);
@@ -299,12 +341,12 @@ fn collect_left(hay: &[u8], hit: usize) -> Vec<usize> {
     out
 }
 
-/// Offsets of the run's characters from `hit` rightwards.
-fn collect_right(hay: &[u8], hit: usize) -> Vec<usize> {
+/// Offsets of the run's characters from `hit` rightwards, at most `limit` of them.
+fn collect_right(hay: &[u8], hit: usize, limit: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let mut at = hit;
     let mut line_start = run_start(hay, hit);
-    while out.len() < REGION && at < hay.len() {
+    while out.len() < limit && at < hay.len() {
         if is_b64(hay[at]) {
             out.push(at);
             at += 1;
@@ -476,6 +518,34 @@ mod tests {
             assert_eq!(found.keys[0].secret, key);
             let regions = hay.len().div_ceil(REGION - 2 * WINDOW);
             assert!(DECODED.get() <= 2 * regions, "{} decodes", DECODED.get());
+        }
+    }
+
+    /// A half of a keyword's base64 form inside base64 of binary bytes (an image) decodes
+    /// nothing; inside base64 of text it decodes its window, as a whole form does anywhere.
+    #[test]
+    fn a_half_hit_by_chance_in_binary_base64_is_not_decoded() {
+        use crate::matcher::Matcher;
+        use crate::rules::RuleSet;
+        let matcher = Matcher::new(std::sync::Arc::new(RuleSet::builtin().unwrap()), 1);
+        let half = base64_needles(b"T3BlbkFJ").remove(0);
+        let half = std::str::from_utf8(&half.text).unwrap().to_string();
+        let mut state = 7u32;
+        let binary: Vec<u8> = (0..3000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (state >> 16).to_le_bytes()[0] | 0x80
+            })
+            .collect();
+        let image = b64(&binary);
+        let image = format!("data: {}{half}{}\n", &image[..2000], &image[2000..]);
+        // `_API_KEY` is spelled by a half of `CO_API_KEY`'s form: the env file is decoded.
+        let env = "LOG_LEVEL=mapper\nFIREWORKS_API_KEY=fw_none\nROUTE=market\n".repeat(20);
+        let env = format!("data: {}\n", b64(env.as_bytes()));
+        for (hay, decodes) in [(image, 0), (env, 1)] {
+            DECODED.set(0);
+            matcher.find(hay.as_bytes());
+            assert_eq!(DECODED.get(), decodes, "{hay}");
         }
     }
 

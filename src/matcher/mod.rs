@@ -36,6 +36,10 @@ enum Encoding {
 struct Pattern {
     keyword: usize,
     encoding: Encoding,
+    /// A half of a keyword's base64 form (see [`decode::base64_needles`]): 4 or 5 characters,
+    /// which base64 images hold by chance, so its window is decoded only when the text around
+    /// the hit spells a keyword or decodes to text ([`decode::worth_decoding`]).
+    half: bool,
 }
 
 /// A key found in a haystack. Offsets are the haystack's, also for keys found in decoded bytes.
@@ -127,6 +131,8 @@ pub struct Matcher {
     short: join::Short,
     /// The longest key any rule matches (`max_len`): joined runs longer inside are not searched.
     longest_key: usize,
+    /// The keywords whose base64 forms are found in halves: what a half hit must spell.
+    halved: Vec<Vec<u8>>,
 }
 
 /// Keywords shorter than this get no base64 halves (see [`decode::base64_needles`]): they would
@@ -178,6 +184,11 @@ impl Matcher {
             .map(|r| r.spec.max_len)
             .max()
             .unwrap_or(0);
+        let halved = keywords
+            .iter()
+            .filter(|k| k.len() >= MIN_ENCODED_KEYWORD)
+            .cloned()
+            .collect();
         Matcher {
             rules,
             prefilter,
@@ -188,6 +199,7 @@ impl Matcher {
             join: true,
             short,
             longest_key,
+            halved,
         }
     }
 
@@ -292,10 +304,15 @@ impl Matcher {
                         decode::utf16_window(hay, hit.start, hit.end - hit.start, utf16_parity);
                     (Decoding::Utf16, window)
                 }
-                Encoding::Base64(form) => (
-                    Decoding::Base64,
-                    decode::base64_window(hay, hit.start, form),
-                ),
+                Encoding::Base64(form) => {
+                    if pattern.half && !decode::worth_decoding(hay, hit.start, form, &self.halved) {
+                        continue;
+                    }
+                    (
+                        Decoding::Base64,
+                        decode::base64_window(hay, hit.start, form),
+                    )
+                }
                 Encoding::Escaped(escape) => {
                     if !escape::spells_prefix(hay, hit.start, *escape, &self.prefixes) {
                         continue;
@@ -627,6 +644,7 @@ fn patterns_for(
         out.1.push(Pattern {
             keyword: k,
             encoding: Encoding::Plain,
+            half: false,
         });
         out.2.push(Gate::Always);
     }
@@ -641,30 +659,57 @@ fn patterns_for(
         }
     }
     // Shortest first, so that each needle is checked against the ones that may find it.
-    encoded.sort_by_key(|(n, _)| n.0.len());
+    encoded.sort_by_key(|(n, _)| n.text.len());
     let mut kept: Vec<(Needle, usize)> = Vec::new();
     // The kept needles by text: a needle is looked up by each of its substrings, not compared
     // with every kept one (which cost a start-up of every run several milliseconds).
     let mut by_text: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
     for (needle, k) in encoded {
-        if !covered_by_kept(&needle, &kept, &by_text) {
+        let covering = covering_kept(&needle, &kept, &by_text);
+        if covering.is_empty() {
             by_text
-                .entry(needle.0.clone())
+                .entry(needle.text.clone())
                 .or_default()
                 .push(kept.len());
             kept.push((needle, k));
+        } else if !needle.half {
+            // A needle that finds a whole form is decoded wherever it hits.
+            for i in covering {
+                kept[i].0.half = false;
+            }
         }
     }
-    for ((text, encoding, gate), keyword) in kept {
-        out.0.push(text);
-        out.1.push(Pattern { keyword, encoding });
-        out.2.push(gate);
+    for (needle, keyword) in kept {
+        out.0.push(needle.text);
+        out.1.push(Pattern {
+            keyword,
+            encoding: needle.encoding,
+            half: needle.half,
+        });
+        out.2.push(needle.gate);
     }
     out
 }
 
-/// An encoded needle: its text, how it is decoded, where it can occur.
-type Needle = (Vec<u8>, Encoding, Gate);
+/// An encoded needle: its text, how it is decoded, where it can occur, and whether it is a half
+/// of a keyword's base64 form (see [`Pattern`]).
+struct Needle {
+    text: Vec<u8>,
+    encoding: Encoding,
+    gate: Gate,
+    half: bool,
+}
+
+impl Needle {
+    fn new(text: Vec<u8>, encoding: Encoding, gate: Gate) -> Self {
+        Needle {
+            text,
+            encoding,
+            gate,
+            half: false,
+        }
+    }
+}
 
 /// One keyword's encoded needles (see [`patterns_for`]).
 fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
@@ -672,23 +717,30 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
     if kw.len() < MIN_UTF16_KEYWORD {
         return out;
     }
-    out.push((decode::utf16_form(kw), Encoding::Utf16, Gate::Always));
+    out.push(Needle::new(
+        decode::utf16_form(kw),
+        Encoding::Utf16,
+        Gate::Always,
+    ));
     for (needle, escape, gate) in escape::needles(kw) {
-        out.push((needle, Encoding::Escaped(escape), gate));
+        out.push(Needle::new(needle, Encoding::Escaped(escape), gate));
     }
+    let base64 =
+        |form: Base64Form| Needle::new(form.text.clone(), Encoding::Base64(form), Gate::Base64Run);
     if kw.len() < MIN_ENCODED_KEYWORD {
         // Too short to find in halves: its whole base64 forms (4 to 6 characters), only inside
         // long base64 runs, where a one-line base64 value is. A wrap inside the form hides it.
         if kw.len() >= MIN_WHOLE_BASE64_KEYWORD {
-            for form in decode::base64_forms(kw) {
-                out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
-            }
+            out.extend(decode::base64_forms(kw).into_iter().map(base64));
         }
         return out;
     }
     // A key's base64 is a long run, or runs on over full lines to a last one (see `Gate`).
     for form in decode::base64_needles(kw) {
-        out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
+        out.push(Needle {
+            half: true,
+            ..base64(form)
+        });
     }
     if max_decode_depth >= 2 {
         let wide: Vec<u8> = kw.iter().flat_map(|&b| [b, 0]).collect();
@@ -697,48 +749,48 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
             if form.text.iter().any(|&b| b == b'-' || b == b'_') {
                 continue;
             }
-            out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
+            out.push(base64(form));
         }
         for form in decode::base64_forms(kw) {
-            out.push((
+            out.push(Needle::new(
                 decode::utf16_form(&form.text),
                 Encoding::Utf16,
                 Gate::Always,
             ));
         }
-        for form in decode::base64_of_base64(kw) {
-            out.push((form.text.clone(), Encoding::Base64(form), Gate::Base64Run));
+        out.extend(decode::base64_of_base64(kw).into_iter().map(base64));
+    }
+    out
+}
+
+/// The kept needles that cover `b` (see [`covered_at`]), found by looking each substring of
+/// `b` up in `by_text`.
+fn covering_kept(
+    b: &Needle,
+    kept: &[(Needle, usize)],
+    by_text: &HashMap<Vec<u8>, Vec<usize>>,
+) -> Vec<usize> {
+    let text = &b.text;
+    let mut out = Vec::new();
+    for at in 0..text.len() {
+        for end in at + 1..=text.len() {
+            if let Some(ids) = by_text.get(&text[at..end]) {
+                out.extend(ids.iter().filter(|&&i| covered_at(&kept[i].0, b, at)));
+            }
         }
     }
     out
 }
 
-/// Whether a kept needle covers `b` (see [`covered_at`]), found by looking each substring of
-/// `b` up in `by_text`.
-fn covered_by_kept(
-    b: &Needle,
-    kept: &[(Needle, usize)],
-    by_text: &HashMap<Vec<u8>, Vec<usize>>,
-) -> bool {
-    let text = &b.0;
-    (0..text.len()).any(|at| {
-        (at + 1..=text.len()).any(|end| {
-            by_text
-                .get(&text[at..end])
-                .is_some_and(|ids| ids.iter().any(|&i| covered_at(&kept[i].0, b, at)))
-        })
-    })
-}
-
 /// Whether needle `a`, standing in needle `b` at offset `at`, finds every occurrence of `b`
 /// with the same decoding, searched wherever `b` would be: `at` keeps the decoding's grid (a
 /// base64 quantum, a UTF-16 character, a hex pair). Then `b` is not needed.
-fn covered_at((_, ea, ga): &Needle, (_, eb, gb): &Needle, at: usize) -> bool {
-    let everywhere = matches!(ga, Gate::Always | Gate::Opening);
-    if !everywhere && ga != gb {
+fn covered_at(a: &Needle, b: &Needle, at: usize) -> bool {
+    let everywhere = matches!(a.gate, Gate::Always | Gate::Opening);
+    if !everywhere && a.gate != b.gate {
         return false;
     }
-    let grid = |at: usize| match (ea, eb) {
+    match (&a.encoding, &b.encoding) {
         (Encoding::Utf16, Encoding::Utf16)
         | (Encoding::Escaped(Escape::Hex), Encoding::Escaped(Escape::Hex)) => at.is_multiple_of(2),
         (Encoding::Base64(fa), Encoding::Base64(fb)) => {
@@ -746,8 +798,7 @@ fn covered_at((_, ea, ga): &Needle, (_, eb, gb): &Needle, at: usize) -> bool {
         }
         (Encoding::Escaped(x), Encoding::Escaped(y)) => x == y,
         _ => false,
-    };
-    grid(at)
+    }
 }
 
 #[cfg(test)]
