@@ -343,6 +343,8 @@ fn traverse_whole(bundle: &gix_pack::Bundle, take: Take<'_>, limits: &Limits<'_>
 /// damaged pack must not be scanned as if it were whole.
 struct Ends {
     offsets: Vec<u64>,
+    /// The index position of each entry, by its place in `offsets`.
+    order: Vec<u32>,
     end: u64,
     /// The kind each entry decodes to, by its place in `offsets`; None when the entry headers
     /// do not tell (then every entry is decoded in each pass).
@@ -355,12 +357,16 @@ impl Ends {
         if bundle.index.version() == gix_pack::index::Version::V1 {
             return None;
         }
-        let mut offsets: Vec<u64> = bundle.index.iter().map(|e| e.pack_offset).collect();
-        offsets.sort_unstable();
+        let mut by_offset: Vec<(u64, u32)> = (bundle.index.iter().enumerate())
+            .map(|(i, e)| (e.pack_offset, i as u32))
+            .collect();
+        by_offset.sort_unstable();
+        let (offsets, order): (Vec<u64>, Vec<u32>) = by_offset.into_iter().unzip();
         let end = bundle.pack.pack_end() as u64;
         let kinds = kinds_of(bundle, &offsets);
         Some(Ends {
             offsets,
+            order,
             end,
             kinds,
         })
@@ -369,7 +375,9 @@ impl Ends {
     /// The entries that decode to what `pass` takes, sorted by pack offset, and the pack's
     /// first entry: gix's delta tree reads the headers from the start of the pack on, and
     /// takes the first it is given to be there. None when the kinds are not known, or the
-    /// first entry is a delta (it would need its base too).
+    /// first entry is a delta (it would need its base too). Read in pack order, with no search
+    /// and no sort: on a pack of 363k objects, searching each index entry's offset cost 0.2 s
+    /// a pass, on one thread.
     fn entries(
         &self,
         bundle: &gix_pack::Bundle,
@@ -377,15 +385,16 @@ impl Ends {
     ) -> Option<Vec<gix_pack::index::Entry>> {
         let kinds = self.kinds.as_ref()?;
         let first = self.offsets.first().copied();
-        let take = |e: &gix_pack::index::Entry| {
-            let at = self.offsets.binary_search(&e.pack_offset).ok();
-            Some(e.pack_offset) == first
-                || at
-                    .and_then(|at| kinds.get(at))
-                    .is_some_and(|&k| pass.takes(k))
-        };
-        let mut out: Vec<_> = bundle.index.iter().filter(take).collect();
-        out.sort_unstable_by_key(|e| e.pack_offset);
+        let index = &bundle.index;
+        let out = (self.offsets.iter().zip(&self.order).zip(kinds))
+            .enumerate()
+            .filter(|&(at, (_, &kind))| at == 0 || pass.takes(kind))
+            .map(|(_, ((&pack_offset, &i), _))| gix_pack::index::Entry {
+                oid: index.oid_at_index(i).to_owned(),
+                pack_offset,
+                crc32: index.crc32_at_index(i),
+            })
+            .collect();
         match first {
             Some(at) if !bundle.pack.entry(at).ok()?.header.is_base() => None,
             _ => Some(out),
