@@ -10,7 +10,7 @@ pub use load::{RuleError, load_rule_files, load_rule_files_with, redact_key_shap
 use regex::bytes::Regex;
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Rule files compiled into the binary, one per provider. OpenAI's come first: where two rules
 /// match the same bytes, the earlier wins.
@@ -430,7 +430,20 @@ fn context_pattern(context: &[String]) -> Option<String> {
     Some(format!("(?i){}", alts.join("|")))
 }
 
+/// The bytes class `class` matches. Each class is compiled once per process: nearly every
+/// rule has the default one, and a regex compiled per rule cost a one-line scan about 1 ms.
 fn boundary_table(class: &str) -> Result<[bool; 256], String> {
+    static BUILT: Mutex<Vec<(String, [bool; 256])>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, table)) = built.iter().find(|(c, _)| c == class) {
+        return Ok(*table);
+    }
+    let table = compile_boundary(class)?;
+    built.push((class.to_string(), table));
+    Ok(table)
+}
+
+fn compile_boundary(class: &str) -> Result<[bool; 256], String> {
     let re = regex::bytes::RegexBuilder::new(&format!("^{class}$"))
         .unicode(false)
         .build()
