@@ -2,8 +2,10 @@
 //! `--max-blob-size` is streamed through a `git cat-file --batch` child instead of inflated whole;
 //! a large one under it is read whole only with memory from the process's shared budget.
 
+use super::inflate::Objects;
 pub(super) use super::objects::parse_header;
-use super::{Ctx, objects};
+use super::objects::{Links, message};
+use super::{Ctx, large, objects};
 use crate::finding::Origin;
 use crate::scan::{BlobOutcome, budget};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -19,6 +21,12 @@ pub(super) enum Job {
     Text { key: Oid, text: Vec<u8> },
     /// A blob read already, named by its id until its path is known.
     Data { oid: Oid, data: Vec<u8> },
+    /// A raw commit read already: its message is scanned where it lies, not copied out.
+    Commit { oid: Oid, raw: Vec<u8> },
+    /// A commit for the worker to read and scan, its links returned in [`Done::links`]: one
+    /// over [`large::LARGE_COMMIT`] is inflated as it is scanned, never held whole, unless it
+    /// is a delta in a pack; a smaller one is read by libgit2, its message scanned in place.
+    ReadCommit { oid: Oid },
 }
 
 /// What scanning a job produced.
@@ -29,6 +37,8 @@ pub(super) struct Done {
     /// True when the blob was read (even if a limit then cut it short).
     pub read: bool,
     pub outcome: BlobOutcome,
+    /// A commit's links, when the worker read it ([`Job::ReadCommit`]); None when it could not.
+    pub links: Option<Links>,
 }
 
 /// Jobs waiting per worker before the producer blocks: enough to keep workers busy while the
@@ -120,12 +130,15 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
         },
         cat_file: None,
         git_dir: ctx.repo.git_dir().to_path_buf(),
+        objects: None,
     };
     for job in rx {
         done(match job {
             Job::Blob { oid, path } => reader.scan(ctx, oid, &path),
             Job::Data { oid, data } => blob_done(ctx, oid, &data),
             Job::Text { key, text } => message_done(ctx, key, &text),
+            Job::Commit { oid, raw } => message_done(ctx, oid, message(&raw)),
+            Job::ReadCommit { oid } => reader.commit(ctx, oid),
         });
     }
     Ok(())
@@ -141,6 +154,7 @@ pub(super) fn blob_done(ctx: &Ctx<'_>, oid: Oid, data: &[u8]) -> Done {
         is_blob: true,
         read: true,
         outcome,
+        links: None,
     }
 }
 
@@ -154,6 +168,7 @@ pub(super) fn message_done(ctx: &Ctx<'_>, commit: Oid, text: &[u8]) -> Done {
         is_blob: false,
         read: true,
         outcome,
+        links: None,
     }
 }
 
@@ -179,6 +194,8 @@ struct BlobReader {
     repo: Option<Repository>,
     cat_file: Option<CatFile>,
     git_dir: std::path::PathBuf,
+    /// The object folder large commits are inflated from, opened on first use.
+    objects: Option<Objects>,
 }
 
 impl BlobReader {
@@ -193,6 +210,53 @@ impl BlobReader {
             is_blob: true,
             read,
             outcome: out,
+            links: None,
+        }
+    }
+
+    /// Reads and scans commit `oid`: over [`large::LARGE_COMMIT`] inflated as it is scanned
+    /// when it can be, else read whole by libgit2 and its message scanned where it lies.
+    fn commit(&mut self, ctx: &Ctx<'_>, oid: Oid) -> Done {
+        let mut unread = Done {
+            oid,
+            is_blob: false,
+            read: false,
+            outcome: BlobOutcome::default(),
+            links: None,
+        };
+        let Some(repo) = &self.repo else {
+            return unread;
+        };
+        let shown = oid.to_string();
+        let odb = match repo.odb() {
+            Ok(odb) => odb,
+            Err(e) => {
+                let reason = format!("cannot read the object database: {}", e.message());
+                unread.outcome.skip(shown, reason, true);
+                return unread;
+            }
+        };
+        let large =
+            objects::read_header(&odb, oid).is_ok_and(|(size, _)| size > large::LARGE_COMMIT);
+        if large {
+            let dir = repo.commondir().join("objects");
+            let store = self.objects.get_or_insert_with(|| Objects::new(dir));
+            if let Ok((links, mut done)) = large::inflated_commit(ctx, store, oid) {
+                done.links = Some(links);
+                return done;
+            }
+        }
+        match odb.read(oid) {
+            Ok(obj) => {
+                let mut done = message_done(ctx, oid, message(obj.data()));
+                done.links = Links::parse(obj.data());
+                done
+            }
+            Err(e) => {
+                let reason = format!("missing or corrupt commit: {}", e.message());
+                unread.outcome.skip(shown, reason, true);
+                unread
+            }
         }
     }
 

@@ -10,6 +10,7 @@ mod changes;
 pub(crate) mod command;
 mod history;
 mod inflate;
+mod large;
 mod lookup;
 mod meta;
 mod objects;

@@ -141,7 +141,7 @@ pub(crate) fn read_header(odb: &Odb<'_>, oid: Oid) -> Result<(u64, ObjectType), 
 /// object's loose file or pack entry up to the blank line (else read from a `git cat-file`
 /// child, stopped there), so a message of hundreds of megabytes costs nothing (libgit2 would
 /// hold the object and its compressed bytes, and `git cat-file` the object).
-const LARGE_COMMIT: u64 = 1 << 20;
+pub(crate) const LARGE_COMMIT: u64 = 1 << 20;
 
 /// The header of commit `oid` (its lines up to the blank one) when it is a commit larger than
 /// [`LARGE_COMMIT`]; None otherwise (libgit2 reads it then).

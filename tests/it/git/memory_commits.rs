@@ -119,3 +119,29 @@ fn a_large_commit_split_between_loose_and_packed_is_found_once_each() {
     let c2 = commit_message(&repo, "b.txt", &m2);
     assert_found(&repo, &[(&c1, &k1, &m1), (&c2, &k2, &m2)]);
 }
+
+#[test]
+fn large_commits_are_found_by_the_walk_of_every_object_too() {
+    // `--all-objects` reads through libgit2's walk, whose workers read each commit themselves
+    // (a large one inflated as it is scanned, a delta read whole), rather than copying each
+    // message out of the walker; a ref at a large commit is peeled by its header alone.
+    let repo = Repo::new();
+    let (k1, k2, k3) = (project_key(9416), project_key(9417), project_key(9418));
+    let (m1, m2) = (large_message(&k1, "a"), large_message(&k2, "b"));
+    let c1 = commit_message(&repo, "a.txt", &m1);
+    let c2 = commit_message(&repo, "b.txt", &m2);
+    repo.git(&["repack", "-a", "-d", "-f", "-q", "--window=10", "--depth=10"]);
+    assert_eq!(delta_commits(&repo).len(), 1, "one commit stored as a delta");
+    let m3 = large_message(&k3, "c");
+    let c3 = commit_message(&repo, "c.txt", &m3);
+    repo.git(&["tag", "big", &c3]);
+    let (code, report, stderr) = hound(repo.path(), &["--all-objects"]);
+    assert_eq!(code, 1, "{stderr}");
+    let mut want = vec![pair(&c1, &k1), pair(&c2, &k2), pair(&c3, &k3)];
+    want.sort();
+    assert_eq!(found(&report), want);
+    for (commit, key, msg) in [(&c1, &k1, &m1), (&c2, &k2, &m2), (&c3, &k3, &m3)] {
+        assert_place(at(&report, commit), msg, key);
+    }
+    assert!(report.complete);
+}

@@ -15,10 +15,10 @@ use crate::finding::Origin;
 use crate::scan::BlobOutcome;
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Done, Job};
-use crate::scan::git::inflate::{self, Unstreamed};
-use crate::scan::git::objects::{Links, hex_oid, message, parse_header};
+use crate::scan::git::objects::{Links, hex_oid, parse_header};
 use crate::scan::git::oidmap::OidMap;
 use crate::scan::git::pipe::{Batched, git};
+use crate::scan::git::{inflate, large};
 use crossbeam_channel::Sender;
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read};
@@ -278,40 +278,22 @@ fn scan_large(
     let mut store = inflate::Objects::new(objects.to_path_buf());
     let mut by_git: Option<blobs::CatFile> = None;
     for oid in large {
-        let (links, out) = if let Ok(scanned) = inflated(ctx, &mut store, oid) {
+        let (links, out) = if let Ok(scanned) = large::inflated_commit(ctx, &mut store, oid) {
             scanned
         } else {
             let git = match &mut by_git {
                 Some(git) => git,
                 None => by_git.insert(blobs::CatFile::spawn(git_dir).ok()?),
             };
-            let read =
-                |size, mut body: &mut dyn BufRead| scan_commit_streaming(ctx, oid, size, &mut body);
+            let read = |size, mut body: &mut dyn BufRead| {
+                large::scan_commit_stream(ctx, oid, size, &mut body)
+            };
             git.with_object(oid, "commit", read).ok()??
         };
         commits.insert(oid, links);
         done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
     }
     Some(())
-}
-
-/// Commit `oid` inflated from `store` and scanned as it streams; Err when it cannot be (then
-/// nothing of it counts).
-fn inflated(
-    ctx: &Ctx<'_>,
-    store: &mut inflate::Objects,
-    oid: Oid,
-) -> Result<(Links, Done), Unstreamed> {
-    let s = store.stream(oid)?;
-    if s.kind != gix_object::Kind::Commit {
-        return Err(Unstreamed::Unreadable);
-    }
-    let mut body = s.body;
-    let scanned = scan_commit_streaming(ctx, oid, s.size, &mut body);
-    match (scanned, body.finish()) {
-        (Some(scanned), true) => Ok(scanned),
-        _ => Err(Unstreamed::Unreadable),
-    }
 }
 
 /// Reads the objects `child` (`git cat-file --batch`) writes until it ends; returns the
@@ -344,18 +326,14 @@ fn read_stream(
                 tx.send(Job::Data { oid, data }).ok()?;
             }
             "commit" if size > WHOLE => {
-                let (links, out) = scan_commit_streaming(ctx, oid, size, &mut r)?;
+                let (links, out) = large::scan_commit_stream(ctx, oid, size, &mut r)?;
                 commits.insert(oid, links);
                 done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
             }
             "commit" => {
                 let data = read_exact(&mut r, size)?;
                 commits.insert(oid, Links::parse(&data)?);
-                tx.send(Job::Text {
-                    key: oid,
-                    text: message(&data).to_vec(),
-                })
-                .ok()?;
+                tx.send(Job::Commit { oid, raw: data }).ok()?;
             }
             _ => {
                 std::io::copy(&mut (&mut r).take(size), &mut std::io::sink()).ok()?;
@@ -381,38 +359,8 @@ fn scan_streaming(ctx: &Ctx<'_>, oid: Oid, size: u64, r: &mut impl Read) -> Opti
         is_blob: true,
         read: true,
         outcome,
+        links: None,
     })
-}
-
-/// A large commit: its header (the links) read whole, its message scanned from the stream in
-/// bounded pieces, as a large blob is, instead of held (twice: the object, then the message).
-fn scan_commit_streaming(
-    ctx: &Ctx<'_>,
-    oid: Oid,
-    size: u64,
-    r: &mut impl BufRead,
-) -> Option<(Links, Done)> {
-    let mut body = r.take(size);
-    let mut head = Vec::new();
-    loop {
-        let start = head.len();
-        if body.read_until(b'\n', &mut head).ok()? == 0 || head[start..] == *b"\n" {
-            break;
-        }
-    }
-    let links = Links::parse(&head)?;
-    let mut outcome = BlobOutcome::default();
-    let origin = Origin::file(oid.to_string());
-    ctx.scanner
-        .scan_message_reader(&mut body, &origin, &mut outcome);
-    std::io::copy(&mut body, &mut std::io::sink()).ok()?;
-    let done = Done {
-        oid,
-        is_blob: false,
-        read: true,
-        outcome,
-    };
-    Some((links, done))
 }
 
 fn read_exact(r: &mut impl Read, size: u64) -> Option<Vec<u8>> {
@@ -476,6 +424,7 @@ fn read_tree_stream(child: &mut std::process::Child, graph: &mut Graph) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::git::objects::message;
 
     #[test]
     fn headers_and_messages_parse() {

@@ -1,13 +1,14 @@
 //! The objects as libgit2 reads them, one at a time from its object database: every object
-//! listed, blobs read and scanned on the workers (a blob over `--max-blob-size` streamed through
-//! `git cat-file`, as everywhere), commits and trees read here. Slower than the other sources
+//! listed, blobs and commits read and scanned on the workers (a blob over `--max-blob-size`
+//! streamed through `git cat-file`, as everywhere; a commit over 1 MiB inflated as it is
+//! scanned, its message never copied), trees read here. Slower than the other sources
 //! (libgit2 re-inflates delta chains for each object it is asked for): the last choice.
 
 use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Job};
-use crate::scan::git::objects::{Links, message, read_header};
+use crate::scan::git::objects::read_header;
 use crate::scan::git::oidmap::OidMap;
 use crossbeam_channel::Sender;
 use git2::{ObjectType, Odb, Oid, Repository};
@@ -35,11 +36,13 @@ impl ObjectSource for Libgit2 {
         let sent = blobs::run(ctx, |tx| self.send(&odb, &all, tx), &|d| {
             done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
         });
-        let links = match sent {
-            Ok(links) => links?,
+        let commits = match sent {
+            Ok(commits) => commits?,
             Err(e) => return Some(Err(e)),
         };
-        Some(Ok(Contents::gathered(links, done)))
+        let contents = Contents::gathered(OidMap::default(), done);
+        // A commit a worker could not read leaves no links: this source cannot read it.
+        (contents.links.len() == commits).then_some(Ok(contents))
     }
 
     fn trees(&mut self, _: &Ctx<'_>, repo: &Repository, graph: &mut Graph) -> Option<()> {
@@ -53,10 +56,10 @@ impl ObjectSource for Libgit2 {
 
 impl Libgit2 {
     /// Sends every blob to the workers (named by its id until its path is known) and every
-    /// commit's message; lists the trees. Returns the commits' links; None when an object
-    /// cannot be read.
-    fn send(&mut self, odb: &Odb<'_>, all: &[Oid], tx: &Sender<Job>) -> Option<OidMap<Links>> {
-        let mut links = OidMap::default();
+    /// commit, which the workers read and return the links of; lists the trees. Returns how
+    /// many commits were sent; None when an object cannot be read.
+    fn send(&mut self, odb: &Odb<'_>, all: &[Oid], tx: &Sender<Job>) -> Option<usize> {
+        let mut commits = 0;
         for &oid in all {
             let job = match read_header(odb, oid).ok()?.1 {
                 ObjectType::Blob => Job::Blob {
@@ -64,12 +67,8 @@ impl Libgit2 {
                     path: oid.to_string(),
                 },
                 ObjectType::Commit => {
-                    let raw = odb.read(oid).ok()?;
-                    links.insert(oid, Links::parse(raw.data())?);
-                    Job::Text {
-                        key: oid,
-                        text: message(raw.data()).to_vec(),
-                    }
+                    commits += 1;
+                    Job::ReadCommit { oid }
                 }
                 ObjectType::Tree => {
                     self.trees.push(oid);
@@ -79,6 +78,6 @@ impl Libgit2 {
             };
             tx.send(job).ok()?;
         }
-        Some(links)
+        Some(commits)
     }
 }

@@ -51,8 +51,12 @@ impl Contents {
         contents
     }
 
-    /// Keeps `d` whole if it has findings or notes, else as a tally.
-    pub fn add(&mut self, d: Done) {
+    /// Keeps `d` whole if it has findings or notes, else as a tally; a commit's links, read by
+    /// the worker, go with the others.
+    pub fn add(&mut self, mut d: Done) {
+        if let Some(links) = d.links.take() {
+            self.links.insert(d.oid, links);
+        }
         match Tally::of(&d) {
             Some(t) => self.plain.push(t),
             None => self.noted.push(d),
@@ -130,6 +134,7 @@ impl Tally {
             is_blob: self.is_blob,
             read: self.read,
             outcome,
+            links: None,
         }
     }
 }

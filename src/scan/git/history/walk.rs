@@ -6,7 +6,7 @@ use super::forest::Source;
 use super::locate::{self, Hits};
 use crate::finding::{Reach, Skipped};
 use crate::scan::git::blobs::{self, Done, Job};
-use crate::scan::git::objects::read_header;
+use crate::scan::git::objects::{Links, large_commit_head, peeled_commit, read_header};
 use crate::scan::git::oidmap::OidSet;
 use crate::scan::git::{Ctx, GitMode, GitOutcome, OnSkip, tips};
 use crossbeam_channel::Sender;
@@ -70,8 +70,8 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
         reach: REFS,
     };
     if ctx.opts.mode == GitMode::Tree {
-        if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
-            w.commit(head.id());
+        if let Some((head, _)) = repo.head().ok().and_then(|h| peeled_commit(repo, &h)) {
+            w.commit(head);
         }
         return w.walked;
     }
@@ -87,12 +87,12 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
 }
 
 /// The commits every ref and HEAD point at; refs at trees or blobs are walked or sent directly.
+/// A large commit a ref points at is not read whole (libgit2 would hold it twice: the object and
+/// the message it copies out).
 fn ref_tips(repo: &Repository, w: &mut Walker<'_>) -> Vec<Oid> {
     let mut tips = Vec::new();
-    if let Ok(head) = repo.head()
-        && let Ok(c) = head.peel_to_commit()
-    {
-        tips.push(c.id());
+    if let Some((head, _)) = repo.head().ok().and_then(|h| peeled_commit(repo, &h)) {
+        tips.push(head);
     }
     let Ok(refs) = repo.references() else {
         return tips;
@@ -101,6 +101,12 @@ fn ref_tips(repo: &Repository, w: &mut Walker<'_>) -> Vec<Oid> {
         let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
         if name == "refs/stash" {
             continue; // with --all-objects only, like the rest of the stash
+        }
+        if let Some(oid) = r.resolve().ok().and_then(|r| r.target())
+            && large_commit_head(repo, oid).is_some()
+        {
+            tips.push(oid);
+            continue;
         }
         match r.peel(ObjectType::Any) {
             Ok(obj) => match obj.kind() {
@@ -150,6 +156,15 @@ fn log_tips(repo: &Repository) -> (Vec<Oid>, Vec<Oid>) {
         stash.extend(r.target());
     }
     (stash, other)
+}
+
+/// The tree of commit `oid`; a large commit's header alone is read.
+fn tree_of(repo: &Repository, oid: Oid) -> Result<Oid, git2::Error> {
+    if let Some(head) = large_commit_head(repo, oid) {
+        let links = Links::parse(&head).ok_or_else(|| git2::Error::from_str("no tree line"))?;
+        return Ok(links.tree);
+    }
+    repo.find_commit(oid).map(|c| c.tree_id())
 }
 
 struct Walker<'r> {
@@ -220,23 +235,22 @@ impl Walker<'_> {
         }
     }
 
+    /// Sends commit `oid` to the workers, which read its message where it lies (one over 1 MiB
+    /// as it is inflated), and walks its tree.
     fn commit(&mut self, oid: Oid) {
         if !self.commit_set.insert(oid) {
             return;
         }
-        let commit = match self.repo.find_commit(oid) {
-            Ok(c) => c,
+        let tree = match tree_of(self.repo, oid) {
+            Ok(tree) => tree,
             Err(e) => {
                 let reason = format!("missing or corrupt commit: {}", e.message());
                 return self.note(oid.to_string(), reason, true);
             }
         };
         self.walked.commits.push((oid, self.reach));
-        self.send(Job::Text {
-            key: oid,
-            text: commit.message_raw_bytes().to_vec(),
-        });
-        self.walk_tree(commit.tree_id(), "");
+        self.send(Job::ReadCommit { oid });
+        self.walk_tree(tree, "");
     }
 
     /// Sends every blob under tree `root` not sent before; trees seen before are not re-read.

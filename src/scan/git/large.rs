@@ -1,0 +1,67 @@
+//! Commits over [`LARGE_COMMIT`] scanned as streams, never held whole: the header read up to its
+//! blank line for the links, the message through the scanner in bounded pieces, the object
+//! inflated here from its loose file or pack entry (`inflate`) by whichever reader met it.
+
+use super::blobs::Done;
+use super::inflate::{Objects, Unstreamed};
+use super::objects::Links;
+use crate::finding::Origin;
+use crate::scan::BlobOutcome;
+use crate::scan::git::Ctx;
+use git2::Oid;
+use std::io::{BufRead, Read};
+
+pub(crate) use super::objects::LARGE_COMMIT;
+
+/// A commit of `size` bytes read from `r`: its header (the links) read whole, its message
+/// scanned from the stream in bounded pieces, as a large blob is. None when the header is not
+/// a commit's or the stream fails.
+pub(super) fn scan_commit_stream(
+    ctx: &Ctx<'_>,
+    oid: Oid,
+    size: u64,
+    r: &mut impl BufRead,
+) -> Option<(Links, Done)> {
+    let mut body = r.take(size);
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        if body.read_until(b'\n', &mut head).ok()? == 0 || head[start..] == *b"\n" {
+            break;
+        }
+    }
+    let links = Links::parse(&head)?;
+    let mut outcome = BlobOutcome::default();
+    let origin = Origin::file(oid.to_string());
+    ctx.scanner
+        .scan_message_reader(&mut body, &origin, &mut outcome);
+    std::io::copy(&mut body, &mut std::io::sink()).ok()?;
+    let done = Done {
+        oid,
+        is_blob: false,
+        read: true,
+        outcome,
+        links: None,
+    };
+    Some((links, done))
+}
+
+/// Commit `oid` inflated from `store` and scanned as it streams. Err when it cannot be (a
+/// delta, an object another store holds, a damaged one): then nothing of it counts, and the
+/// caller reads it another way.
+pub(super) fn inflated_commit(
+    ctx: &Ctx<'_>,
+    store: &mut Objects,
+    oid: Oid,
+) -> Result<(Links, Done), Unstreamed> {
+    let s = store.stream(oid)?;
+    if s.kind != gix_object::Kind::Commit {
+        return Err(Unstreamed::Unreadable);
+    }
+    let mut body = s.body;
+    let scanned = scan_commit_stream(ctx, oid, s.size, &mut body);
+    match (scanned, body.finish()) {
+        (Some(scanned), true) => Ok(scanned),
+        _ => Err(Unstreamed::Unreadable),
+    }
+}
