@@ -263,7 +263,28 @@ enum Searcher {
     /// automaton pass over a short run costs less than starting a Teddy search per group. A
     /// contiguous NFA: 170 KB where a DFA over the 500 needles takes 3 MB (the memory target
     /// is 64 MB), at twice the DFA's cost a byte on the few bytes in short runs.
-    Automaton(AhoCorasick),
+    Automaton(Lazy),
+}
+
+/// The short runs' automaton, built on its first search: most small inputs (a one-line scan,
+/// a staged edit) hold no long base64 run, and building it cost every run about 1 ms.
+#[derive(Debug)]
+struct Lazy {
+    needles: Vec<Vec<u8>>,
+    built: std::sync::OnceLock<AhoCorasick>,
+}
+
+impl Lazy {
+    fn get(&self) -> &AhoCorasick {
+        self.built.get_or_init(|| {
+            AhoCorasickBuilder::new()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .match_kind(MatchKind::LeftmostFirst)
+                .prefilter(false)
+                .build(&self.needles)
+                .expect("a few hundred short needles fit a contiguous NFA")
+        })
+    }
 }
 
 /// Runs shorter than this are searched by one automaton, longer ones by the Teddy groups (text
@@ -318,12 +339,10 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         if gate(part[0]) == Gate::Base64Run {
             let mut ids = part.to_vec();
             ids.sort_unstable();
-            let automaton = AhoCorasickBuilder::new()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .match_kind(MatchKind::LeftmostFirst)
-                .prefilter(false)
-                .build(ids.iter().map(|&i| &needles[i]))
-                .ok()?;
+            let automaton = Lazy {
+                needles: ids.iter().map(|&i| needles[i].clone()).collect(),
+                built: std::sync::OnceLock::new(),
+            };
             out.push(Group {
                 searcher: Searcher::Automaton(automaton),
                 gate: Gate::Base64Run,
@@ -463,7 +482,7 @@ impl<'h> Merged<'h> {
             }
             Searcher::Openings(openings) => openings.find_in(self.hay, span)?,
             Searcher::Automaton(automaton) => {
-                let m = automaton.find(aho_corasick::Input::new(self.hay).span(span))?;
+                let m = (automaton.get()).find(aho_corasick::Input::new(self.hay).span(span))?;
                 (m.pattern().as_usize(), m.start(), m.end())
             }
         };
