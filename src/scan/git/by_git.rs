@@ -14,6 +14,7 @@ use super::objects::{SHA1_HEX, SHA256_HEX, commit_head_by_git, hex_oid};
 use super::pipe::git;
 use super::tips::{Presence, Tips};
 use super::{GitOptions, GitOutcome};
+use crate::finding::Skipped;
 use anyhow::{Context as _, bail};
 use git2::{ObjectType, Oid};
 use std::collections::HashMap;
@@ -227,9 +228,26 @@ impl GitDir {
             texts.push(&mut s.path);
             texts.push(&mut s.reason);
         }
+        self.widen_texts(texts);
+    }
+
+    /// `s` with the abbreviated ids it names widened, for a warning printed during the scan.
+    pub fn widened(&self, s: &Skipped) -> Skipped {
+        let mut s = s.clone();
+        if self.sha256 {
+            self.widen_texts(vec![&mut s.path, &mut s.reason]);
+        }
+        s
+    }
+
+    /// Every abbreviated id in `texts` replaced by its 64 hex digits (asked of git once).
+    fn widen_texts(&self, texts: Vec<&mut String>) {
         let mut short: Vec<String> = texts.iter().flat_map(|t| short_ids(t)).collect();
         short.sort();
         short.dedup();
+        if short.is_empty() {
+            return;
+        }
         let Some(answers) = self.objects(&short) else {
             return;
         };

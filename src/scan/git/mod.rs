@@ -176,6 +176,16 @@ fn phase(mode: &GitMode) -> &'static str {
 /// Scans a repository only git can read (`by_git`): the whole history, a range, the index,
 /// what a push sends or brings.
 fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome> {
+    // Warnings name objects by their full ids, as the report does.
+    let outer = ctx.on_skip;
+    let on_skip = |s: &Skipped| outer(&dir.widened(s));
+    let ctx = &Ctx {
+        scanner: ctx.scanner,
+        opts: ctx.opts,
+        presence: ctx.presence,
+        repo: ctx.repo.clone(),
+        on_skip: &on_skip,
+    };
     let notes: Vec<Skipped> = (dir.shallow_boundary().iter())
         .map(|_| open::shallow_note(dir.git_dir()))
         .collect();

@@ -176,3 +176,28 @@ fn a_sha256_server_rejects_a_push_adding_a_key_with_pre_receive() {
     server.args(["rev-parse", "main"]);
     assert_eq!(ok(server), clean, "the server's main did not move");
 }
+
+#[test]
+fn warnings_during_a_sha256_scan_name_objects_by_their_full_ids() {
+    let repo = sha256();
+    repo.write("README.md", "hello\n");
+    repo.commit("first");
+    // A corrupt gzip stream in a blob a tag points at directly: no path names it, its id does.
+    let file = repo.beside("broken.gz");
+    let mut gz = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3];
+    gz.extend(b"not a deflate stream at all".repeat(4));
+    std::fs::write(&file, gz).expect("write");
+    let blob = repo.git(&["hash-object", "-w", &file.display().to_string()]);
+    assert_eq!(blob.len(), 64, "a SHA-256 repository");
+    repo.git(&["tag", "broken", &blob]);
+    let (code, report, stderr) = hound(repo.path(), &[]);
+    assert_eq!(code, 2, "incomplete: {stderr}");
+    let noted: Vec<&Skipped> = (report.skipped.iter()).filter(|s| s.incomplete).collect();
+    assert_eq!(noted.len(), 1, "{:#?}", report.skipped);
+    assert!(noted[0].path.starts_with(&blob), "{:#?}", noted[0]);
+    let warnings: Vec<&str> = (stderr.lines())
+        .filter(|l| l.contains(&blob[..40]))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].contains(&blob), "the full id: {}", warnings[0]);
+}
