@@ -36,9 +36,20 @@ pub(super) fn assert_long_ids(report: &Report) {
     }
 }
 
+/// What `leaky_history` committed.
+struct Leaky {
+    /// The key in config.toml, the file's text, the commit adding it, the last holding it.
+    key: String,
+    text: String,
+    c1: String,
+    c2: String,
+    /// The key in a later commit's message, and that commit.
+    in_msg: String,
+    c4: String,
+}
+
 /// A key committed, kept two commits, then removed; another in a later commit's message.
-/// Returns (file key, text, introducing commit, last commit holding it, message key, its commit).
-fn leaky_history(repo: &Repo, seed: u64) -> (String, String, String, String, String, String) {
+fn leaky_history(repo: &Repo, seed: u64) -> Leaky {
     let (key, in_msg) = (project_key(seed), project_key(seed + 1));
     repo.write("README.md", "hello\n");
     repo.commit("readme");
@@ -52,34 +63,50 @@ fn leaky_history(repo: &Repo, seed: u64) -> (String, String, String, String, Str
     repo.write("app.py", "run()\n");
     let msg = format!("Configure the client\n\nTemporary key: {in_msg}\n");
     let c4 = repo.commit(&msg);
-    (key, text, c1, c2, in_msg, c4)
+    Leaky {
+        key,
+        text,
+        c1,
+        c2,
+        in_msg,
+        c4,
+    }
+}
+
+/// Scans `leaky`'s whole history in `repo`: both keys found, the file's where it was added,
+/// with the commits that held it. Returns the report.
+fn assert_leaky_history(repo: &Repo, leaky: &Leaky) -> Report {
+    let (code, report, stderr) = hound(repo.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        found(&report),
+        sorted([
+            pair(&leaky.c4, &leaky.in_msg),
+            pair("config.toml", &leaky.key)
+        ])
+    );
+    let f = at(&report, "config.toml");
+    assert_place(f, &leaky.text, &leaky.key);
+    let want = history(repo, &leaky.c1, "config.toml", &leaky.c2, 2, false);
+    assert_eq!(git_of(f), &want);
+    assert!(report.complete);
+    report
 }
 
 #[test]
 fn a_sha256_history_is_scanned_with_its_long_ids() {
     let repo = sha256();
-    let (key, text, c1, c2, in_msg, c4) = leaky_history(&repo, 9500);
-    assert_eq!(c1.len(), 64, "a SHA-256 repository");
-    let (code, report, stderr) = hound(repo.path(), &[]);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(
-        found(&report),
-        sorted([pair(&c4, &in_msg), pair("config.toml", &key)])
-    );
-    let f = at(&report, "config.toml");
-    assert_place(f, &text, &key);
-    assert_eq!(
-        git_of(f),
-        &history(&repo, &c1, "config.toml", &c2, 2, false)
-    );
-    let g = git_of(at(&report, &c4));
+    let leaky = leaky_history(&repo, 9500);
+    assert_eq!(leaky.c1.len(), 64, "a SHA-256 repository");
+    let report = assert_leaky_history(&repo, &leaky);
+    let c4 = &leaky.c4;
+    let g = git_of(at(&report, c4));
     assert_eq!(g.object, "commit-message");
     assert_eq!(g.commit.as_deref(), Some(c4.as_str()));
     assert_eq!(g.author.as_deref(), Some(AUTHOR));
-    assert_eq!(g.date, Some(repo.date(&c4)));
+    assert_eq!(g.date, Some(repo.date(c4)));
     assert_long_ids(&report);
     assert_eq!(report.stats.commits, Some(5));
-    assert!(report.complete);
 }
 
 #[test]
@@ -116,22 +143,7 @@ fn a_sha256_range_reports_what_its_commits_added() {
 #[test]
 fn a_sha256_index_is_scanned_with_staged() {
     let repo = sha256();
-    let key = project_key(9520);
-    repo.write("README.md", "base\n");
-    repo.commit("base");
-    let text = format!("# local\n{}", env_line(&key));
-    repo.write("app.env", &text);
-    repo.git(&["add", "app.env"]);
-    let (code, report, stderr) = hound(repo.path(), &["--staged"]);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(found(&report), [pair("app.env", &key)]);
-    assert_place(&report.findings[0], &text, &key);
-    let g = git_of(at(&report, "app.env"));
-    assert_eq!(
-        (g.reached_by.as_str(), g.commit.as_deref()),
-        ("index", None)
-    );
-    assert_eq!(g.blob, Some(repo.rev(":app.env")));
+    let report = super::staged::assert_staged_key_found(&repo, 9520);
     assert_long_ids(&report);
 }
 
@@ -181,22 +193,11 @@ fn what_a_sha256_repository_cannot_have_yet_exits_2_naming_the_format() {
 #[test]
 fn a_reftable_repository_is_read_through_git() {
     let repo = repo_with(&["--ref-format=reftable"]);
-    let (key, text, c1, c2, in_msg, c4) = leaky_history(&repo, 9550);
-    repo.git(&["tag", "v1", &c1]);
-    let (code, report, stderr) = hound(repo.path(), &[]);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(
-        found(&report),
-        sorted([pair(&c4, &in_msg), pair("config.toml", &key)])
-    );
-    let f = at(&report, "config.toml");
-    assert_place(f, &text, &key);
-    assert_eq!(
-        git_of(f),
-        &history(&repo, &c1, "config.toml", &c2, 2, false)
-    );
-    assert!(report.complete);
-    let (code, report, _) = hound(repo.path(), &["--range", &format!("{c1}..HEAD")]);
+    let leaky = leaky_history(&repo, 9550);
+    repo.git(&["tag", "v1", &leaky.c1]);
+    assert_leaky_history(&repo, &leaky);
+    let range = format!("{}..HEAD", leaky.c1);
+    let (code, report, _) = hound(repo.path(), &["--range", &range]);
     assert_eq!(code, 1);
-    assert_eq!(found(&report), [pair(&c4, &in_msg)]);
+    assert_eq!(found(&report), [pair(&leaky.c4, &leaky.in_msg)]);
 }

@@ -52,8 +52,13 @@ fn assert_staged(repo: &Repo, report: &Report, path: &str) {
 
 #[test]
 fn a_staged_key_is_reported_with_the_index_blob() {
-    let repo = Repo::new();
-    let key = project_key(9050);
+    assert_staged_key_found(&Repo::new(), 9050);
+}
+
+/// A key staged in `repo` over one commit is found by `--staged` with the index's blob; the
+/// report.
+pub(super) fn assert_staged_key_found(repo: &Repo, seed: u64) -> Report {
+    let key = project_key(seed);
     repo.write("README.md", "base\n");
     repo.commit("base");
     let text = format!("# local\n{}", env_line(&key));
@@ -63,7 +68,8 @@ fn a_staged_key_is_reported_with_the_index_blob() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(found(&report), [pair("app.env", &key)]);
     assert_place(&report.findings[0], &text, &key);
-    assert_staged(&repo, &report, "app.env");
+    assert_staged(repo, &report, "app.env");
+    report
 }
 
 #[test]
