@@ -3,9 +3,10 @@
 //! first 160 bits (in the `Oid` every other id travels in), which git takes back as an
 //! abbreviated name, and the ids a report shows are widened to 64 digits at the end. Whole
 //! histories (read as the `cat-file` reader reads them, a shallow clone's ending at its
-//! boundary), HEAD's tree alone (`--files`), `--range`, `--staged`, commit messages and what a
-//! push sends or brings (`--pre-push`, `--pre-receive`) are scanned; `--all-objects` exits 2
-//! naming the format.
+//! boundary; with `--all-objects`, every object), HEAD's tree alone (`keyhound ci`'s SARIF),
+//! `--range`, `--staged`, commit messages and what a push sends or brings (`--pre-push`,
+//! `--pre-receive`) are scanned; `--all-objects` in a repository borrowing objects from another
+//! exits 2 naming the format.
 
 use super::command::git as git_command;
 use super::lookup::Lookup;
@@ -124,20 +125,53 @@ impl GitDir {
     /// An error for what this route does not scan: named with the format, nothing reported.
     pub fn unsupported(&self, what: &str) -> anyhow::Error {
         anyhow::anyhow!(
-            "{}: {}: keyhound reads its whole history, HEAD's tree (--files), --range, \
-             --staged, commit messages and the push hooks through git, but not {what} yet; \
-             nothing was scanned",
+            "{}: {}: keyhound reads its whole history (with --all-objects too), HEAD's tree, \
+             --range, --staged, commit messages and the push hooks through git, but not {what} \
+             yet; nothing was scanned",
             self.shown,
             self.format()
         )
     }
 
-    /// Refuses what a whole-history scan through git cannot read in full.
+    /// Refuses what a whole-history scan through git cannot read in full: `--all-objects` in
+    /// a repository borrowing objects from another (`git cat-file` lists those too, as if they
+    /// were this repository's).
     pub fn check_history(&self, opts: &GitOptions) -> anyhow::Result<()> {
-        if opts.all_objects {
-            return Err(self.unsupported("--all-objects"));
+        let alternates = self.dir.join("objects/info/alternates");
+        let borrows = std::fs::read_to_string(alternates).is_ok_and(|text| {
+            (text.lines().map(str::trim)).any(|l| !l.is_empty() && !l.starts_with('#'))
+        });
+        if opts.all_objects && borrows {
+            return Err(self.unsupported(
+                "--all-objects in a repository that borrows objects from another \
+                 (objects/info/alternates)",
+            ));
         }
         Ok(())
+    }
+
+    /// The commits the stash holds: its reflog's and `refs/stash`'s.
+    pub fn stash_tips(&self) -> Vec<Oid> {
+        let listed = self.output(&["reflog", "show", "--format=%H", "refs/stash", "--"]);
+        let mut tips = hex_lines(&listed.unwrap_or_default());
+        let stash = self.objects(&["refs/stash^{commit}".to_string()]);
+        tips.extend(
+            stash
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|(id, _)| hex_oid(id.as_bytes())),
+        );
+        tips
+    }
+
+    /// The commits every reflog names (old and new ids), those of the stash among them.
+    pub fn reflog_tips(&self) -> Vec<Oid> {
+        hex_lines(
+            &self
+                .output(&["rev-list", "--reflog", "--no-walk"])
+                .unwrap_or_default(),
+        )
     }
 
     /// A shallow clone's boundary commits (their parents were never fetched); None when the
@@ -264,6 +298,13 @@ impl GitDir {
             }
         }
     }
+}
+
+/// The ids of `out`, one a line.
+fn hex_lines(out: &[u8]) -> Vec<Oid> {
+    (out.split(|&b| b == b'\n'))
+        .filter_map(|l| hex_oid(l.trim_ascii()))
+        .collect()
 }
 
 /// The runs of exactly 40 hex digits in `text`: the ids a SHA-256 scan abbreviated.

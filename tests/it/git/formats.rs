@@ -171,19 +171,24 @@ fn a_sha256_commit_message_file_is_scanned() {
 }
 
 #[test]
-fn what_a_sha256_repository_cannot_have_yet_exits_2_naming_the_format() {
-    let repo = sha256();
-    repo.write("a.env", env_line(&project_key(9540)));
-    repo.commit("first");
+fn all_objects_of_a_sha256_repository_borrowing_objects_exits_2_naming_the_format() {
+    let lender = sha256();
+    lender.write("a.env", env_line(&project_key(9540)));
+    lender.commit("first");
+    let from = lender.path().display().to_string();
+    git_at(
+        &lender.beside(""),
+        &["clone", "-q", "--shared", &from, "borrower"],
+    );
     for args in [
         &["--all-objects"][..],
         &["--format", "json", "--all-objects"],
     ] {
-        let out = hound_out(repo.path(), args, &[]);
+        let out = hound_out(&lender.beside("borrower"), args, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(code_of(&out), 2, "{args:?}: {stderr}");
         assert!(
-            stderr.contains("a SHA-256 repository"),
+            stderr.contains("a SHA-256 repository") && stderr.contains("alternates"),
             "{args:?}: {stderr}"
         );
         assert!(!String::from_utf8_lossy(&out.stdout).contains("\"complete\": true"));

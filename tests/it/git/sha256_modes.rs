@@ -2,8 +2,74 @@
 //! point 17): the modes libgit2 would have read, read through git instead, with the findings a
 //! SHA-1 repository gets and every id in its 64 hex digits.
 
-use super::formats::{assert_long_ids, sha256};
+use super::formats::{assert_long_ids, repo_with, sha256};
 use super::*;
+
+/// `keyhound git --format json --show-secrets ARGS` over the same history built twice by
+/// `build`, in a SHA-1 and in a SHA-256 repository: asserts both give the same exit code,
+/// findings, notes and counts, every object id named by what it is (`label`); returns the
+/// SHA-256 repository's run.
+fn same_as_sha1(build: &dyn Fn(&Repo), args: &[&str]) -> (Repo, i32, Report, String) {
+    let run = |repo: Repo| {
+        build(&repo);
+        let mut all = vec!["--format", "json", "--show-secrets"];
+        all.extend_from_slice(args);
+        let out = hound_out(repo.path(), &all, &[]);
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        let listed = |v: &Value| -> Vec<String> {
+            let mut all: Vec<String> = (v.as_array().into_iter().flatten())
+                .map(|item| label(&repo, &item.to_string()))
+                .collect();
+            all.sort();
+            all
+        };
+        let seen = (
+            listed(&doc["findings"]),
+            listed(&doc["skipped"]),
+            doc["stats"]["commits"].clone(),
+        );
+        (repo, out, doc, seen)
+    };
+    let (_, out1, _, seen1) = run(repo_with(&[]));
+    let (repo, out, doc, seen) = run(sha256());
+    assert_eq!(out.status.code(), out1.status.code());
+    assert_eq!(seen, seen1, "SHA-256 (left) and SHA-1 (right) differ");
+    let report = serde_json::from_value(doc).expect("a report");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (repo, code_of(&out), report, stderr)
+}
+
+/// `text` with each object id of `repo` (40 or 64 hex digits) replaced by what it is: a
+/// commit by its subject, any other object by its first path, an object no ref or reflog
+/// reaches by `unknown`.
+fn label(repo: &Repo, text: &str) -> String {
+    let mut names = std::collections::HashMap::new();
+    let abbreviated = regex::Regex::new(r"\b[0-9a-f]{7,}\b").expect("a regex");
+    for line in repo
+        .git(&["log", "--all", "--reflog", "--format=%H commit %s"])
+        .lines()
+    {
+        let (id, what) = line.split_once(' ').expect("id and subject");
+        // A stash's subject names its base by an abbreviated id.
+        names.insert(id.to_string(), abbreviated.replace_all(what, "<id>").into());
+    }
+    for line in repo.git(&["rev-list", "--all", "--objects"]).lines() {
+        if let Some((id, path)) = line.split_once(' ') {
+            names
+                .entry(id.to_string())
+                .or_insert(format!("object {path}"));
+        }
+    }
+    let ids = regex::Regex::new(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b").expect("a regex");
+    ids.replace_all(text, |c: &regex::Captures<'_>| {
+        names
+            .get(&c[0])
+            .cloned()
+            .unwrap_or_else(|| "unknown".into())
+    })
+    .into_owned()
+}
 
 #[test]
 fn a_shallow_sha256_clone_is_scanned_and_said_to_be_shallow() {
@@ -200,4 +266,70 @@ fn warnings_during_a_sha256_scan_name_objects_by_their_full_ids() {
         .collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(warnings[0].contains(&blob), "the full id: {}", warnings[0]);
+}
+
+#[test]
+fn a_sha256_repository_is_scanned_with_all_objects_as_a_sha1_one_is() {
+    let keys = [9650, 9651, 9652, 9653, 9654, 9655].map(project_key);
+    let build = |repo: &Repo| {
+        repo.write("README.md", "hello\n");
+        repo.write("config.toml", format!("api_key = \"{}\"\n", keys[0]));
+        repo.commit("a key on the branch");
+        // A commit only the reflog remembers.
+        repo.write("gone.env", env_line(&keys[1]));
+        repo.commit("a key reset away");
+        repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+        // A stash entry.
+        repo.write("README.md", format!("hello\n{}", env_line(&keys[2])));
+        repo.git(&["stash", "-q"]);
+        // A blob and a tree nothing points at.
+        let loose = repo.beside("loose.env");
+        std::fs::write(&loose, env_line(&keys[3])).expect("write");
+        repo.git(&["hash-object", "-w", &loose.display().to_string()]);
+        let inner = repo.beside("inner.env");
+        std::fs::write(&inner, env_line(&keys[4])).expect("write");
+        let blob = repo.git(&["hash-object", "-w", &inner.display().to_string()]);
+        let tree = repo.cmd(&["mktree"]);
+        let tree = pipe_in(tree, &format!("100644 blob {blob}\tdangling.env\n"));
+        // A commit nothing reaches, holding a key in its tree and one in its message.
+        let msg = format!("dangling\n\n{}\n", keys[5]);
+        repo.git(&["commit-tree", &tree, "-m", &msg]);
+    };
+    let (_, code, report, stderr) = same_as_sha1(&build, &["--all-objects"]);
+    assert_eq!(code, 1, "{stderr}");
+    let mut reach: Vec<(String, String)> = (report.findings.iter())
+        .map(|f| (f.secret.clone(), git_of(f).reached_by.clone()))
+        .collect();
+    reach.sort();
+    let mut want: Vec<(String, String)> = [
+        (0, "refs"),
+        (1, "reflog"),
+        (2, "stash"),
+        (3, "unreachable"),
+        (4, "unreachable"),
+        (5, "unreachable"),
+    ]
+    .map(|(i, r)| (keys[i].clone(), r.to_string()))
+    .to_vec();
+    want.sort();
+    assert_eq!(reach, want, "{:#?}", report.findings);
+    assert_long_ids(&report);
+}
+
+/// Runs `cmd` with `input` on its standard input; its standard output, trimmed.
+fn pipe_in(mut cmd: std::process::Command, input: &str) -> String {
+    use std::io::Write as _;
+    let mut child = (cmd.stdin(std::process::Stdio::piped()))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("git runs");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

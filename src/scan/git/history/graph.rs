@@ -206,6 +206,52 @@ impl Graph {
         Some(())
     }
 
+    /// Marks the commits `tips` reach that no earlier call reached, and their trees, as reached
+    /// (`--all-objects`: the stash's, then the reflogs', then every other commit). Returns them
+    /// with their trees, and the parents the stream did not carry.
+    pub fn reach_more(&mut self, tips: &[Oid], commits: &OidMap<Links>) -> (OidMap<Oid>, Vec<Oid>) {
+        let (mut added, mut missing) = (OidMap::default(), Vec::new());
+        let mut stack = tips.to_vec();
+        while let Some(c) = stack.pop() {
+            if self.commits.contains_key(&c) {
+                continue;
+            }
+            let Some(links) = commits.get(&c) else {
+                missing.push(c);
+                continue;
+            };
+            self.commits.insert(c, links.tree);
+            added.insert(c, links.tree);
+            stack.extend(&links.parents);
+            let tree = self.number(&raw(links.tree));
+            self.flags[tree as usize] |= TREE;
+            self.reach(tree);
+        }
+        (added, missing)
+    }
+
+    /// Marks tree (or blob) `oid` and everything under it as reached (`--all-objects`).
+    pub fn reach_object(&mut self, oid: Oid, is_tree: bool) {
+        let n = self.number(&raw(oid));
+        self.flags[n as usize] |= if is_tree { TREE } else { BLOB };
+        self.reach(n);
+    }
+
+    /// Whether tree or blob `oid` is reached.
+    pub fn reaches(&self, oid: &Oid) -> bool {
+        (self.numbers.get(&raw(*oid))).is_some_and(|&n| self.flags[n as usize] & REACHED != 0)
+    }
+
+    /// Every tree that arrived and nothing reaches, sorted.
+    pub fn unreached_trees(&self) -> Vec<Oid> {
+        let mut out: Vec<Oid> = (self.flags.iter().zip(&self.oids))
+            .filter(|(f, _)| **f & (TREE | ARRIVED) == TREE | ARRIVED && **f & REACHED == 0)
+            .map(|(_, oid)| *oid)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// Marks tree or blob `n` and everything under what has arrived of it as reached.
     fn reach(&mut self, n: u32) {
         let mut stack = vec![n];

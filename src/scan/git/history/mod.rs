@@ -5,9 +5,12 @@
 //! the pack files in-process (`packs`), `git cat-file` (`catfile`), libgit2 (`libgit2`), fastest
 //! first; each hands over to the next when it cannot read a repository. When none can (an
 //! object is missing), the libgit2 walk (`walk`) scans what is there and says what is not; it
-//! also reads `--all-objects`, HEAD's tree alone, and shallow clones.
+//! also reads `--all-objects`, HEAD's tree alone, and shallow clones. A repository only git
+//! reads (`by_git`) goes through the `catfile` source for all of these (`everything` for
+//! `--all-objects`).
 
 mod catfile;
+mod everything;
 mod forest;
 mod graph;
 mod libgit2;
@@ -92,6 +95,9 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
             dir.format()
         )
     };
+    if ctx.opts.all_objects && ctx.opts.mode != GitMode::Tree {
+        return everything::scan(ctx, dir, &unread);
+    }
     let at_head = AtHead(dir);
     let (mut source, lookup): (_, &dyn Lookup) = match ctx.opts.mode {
         GitMode::Tree if at_head.commit().is_none() => return Ok(GitOutcome::default()),
@@ -101,12 +107,7 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
     let mut contents = source
         .contents_in(ctx, dir.git_dir())
         .ok_or_else(unread)??;
-    // A shallow clone's history ends at its boundary: the parents there were never fetched.
-    for oid in dir.shallow_boundary().unwrap_or_default() {
-        if let Some(links) = contents.links.get_mut(&oid) {
-            links.parents.clear();
-        }
-    }
+    cut_shallow(dir, &mut contents.links);
     if ctx.opts.mode == GitMode::Tree {
         // HEAD's commit is the only one read.
         contents.links.values_mut().for_each(|l| l.parents.clear());
@@ -126,7 +127,17 @@ pub(super) fn scan_by_git(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutc
     Ok(report(ctx, lookup, done, &links, &graph))
 }
 
-/// A repository only git reads, seen as HEAD's commit alone (`--files`): the one ref it has.
+/// A shallow clone's history ends at its boundary: the parents there were never fetched.
+fn cut_shallow(dir: &GitDir, links: &mut OidMap<Links>) {
+    for oid in dir.shallow_boundary().unwrap_or_default() {
+        if let Some(links) = links.get_mut(&oid) {
+            links.parents.clear();
+        }
+    }
+}
+
+/// A repository only git reads, seen as HEAD's commit alone (`keyhound ci`'s SARIF of the
+/// checked-out tree): the one ref it has.
 struct AtHead<'a>(&'a GitDir);
 
 impl AtHead<'_> {
@@ -178,6 +189,29 @@ fn report(
     links: &OidMap<Links>,
     graph: &Graph,
 ) -> GitOutcome {
+    let commits = graph::commit_order(links, graph.commits());
+    let read = (links.len(), Beyond::default());
+    report_in_order(ctx, repo, done, (graph, &commits), &read)
+}
+
+/// What `--all-objects` adds to a history read through git: how the blobs no commit holds
+/// were reached, the paths of those under trees nothing else reaches, and notes.
+#[derive(Default)]
+struct Beyond {
+    blob_reach: std::collections::HashMap<Oid, crate::finding::Reach>,
+    paths: OidMap<String>,
+    notes: Vec<Skipped>,
+}
+
+/// `report` over `commits` in their order (each labelled with how it was reached), `read`
+/// being how many commits were read and what `--all-objects` adds.
+fn report_in_order(
+    ctx: &Ctx<'_>,
+    repo: &dyn Lookup,
+    done: Vec<Done>,
+    (graph, commits): (&Graph, &[(Oid, crate::finding::Reach)]),
+    (read, beyond): &(usize, Beyond),
+) -> GitOutcome {
     let mut hits = Hits::default();
     for d in done {
         let reached = if d.is_blob {
@@ -193,22 +227,21 @@ fn report(
         }
     }
     locating(ctx, &hits);
-    let commits = graph::commit_order(links, graph.commits());
     // Every commit object read was counted on the bar; the report counts those the refs reach.
-    (ctx.scanner.progress).uncount_commits(links.len().saturating_sub(commits.len()) as u64);
+    (ctx.scanner.progress).uncount_commits(read.saturating_sub(commits.len()) as u64);
     let tips = repo.tips(ctx.presence);
     let source = Source::Graph(graph);
-    let (mut outcome, paths) = locate::group(
-        repo,
-        &commits,
-        hits,
-        (&tips, source),
-        &std::collections::HashMap::default(),
-    );
+    let (mut outcome, paths) =
+        locate::group(repo, commits, hits, (&tips, source), &beyond.blob_reach);
     outcome.stats.commits = commits.len() as u64;
     for s in &mut outcome.skipped {
         rename_note(s, &paths);
+        rename_note(s, &beyond.paths);
     }
+    for f in &mut outcome.findings {
+        everything::place(f, &beyond.paths);
+    }
+    outcome.skipped.extend(beyond.notes.iter().cloned());
     outcome
         .skipped
         .extend(submodules(repo, &graph.gitmodules()));
