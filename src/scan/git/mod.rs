@@ -234,6 +234,24 @@ impl ByGit {
         }
     }
 
+    /// The full id of the commit `rev` names; None when there is none.
+    pub fn commit_id(&self, rev: &str) -> Option<String> {
+        let answer = self.0.objects(&[format!("{rev}^{{commit}}")])?;
+        Some(answer.into_iter().next()??.0)
+    }
+
+    /// The blob at `path` in commit `commit`: its full id and its bytes; None when there is
+    /// none.
+    pub fn blob_at(&self, commit: &str, path: &str) -> Option<(String, Vec<u8>)> {
+        let answer = self.0.objects(&[format!("{commit}:{path}")])?;
+        let (id, kind) = answer.into_iter().next()??;
+        if kind != "blob" {
+            return None;
+        }
+        let data = self.0.output(&["cat-file", "blob", &id])?;
+        Some((id, data))
+    }
+
     /// Whether `rev` names a commit this repository has.
     pub fn has_commit(&self, rev: &str) -> bool {
         let answer = self.0.objects(&[format!("{rev}^{{commit}}")]);

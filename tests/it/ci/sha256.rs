@@ -71,3 +71,45 @@ fn a_push_to_a_sha256_repository_gates_on_its_commits_and_writes_the_trees_sarif
     assert!(run.warnings().is_empty(), "{}", run.why());
     assert_eq!(run.sarif_uris(), ["deploy/new.env", "old.env", "topic.env"]);
 }
+
+#[test]
+fn a_sha256_pull_requests_sarif_names_its_head_or_base_never_the_merge_commit() {
+    let lab = Lab::new();
+    let repo = sha256_repo(&lab, "ws");
+    repo.write("README.md", "base\n");
+    repo.write("base.env", env_line(&project_key(9643)));
+    repo.commit("base with a key");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("app/pr.env", env_line(&project_key(9644)));
+    let head = repo.commit("the pull request's key");
+    // The base branch moves on with a key of its own; GitHub checks out the merge of both.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("later.env", env_line(&project_key(9645)));
+    let base = repo.commit("a key on main");
+    repo.git(&["checkout", "-q", "--detach", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", &head, "-m", "Merge into main"]);
+
+    let run = lab.ci(repo.path(), "pull_request", &pr_event(&base, &head), &[]);
+    assert_eq!(run.code, 1, "{}", run.why());
+    assert_long_ids(&run);
+    let results = run.sarif()["runs"][0]["results"]
+        .as_array()
+        .expect("results");
+    let mut named: Vec<(String, String)> = (results.iter())
+        .map(|r| {
+            let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+            let commit = &r["properties"]["git"]["commit"];
+            (
+                uri.as_str().expect("uri").into(),
+                commit.as_str().expect("commit").into(),
+            )
+        })
+        .collect();
+    named.sort();
+    let want = [
+        ("app/pr.env", &head),
+        ("base.env", &head),
+        ("later.env", &base),
+    ];
+    assert_eq!(named, want.map(|(p, c)| (p.to_string(), c.clone())));
+}

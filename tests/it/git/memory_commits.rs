@@ -130,8 +130,20 @@ fn large_commits_are_found_by_the_walk_of_every_object_too() {
     let (m1, m2) = (large_message(&k1, "a"), large_message(&k2, "b"));
     let c1 = commit_message(&repo, "a.txt", &m1);
     let c2 = commit_message(&repo, "b.txt", &m2);
-    repo.git(&["repack", "-a", "-d", "-f", "-q", "--window=10", "--depth=10"]);
-    assert_eq!(delta_commits(&repo).len(), 1, "one commit stored as a delta");
+    repo.git(&[
+        "repack",
+        "-a",
+        "-d",
+        "-f",
+        "-q",
+        "--window=10",
+        "--depth=10",
+    ]);
+    assert_eq!(
+        delta_commits(&repo).len(),
+        1,
+        "one commit stored as a delta"
+    );
     let m3 = large_message(&k3, "c");
     let c3 = commit_message(&repo, "c.txt", &m3);
     repo.git(&["tag", "big", &c3]);
