@@ -73,29 +73,6 @@ pub fn base64_needles(keyword: &[u8]) -> Vec<Base64Form> {
     needles
 }
 
-/// The shortest base64-inside-base64 needle.
-const MIN_NESTED_FORM: usize = 12;
-
-/// The base64 forms of the standard-alphabet base64 forms of `keyword` (base64 inside base64),
-/// whole: a line wrap inside one hides it, which is rarer in base64 that was encoded again.
-pub fn base64_of_base64(keyword: &[u8]) -> Vec<Base64Form> {
-    let mut out: Vec<Base64Form> = Vec::new();
-    let inner = base64_forms(keyword);
-    for form in inner
-        .iter()
-        .filter(|f| !f.text.iter().any(|&b| b == b'-' || b == b'_'))
-    {
-        for outer in base64_forms(&form.text) {
-            let std = !outer.text.iter().any(|&b| b == b'-' || b == b'_');
-            // Shorter forms would hit too often in base64-heavy data (notebooks' images).
-            if std && outer.text.len() >= MIN_NESTED_FORM && !out.contains(&outer) {
-                out.push(outer);
-            }
-        }
-    }
-    out
-}
-
 fn url_safe(b: u8) -> u8 {
     match b {
         b'+' => b'-',

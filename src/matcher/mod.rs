@@ -8,6 +8,7 @@ mod escape;
 mod examples;
 mod hints;
 mod join;
+mod nested;
 mod pair;
 mod prefilter;
 
@@ -726,6 +727,15 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
     }
     let base64 =
         |form: Base64Form| Needle::new(form.text.clone(), Encoding::Base64(form), Gate::Base64Run);
+    if max_decode_depth >= 2 && kw.len() >= MIN_WHOLE_BASE64_KEYWORD {
+        for form in nested::needles(kw) {
+            out.push(Needle::new(
+                form.text.clone(),
+                Encoding::Base64(form),
+                Gate::NestedRun,
+            ));
+        }
+    }
     if kw.len() < MIN_ENCODED_KEYWORD {
         // Too short to find in halves: its whole base64 forms (4 to 6 characters), only inside
         // long base64 runs, where a one-line base64 value is. A wrap inside the form hides it.
@@ -757,7 +767,6 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
                 Gate::Always,
             ));
         }
-        out.extend(decode::base64_of_base64(kw).into_iter().map(base64));
     }
     out
 }

@@ -51,6 +51,9 @@ pub enum Gate {
     /// Only inside a run of at least [`LONG_RUN`] standard base64 characters (a form nested in
     /// base64, whose key fills such a run).
     Base64Run,
+    /// Only inside those [`Gate::Base64Run`] runs whose decoded text is base64 again
+    /// (`nested::nested_runs`): the short needles of base64 inside base64.
+    NestedRun,
     /// Only in bytes holding a NUL (set for every needle that holds one).
     Nul,
     /// Anywhere, found by [`Openings`] (an escape's opening: at least 3 bytes, starting with
@@ -405,11 +408,14 @@ impl Prefilter {
             Prefilter::Groups(groups) => {
                 let mut nul = None;
                 let mut open = |gate: Gate| match gate {
-                    Gate::Always | Gate::Base64Run | Gate::Opening => true,
+                    Gate::Always | Gate::Base64Run | Gate::NestedRun | Gate::Opening => true,
                     Gate::Nul => *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some()),
                 };
                 let groups: Vec<&Group> = groups.iter().filter(|g| open(g.gate)).collect();
-                let runs = if groups.iter().any(|g| g.gate == Gate::Base64Run) {
+                let runs = if groups
+                    .iter()
+                    .any(|g| matches!(g.gate, Gate::Base64Run | Gate::NestedRun))
+                {
                     base64_runs(hay)
                 } else {
                     Vec::new()
@@ -430,6 +436,8 @@ struct Merged<'h> {
     /// [`SHORT_RUN`] (searched by the automaton), and the others (by the Teddy groups).
     short: Vec<std::ops::Range<usize>>,
     long: Vec<std::ops::Range<usize>>,
+    /// The runs [`Gate::NestedRun`] groups search, found only if there is one.
+    nested: Vec<std::ops::Range<usize>>,
     hay: &'h [u8],
     next: Vec<Option<Hit>>,
     end: usize,
@@ -438,11 +446,17 @@ struct Merged<'h> {
 impl<'h> Merged<'h> {
     fn new(groups: Vec<&'h Group>, runs: Vec<std::ops::Range<usize>>, hay: &'h [u8]) -> Self {
         let n = groups.len();
+        let nested = if groups.iter().any(|g| g.gate == Gate::NestedRun) {
+            super::nested::nested_runs(hay, &runs)
+        } else {
+            Vec::new()
+        };
         let (short, long) = runs.into_iter().partition(|r| r.len() < SHORT_RUN);
         let mut merged = Merged {
             groups,
             short,
             long,
+            nested,
             hay,
             next: vec![None; n],
             end: 0,
@@ -457,12 +471,11 @@ impl<'h> Merged<'h> {
     /// a group of [`Gate::Base64Run`]).
     fn search(&self, g: usize) -> Option<Hit> {
         let group = self.groups[g];
-        if group.gate != Gate::Base64Run {
-            return self.search_in(group, self.end..self.hay.len());
-        }
-        let runs = match group.searcher {
-            Searcher::Automaton(_) => &self.short,
-            _ => &self.long,
+        let runs = match (group.gate, &group.searcher) {
+            (Gate::NestedRun, _) => &self.nested,
+            (Gate::Base64Run, Searcher::Automaton(_)) => &self.short,
+            (Gate::Base64Run, _) => &self.long,
+            _ => return self.search_in(group, self.end..self.hay.len()),
         };
         let first = runs.partition_point(|r| r.end <= self.end);
         runs[first..]

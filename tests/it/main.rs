@@ -45,6 +45,7 @@ mod split_keys;
 mod split_limits;
 mod split_lines;
 mod split_nested;
+mod split_nested_base64;
 mod split_report;
 mod suppress;
 mod verify;
