@@ -1,9 +1,11 @@
 //! Base64 inside base64 (`base64 | base64`, a Secret holding a base64 env file): the needles
 //! that find a keyword there, and the runs they are looked for in. Base64 whose decoded text is
 //! itself base64 is rare, and recognised from its first few quanta, so these needles can be
-//! short: the keyword's inner forms encoded again whole, also for keywords of 4 and 5
-//! characters (`xoxp-`, `npm_`, `ASIA`). Searching them anywhere else would cost a pass over
-//! every base64 run and match images by chance.
+//! short: the keyword's inner forms encoded again whole (also for keywords of 4 and 5
+//! characters, `xoxp-`, `npm_`, `ASIA`), and the halves of its inner forms encoded again (a line
+//! wrap in the inner base64 cuts at most one of the two, as in [`decode::base64_needles`]).
+//! Searching them anywhere else would cost a pass over every base64 run and match images by
+//! chance.
 
 use super::decode::{self, Base64Form};
 use super::prefilter::LONG_RUN;
@@ -11,6 +13,11 @@ use std::ops::Range;
 
 /// The shortest nested needle: a keyword of 4 characters has outer forms of 4.
 const MIN_FORM: usize = 4;
+
+/// The shortest keyword whose inner forms' halves are encoded again: a shorter one's halves of
+/// 2 or 3 characters would find everything (a wrap inside a short keyword's form hides it, as
+/// it does in base64 encoded once).
+const MIN_HALVED_KEYWORD: usize = 6;
 
 /// How many quanta at a run's start are decoded to tell whether it holds base64.
 const QUANTA: usize = 8;
@@ -20,6 +27,9 @@ const QUANTA: usize = 8;
 pub fn needles(keyword: &[u8]) -> Vec<Base64Form> {
     let standard = |f: &Base64Form| !f.text.iter().any(|&b| b == b'-' || b == b'_');
     let mut inner = decode::base64_forms(keyword);
+    if keyword.len() >= MIN_HALVED_KEYWORD {
+        inner.extend(decode::base64_needles(keyword));
+    }
     inner.retain(standard);
     let mut out: Vec<Base64Form> = Vec::new();
     for form in inner {

@@ -1,9 +1,10 @@
 //! Issue 18: base64 of base64, as `base64 | base64` writes it into a Kubernetes Secret. Keys
 //! whose keyword is 4 or 5 characters long (`xoxp-`, `npm_`, `ASIA`) are found as well as
-//! longer ones, in every alignment of the key in both encodings; and base64 of base64 holding a
+//! longer ones, in every alignment of the key in both encodings; the inner base64 may be wrapped
+//! at 76 columns anywhere, also inside the keyword's inner form; and base64 of base64 holding a
 //! placeholder, or no key, is no finding.
 
-use crate::util::{b64, make, scan_json, tree_owned};
+use crate::util::{b64, make, project_key, scan_json, tree_owned};
 use std::collections::BTreeMap;
 
 /// A Kubernetes Secret whose value is `inner` in base64, on one line.
@@ -99,4 +100,26 @@ fn placeholders_and_text_in_base64_of_base64_are_no_findings() {
         ));
     }
     assert_eq!(found(&files), BTreeMap::new());
+}
+
+#[test]
+fn a_wrap_inside_the_inner_form_of_the_keyword_leaves_the_key_found() {
+    let mut files = Vec::new();
+    let mut want = BTreeMap::new();
+    // Every offset of the wrap against the key's marker, modulo the 76 columns' quanta.
+    for pad in 0..40 {
+        let key = project_key(2100 + pad as u64);
+        let env = format!("{}OPENAI_API_KEY={key}\n", "x".repeat(pad));
+        let name = format!("k{pad:02}.yaml");
+        files.push((name.clone(), secret(&wrap(&b64(env.as_bytes()), 76))));
+        want.insert(
+            name,
+            vec![(
+                "kh.openai.project".to_string(),
+                key,
+                vec!["base64".into(), "base64".into()],
+            )],
+        );
+    }
+    assert_eq!(found(&files), want);
 }
