@@ -78,16 +78,8 @@ fn an_executable_jar_on_standard_input_is_read_as_a_zip() {
 fn an_executable_jar_staged_and_in_history_is_read_as_a_zip() {
     let (script_key, member_key) = (project_key(1892), project_key(1893));
     let app = executable_jar(&script_key, &member_key);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let git = |args: &[&str]| {
-        let mut cmd = git_in(dir.path());
-        cmd.args(args);
-        ok(cmd)
-    };
-    git(&["init", "-q"]);
-    std::fs::write(dir.path().join("README.md"), "base\n").expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-qm", "base"]);
+    let dir = committed_repo(&[("README.md", b"base\n")], "base");
+    let git = |args: &[&str]| git_run(dir.path(), args);
     std::fs::write(dir.path().join("app"), &app).expect("write");
     git(&["add", "app"]);
     let staged = run(dir.path(), &["git", "--staged"], &[], b"");
@@ -120,16 +112,7 @@ fn a_self_extracting_archive_in_history_is_read_as_a_zip_after_its_stub() {
         zip_bytes(&[("setup/config.ini", text.as_bytes(), false)]),
     ]
     .concat();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let git = |args: &[&str]| {
-        let mut cmd = git_in(dir.path());
-        cmd.args(args);
-        ok(cmd)
-    };
-    git(&["init", "-q"]);
-    std::fs::write(dir.path().join("setup.exe"), &exe).expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-qm", "installer"]);
+    let dir = committed_repo(&[("setup.exe", &exe)], "installer");
     let report = run(dir.path(), &["git"], &[], b"");
     let rows = found(&report);
     assert_eq!(

@@ -81,27 +81,38 @@ pub fn assert_each_found_once(files: &Files, report: &Report, layer: &str, what:
     assert_eq!(found.len(), files.len(), "{:#?}", found.keys());
 }
 
+/// Fills every snippet of `fixtures/DIR/` with the pieces of a key of each of [`TEMPLATES`]
+/// (seeds `seed + step * t` for template `t`): each file gives its key once, as `layer`.
+pub fn assert_every_template_found_once(dir: &str, layer: &str, step: u64) {
+    for (t, template) in TEMPLATES.iter().enumerate() {
+        let key_of = |seed: u64| make(template, seed + step * t as u64);
+        let (tree, files) = tree_of(dir, &|n, seed| cut(&key_of(seed), n));
+        let (code, report) = scan_json(tree.path(), &[]);
+        assert_eq!(code, 1, "{template}");
+        assert_each_found_once(&files, &report, layer, template);
+    }
+}
+
+/// With `--no-join`, the snippets of `fixtures/DIR/` filled with a key's pieces give nothing.
+pub fn assert_no_join_finds_nothing(dir: &str) {
+    let (tree, _) = tree_of(dir, &|n, seed| cut(&project_key(seed), n));
+    let (code, report) = scan_json(tree.path(), &["--no-join"]);
+    assert_eq!(
+        (code, report.findings.len()),
+        (0, 0),
+        "{dir}: {:#?}",
+        report.findings
+    );
+}
+
 #[test]
 fn split_keys_are_found_once_at_their_first_piece_in_every_language() {
-    for (t, template) in TEMPLATES.iter().enumerate() {
-        let key_of = |seed: u64| make(template, seed + 100 * t as u64);
-        let (dir, files) = tree_of("concat", &|n, seed| cut(&key_of(seed), n));
-        let (code, report) = scan_json(dir.path(), &[]);
-        assert_eq!(code, 1, "{template}");
-        assert_each_found_once(&files, &report, "concatenation", template);
-    }
+    assert_every_template_found_once("concat", "concatenation", 100);
 }
 
 #[test]
 fn no_join_finds_only_whole_keys() {
-    let (dir, _) = tree_of("concat", &|n, seed| cut(&project_key(seed), n));
-    let (code, report) = scan_json(dir.path(), &["--no-join"]);
-    assert_eq!(
-        (code, report.findings.len()),
-        (0, 0),
-        "{:#?}",
-        report.findings
-    );
+    assert_no_join_finds_nothing("concat");
 }
 
 /// Fills every snippet of `fixtures/DIR/` with decoys of a split key's shape: an off-centre
@@ -198,16 +209,8 @@ fn split_keys_are_found_on_stdin_staged_in_ranges_and_in_history() {
         "# app\nKEY = \"{}\" + \\\n    \"{}\"\n",
         pieces[0], pieces[1]
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let git = |args: &[&str]| {
-        let mut cmd = git_in(dir.path());
-        cmd.args(args);
-        ok(cmd)
-    };
-    git(&["init", "-q"]);
-    std::fs::write(dir.path().join("README.md"), "base\n").expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-qm", "base"]);
+    let dir = committed_repo(&[("README.md", b"base\n")], "base");
+    let git = |args: &[&str]| git_run(dir.path(), args);
     let base = git(&["rev-parse", "HEAD"]);
     std::fs::write(dir.path().join("app.py"), &text).expect("write");
     git(&["add", "app.py"]);

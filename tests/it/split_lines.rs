@@ -5,19 +5,13 @@
 //! `decoded: ["line-join"]`; the same shapes filled with decoys must not.
 
 use crate::split_concat::{
-    TEMPLATES, assert_decoys_give_nothing, assert_each_found_once, cut, tree_of,
+    assert_decoys_give_nothing, assert_every_template_found_once, assert_no_join_finds_nothing,
 };
 use crate::util::*;
 
 #[test]
 fn wrapped_keys_are_found_once_at_their_first_line_in_every_language() {
-    for (t, template) in TEMPLATES.iter().enumerate() {
-        let key_of = |seed: u64| make(template, seed + 300 * t as u64);
-        let (dir, files) = tree_of("lines", &|n, seed| cut(&key_of(seed), n));
-        let (code, report) = scan_json(dir.path(), &[]);
-        assert_eq!(code, 1, "{template}");
-        assert_each_found_once(&files, &report, "line-join", template);
-    }
+    assert_every_template_found_once("lines", "line-join", 300);
 }
 
 #[test]
@@ -27,14 +21,7 @@ fn the_same_shapes_with_decoys_give_nothing() {
 
 #[test]
 fn no_join_finds_no_wrapped_key() {
-    let (dir, _) = tree_of("lines", &|n, seed| cut(&project_key(seed), n));
-    let (code, report) = scan_json(dir.path(), &["--no-join"]);
-    assert_eq!(
-        (code, report.findings.len()),
-        (0, 0),
-        "{:#?}",
-        report.findings
-    );
+    assert_no_join_finds_nothing("lines");
 }
 
 #[test]

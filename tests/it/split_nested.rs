@@ -6,7 +6,7 @@
 use crate::util::{b64, project_key, scan_json, tree_owned};
 
 /// `text` wrapped at `width` columns with `\n`, ending in a line break.
-fn wrap(text: &str, width: usize) -> String {
+pub fn wrap(text: &str, width: usize) -> String {
     let lines: Vec<&str> = text
         .as_bytes()
         .chunks(width)
@@ -22,7 +22,7 @@ fn url_encoded(pad: usize, key: &str) -> String {
 }
 
 /// A Kubernetes Secret whose value is `inner` in base64, on one line.
-fn secret(inner: &str) -> Vec<u8> {
+pub fn secret(inner: &str) -> Vec<u8> {
     format!(
         "apiVersion: v1\nkind: Secret\ndata:\n  query: {}\n",
         b64(inner.as_bytes())

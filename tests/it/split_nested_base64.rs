@@ -4,27 +4,9 @@
 //! at 76 columns anywhere, also inside the keyword's inner form; and base64 of base64 holding a
 //! placeholder, or no key, is no finding.
 
+use crate::split_nested::{secret, wrap};
 use crate::util::{b64, make, project_key, scan_json, tree_owned};
 use std::collections::BTreeMap;
-
-/// A Kubernetes Secret whose value is `inner` in base64, on one line.
-fn secret(inner: &str) -> Vec<u8> {
-    format!(
-        "apiVersion: v1\nkind: Secret\ndata:\n  credentials: {}\n",
-        b64(inner.as_bytes())
-    )
-    .into_bytes()
-}
-
-/// `text` wrapped at `width` columns with `\n`, ending in a line break.
-fn wrap(text: &str, width: usize) -> String {
-    let lines: Vec<&str> = text
-        .as_bytes()
-        .chunks(width)
-        .map(|c| std::str::from_utf8(c).expect("ASCII"))
-        .collect();
-    format!("{}\n", lines.join("\n"))
-}
 
 /// Keys whose keyword is shorter than 6 characters, by rule.
 const SHORT: &[(&str, &str)] = &[

@@ -579,3 +579,19 @@ pub fn lines_of(text: &str, needle: &str) -> Vec<u64> {
         .map(|(at, _)| text[..at].matches('\n').count() as u64 + 1)
         .collect()
 }
+
+/// Runs `git ARGS` in `dir` (see [`git_in`]), asserting success; its standard output, trimmed.
+pub fn git_run(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = git_in(dir);
+    cmd.args(args);
+    ok(cmd)
+}
+
+/// A new repository holding `files` (path, contents) in one commit of `message`.
+pub fn committed_repo(files: &[(&str, &[u8])], message: &str) -> tempfile::TempDir {
+    let dir = tree(files);
+    git_run(dir.path(), &["init", "-q"]);
+    git_run(dir.path(), &["add", "."]);
+    git_run(dir.path(), &["commit", "-qm", message]);
+    dir
+}
