@@ -10,8 +10,10 @@ pub const SMALL: u64 = 1 << 20;
 /// Whole blobs read into memory, by all workers together.
 pub static BLOBS: Budget = Budget::new(128 << 20);
 
-/// Chunk buffers over [`SMALL`]: two workers' worth of the default 8 MiB chunks. A worker that
-/// finds it spent scans in chunks of [`SMALL`].
+/// Chunk buffers over [`SMALL`]: a default chunk (1 MiB and its overlap) is just over it, a
+/// `--chunk-size` of 8 MiB takes two workers' worth. A worker that finds it spent scans in
+/// chunks of [`SMALL`]. The one buffer of a default chunk each worker keeps between files is
+/// not counted: it is about the [`SMALL`] chunk every worker may hold without a permit anyway.
 pub static CHUNKS: Budget = Budget::new(20 << 20);
 
 /// Decompression windows over `codecs::FREE_WINDOW` (an xz dictionary, a zstd window): one of

@@ -16,9 +16,11 @@ const LOOKBEHIND: usize = 64;
 /// The first buffer a thread gets; it doubles up to a whole chunk when files need it.
 const FIRST_BUFFER: usize = 64 << 10;
 
-/// The largest buffer kept for reuse by a thread: larger ones are freed after each blob, so
-/// idle workers hold little.
-const MAX_POOLED: usize = 256 << 10;
+/// The largest buffer kept for reuse by a thread: one default chunk and its overlap, so a
+/// worker reading large files reuses one buffer instead of faulting in a fresh one per file;
+/// larger ones (a `--chunk-size` over the default) are freed after each blob, so idle workers
+/// hold little.
+const MAX_POOLED: usize = 2 << 20;
 
 thread_local! {
     /// Each worker's read buffer: grown (and zeroed) once, then reused for every file.
@@ -207,6 +209,8 @@ impl Scanner<'_> {
                     continue;
                 }
             }
+            // Exactly: a doubled capacity would be memory the budget does not count.
+            data.reserve_exact(next - data.len());
             data.resize(next, 0);
         }
     }

@@ -226,8 +226,8 @@ fn plain_keys_with_tiny_chunk_sizes() {
     }
 }
 
-/// 30 MB on one line with the default 8 MiB chunks: keys across the first three boundaries
-/// (at 8 MiB + 64, 16 MiB + 64 and 24 MiB + 64) and one at the very end, without a newline.
+/// 30 MB on one line with the default 1 MiB chunks: keys across the first three boundaries
+/// (at 1 MiB + 64, 2 MiB + 64 and 3 MiB + 64) and one at the very end, without a newline.
 #[test]
 fn a_30_mb_single_line_file_with_the_default_chunk_size() {
     const MIB: usize = 1 << 20;
@@ -235,10 +235,10 @@ fn a_30_mb_single_line_file_with_the_default_chunk_size() {
     let mut data = filler(len, false).into_bytes();
     let mut want = Vec::new();
     let keys = [
-        (8 * MIB + 64 - 82, project_key(70_001)), // the marker starts on the boundary
-        (16 * MIB + 64, project_key(70_002)),     // the key starts on the boundary
-        (24 * MIB + 64 - 164, project_key(70_003)), // the key ends on the boundary
-        (len - 164, project_key(70_004)),         // the key ends the file
+        (MIB + 64 - 82, project_key(70_001)), // the marker starts on the boundary
+        (2 * MIB + 64, project_key(70_002)),  // the key starts on the boundary
+        (3 * MIB + 64 - 164, project_key(70_003)), // the key ends on the boundary
+        (len - 164, project_key(70_004)),     // the key ends the file
     ];
     for (at, key) in &keys {
         data[at - 1] = b' ';
