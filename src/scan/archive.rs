@@ -179,12 +179,18 @@ pub fn may_be_prefixed_zip(head: &[u8]) -> bool {
     PREFIXED_ZIP_HEADS.iter().any(|h| head.starts_with(h))
 }
 
-/// True when `file` starts as a launch script or an executable does and ends with a zip; it is
-/// left at its start either way.
-fn prefixed_zip<S: Read + Seek + ?Sized>(file: &mut S) -> io::Result<bool> {
+/// Whether `file` is a zip: `Some(false)` when it starts with one, `Some(true)` when it starts
+/// as a launch script or an executable does and ends with one; it is left at its start.
+fn zip_file<S: Read + Seek + ?Sized>(file: &mut S) -> io::Result<Option<bool>> {
     let mut head = [0u8; 4];
     let n = fill_slice(file, &mut head)?;
-    let found = may_be_prefixed_zip(&head[..n]) && ziplayout::ends_with_zip(file)?;
+    let found = if sniff(&head[..n]) == Some(Kind::Zip) {
+        Some(false)
+    } else if may_be_prefixed_zip(&head[..n]) && ziplayout::ends_with_zip(file)? {
+        Some(true)
+    } else {
+        None
+    };
     file.seek(SeekFrom::Start(0))?;
     Ok(found)
 }
@@ -335,15 +341,19 @@ impl Scanner<'_> {
         self.scan_member(head, rest, &inner, depth, out);
     }
 
-    /// Scans an open file as [`Scanner::scan_reader`] does, except that a zip with bytes before
-    /// it (a self-extracting archive, an executable jar), whose directory only a file's end
-    /// shows, is opened as a zip; those bytes are scanned as the file's own.
+    /// Scans an open file as [`Scanner::scan_reader`] does, except that a zip is read where it
+    /// lies, not copied into memory, and a zip with bytes before it (a self-extracting archive,
+    /// an executable jar), whose directory only a file's end shows, is opened as a zip; those
+    /// bytes are scanned as the file's own.
     pub fn scan_file(&self, file: &mut std::fs::File, origin: &Origin, out: &mut BlobOutcome) {
-        if self.limits.max_archive_depth > 0 && prefixed_zip(file).unwrap_or(false) {
+        let zip = (self.limits.max_archive_depth > 0)
+            .then(|| zip_file(file).ok().flatten())
+            .flatten();
+        if let Some(prefixed) = zip {
             start_blob();
             self.progress.add_blob(0);
             let mut input = io::BufReader::with_capacity(64 << 10, file);
-            return self.scan_zip(&mut input, origin, 0, true, out);
+            return self.scan_zip_in(&mut input, origin, 0, prefixed, out);
         }
         if let Err(e) = file.seek(SeekFrom::Start(0)) {
             return out.skip(origin.display(), format!("read error: {e}"), true);

@@ -442,8 +442,9 @@ fn r14_keys_in_zip_member_names_are_found_and_redacted() {
     assert_names_redacted(&zip, "bundle.zip", &key);
 }
 
+/// On disk the zip is read where it lies; on standard input it is copied to a temporary file.
 #[test]
-fn r14_a_zip_over_16_mib_is_read_from_a_temporary_file_and_hides_nothing() {
+fn r14_a_zip_over_16_mib_on_disk_or_streamed_hides_nothing() {
     let (key, text) = key_text(1419);
     let (after_key, after) = key_text(1420);
     let mut noise = 7u64;
@@ -464,9 +465,18 @@ fn r14_a_zip_over_16_mib_is_read_from_a_temporary_file_and_hides_nothing() {
         b"",
         after.as_bytes(),
     );
-    let (code, report) = scan_one("big.zip", &zip);
-    assert_eq!(code, 1, "{report:#?}");
-    assert_found(&report, &key);
-    assert_found(&report, &after_key);
-    assert!(report.complete, "{report:#?}");
+    let (code, on_disk) = scan_one("big.zip", &zip);
+    assert_eq!(code, 1, "{on_disk:#?}");
+    let out = kh()
+        .args(["scan", "-", "--format", "json", "--show-secrets"])
+        .write_stdin(zip)
+        .output()
+        .expect("keyhound runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let streamed: Report = serde_json::from_slice(&out.stdout).expect("JSON report");
+    for report in [on_disk, streamed] {
+        assert_found(&report, &key);
+        assert_found(&report, &after_key);
+        assert!(report.complete, "{report:#?}");
+    }
 }
