@@ -57,7 +57,7 @@ impl Objects {
         let id = gix_hash::oid::try_from_bytes(oid.as_bytes()).map_err(|_| Unstreamed::Absent)?;
         for (pack, index) in self.packs() {
             if let Some(at) = index.lookup(id) {
-                return packed_stream(pack, index.pack_offset_at_index(at));
+                return packed(pack, index.pack_offset_at_index(at));
             }
         }
         Err(Unstreamed::Absent)
@@ -106,7 +106,7 @@ fn loose_stream(file: File) -> Result<Streamed, Unstreamed> {
 }
 
 /// The entry at `offset` of `pack`, when it is stored whole.
-fn packed_stream(pack: &Path, offset: u64) -> Result<Streamed, Unstreamed> {
+pub(crate) fn packed(pack: &Path, offset: u64) -> Result<Streamed, Unstreamed> {
     let mut file = File::open(pack).map_err(|_| Unstreamed::Unreadable)?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|_| Unstreamed::Unreadable)?;

@@ -3,7 +3,7 @@
 //! inflated here from its loose file or pack entry (`inflate`) by whichever reader met it.
 
 use super::blobs::Done;
-use super::inflate::{Objects, Unstreamed};
+use super::inflate::{Objects, Streamed, Unstreamed};
 use super::objects::Links;
 use crate::finding::Origin;
 use crate::scan::BlobOutcome;
@@ -54,7 +54,15 @@ pub(super) fn inflated_commit(
     store: &mut Objects,
     oid: Oid,
 ) -> Result<(Links, Done), Unstreamed> {
-    let s = store.stream(oid)?;
+    scan_streamed(ctx, oid, store.stream(oid)?)
+}
+
+/// Commit `oid`, opened as a stream `s`, scanned as it streams; Err as [`inflated_commit`].
+pub(super) fn scan_streamed(
+    ctx: &Ctx<'_>,
+    oid: Oid,
+    s: Streamed,
+) -> Result<(Links, Done), Unstreamed> {
     if s.kind != gix_object::Kind::Commit {
         return Err(Unstreamed::Unreadable);
     }

@@ -157,3 +157,91 @@ fn large_commits_are_found_by_the_walk_of_every_object_too() {
     }
     assert!(report.complete);
 }
+
+#[test]
+fn with_a_raised_max_blob_size_large_commits_are_still_streamed_and_found() {
+    // Above a commit's size, the pack reader used to decode it whole; now a large commit stored
+    // whole that no delta is based on is left out of the decoding and inflated as it is
+    // scanned, packed (under a newer commit, so not the pack's first entry) or loose.
+    let repo = Repo::new();
+    let (k1, k2) = (project_key(9419), project_key(9420));
+    let m1 = large_message(&k1, "a");
+    let c1 = commit_message(&repo, "a.txt", &m1);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "small on top"]);
+    repo.git(&["repack", "-a", "-d", "-q"]);
+    let m2 = large_message(&k2, "b");
+    let c2 = commit_message(&repo, "b.txt", &m2);
+    let (code, report, stderr) = hound(repo.path(), &["--max-blob-size", "1G"]);
+    assert_eq!(code, 1, "{stderr}");
+    let mut want = vec![pair(&c1, &k1), pair(&c2, &k2)];
+    want.sort();
+    assert_eq!(found(&report), want);
+    for (commit, key, msg) in [(&c1, &k1, &m1), (&c2, &k2, &m2)] {
+        let f = at(&report, commit);
+        assert_place(f, msg, key);
+        assert_eq!(git_of(f).date, Some(repo.date(commit)));
+    }
+    assert!(report.complete);
+}
+
+/// `keyhound git ARGS` in `repo`, which must find a key: its peak resident memory in kB, as
+/// last seen while it ran (`VmHWM`, sampled every few milliseconds: the peak of this process
+/// image alone, unlike `wait4`'s, which counts the memory of the test process it was spawned
+/// from). A peak reached in its last milliseconds may be missed, never one held while it scans.
+fn peak_kb(repo: &Repo, args: &[&str]) -> u64 {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
+    for var in crate::util::GIT_ENV {
+        cmd.env_remove(var);
+    }
+    let mut child = (cmd.env("GIT_CONFIG_NOSYSTEM", "1"))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .current_dir(repo.path())
+        .arg("git")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("keyhound runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let code = loop {
+        let seen = std::fs::read_to_string(&status).unwrap_or_default();
+        let hwm = (seen.lines())
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+        peak = peak.max(hwm.unwrap_or(0));
+        if let Some(done) = child.try_wait().expect("keyhound waited for") {
+            break done.code();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(code, Some(1), "one key found");
+    assert!(peak > 0, "keyhound seen running");
+    peak
+}
+
+#[test]
+fn a_large_commit_under_a_raised_max_blob_size_is_never_held_whole() {
+    // A 64 MB message under `--max-blob-size 1G`, loose then packed beneath a newer commit:
+    // the pack reader used to read it whole (libgit2 for the loose file, gix for the entry).
+    let repo = Repo::new();
+    let text = FILLER.repeat(900_000);
+    let msg = format!(
+        "Configure the client\n\n{text}Temporary key: {}\n",
+        project_key(9421)
+    );
+    let size_kb = (msg.len() >> 10) as u64;
+    commit_message(&repo, "a.txt", &msg);
+    drop((text, msg));
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "small on top"]);
+    let args = ["-q", "--max-blob-size", "1G"];
+    let loose = peak_kb(&repo, &args);
+    repo.git(&["repack", "-a", "-d", "-q"]);
+    let packed = peak_kb(&repo, &args);
+    for (how, peak) in [("loose", loose), ("packed", packed)] {
+        assert!(
+            peak < size_kb,
+            "{how}: {peak} kB, for a message of {size_kb} kB"
+        );
+    }
+}

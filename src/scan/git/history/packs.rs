@@ -4,6 +4,10 @@
 //! blobs and commits first, scanned on the thread that decoded them; then the trees, into the
 //! graph, which by then knows which blobs had findings. Each pass decodes only the entries of
 //! its own kinds (told from the entry headers), so that every object is decoded once in all.
+//! A commit over 1 MiB stored whole (no delta) and no delta's base, loose or packed, is not
+//! decoded but inflated as it is scanned (`large`), however high `--max-blob-size` is; gix
+//! decodes a pack's first entry whatever it is, so a pack that opens with a commit over 16 MiB
+//! is left to `catfile` (a delta's result is decoded whole, up to `--max-blob-size`).
 //! Used for repositories whose objects are all in their own packs and loose files (no
 //! alternates) and fit `--max-blob-size`; otherwise `catfile` streams them through `git
 //! cat-file`.
@@ -12,6 +16,8 @@ use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{blob_done, message_done};
+use crate::scan::git::inflate::{self, Streamed, Unstreamed};
+use crate::scan::git::large::{self, LARGE_COMMIT};
 use crate::scan::git::objects::{Links, message, read_header};
 use crate::scan::git::oidmap::OidHasher;
 use git2::{ObjectType, Oid, Repository};
@@ -69,7 +75,13 @@ fn scan_objects(ctx: &Ctx<'_>, repo: &Repository, store: &Store) -> Option<Conte
         };
         lock(&contents).add(d);
     })?;
-    (!unreadable.into_inner()).then(|| into_inner(contents))
+    let mut contents = into_inner(contents);
+    for (oid, streamed) in store.streamed(repo) {
+        let (links, done) = large::scan_streamed(ctx, oid, streamed.ok()?).ok()?;
+        contents.links.insert(oid, links);
+        contents.add(done);
+    }
+    (!unreadable.into_inner()).then_some(contents)
 }
 
 /// Which objects a pass over the store hands on.
@@ -106,6 +118,8 @@ struct Store {
     /// Where each pack's entries end, one per pack.
     ends: Vec<Ends>,
     loose: Vec<Oid>,
+    /// The loose commits over [`LARGE_COMMIT`] the first pass met, streamed after it.
+    large_loose: Mutex<Vec<Oid>>,
     /// With several packs: the first pack each object is in, so that it is taken once (a
     /// repository that fetched often without a gc may hold dozens of overlapping packs).
     first_pack: HashMap<[u8; 20], u32, BuildHasherDefault<OidHasher>>,
@@ -137,7 +151,10 @@ impl Store {
                 }
             }
         }
-        let ends = packs.iter().map(Ends::of).collect::<Option<_>>()?;
+        let ends: Vec<Ends> = packs.iter().map(Ends::of).collect::<Option<_>>()?;
+        if ends.iter().any(|e| e.large_first) {
+            return None;
+        }
         let mut first_pack = HashMap::default();
         if packs.len() > 1 {
             for (i, bundle) in packs.iter().enumerate() {
@@ -151,6 +168,7 @@ impl Store {
             packs,
             ends,
             loose: Vec::new(),
+            large_loose: Mutex::new(Vec::new()),
             first_pack,
         };
         store.loose = loose_objects(&objects)?
@@ -220,6 +238,12 @@ impl Store {
         let odb = repo.odb().ok()?;
         for oid in &self.loose {
             let (size, kind) = read_header(&odb, *oid).ok()?;
+            if kind == ObjectType::Commit && size > LARGE_COMMIT {
+                if pass.takes(Kind::Commit) {
+                    lock(&self.large_loose).push(*oid);
+                }
+                continue;
+            }
             if size > ctx.opts.max_blob_size {
                 return None;
             }
@@ -234,6 +258,27 @@ impl Store {
             }
         }
         Some(())
+    }
+
+    /// The large commits the first pass left out, each opened as a stream: the whole ones no
+    /// delta is based on, in the packs (the first pack that holds each), and the loose ones.
+    fn streamed(&self, repo: &Repository) -> Vec<(Oid, Result<Streamed, Unstreamed>)> {
+        let mut out = Vec::new();
+        for (i, (bundle, ends)) in self.packs.iter().zip(&self.ends).enumerate() {
+            for &at in &ends.streamed {
+                let index = bundle.index.oid_at_index(ends.order[at]);
+                let first =
+                    self.packs.len() == 1 || self.pack_of(index.as_bytes()) == Some(i as u32);
+                if let (true, Ok(oid)) = (first, Oid::from_bytes(index.as_bytes())) {
+                    out.push((oid, inflate::packed(bundle.pack.path(), ends.offsets[at])));
+                }
+            }
+        }
+        let mut loose = inflate::Objects::new(repo.commondir().join("objects"));
+        for oid in std::mem::take(&mut *lock(&self.large_loose)) {
+            out.push((oid, loose.stream(oid)));
+        }
+        out
     }
 }
 
@@ -349,7 +394,18 @@ struct Ends {
     /// The kind each entry decodes to, by its place in `offsets`; None when the entry headers
     /// do not tell (then every entry is decoded in each pass).
     kinds: Option<Vec<Kind>>,
+    /// The places of the commits over [`LARGE_COMMIT`] stored whole that no delta is based
+    /// on (the first entry aside): streamed after the first pass, never decoded whole.
+    streamed: Vec<usize>,
+    /// Whether the pack's first entry is a commit over [`LARGE_FIRST`]: gix's delta tree
+    /// decodes the first entry whatever it is, so such a pack is left to `catfile`, which
+    /// streams the commit.
+    large_first: bool,
 }
+
+/// A pack whose first entry (the newest commit, in git's packs) is a commit larger than this
+/// is not read here; smaller ones cost their size while they are scanned.
+const LARGE_FIRST: u64 = 16 << 20;
 
 impl Ends {
     /// None for a version 1 index, which keeps no CRC-32s.
@@ -363,12 +419,21 @@ impl Ends {
         by_offset.sort_unstable();
         let (offsets, order): (Vec<u64>, Vec<u32>) = by_offset.into_iter().unzip();
         let end = bundle.pack.pack_end() as u64;
-        let kinds = kinds_of(bundle, &offsets);
+        let (kinds, streamed) =
+            kinds_of(bundle, &offsets).map_or((None, Vec::new()), |(k, s)| (Some(k), s));
+        let large_first = (offsets.first())
+            .and_then(|&at| bundle.pack.entry(at).ok())
+            .is_some_and(|e| {
+                e.header == gix_pack::data::entry::Header::Commit
+                    && e.decompressed_size > LARGE_FIRST
+            });
         Some(Ends {
             offsets,
             order,
             end,
             kinds,
+            streamed,
+            large_first,
         })
     }
 
@@ -388,7 +453,9 @@ impl Ends {
         let index = &bundle.index;
         let out = (self.offsets.iter().zip(&self.order).zip(kinds))
             .enumerate()
-            .filter(|&(at, (_, &kind))| at == 0 || pass.takes(kind))
+            .filter(|&(at, (_, &kind))| {
+                at == 0 || (pass.takes(kind) && !self.is_streamed(at, kind))
+            })
             .map(|(_, ((&pack_offset, &i), _))| gix_pack::index::Entry {
                 oid: index.oid_at_index(i).to_owned(),
                 pack_offset,
@@ -399,6 +466,13 @@ impl Ends {
             Some(at) if !bundle.pack.entry(at).ok()?.header.is_base() => None,
             _ => Some(out),
         }
+    }
+
+    /// Whether the entry at place `at`, of `kind`, is streamed rather than decoded.
+    fn is_streamed(&self, at: usize, kind: Kind) -> bool {
+        kind == Kind::Commit
+            && !self.streamed.is_empty()
+            && self.streamed.binary_search(&at).is_ok()
     }
 
     /// Whether the bytes of `entry` in the pack are those the index was written for.
@@ -414,15 +488,24 @@ impl Ends {
 }
 
 /// The kind of object each entry at `offsets` (sorted) decodes to, read from the entry headers
-/// without inflating anything: a delta is of its base's kind. None when a header cannot be read,
-/// a base is not in this pack, or deltas loop.
-fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<Vec<Kind>> {
+/// without inflating anything: a delta is of its base's kind; and the places of the commits over
+/// [`LARGE_COMMIT`] stored whole that no delta is based on, but the first. None when a header
+/// cannot be read, a base is not in this pack, or deltas loop.
+fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<(Vec<Kind>, Vec<usize>)> {
     use gix_pack::data::entry::Header;
     let position = |offset: u64| offsets.binary_search(&offset).ok();
     // Per entry: its kind, or the place of its base.
     let mut bases: Vec<Result<Kind, usize>> = Vec::with_capacity(offsets.len());
+    let mut large = Vec::new();
     for &offset in offsets {
-        bases.push(match bundle.pack.entry(offset).ok()?.header {
+        let entry = bundle.pack.entry(offset).ok()?;
+        if entry.header == Header::Commit
+            && entry.decompressed_size > LARGE_COMMIT
+            && !bases.is_empty()
+        {
+            large.push(bases.len());
+        }
+        bases.push(match entry.header {
             Header::OfsDelta { base_distance } => Err(position(
                 Header::verified_base_pack_offset(offset, base_distance)?,
             )?),
@@ -447,7 +530,12 @@ fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<Vec<Kind>> {
         };
         kinds.push(kind);
     }
-    Some(kinds)
+    if !large.is_empty() {
+        let based: std::collections::HashSet<usize> =
+            (bases.iter()).filter_map(|b| b.err()).collect();
+        large.retain(|at| !based.contains(at));
+    }
+    Some((kinds, large))
 }
 
 /// Every this many bytes decoded, the pages of the pack read so far are let go.
