@@ -3,6 +3,16 @@
 
 use std::thread::{Builder, JoinHandle, Scope, ScopedJoinHandle};
 
+/// The cores the thread counts are bounded by: the machine's, or `KEYHOUND_CORES` (for tests and
+/// measurements: how a machine of that many cores runs, here). No memory bound depends on it.
+pub fn cores() -> usize {
+    let set = std::env::var("KEYHOUND_CORES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let cores = set.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    cores.max(1)
+}
+
 /// Why a thread did not start, and what to do about it.
 pub fn refused(name: &str, e: &dyn std::fmt::Display) -> String {
     format!(

@@ -44,6 +44,11 @@ impl Budget {
         }
     }
 
+    /// The bytes the budget holds in all.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
     fn free(&self) -> MutexGuard<'_, u64> {
         self.free.lock().unwrap_or_else(|p| p.into_inner())
     }

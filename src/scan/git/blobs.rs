@@ -93,8 +93,7 @@ pub(super) fn run_with<R>(
 /// the cores scan nothing faster and only multiply those (`--all-objects` over 150 blobs of
 /// 1 MB: 133 MB at `-j 2`, 318 MB at `-j 64` on two cores before this bound).
 fn workers(threads: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    threads.clamp(1, cores)
+    threads.clamp(1, crate::threads::cores())
 }
 
 /// Scans every job given to `jobs` and returns what each produced, in no particular order.
@@ -428,7 +427,7 @@ mod tests {
 
     #[test]
     fn blobs_are_scanned_on_at_most_the_cores() {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cores = crate::threads::cores();
         assert_eq!(workers(0), 1);
         assert_eq!(workers(1), 1);
         assert_eq!(workers(256), cores);

@@ -184,42 +184,6 @@ fn with_a_raised_max_blob_size_large_commits_are_still_streamed_and_found() {
     assert!(report.complete);
 }
 
-/// `keyhound git ARGS` in `repo`, which must find a key: its peak resident memory in kB, as
-/// last seen while it ran (`VmHWM`, sampled every few milliseconds: the peak of this process
-/// image alone, unlike `wait4`'s, which counts the memory of the test process it was spawned
-/// from). A peak reached in its last milliseconds may be missed, never one held while it scans.
-fn peak_kb(repo: &Repo, args: &[&str]) -> u64 {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
-    for var in crate::util::GIT_ENV {
-        cmd.env_remove(var);
-    }
-    let mut child = (cmd.env("GIT_CONFIG_NOSYSTEM", "1"))
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .current_dir(repo.path())
-        .arg("git")
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("keyhound runs");
-    let status = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    let code = loop {
-        let seen = std::fs::read_to_string(&status).unwrap_or_default();
-        let hwm = (seen.lines())
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-        peak = peak.max(hwm.unwrap_or(0));
-        if let Some(done) = child.try_wait().expect("keyhound waited for") {
-            break done.code();
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    assert_eq!(code, Some(1), "one key found");
-    assert!(peak > 0, "keyhound seen running");
-    peak
-}
-
 #[test]
 fn a_large_commit_under_a_raised_max_blob_size_is_never_held_whole() {
     // A 64 MB message under `--max-blob-size 1G`, loose then packed beneath a newer commit:
@@ -235,9 +199,9 @@ fn a_large_commit_under_a_raised_max_blob_size_is_never_held_whole() {
     drop((text, msg));
     repo.git(&["commit", "-q", "--allow-empty", "-m", "small on top"]);
     let args = ["-q", "--max-blob-size", "1G"];
-    let loose = peak_kb(&repo, &args);
+    let loose = peak_kb(&repo, &args, &[]);
     repo.git(&["repack", "-a", "-d", "-q"]);
-    let packed = peak_kb(&repo, &args);
+    let packed = peak_kb(&repo, &args, &[]);
     for (how, peak) in [("loose", loose), ("packed", packed)] {
         assert!(
             peak < size_kb,

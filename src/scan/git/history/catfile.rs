@@ -11,8 +11,6 @@
 
 use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
-use crate::finding::Origin;
-use crate::scan::BlobOutcome;
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Done, Job};
 use crate::scan::git::objects::{Links, hex_oid, parse_header};
@@ -318,7 +316,7 @@ fn read_stream(
         let (oid, kind, size) = parse_header(&header)?;
         match kind {
             "blob" if size > WHOLE => {
-                let out = scan_streaming(ctx, oid, size, &mut r)?;
+                let out = large::scan_blob_stream(ctx, oid, size, &mut r)?;
                 done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
             }
             "blob" => {
@@ -343,24 +341,6 @@ fn read_stream(
         r.read_exact(&mut newline).ok()?;
     }
     child.wait().ok()?.success().then_some(commits)
-}
-
-/// A large blob, scanned from the stream without holding it.
-fn scan_streaming(ctx: &Ctx<'_>, oid: Oid, size: u64, r: &mut impl Read) -> Option<Done> {
-    let mut outcome = BlobOutcome::default();
-    let mut body = r.take(size);
-    let origin = Origin::file(oid.to_string());
-    ctx.scanner.scan_reader(&mut body, &origin, 0, &mut outcome);
-    // What the scanner left unread (it stops at nothing, but a read error might) is skipped.
-    std::io::copy(&mut body, &mut std::io::sink()).ok()?;
-    outcome.files = 1;
-    Some(Done {
-        oid,
-        is_blob: true,
-        read: true,
-        outcome,
-        links: None,
-    })
 }
 
 fn read_exact(r: &mut impl Read, size: u64) -> Option<Vec<u8>> {

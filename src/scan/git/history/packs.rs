@@ -4,16 +4,22 @@
 //! blobs and commits first, scanned on the thread that decoded them; then the trees, into the
 //! graph, which by then knows which blobs had findings. Each pass decodes only the entries of
 //! its own kinds (told from the entry headers), so that every object is decoded once in all.
-//! A commit over 1 MiB stored whole (no delta) and no delta's base, loose or packed, is not
-//! decoded but inflated as it is scanned (`large`), however high `--max-blob-size` is; gix
-//! decodes a pack's first entry whatever it is, so a pack that opens with a commit over 16 MiB
-//! is left to `catfile` (a delta's result is decoded whole, up to `--max-blob-size`).
+//!
+//! Memory is bounded by bytes, not by `-j` or the cores. A blob or commit over 1 MiB stored whole
+//! (no delta) that no delta is based on, loose or packed, is not decoded but set aside and
+//! inflated as it is scanned after the first pass (`large`), in buffers of kilobytes, however
+//! high `--max-blob-size` is. What is decoded whole (delta bases and deltas, and the pack's
+//! first entry, which gix's delta tree decodes whatever it is) is decoded on as many threads as
+//! the blob budget holds of the largest such entry the headers name, so that `-j 64` holds what
+//! `-j 2` does; a delta's result, whose size no header tells, is bounded only by
+//! `--max-blob-size`. A pack that opens with a commit over 16 MiB is left to `catfile`.
 //! Used for repositories whose objects are all in their own packs and loose files (no
-//! alternates) and fit `--max-blob-size`; otherwise `catfile` streams them through `git
-//! cat-file`.
+//! alternates) and whose decoded objects fit `--max-blob-size`; otherwise `catfile` streams them
+//! through `git cat-file`.
 
 use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
+use crate::scan::budget;
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{blob_done, message_done};
 use crate::scan::git::inflate::{self, Streamed, Unstreamed};
@@ -27,7 +33,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// The objects as the pack files hold them, read in-process.
 #[derive(Default)]
@@ -75,13 +81,47 @@ fn scan_objects(ctx: &Ctx<'_>, repo: &Repository, store: &Store) -> Option<Conte
         };
         lock(&contents).add(d);
     })?;
-    let mut contents = into_inner(contents);
-    for (oid, streamed) in store.streamed(repo) {
-        let (links, done) = large::scan_streamed(ctx, oid, streamed.ok()?).ok()?;
-        contents.links.insert(oid, links);
-        contents.add(done);
-    }
-    (!unreadable.into_inner()).then_some(contents)
+    scan_aside(ctx, repo, store, &contents)?;
+    (!unreadable.into_inner()).then(|| into_inner(contents))
+}
+
+/// Scans the blobs and commits the first pass set aside, each inflated as it is scanned, on
+/// `-j` threads (no more than the cores), each holding buffers of kilobytes, never an object.
+/// None when one cannot be read.
+fn scan_aside(
+    ctx: &Ctx<'_>,
+    repo: &Repository,
+    store: &Store,
+    contents: &Mutex<Contents>,
+) -> Option<()> {
+    let aside = store.aside();
+    let threads = (ctx.opts.threads.clamp(1, crate::threads::cores())).min(aside.len());
+    let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let objects = repo.commondir().join("objects");
+    let work = || {
+        let mut loose = inflate::Objects::new(objects.clone());
+        while let Some(&(oid, lies)) = aside.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let scanned = (store.stream(oid, lies, &mut loose))
+                .and_then(|s| large::scan_streamed(ctx, oid, s));
+            let Ok((links, done)) = scanned else {
+                failed.store(true, Ordering::Relaxed);
+                return;
+            };
+            let mut contents = lock(contents);
+            if let Some(links) = links {
+                contents.links.insert(oid, links);
+            }
+            contents.add(done);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            if crate::threads::spawn_scoped(s, "keyhound-stream", work).is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    (!failed.into_inner()).then_some(())
 }
 
 /// Which objects a pass over the store hands on.
@@ -118,8 +158,8 @@ struct Store {
     /// Where each pack's entries end, one per pack.
     ends: Vec<Ends>,
     loose: Vec<Oid>,
-    /// The loose commits over [`LARGE_COMMIT`] the first pass met, streamed after it.
-    large_loose: Mutex<Vec<Oid>>,
+    /// The loose blobs and commits over [`STREAMED`] the first pass met, streamed after it.
+    loose_aside: Mutex<Vec<Oid>>,
     /// With several packs: the first pack each object is in, so that it is taken once (a
     /// repository that fetched often without a gc may hold dozens of overlapping packs).
     first_pack: HashMap<[u8; 20], u32, BuildHasherDefault<OidHasher>>,
@@ -168,7 +208,7 @@ impl Store {
             packs,
             ends,
             loose: Vec::new(),
-            large_loose: Mutex::new(Vec::new()),
+            loose_aside: Mutex::new(Vec::new()),
             first_pack,
         };
         store.loose = loose_objects(&objects)?
@@ -218,8 +258,9 @@ impl Store {
                 }
                 shed.decoded(data.len());
             };
+            let largest = ends.largest(pass).min(ctx.opts.max_blob_size);
             let limits = Limits {
-                threads: decoding_threads(ctx.opts.threads),
+                threads: decoding_threads(ctx.opts.threads, crate::threads::cores(), largest),
                 alloc: usize::try_from(ctx.opts.max_blob_size).ok(),
                 stop: &stop,
             };
@@ -238,21 +279,21 @@ impl Store {
         let odb = repo.odb().ok()?;
         for oid in &self.loose {
             let (size, kind) = read_header(&odb, *oid).ok()?;
-            if kind == ObjectType::Commit && size > LARGE_COMMIT {
-                if pass.takes(Kind::Commit) {
-                    lock(&self.large_loose).push(*oid);
-                }
-                continue;
-            }
-            if size > ctx.opts.max_blob_size {
-                return None;
-            }
             let kind = match kind {
                 ObjectType::Blob => Kind::Blob,
                 ObjectType::Tree => Kind::Tree,
                 ObjectType::Commit => Kind::Commit,
                 _ => continue,
             };
+            if kind != Kind::Tree && size > STREAMED {
+                if pass.takes(kind) {
+                    lock(&self.loose_aside).push(*oid);
+                }
+                continue;
+            }
+            if size > ctx.opts.max_blob_size {
+                return None;
+            }
             if pass.takes(kind) {
                 f(kind, *oid, odb.read(*oid).ok()?.data());
             }
@@ -260,35 +301,66 @@ impl Store {
         Some(())
     }
 
-    /// The large commits the first pass left out, each opened as a stream: the whole ones no
-    /// delta is based on, in the packs (the first pack that holds each), and the loose ones.
-    fn streamed(&self, repo: &Repository) -> Vec<(Oid, Result<Streamed, Unstreamed>)> {
+    /// The blobs and commits the first pass set aside, and where each lies: those stored whole
+    /// that no delta is based on, in the packs (the first pack that holds each), and the loose
+    /// ones.
+    fn aside(&self) -> Vec<(Oid, Lies)> {
         let mut out = Vec::new();
         for (i, (bundle, ends)) in self.packs.iter().zip(&self.ends).enumerate() {
             for &at in &ends.streamed {
-                let index = bundle.index.oid_at_index(ends.order[at]);
-                let first =
-                    self.packs.len() == 1 || self.pack_of(index.as_bytes()) == Some(i as u32);
-                if let (true, Ok(oid)) = (first, Oid::from_bytes(index.as_bytes())) {
-                    out.push((oid, inflate::packed(bundle.pack.path(), ends.offsets[at])));
+                let id = bundle.index.oid_at_index(ends.order[at]);
+                let first = self.packs.len() == 1 || self.pack_of(id.as_bytes()) == Some(i as u32);
+                if let (true, Ok(oid)) = (first, Oid::from_bytes(id.as_bytes())) {
+                    let offset = ends.offsets[at];
+                    out.push((oid, Lies::Packed { pack: i, offset }));
                 }
             }
         }
-        let mut loose = inflate::Objects::new(repo.commondir().join("objects"));
-        for oid in std::mem::take(&mut *lock(&self.large_loose)) {
-            out.push((oid, loose.stream(oid)));
-        }
+        let loose = std::mem::take(&mut *lock(&self.loose_aside));
+        out.extend(loose.into_iter().map(|oid| (oid, Lies::Loose)));
         out
+    }
+
+    /// Object `oid`, which `lies` there, opened as a stream (`loose` reads the loose files).
+    fn stream(
+        &self,
+        oid: Oid,
+        lies: Lies,
+        loose: &mut inflate::Objects,
+    ) -> Result<Streamed, Unstreamed> {
+        match lies {
+            Lies::Packed { pack, offset } => inflate::packed(self.packs[pack].pack.path(), offset),
+            Lies::Loose => loose.stream(oid),
+        }
     }
 }
 
-/// How many threads decode a pack: `-j`, but no more than the cores. Each holds the objects
-/// of the delta chain it is decoding, whole, however large: threads beyond the cores make no
-/// decoding faster and only multiply those (six 21 MB blobs with deltas: 152 MB at `-j 2`,
-/// 291 MB at `-j 64` on two cores before this bound).
-fn decoding_threads(threads: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    threads.clamp(1, cores)
+/// Where an object set aside to be streamed lies.
+#[derive(Clone, Copy)]
+enum Lies {
+    /// At `offset` of the pack at place `pack`, stored whole.
+    Packed {
+        pack: usize,
+        offset: u64,
+    },
+    Loose,
+}
+
+/// Blobs and commits stored whole over this many bytes, that no delta is based on, are set
+/// aside and streamed, never decoded whole: the size past which a commit is streamed
+/// everywhere, and past which a whole blob takes a permit from the blob budget.
+const STREAMED: u64 = LARGE_COMMIT;
+
+/// How many threads decode a pack whose largest entry to decode is `largest` bytes: `-j`, no
+/// more than the `cores` (more make no decoding faster), and no more than the blob budget holds
+/// of that entry. Each thread holds the objects of the delta chain it is decoding, whole: with
+/// the cores alone as the bound, six 21 MB blobs with deltas cost 152 MB at `-j 2` and 291 MB
+/// at `-j 64` on two cores, and a 64-core machine would hold 64 such objects at once.
+fn decoding_threads(threads: usize, cores: usize, largest: u64) -> usize {
+    let fit = budget::BLOBS.capacity() / largest.max(1);
+    threads
+        .clamp(1, cores.max(1))
+        .min(usize::try_from(fit).unwrap_or(usize::MAX).max(1))
 }
 
 /// How a pack is traversed: on how many threads, the largest object decoded, and the flag that
@@ -394,9 +466,12 @@ struct Ends {
     /// The kind each entry decodes to, by its place in `offsets`; None when the entry headers
     /// do not tell (then every entry is decoded in each pass).
     kinds: Option<Vec<Kind>>,
-    /// The places of the commits over [`LARGE_COMMIT`] stored whole that no delta is based
-    /// on (the first entry aside): streamed after the first pass, never decoded whole.
+    /// The places of the blobs and commits over [`STREAMED`] stored whole that no delta is
+    /// based on (the first entry aside): streamed after the first pass, never decoded whole.
     streamed: Vec<usize>,
+    /// The place and size of every other entry over [`budget::SMALL`] (a delta's size is
+    /// that of its instructions), to bound the decoding threads by.
+    large: Vec<(usize, u64)>,
     /// Whether the pack's first entry is a commit over [`LARGE_FIRST`]: gix's delta tree
     /// decodes the first entry whatever it is, so such a pack is left to `catfile`, which
     /// streams the commit.
@@ -419,8 +494,10 @@ impl Ends {
         by_offset.sort_unstable();
         let (offsets, order): (Vec<u64>, Vec<u32>) = by_offset.into_iter().unzip();
         let end = bundle.pack.pack_end() as u64;
-        let (kinds, streamed) =
-            kinds_of(bundle, &offsets).map_or((None, Vec::new()), |(k, s)| (Some(k), s));
+        let (kinds, streamed, large) = match kinds_of(bundle, &offsets) {
+            Some(h) => (Some(h.kinds), h.streamed, h.large),
+            None => (None, Vec::new(), Vec::new()),
+        };
         let large_first = (offsets.first())
             .and_then(|&at| bundle.pack.entry(at).ok())
             .is_some_and(|e| {
@@ -433,8 +510,21 @@ impl Ends {
             end,
             kinds,
             streamed,
+            large,
             large_first,
         })
+    }
+
+    /// The largest entry `pass` decodes, as far as the headers tell; at least
+    /// [`budget::SMALL`]. Unknown (`u64::MAX`) when the kinds are (every entry is decoded).
+    fn largest(&self, pass: Pass) -> u64 {
+        let Some(kinds) = &self.kinds else {
+            return u64::MAX;
+        };
+        (self.large.iter())
+            .filter(|&&(at, _)| at == 0 || pass.takes(kinds[at]))
+            .map(|&(_, size)| size)
+            .fold(budget::SMALL, u64::max)
     }
 
     /// The entries that decode to what `pass` takes, sorted by pack offset, and the pack's
@@ -453,9 +543,7 @@ impl Ends {
         let index = &bundle.index;
         let out = (self.offsets.iter().zip(&self.order).zip(kinds))
             .enumerate()
-            .filter(|&(at, (_, &kind))| {
-                at == 0 || (pass.takes(kind) && !self.is_streamed(at, kind))
-            })
+            .filter(|&(at, (_, &kind))| at == 0 || (pass.takes(kind) && !self.is_streamed(at)))
             .map(|(_, ((&pack_offset, &i), _))| gix_pack::index::Entry {
                 oid: index.oid_at_index(i).to_owned(),
                 pack_offset,
@@ -468,11 +556,9 @@ impl Ends {
         }
     }
 
-    /// Whether the entry at place `at`, of `kind`, is streamed rather than decoded.
-    fn is_streamed(&self, at: usize, kind: Kind) -> bool {
-        kind == Kind::Commit
-            && !self.streamed.is_empty()
-            && self.streamed.binary_search(&at).is_ok()
+    /// Whether the entry at place `at` is streamed rather than decoded.
+    fn is_streamed(&self, at: usize) -> bool {
+        !self.streamed.is_empty() && self.streamed.binary_search(&at).is_ok()
     }
 
     /// Whether the bytes of `entry` in the pack are those the index was written for.
@@ -487,23 +573,32 @@ impl Ends {
     }
 }
 
-/// The kind of object each entry at `offsets` (sorted) decodes to, read from the entry headers
-/// without inflating anything: a delta is of its base's kind; and the places of the commits over
-/// [`LARGE_COMMIT`] stored whole that no delta is based on, but the first. None when a header
-/// cannot be read, a base is not in this pack, or deltas loop.
-fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<(Vec<Kind>, Vec<usize>)> {
+/// What the entry headers of a pack tell, read without inflating anything.
+struct Headers {
+    /// The kind each entry decodes to, by its place: a delta is of its base's kind.
+    kinds: Vec<Kind>,
+    /// See [`Ends::streamed`].
+    streamed: Vec<usize>,
+    /// See [`Ends::large`].
+    large: Vec<(usize, u64)>,
+}
+
+/// What the headers of the entries at `offsets` (sorted) tell. None when a header cannot be
+/// read, a base is not in this pack, or deltas loop.
+fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<Headers> {
     use gix_pack::data::entry::Header;
     let position = |offset: u64| offsets.binary_search(&offset).ok();
     // Per entry: its kind, or the place of its base.
     let mut bases: Vec<Result<Kind, usize>> = Vec::with_capacity(offsets.len());
-    let mut large = Vec::new();
+    let (mut streamed, mut large) = (Vec::new(), Vec::new());
     for &offset in offsets {
         let entry = bundle.pack.entry(offset).ok()?;
-        if entry.header == Header::Commit
-            && entry.decompressed_size > LARGE_COMMIT
-            && !bases.is_empty()
-        {
-            large.push(bases.len());
+        let (at, size) = (bases.len(), entry.decompressed_size);
+        let whole = matches!(entry.header, Header::Commit | Header::Blob);
+        if whole && size > STREAMED && at > 0 {
+            streamed.push(at);
+        } else if size > budget::SMALL {
+            large.push((at, size));
         }
         bases.push(match entry.header {
             Header::OfsDelta { base_distance } => Err(position(
@@ -516,7 +611,27 @@ fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<(Vec<Kind>, Ve
             header => Ok(header.as_kind()?),
         });
     }
-    let mut kinds: Vec<Kind> = Vec::with_capacity(offsets.len());
+    let kinds = resolve_kinds(&bases)?;
+    if !streamed.is_empty() {
+        // An entry a delta is based on is decoded with its deltas.
+        let based: std::collections::HashSet<usize> =
+            (bases.iter()).filter_map(|b| b.err()).collect();
+        for &at in streamed.iter().filter(|at| based.contains(at)) {
+            large.push((at, bundle.pack.entry(offsets[at]).ok()?.decompressed_size));
+        }
+        streamed.retain(|at| !based.contains(at));
+    }
+    Some(Headers {
+        kinds,
+        streamed,
+        large,
+    })
+}
+
+/// The kind of each entry, given its own or the place of its base (`bases`). None when deltas
+/// loop.
+fn resolve_kinds(bases: &[Result<Kind, usize>]) -> Option<Vec<Kind>> {
+    let mut kinds: Vec<Kind> = Vec::with_capacity(bases.len());
     for (i, base) in bases.iter().enumerate() {
         // A base comes before its deltas, except a REF_DELTA's, which may come after.
         let (mut base, mut steps) = (*base, 0);
@@ -530,12 +645,7 @@ fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<(Vec<Kind>, Ve
         };
         kinds.push(kind);
     }
-    if !large.is_empty() {
-        let based: std::collections::HashSet<usize> =
-            (bases.iter()).filter_map(|b| b.err()).collect();
-        large.retain(|at| !based.contains(at));
-    }
-    Some((kinds, large))
+    Some(kinds)
 }
 
 /// Every this many bytes decoded, the pages of the pack read so far are let go.
@@ -613,12 +723,85 @@ mod tests {
     use super::*;
 
     #[test]
-    fn packs_are_decoded_on_at_most_the_cores() {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        assert_eq!(decoding_threads(0), 1);
-        assert_eq!(decoding_threads(1), 1);
-        assert_eq!(decoding_threads(256), cores);
-        assert_eq!(decoding_threads(cores), cores);
+    fn packs_are_decoded_on_as_many_threads_as_the_blob_budget_holds_whatever_the_cores() {
+        let (small, budget) = (budget::SMALL, budget::BLOBS.capacity());
+        assert_eq!(decoding_threads(0, 64, small), 1);
+        assert_eq!(decoding_threads(64, 2, small), 2, "no more than the cores");
+        assert_eq!(decoding_threads(64, 64, small), 64);
+        // Objects of 60 MB: two fit the budget, at -j 2 as at -j 64, on 2 cores as on 256.
+        for cores in [2, 64, 256] {
+            assert_eq!(decoding_threads(2, cores, 60_000_000), 2);
+            assert_eq!(decoding_threads(64, cores, 60_000_000), 2);
+        }
+        assert_eq!(decoding_threads(64, 64, budget + 1), 1);
+        assert_eq!(decoding_threads(64, 64, u64::MAX), 1, "sizes unknown");
+        for largest in [small, 5 << 20, 33 << 20, 60_000_000, 100 << 20] {
+            for j in [2, 8, 64, 256] {
+                let t = decoding_threads(j, 256, largest) as u64;
+                assert!(
+                    t == 1 || t * largest <= budget,
+                    "-j {j}, {largest} bytes: {t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn whole_blobs_no_delta_is_based_on_are_streamed_and_bases_bound_the_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let sig = git2::Signature::now("a", "a@example.com").unwrap();
+        // Three blobs of 2 MB: two alike (one stored as a delta of the other), one unlike.
+        let text = |seed: u64| -> Vec<u8> {
+            let mut x = seed;
+            (0..2_000_000)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    b'a' + (x >> 59) as u8
+                })
+                .collect()
+        };
+        let (base, unlike) = (text(1), text(2));
+        let mut edited = base.clone();
+        edited.extend_from_slice(b"one more line\n");
+        let mut root = repo.treebuilder(None).unwrap();
+        for (name, data) in [("base", &base), ("edited", &edited), ("unlike", &unlike)] {
+            root.insert(name, repo.blob(data).unwrap(), 0o100_644)
+                .unwrap();
+        }
+        let tree = repo.find_tree(root.write().unwrap()).unwrap();
+        let id = repo
+            .commit(Some("HEAD"), &sig, &sig, "c", &tree, &[])
+            .unwrap();
+        let mut builder = repo.packbuilder().unwrap();
+        builder.insert_commit(id).unwrap();
+        let pack_dir = dir.path().join("objects").join("pack");
+        builder.write(&pack_dir, 0o644).unwrap();
+        let idx = (std::fs::read_dir(&pack_dir).unwrap())
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        let bundle = gix_pack::Bundle::at(&idx, gix_hash::Kind::Sha1).unwrap();
+        let ends = Ends::of(&bundle).unwrap();
+        let id_at = |at: usize| {
+            Oid::from_bytes(bundle.index.oid_at_index(ends.order[at]).as_bytes()).unwrap()
+        };
+        let streamed: Vec<Oid> = ends.streamed.iter().map(|&at| id_at(at)).collect();
+        assert_eq!(streamed, [repo.blob(&unlike).unwrap()]);
+        let deltas = (ends.offsets.iter())
+            .filter(|&&o| !bundle.pack.entry(o).unwrap().header.is_base())
+            .count();
+        assert_eq!(deltas, 1, "one of the alike blobs is a delta");
+        // The base, of either size, is decoded (with its delta, whose result no header tells).
+        let largest = ends.largest(Pass::Contents);
+        assert!((2_000_000..=2_000_014).contains(&largest), "{largest}");
+        assert_eq!(ends.largest(Pass::Trees), budget::SMALL);
+        let entries = ends.entries(&bundle, Pass::Contents).unwrap();
+        let unlike_at = ends.offsets[ends.streamed[0]];
+        assert!(
+            entries.iter().all(|e| e.pack_offset != unlike_at),
+            "not decoded"
+        );
     }
 
     /// A repository of a few commits that edit the same files (so that the pack holds deltas
