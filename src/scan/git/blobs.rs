@@ -1,6 +1,7 @@
 //! Reading and scanning blobs on worker threads, each with its own repository handle. A blob over
-//! `--max-blob-size` is streamed through a `git cat-file --batch` child instead of inflated whole;
-//! a large one under it is read whole only with memory from the process's shared budget.
+//! 1 MiB stored whole is inflated from its loose file or pack entry as it is scanned; one over
+//! `--max-blob-size` that cannot be is streamed through a `git cat-file --batch` child; a large
+//! one under it (a delta) is read whole only with memory from the process's shared budget.
 
 use super::inflate::Objects;
 pub(super) use super::objects::parse_header;
@@ -288,6 +289,13 @@ impl BlobReader {
                 return false;
             }
         };
+        if size > budget::SMALL {
+            let dir = repo.commondir().join("objects");
+            let store = self.objects.get_or_insert_with(|| Objects::new(dir));
+            if inflated(ctx, store, oid, &origin, out) {
+                return true;
+            }
+        }
         if size > ctx.opts.max_blob_size {
             drop(odb);
             return self.stream(ctx, oid, Some(size), &origin, out);
@@ -347,6 +355,31 @@ impl BlobReader {
         }
         true
     }
+}
+
+/// Scans blob `oid` into `out` as it is inflated from `store`, never whole; false when it cannot
+/// be (a delta, an object another store holds, a damaged one), with nothing added to `out`.
+fn inflated(
+    ctx: &Ctx<'_>,
+    store: &mut Objects,
+    oid: Oid,
+    origin: &Origin,
+    out: &mut BlobOutcome,
+) -> bool {
+    let Ok(s) = store.stream(oid) else {
+        return false;
+    };
+    if s.kind != gix_object::Kind::Blob {
+        return false;
+    }
+    let mut body = s.body;
+    let mut scanned = BlobOutcome::default();
+    ctx.scanner.scan_reader(&mut body, origin, 0, &mut scanned);
+    if !body.finish() {
+        return false;
+    }
+    *out = scanned;
+    true
 }
 
 /// A `git cat-file --batch` child, asked for one object at a time.

@@ -34,10 +34,12 @@ fn large_blobs_packed_and_loose_are_found_at_their_places_whatever_the_max_blob_
     commit_file(&repo, "small.txt", "small\n");
     repo.git(&["repack", "-a", "-d", "-q"]);
     let c2 = commit_file(&repo, "two.env", &t2);
+    let all = ["--all-objects", "--max-blob-size", "1G"];
     for extra in [
         &[][..],
         &["--max-blob-size", "1G"],
         &["--max-blob-size", "2M"],
+        &all,
     ] {
         let (code, report, stderr) = hound(repo.path(), extra);
         assert_eq!(code, 1, "{extra:?}: {stderr}");
@@ -55,7 +57,8 @@ fn large_blobs_packed_and_loose_are_found_at_their_places_whatever_the_max_blob_
 #[test]
 fn a_large_blob_under_a_raised_max_blob_size_is_never_held_whole_at_j64_on_64_cores() {
     // A 64 MB blob under `--max-blob-size 1G`, packed beneath a newer commit, at `-j 64` as a
-    // 64-core machine runs it: the pack reader used to decode it whole.
+    // 64-core machine runs it: the pack reader used to decode it whole, and the walk of
+    // `--all-objects` to read it whole (within the blob budget).
     let repo = Repo::new();
     let text = large_file(&project_key(9432), 900_000);
     let size_kb = (text.len() >> 10) as u64;
@@ -64,6 +67,12 @@ fn a_large_blob_under_a_raised_max_blob_size_is_never_held_whole_at_j64_on_64_co
     commit_file(&repo, "small.txt", "small\n");
     repo.git(&["repack", "-a", "-d", "-q"]);
     let args = ["-q", "-j", "64", "--max-blob-size", "1G"];
-    let peak = peak_kb(&repo, &args, &[("KEYHOUND_CORES", "64")]);
-    assert!(peak < size_kb, "{peak} kB, for a blob of {size_kb} kB");
+    for all in [&[][..], &["--all-objects"]] {
+        let args = [&args[..], all].concat();
+        let peak = peak_kb(&repo, &args, &[("KEYHOUND_CORES", "64")]);
+        assert!(
+            peak < size_kb,
+            "{all:?}: {peak} kB, for a blob of {size_kb} kB"
+        );
+    }
 }
