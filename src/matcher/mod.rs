@@ -11,6 +11,7 @@ mod join;
 mod nested;
 mod pair;
 mod prefilter;
+mod run_search;
 
 pub use examples::{CheckReport, check_rules};
 pub use pair::Paired;

@@ -10,8 +10,9 @@
 //!
 //! Needles that can only occur in some bytes are grouped apart and searched only there (a
 //! [`Gate`]): those holding a NUL byte (UTF-16 forms) only in bytes that hold a NUL, and base64
-//! and hex forms only in long base64 runs. Most text has neither, and pays for them a `memchr`
-//! and a quick look at each 16 bytes, not a Teddy pass each. Escape openings (`%73`, `\x7`,
+//! and hex forms only in long base64 runs, all of them by one table scan of each run
+//! ([`RunSearcher`]). Most text has neither, and pays for them a `memchr` and a quick look at
+//! each 16 bytes, not a Teddy pass each. Escape openings (`%73`, `\x7`,
 //! `&#11`) start with one of a few rare bytes: a `memchr3` finds them, not Teddy.
 //!
 //! Each Teddy pass costs about the same however few needles it has, and a fat one (over 32
@@ -20,6 +21,7 @@
 //! ones.
 
 use super::decode::{is_b64, next_line_start};
+use super::run_search::RunSearcher;
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
@@ -267,6 +269,9 @@ enum Searcher {
     /// contiguous NFA: 170 KB where a DFA over the 500 needles takes 3 MB (the memory target
     /// is 64 MB), at twice the DFA's cost a byte on the few bytes in short runs.
     Automaton(Lazy),
+    /// Every [`Gate::Base64Run`] needle at once, in every run: one table scan (see
+    /// [`RunSearcher`]), used when each needle is 3 bytes or more.
+    Runs(RunSearcher),
 }
 
 /// The short runs' automaton, built on its first search: most small inputs (a one-line scan,
@@ -342,6 +347,14 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         if gate(part[0]) == Gate::Base64Run {
             let mut ids = part.to_vec();
             ids.sort_unstable();
+            if let Some(searcher) = RunSearcher::new(ids.iter().map(|&i| &needles[i])) {
+                out.push(Group {
+                    searcher: Searcher::Runs(searcher),
+                    gate: Gate::Base64Run,
+                    ids,
+                });
+                continue;
+            }
             let automaton = Lazy {
                 needles: ids.iter().map(|&i| needles[i].clone()).collect(),
                 built: std::sync::OnceLock::new(),
@@ -432,10 +445,9 @@ impl Prefilter {
 /// where it last searched, and searches again when that hit starts inside one given since.
 struct Merged<'h> {
     groups: Vec<&'h Group>,
-    /// The long base64 runs, where [`Gate::Base64Run`] groups search: those shorter than
-    /// [`SHORT_RUN`] (searched by the automaton), and the others (by the Teddy groups).
-    short: Vec<std::ops::Range<usize>>,
-    long: Vec<std::ops::Range<usize>>,
+    /// The long base64 runs, where [`Gate::Base64Run`] groups search (an automaton those
+    /// shorter than [`SHORT_RUN`], Teddy groups the others, a [`RunSearcher`] all).
+    runs: Vec<std::ops::Range<usize>>,
     /// The runs [`Gate::NestedRun`] groups search, found only if there is one.
     nested: Vec<std::ops::Range<usize>>,
     hay: &'h [u8],
@@ -451,11 +463,9 @@ impl<'h> Merged<'h> {
         } else {
             Vec::new()
         };
-        let (short, long) = runs.into_iter().partition(|r| r.len() < SHORT_RUN);
         let mut merged = Merged {
             groups,
-            short,
-            long,
+            runs,
             nested,
             hay,
             next: vec![None; n],
@@ -468,18 +478,23 @@ impl<'h> Merged<'h> {
     }
 
     /// Group `g`'s leftmost hit starting at or after `self.end` (inside a long base64 run for
-    /// a group of [`Gate::Base64Run`]).
+    /// a group of [`Gate::Base64Run`], inside a nested one for [`Gate::NestedRun`]).
     fn search(&self, g: usize) -> Option<Hit> {
         let group = self.groups[g];
-        let runs = match (group.gate, &group.searcher) {
-            (Gate::NestedRun, _) => &self.nested,
-            (Gate::Base64Run, Searcher::Automaton(_)) => &self.short,
-            (Gate::Base64Run, _) => &self.long,
+        let runs = match group.gate {
+            Gate::NestedRun => &self.nested,
+            Gate::Base64Run => &self.runs,
             _ => return self.search_in(group, self.end..self.hay.len()),
+        };
+        let wanted = |r: &std::ops::Range<usize>| match (group.gate, &group.searcher) {
+            (Gate::NestedRun, _) | (_, Searcher::Runs(_)) => true,
+            (_, Searcher::Automaton(_)) => r.len() < SHORT_RUN,
+            _ => r.len() >= SHORT_RUN,
         };
         let first = runs.partition_point(|r| r.end <= self.end);
         runs[first..]
             .iter()
+            .filter(|r| wanted(r))
             .find_map(|r| self.search_in(group, r.start.max(self.end)..r.end))
     }
 
@@ -494,6 +509,7 @@ impl<'h> Merged<'h> {
                 (m.pattern().as_usize(), m.start(), m.end())
             }
             Searcher::Openings(openings) => openings.find_in(self.hay, span)?,
+            Searcher::Runs(runs) => runs.find_in(self.hay, span)?,
             Searcher::Automaton(automaton) => {
                 let m = (automaton.get()).find(aho_corasick::Input::new(self.hay).span(span))?;
                 (m.pattern().as_usize(), m.start(), m.end())
