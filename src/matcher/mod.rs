@@ -742,6 +742,15 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
         // long base64 runs, where a one-line base64 value is. A wrap inside the form hides it.
         if kw.len() >= MIN_WHOLE_BASE64_KEYWORD {
             out.extend(decode::base64_forms(kw).into_iter().map(base64));
+        } else {
+            // Shorter still (`hf_`, `r8_`): its forms of 2 to 4 characters would be in any
+            // base64; only its first quantum (`aGZf`), where a long base64 run starts.
+            out.extend(
+                decode::base64_forms(kw)
+                    .into_iter()
+                    .filter(|f| f.quantum_offset == 0)
+                    .map(|f| Needle::new(f.text.clone(), Encoding::Base64(f), Gate::RunStart)),
+            );
         }
         return out;
     }

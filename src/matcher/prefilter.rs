@@ -56,6 +56,10 @@ pub enum Gate {
     /// Only inside those [`Gate::Base64Run`] runs whose decoded text is base64 again
     /// (`nested::nested_runs`): the short needles of base64 inside base64.
     NestedRun,
+    /// Only at the very start of a run of at least [`LONG_RUN`] base64 characters: the first
+    /// quantum of a keyword too short to be looked for anywhere in base64 (`aGZf`, `hf_`),
+    /// which starts a value holding the key alone.
+    RunStart,
     /// Only in bytes holding a NUL (set for every needle that holds one).
     Nul,
     /// Anywhere, found by [`Openings`] (an escape's opening: at least 3 bytes, starting with
@@ -272,6 +276,8 @@ enum Searcher {
     /// Every [`Gate::Base64Run`] needle at once, in every run: one table scan (see
     /// [`RunSearcher`]), used when each needle is 3 bytes or more.
     Runs(RunSearcher),
+    /// The [`Gate::RunStart`] needles, compared with the start of each long run in turn.
+    Starts(Vec<Vec<u8>>),
 }
 
 /// The short runs' automaton, built on its first search: most small inputs (a one-line scan,
@@ -344,6 +350,16 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         .collect();
     order.sort_by_key(|&i| (gate(i), std::cmp::Reverse(needles[i].len()), i));
     for part in order.chunk_by(|&a, &b| gate(a) == gate(b)) {
+        if gate(part[0]) == Gate::RunStart {
+            let mut ids = part.to_vec();
+            ids.sort_unstable();
+            out.push(Group {
+                searcher: Searcher::Starts(ids.iter().map(|&i| needles[i].clone()).collect()),
+                gate: Gate::RunStart,
+                ids,
+            });
+            continue;
+        }
         if gate(part[0]) == Gate::Base64Run {
             let mut ids = part.to_vec();
             ids.sort_unstable();
@@ -421,13 +437,17 @@ impl Prefilter {
             Prefilter::Groups(groups) => {
                 let mut nul = None;
                 let mut open = |gate: Gate| match gate {
-                    Gate::Always | Gate::Base64Run | Gate::NestedRun | Gate::Opening => true,
+                    Gate::Always
+                    | Gate::Base64Run
+                    | Gate::NestedRun
+                    | Gate::RunStart
+                    | Gate::Opening => true,
                     Gate::Nul => *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some()),
                 };
                 let groups: Vec<&Group> = groups.iter().filter(|g| open(g.gate)).collect();
                 let runs = if groups
                     .iter()
-                    .any(|g| matches!(g.gate, Gate::Base64Run | Gate::NestedRun))
+                    .any(|g| matches!(g.gate, Gate::Base64Run | Gate::NestedRun | Gate::RunStart))
                 {
                     base64_runs(hay)
                 } else {
@@ -478,16 +498,18 @@ impl<'h> Merged<'h> {
     }
 
     /// Group `g`'s leftmost hit starting at or after `self.end` (inside a long base64 run for
-    /// a group of [`Gate::Base64Run`], inside a nested one for [`Gate::NestedRun`]).
+    /// a group of [`Gate::Base64Run`], inside a nested one for [`Gate::NestedRun`], at the
+    /// start of a long one for [`Gate::RunStart`]).
     fn search(&self, g: usize) -> Option<Hit> {
         let group = self.groups[g];
         let runs = match group.gate {
             Gate::NestedRun => &self.nested,
-            Gate::Base64Run => &self.runs,
+            Gate::Base64Run | Gate::RunStart => &self.runs,
             _ => return self.search_in(group, self.end..self.hay.len()),
         };
         let wanted = |r: &std::ops::Range<usize>| match (group.gate, &group.searcher) {
             (Gate::NestedRun, _) | (_, Searcher::Runs(_)) => true,
+            (Gate::RunStart, _) => r.len() >= LONG_RUN && r.start >= self.end,
             (_, Searcher::Automaton(_)) => r.len() < SHORT_RUN,
             _ => r.len() >= SHORT_RUN,
         };
@@ -510,6 +532,11 @@ impl<'h> Merged<'h> {
             }
             Searcher::Openings(openings) => openings.find_in(self.hay, span)?,
             Searcher::Runs(runs) => runs.find_in(self.hay, span)?,
+            Searcher::Starts(starts) => {
+                let at = &self.hay[span.clone()];
+                let n = starts.iter().position(|s| at.starts_with(s))?;
+                (n, span.start, span.start + starts[n].len())
+            }
             Searcher::Automaton(automaton) => {
                 let m = (automaton.get()).find(aho_corasick::Input::new(self.hay).span(span))?;
                 (m.pattern().as_usize(), m.start(), m.end())
@@ -680,6 +707,30 @@ mod tests {
                 .collect();
             assert_eq!(got, vec![(0, 13), (1, 17 + run), (0, 30 + 2 * run)]);
         }
+    }
+
+    #[test]
+    fn run_start_forms_are_found_only_where_a_long_run_starts() {
+        let needles = [b"xyz".to_vec(), b"aGZf".to_vec(), b"aGZfQQ".to_vec()];
+        let gates = [Gate::Always, Gate::RunStart, Gate::RunStart];
+        let p = Prefilter::gated(&needles, &gates);
+        let long = "Q".repeat(LONG_RUN);
+        // At a long run's start (the earlier needle wins a tie), not inside one, not at the
+        // start of a short one, nor of the short line after a long run.
+        let hay = format!("k: aGZf{long} xyz QaGZf{long} aGZfQQ aGZf{long}\naGZf\n");
+        let got: Vec<(usize, usize, usize)> = p
+            .hits(hay.as_bytes())
+            .map(|h| (h.pattern, h.start, h.end))
+            .collect();
+        let third = hay.rfind(&format!(" aGZf{long}")).unwrap() + 1;
+        assert_eq!(
+            got,
+            vec![
+                (1, 3, 7),
+                (0, 8 + LONG_RUN, 11 + LONG_RUN),
+                (1, third, third + 4)
+            ]
+        );
     }
 
     fn prefilter_hits(needles: &[String], hay: &str) -> Vec<(usize, usize, usize)> {

@@ -213,6 +213,34 @@ fn keys_with_short_prefixes_are_found_in_one_line_base64() {
     }
 }
 
+/// Keywords of 3 characters (`hf_`, `r8_`) are looked for in base64 only by their first quantum
+/// where a long base64 run starts: a Kubernetes secret's one-line value holding the key alone.
+/// The same value holding a placeholder is no finding.
+#[test]
+fn keys_with_three_character_prefixes_are_found_alone_in_one_line_base64() {
+    for (i, (template, placeholder, rule)) in [
+        ("hf_{letters:34}", "hf_{repeat:x:34}", "kh.huggingface.user"),
+        ("r8_{alnum:37}", "r8_{repeat:x:37}", "kh.replicate.api"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = make(template, 7100 + i as u64);
+        let secret = |value: &str| {
+            let enc = base64::engine::general_purpose::STANDARD.encode(value);
+            findings_of(&format!("data:\n  API_KEY: {enc}\n"), &[])
+        };
+        let (code, report) = secret(&key);
+        assert_eq!(code, 1, "{rule}: {:#?}", report.stats);
+        assert_eq!(report.findings.len(), 1, "{rule}");
+        assert_eq!(report.findings[0].rule, *rule);
+        assert_eq!(report.findings[0].secret, key);
+        assert_eq!(report.findings[0].decoded, ["base64"]);
+        let (code, report) = secret(&make(placeholder, 0));
+        assert_eq!(code, 0, "{rule}: {:#?}", report.findings);
+    }
+}
+
 #[test]
 fn openai_rules_never_claim_another_providers_sk_key() {
     let anthropic = make("sk-ant-api03-{alnum:20}T3BlbkFJ{alnum:20}", 9);
