@@ -64,6 +64,27 @@ fn delta_commits(repo: &Repo) -> Vec<String> {
         .collect()
 }
 
+/// Two large commits (keys from `seed` and `seed + 1`) whose messages differ in two lines,
+/// repacked so that the pack stores one as a delta of the other: (commit, key, message) each.
+fn two_large_commits_one_a_delta(repo: &Repo, seed: u64) -> [(String, String, String); 2] {
+    let commits = [(seed, "a"), (seed + 1, "b")].map(|(seed, salt)| {
+        let key = project_key(seed);
+        let msg = large_message(&key, salt);
+        (commit_message(repo, &format!("{salt}.txt"), &msg), key, msg)
+    });
+    repo.git(&[
+        "repack",
+        "-a",
+        "-d",
+        "-f",
+        "-q",
+        "--window=10",
+        "--depth=10",
+    ]);
+    assert_eq!(delta_commits(repo).len(), 1, "one commit stored as a delta");
+    commits
+}
+
 #[test]
 fn a_large_loose_commit_is_streamed_with_its_key_at_its_place() {
     let repo = Repo::new();
@@ -87,25 +108,7 @@ fn a_large_commit_stored_whole_in_a_pack_is_streamed_with_its_key_at_its_place()
 #[test]
 fn a_large_commit_stored_as_a_delta_is_read_and_found_too() {
     let repo = Repo::new();
-    let (k1, k2) = (project_key(9412), project_key(9413));
-    let (m1, m2) = (large_message(&k1, "a"), large_message(&k2, "b"));
-    let c1 = commit_message(&repo, "a.txt", &m1);
-    let c2 = commit_message(&repo, "b.txt", &m2);
-    // Two messages that differ in two lines: the pack stores one as a delta of the other.
-    repo.git(&[
-        "repack",
-        "-a",
-        "-d",
-        "-f",
-        "-q",
-        "--window=10",
-        "--depth=10",
-    ]);
-    assert_eq!(
-        delta_commits(&repo).len(),
-        1,
-        "one commit stored as a delta"
-    );
+    let [(c1, k1, m1), (c2, k2, m2)] = two_large_commits_one_a_delta(&repo, 9412);
     assert_found(&repo, &[(&c1, &k1, &m1), (&c2, &k2, &m2)]);
 }
 
@@ -126,24 +129,8 @@ fn large_commits_are_found_by_the_walk_of_every_object_too() {
     // (a large one inflated as it is scanned, a delta read whole), rather than copying each
     // message out of the walker; a ref at a large commit is peeled by its header alone.
     let repo = Repo::new();
-    let (k1, k2, k3) = (project_key(9416), project_key(9417), project_key(9418));
-    let (m1, m2) = (large_message(&k1, "a"), large_message(&k2, "b"));
-    let c1 = commit_message(&repo, "a.txt", &m1);
-    let c2 = commit_message(&repo, "b.txt", &m2);
-    repo.git(&[
-        "repack",
-        "-a",
-        "-d",
-        "-f",
-        "-q",
-        "--window=10",
-        "--depth=10",
-    ]);
-    assert_eq!(
-        delta_commits(&repo).len(),
-        1,
-        "one commit stored as a delta"
-    );
+    let [(c1, k1, m1), (c2, k2, m2)] = two_large_commits_one_a_delta(&repo, 9416);
+    let k3 = project_key(9418);
     let m3 = large_message(&k3, "c");
     let c3 = commit_message(&repo, "c.txt", &m3);
     repo.git(&["tag", "big", &c3]);
