@@ -24,6 +24,11 @@ pub const LIVE_MAX_AGE: Duration = Duration::from_secs(3600);
 /// Entries older than this (or the TTL, if longer) are dropped when the file is written.
 const KEEP: Duration = Duration::from_secs(7 * 86_400);
 
+/// How far in the future of this run's clock an entry may be dated and still be kept: another run
+/// may have checked a key, and saved it, after this run read the clock and while it waited for the
+/// lock. Entries dated further ahead (a clock set back) are dropped.
+const SKEW: i64 = 3600;
+
 const VERSION: u32 = 1;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -116,7 +121,7 @@ impl Cache {
         file.entries.extend(self.added.clone());
         let keep = ttl.max(KEEP).as_secs() as i64;
         file.entries
-            .retain(|_, e| now.saturating_sub(e.checked_at) < keep && e.checked_at <= now);
+            .retain(|_, e| now.saturating_sub(e.checked_at) < keep && e.checked_at <= now + SKEW);
         write_atomically(&self.path, &serde_json::to_vec(&file)?)
     }
 }
@@ -271,6 +276,34 @@ mod tests {
         }
         c.save(T0, DAY).unwrap();
         Cache::open(dir, &BaseUrl::openai())
+    }
+
+    /// Another run checked a key a second after this run read the clock, and saved first (the
+    /// flake of `r14_sixteen_runs_at_once_keep_all_their_verdicts`: 15 of 16 verdicts kept).
+    #[test]
+    fn a_verdict_saved_by_a_later_run_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut later = Cache::open(dir.path(), &BaseUrl::openai());
+        let mut v = verdict(Status::Dead, None);
+        v.checked_at = Some(T0 + 1);
+        later.put(&key("sk-later"), &v);
+        later.save(T0 + 1, DAY).unwrap();
+        let mut this = Cache::open(dir.path(), &BaseUrl::openai());
+        this.put(&key("sk-this"), &verdict(Status::Dead, None));
+        this.save(T0, DAY).unwrap();
+        let c = Cache::open(dir.path(), &BaseUrl::openai());
+        assert!(c.get(&key("sk-later"), T0 + 2, DAY).is_some());
+        assert!(c.get(&key("sk-this"), T0 + 2, DAY).is_some());
+        let mut far = Cache::open(dir.path(), &BaseUrl::openai());
+        v.checked_at = Some(T0 + 2 * SKEW);
+        far.put(&key("sk-far"), &v);
+        far.save(T0 + 2 * SKEW, DAY).unwrap();
+        this.save(T0, DAY).unwrap();
+        let c = Cache::open(dir.path(), &BaseUrl::openai());
+        assert!(
+            c.get(&key("sk-far"), T0 + 2 * SKEW, DAY).is_none(),
+            "an entry dated over an hour ahead is dropped"
+        );
     }
 
     #[test]
