@@ -11,7 +11,7 @@
 //! Needles that can only occur in some bytes are grouped apart and searched only there (a
 //! [`Gate`]): those holding a NUL byte (UTF-16 forms) only in bytes that hold a NUL, and base64
 //! and hex forms only in long base64 runs, all of them by one table scan of each run
-//! ([`RunSearcher`]). Most text has neither, and pays for them a `memchr` and a quick look at
+//! ([`RunSearcher`]), as are the forms of base64 inside base64 in the runs that hold it. Most text has neither, and pays for them a `memchr` and a quick look at
 //! each 16 bytes, not a Teddy pass each. Escape openings (`%73`, `\x7`,
 //! `&#11`) start with one of a few rare bytes: a `memchr3` finds them, not Teddy.
 //!
@@ -267,14 +267,18 @@ impl Openings {
 #[derive(Debug)]
 enum Searcher {
     Packed(packed::Searcher),
+    /// A gated group's packed searcher, built on its first search (see [`LazyPacked`]).
+    LazyPacked(LazyPacked),
     Openings(Openings),
     /// Every [`Gate::Base64Run`] needle at once, for runs shorter than [`SHORT_RUN`]: one
     /// automaton pass over a short run costs less than starting a Teddy search per group. A
     /// contiguous NFA: 170 KB where a DFA over the 500 needles takes 3 MB (the memory target
     /// is 64 MB), at twice the DFA's cost a byte on the few bytes in short runs.
     Automaton(Lazy),
-    /// Every [`Gate::Base64Run`] needle at once, in every run: one table scan (see
-    /// [`RunSearcher`]), used when each needle is 3 bytes or more.
+    /// Every [`Gate::Base64Run`] needle at once, in every run, or every [`Gate::NestedRun`] one
+    /// in every nested run: one table scan (see [`RunSearcher`]), used when each needle is 3
+    /// bytes or more. The nested needles (about 600) took 19 Teddy searchers, whose building
+    /// cost every run, however small its input, 1.4 M instructions (0.25 ms).
     Runs(RunSearcher),
     /// The [`Gate::RunStart`] needles, compared with the start of each long run in turn.
     Starts(Vec<Vec<u8>>),
@@ -298,6 +302,46 @@ impl Lazy {
                 .build(&self.needles)
                 .expect("a few hundred short needles fit a contiguous NFA")
         })
+    }
+}
+
+/// A gated group's packed searcher, built on its first search: the [`Gate::Nul`] groups (the
+/// UTF-16 forms, five searchers) search only bytes holding a NUL, which a staged edit or a
+/// source file does not hold, and building them cost every run 0.4 M instructions. Should Teddy
+/// refuse the group (it took the eager ones, so it runs on this CPU), one automaton over its
+/// needles gives the same hits.
+#[derive(Debug)]
+struct LazyPacked {
+    needles: Vec<Vec<u8>>,
+    built: std::sync::OnceLock<Built>,
+}
+
+#[derive(Debug)]
+enum Built {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl LazyPacked {
+    /// The leftmost needle wholly inside `span`, the earliest one of those starting there:
+    /// (its index, start, end).
+    fn find_in(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<(usize, usize, usize)> {
+        let built = self
+            .built
+            .get_or_init(|| match packed_searcher(&self.needles) {
+                Some(searcher) => Built::Packed(searcher),
+                None => Built::Automaton(
+                    AhoCorasickBuilder::new()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .build(&self.needles)
+                        .expect("a group of needles fits an automaton"),
+                ),
+            });
+        let m = match built {
+            Built::Packed(searcher) => searcher.find_in(hay, span.into())?,
+            Built::Automaton(ac) => ac.find(aho_corasick::Input::new(hay).span(span))?,
+        };
+        Some((m.pattern().as_usize(), m.start(), m.end()))
     }
 }
 
@@ -360,17 +404,21 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
             });
             continue;
         }
-        if gate(part[0]) == Gate::Base64Run {
+        if matches!(gate(part[0]), Gate::Base64Run | Gate::NestedRun) {
             let mut ids = part.to_vec();
             ids.sort_unstable();
             if let Some(searcher) = RunSearcher::new(ids.iter().map(|&i| &needles[i])) {
                 out.push(Group {
                     searcher: Searcher::Runs(searcher),
-                    gate: Gate::Base64Run,
+                    gate: gate(part[0]),
                     ids,
                 });
                 continue;
             }
+        }
+        if gate(part[0]) == Gate::Base64Run {
+            let mut ids = part.to_vec();
+            ids.sort_unstable();
             let automaton = Lazy {
                 needles: ids.iter().map(|&i| needles[i].clone()).collect(),
                 built: std::sync::OnceLock::new(),
@@ -384,8 +432,16 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         for chunk in part.chunks(GROUP) {
             let mut ids = chunk.to_vec();
             ids.sort_unstable();
+            let group = ids.iter().map(|&i| needles[i].clone());
+            let searcher = match gate(ids[0]) {
+                Gate::Always => Searcher::Packed(packed_searcher(&group.collect::<Vec<_>>())?),
+                _ => Searcher::LazyPacked(LazyPacked {
+                    needles: group.collect(),
+                    built: std::sync::OnceLock::new(),
+                }),
+            };
             out.push(Group {
-                searcher: Searcher::Packed(packed_searcher(ids.iter().map(|&i| &needles[i]))?),
+                searcher,
                 gate: gate(ids[0]),
                 ids,
             });
@@ -530,6 +586,7 @@ impl<'h> Merged<'h> {
                 let m = searcher.find_in(self.hay, span)?;
                 (m.pattern().as_usize(), m.start(), m.end())
             }
+            Searcher::LazyPacked(lazy) => lazy.find_in(self.hay, span)?,
             Searcher::Openings(openings) => openings.find_in(self.hay, span)?,
             Searcher::Runs(runs) => runs.find_in(self.hay, span)?,
             Searcher::Starts(starts) => {
@@ -707,6 +764,37 @@ mod tests {
                 .collect();
             assert_eq!(got, vec![(0, 13), (1, 17 + run), (0, 30 + 2 * run)]);
         }
+    }
+
+    #[test]
+    fn nul_groups_built_on_first_search_give_the_hits_one_automaton_gives() {
+        // 81 needles, 80 holding a NUL (three groups built lazily), overlapping across groups.
+        let mut needles: Vec<Vec<u8>> = vec![b"plain".to_vec()];
+        for i in 0..40u8 {
+            let w = [b'k', 0, b'a' + i % 26, 0, b'0' + i / 26];
+            needles.push(w.to_vec());
+            needles.push(w[..4].to_vec());
+        }
+        let p = Prefilter::new(&needles);
+        assert!(matches!(p, Prefilter::Groups(_)));
+        let mut hay = b"plain ".to_vec();
+        for w in needles.iter().rev() {
+            hay.extend_from_slice(w);
+            hay.extend_from_slice(&w[..3]);
+        }
+        let got: Vec<(usize, usize, usize)> =
+            p.hits(&hay).map(|h| (h.pattern, h.start, h.end)).collect();
+        let want: Vec<(usize, usize, usize)> = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&needles)
+            .unwrap()
+            .find_iter(&hay)
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect();
+        assert!(want.len() > 80, "{want:?}");
+        assert_eq!(got, want);
+        let no_nul: Vec<usize> = p.hits(b"plain k a 0").map(|h| h.pattern).collect();
+        assert_eq!(no_nul, vec![0]);
     }
 
     #[test]
