@@ -1,6 +1,6 @@
 //! Loading rule files: the embedded built-ins, then a user's `--rules` files, each validated on load.
 
-use super::{BUILTIN, Rule, RuleFile, RuleSet};
+use super::{BUILTIN, BUILTIN_JSON, Rule, RuleFile, RuleSet};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,7 @@ pub fn load_rule_files_with(
 ) -> Result<RuleSet, RuleError> {
     let mut set = RuleSet::default();
     for (name, text) in BUILTIN {
-        add_file(&mut set, &format!("builtin:{name}"), text, false)?;
+        add_builtin(&mut set, name, text)?;
     }
     let repo_files = repo.iter().map(|p| repo_toml_files(p));
     let user_files = user.iter().map(|p| toml_files(p));
@@ -166,18 +166,44 @@ pub fn redact_key_shaped(text: &str) -> String {
     out
 }
 
+/// Adds the built-in rule file `name` from its JSON (see `build.rs`), or its TOML `text`.
+fn add_builtin(set: &mut RuleSet, name: &str, text: &str) -> Result<(), RuleError> {
+    let origin = format!("builtin:{name}");
+    let Some((_, json)) = BUILTIN_JSON.iter().find(|(n, _)| *n == name) else {
+        return add_file(set, &origin, text, false);
+    };
+    let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError::Invalid {
+        path: origin.clone(),
+        message: e.to_string(),
+    })?;
+    add_rules(set, &origin, file, false)
+}
+
 fn add_file(
     set: &mut RuleSet,
     origin: &str,
     text: &str,
     compile_now: bool,
 ) -> Result<(), RuleError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Invalid {
+        path: origin.to_string(),
+        message: toml_error(&e, text),
+    })?;
+    add_rules(set, origin, file, compile_now)
+}
+
+/// Adds the rules of `file`, read from `origin`; with `compile_now` (every file but the
+/// built-in ones), each rule's patterns are compiled to validate them.
+fn add_rules(
+    set: &mut RuleSet,
+    origin: &str,
+    file: RuleFile,
+    compile_now: bool,
+) -> Result<(), RuleError> {
     let invalid = |message: String| RuleError::Invalid {
         path: origin.to_string(),
         message,
     };
-    let file: RuleFile = toml::from_str(text).map_err(|e| invalid(toml_error(&e, text)))?;
-    // `compile_now` is set for every file but the built-in ones.
     if !file.verify.is_empty() && compile_now {
         return Err(invalid(
             "[[verify]] tables are built into keyhound: a rule file may not say where keys are \
@@ -263,6 +289,23 @@ remediation = "remove it"
         );
         let long = "x".repeat(40);
         assert_eq!(redact_key_shaped(&format!("a {long} b")), "a xxx… b");
+    }
+
+    #[test]
+    fn the_builtin_json_holds_the_rules_the_toml_does() {
+        assert_eq!(BUILTIN_JSON.len(), BUILTIN.len());
+        for (name, text) in BUILTIN {
+            let toml: RuleFile = toml::from_str(text).unwrap();
+            let json = BUILTIN_JSON.iter().find(|(n, _)| n == name).unwrap().1;
+            let json: RuleFile = serde_json::from_str(json).unwrap();
+            assert_eq!(
+                format!("{:?}", json.rule),
+                format!("{:?}", toml.rule),
+                "{name}"
+            );
+            assert_eq!(json.deny_sha256, toml.deny_sha256, "{name}");
+            assert!(json.verify.is_empty(), "{name}");
+        }
     }
 
     #[test]
