@@ -23,6 +23,8 @@ pub fn repository(
         Err(_) if matches!(opts.mode, GitMode::CommitMsg(_)) => Default::default(),
         r => r?,
     };
+    // `--staged`: git reads the index while the rules load and the matcher is built.
+    let begun = git::start(opts, workdir.as_deref());
     let project = Project::parse(&files, workdir.as_deref())?;
     let baseline = |common: &Common| match (config_at, &common.baseline) {
         (Some(at), Some(path)) => baseline_at(opts, at, path),
@@ -31,7 +33,7 @@ pub fn repository(
     let pipe = Pipeline::for_project(common, &project, Path::new(""), baseline, started)?;
     let scanner = pipe.scanner();
     let diag = crate::diag::Diagnostics::new(pipe.progress.clone());
-    let mut outcome = git::scan(opts, &scanner, &|s| diag.skipped(s))?;
+    let mut outcome = git::scan(opts, begun, &scanner, &|s| diag.skipped(s))?;
     diag.finish();
     let mut suppressed = Suppressed {
         inline: outcome.suppressed_inline,

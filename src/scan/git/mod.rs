@@ -108,15 +108,30 @@ struct Ctx<'a> {
     on_skip: OnSkip<'a>,
 }
 
-/// Scans the repository `opts` names, reporting presence at HEAD. Errors are for a repository
-/// that cannot be scanned at all (none there, a partial clone, a bad range); a missing object
-/// only makes it incomplete.
+/// What a scan starts before the rules load: for `--staged`, the `git diff --cached` child
+/// (see [`changes::StagedDiff`]), which reads the index while the matcher is built.
+#[derive(Debug, Default)]
+pub struct Started(Option<changes::StagedDiff>);
+
+/// Starts what the scan `opts` asks for can start before the rules load, in the repository
+/// whose work tree is `workdir` (as `root_files` found it; None when it found none).
+pub fn start(opts: &GitOptions, workdir: Option<&std::path::Path>) -> Started {
+    match (&opts.mode, workdir) {
+        (GitMode::Staged, Some(dir)) => Started(changes::StagedDiff::start(opts, dir)),
+        _ => Started::default(),
+    }
+}
+
+/// Scans the repository `opts` names, reporting presence at HEAD, with what `start` started.
+/// Errors are for a repository that cannot be scanned at all (none there, a partial clone, a
+/// bad range); a missing object only makes it incomplete.
 pub fn scan(
     opts: &GitOptions,
+    started: Started,
     scanner: &Scanner<'_>,
     on_skip: OnSkip<'_>,
 ) -> anyhow::Result<GitOutcome> {
-    scan_at(opts, Presence::Head, scanner, on_skip)
+    scan_started(opts, Presence::Head, started, scanner, on_skip)
 }
 
 /// Scans the repository `opts` names, reporting presence at the tips `presence` asks for (an
@@ -124,6 +139,16 @@ pub fn scan(
 pub fn scan_at(
     opts: &GitOptions,
     presence: Presence,
+    scanner: &Scanner<'_>,
+    on_skip: OnSkip<'_>,
+) -> anyhow::Result<GitOutcome> {
+    scan_started(opts, presence, Started::default(), scanner, on_skip)
+}
+
+fn scan_started(
+    opts: &GitOptions,
+    presence: Presence,
+    started: Started,
     scanner: &Scanner<'_>,
     on_skip: OnSkip<'_>,
 ) -> anyhow::Result<GitOutcome> {
@@ -141,14 +166,14 @@ pub fn scan_at(
     scanner.progress.set_phase(phase(&opts.mode));
     let repo = match handle {
         open::Handle::Libgit2(repo) => repo,
-        open::Handle::Git(dir) => return scan_by_git(&ctx, &dir),
+        open::Handle::Git(dir) => return scan_by_git(&ctx, &dir, started),
     };
     let notes = open::notes(&repo);
     notes.iter().for_each(on_skip);
     let mut outcome = match &opts.mode {
         GitMode::History | GitMode::Tree => history::scan(&ctx, &repo)?,
         GitMode::Range(range) => changes::scan_range(&ctx, &repo, range)?,
-        GitMode::Staged => changes::scan_staged(&ctx, &repo)?,
+        GitMode::Staged => changes::scan_staged(&ctx, &repo, started.0)?,
         GitMode::CommitMsg(_) => unreachable!("handled above"),
         GitMode::PrePush => match changes::push_range(&repo)? {
             Some(range) => changes::scan_range(&ctx, &repo, &range)?,
@@ -175,7 +200,11 @@ fn phase(mode: &GitMode) -> &'static str {
 
 /// Scans a repository only git can read (`by_git`): the whole history, a range, the index,
 /// what a push sends or brings.
-fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome> {
+fn scan_by_git(
+    ctx: &Ctx<'_>,
+    dir: &by_git::GitDir,
+    started: Started,
+) -> anyhow::Result<GitOutcome> {
     // Warnings name objects by their full ids, as the report does.
     let outer = ctx.on_skip;
     let on_skip = |s: &Skipped| outer(&dir.widened(s));
@@ -197,7 +226,7 @@ fn scan_by_git(ctx: &Ctx<'_>, dir: &by_git::GitDir) -> anyhow::Result<GitOutcome
         }
         GitMode::CommitMsg(_) => unreachable!("handled before the repository is opened"),
         GitMode::Range(range) => changes::scan_range_by_git(ctx, dir, range)?,
-        GitMode::Staged => changes::scan_staged_by_git(ctx, dir)?,
+        GitMode::Staged => changes::scan_staged_by_git(ctx, dir, started.0)?,
         GitMode::PrePush => match changes::push_range(dir)? {
             Some(range) => changes::scan_range_by_git(ctx, dir, &range)?,
             None => GitOutcome::default(),

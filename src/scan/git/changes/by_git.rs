@@ -3,7 +3,7 @@
 //! followed), the index's changes from `git diff --cached`; then the same resolution as
 //! libgit2's repositories get (`diff`).
 
-use super::diff::{Change, candidates, parse_raw_diff, resolve, scan_index_changes, staged_by_git};
+use super::diff::{Change, StagedDiff, candidates, parse_raw_diff, resolve, scan_index_changes};
 use crate::finding::Reach;
 use crate::scan::git::blobs::Job;
 use crate::scan::git::by_git::GitDir;
@@ -44,9 +44,14 @@ pub(in crate::scan::git) fn scan_range(
     Ok(out)
 }
 
-pub(in crate::scan::git) fn scan_staged(ctx: &Ctx<'_>, dir: &GitDir) -> anyhow::Result<GitOutcome> {
+pub(in crate::scan::git) fn scan_staged(
+    ctx: &Ctx<'_>,
+    dir: &GitDir,
+    started: Option<StagedDiff>,
+) -> anyhow::Result<GitOutcome> {
     let workdir = dir.workdir().unwrap_or(dir.git_dir());
-    let changes = staged_by_git(ctx, workdir)
+    let changes = (started.or_else(|| StagedDiff::start(ctx.opts, workdir)))
+        .and_then(StagedDiff::finish)
         .ok_or_else(|| anyhow!("{}: `git diff --cached` failed", workdir.display()))?;
     scan_index_changes(ctx, dir, changes)
 }

@@ -8,6 +8,6 @@ mod message;
 mod push;
 
 pub(super) use by_git::{scan_range as scan_range_by_git, scan_staged as scan_staged_by_git};
-pub(super) use diff::{scan_range, scan_staged};
+pub(super) use diff::{StagedDiff, scan_range, scan_staged};
 pub(super) use message::scan as commit_msg;
 pub(super) use push::{range as push_range, received};
