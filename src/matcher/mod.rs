@@ -12,6 +12,7 @@ mod nested;
 mod pair;
 mod prefilter;
 mod run_search;
+mod wide;
 
 pub use examples::{CheckReport, check_rules};
 pub use pair::Paired;

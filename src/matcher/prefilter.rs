@@ -9,11 +9,13 @@
 //! over the same cached bytes cost less than one automaton pass.
 //!
 //! Needles that can only occur in some bytes are grouped apart and searched only there (a
-//! [`Gate`]): those holding a NUL byte (UTF-16 forms) only in bytes that hold a NUL, and base64
-//! and hex forms only in long base64 runs, all of them by one table scan of each run
-//! ([`RunSearcher`]), as are the forms of base64 inside base64 in the runs that hold it. Most text has neither, and pays for them a `memchr` and a quick look at
-//! each 16 bytes, not a Teddy pass each. Escape openings (`%73`, `\x7`,
-//! `&#11`) start with one of a few rare bytes: a `memchr3` finds them, not Teddy.
+//! [`Gate`]): UTF-16 forms only in stretches of bytes alternating with NULs ([`wide_runs`];
+//! other needles holding a NUL in bytes that hold one), and base64 and hex forms only in long
+//! base64 runs, all of them by one table scan of each run ([`RunSearcher`]), as are the forms of
+//! base64 inside base64 in the runs that hold it. Most text has neither, and pays for them a
+//! `memchr` and a quick look at each 16 bytes, not a Teddy pass each; binary data pays a
+//! `memchr` per NUL. Escape openings (`%73`, `\x7`, `&#11`) start with one of a few rare bytes:
+//! a `memchr3` finds them, not Teddy.
 //!
 //! Each Teddy pass costs about the same however few needles it has, and a fat one (over 32
 //! needles) about twice a slim one, or more with needles of 3 bytes: on the benchmark tree, the
@@ -22,6 +24,7 @@
 
 use super::decode::{is_b64, next_line_start};
 use super::run_search::RunSearcher;
+use super::wide::{is_wide, wide_runs};
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
@@ -60,8 +63,11 @@ pub enum Gate {
     /// quantum of a keyword too short to be looked for anywhere in base64 (`aGZf`, `hf_`),
     /// which starts a value holding the key alone.
     RunStart,
-    /// Only in bytes holding a NUL (set for every needle that holds one).
+    /// Only in bytes holding a NUL (set for every needle that holds one but is no UTF-16 form).
     Nul,
+    /// Only in stretches of bytes alternating with NULs ([`wide_runs`]): set for every needle
+    /// shaped as a UTF-16 form (`s\0k\0-`, [`is_wide`]).
+    Wide,
     /// Anywhere, found by [`Openings`] (an escape's opening: at least 3 bytes, starting with
     /// one of at most 3 bytes: `%`, `\`, `&`); else searched like [`Gate::Always`].
     Opening,
@@ -305,9 +311,9 @@ impl Lazy {
     }
 }
 
-/// A gated group's packed searcher, built on its first search: the [`Gate::Nul`] groups (the
-/// UTF-16 forms, five searchers) search only bytes holding a NUL, which a staged edit or a
-/// source file does not hold, and building them cost every run 0.4 M instructions. Should Teddy
+/// A gated group's packed searcher, built on its first search: the [`Gate::Wide`] groups (the
+/// UTF-16 forms, five searchers) search only stretches alternating with NULs, which a staged
+/// edit or a source file does not hold, and building them cost every run 0.4 M instructions. Should Teddy
 /// refuse the group (it took the eager ones, so it runs on this CPU), one automaton over its
 /// needles gives the same hits.
 #[derive(Debug)]
@@ -357,6 +363,11 @@ pub struct Group {
     ids: Vec<usize>,
     /// Where its needles can occur.
     gate: Gate,
+}
+
+/// The bytes of a UTF-16 form ([`is_wide`]) without its NULs: `sk-` for `s\0k\0-`.
+fn narrow(wide: &[u8]) -> Vec<u8> {
+    wide.iter().step_by(2).copied().collect()
 }
 
 fn packed_searcher<'a>(needles: impl IntoIterator<Item = &'a Vec<u8>>) -> Option<packed::Searcher> {
@@ -432,7 +443,11 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         for chunk in part.chunks(GROUP) {
             let mut ids = chunk.to_vec();
             ids.sort_unstable();
-            let group = ids.iter().map(|&i| needles[i].clone());
+            // UTF-16 forms are searched in the stretches' narrow bytes (see `Merged::wide`).
+            let group = ids.iter().map(|&i| match gate(i) {
+                Gate::Wide => narrow(&needles[i]),
+                _ => needles[i].clone(),
+            });
             let searcher = match gate(ids[0]) {
                 Gate::Always => Searcher::Packed(packed_searcher(&group.collect::<Vec<_>>())?),
                 _ => Searcher::LazyPacked(LazyPacked {
@@ -463,7 +478,11 @@ impl Prefilter {
         let gates: Vec<Gate> = needles
             .iter()
             .zip(gates)
-            .map(|(n, &g)| if n.contains(&0) { Gate::Nul } else { g })
+            .map(|(n, &g)| match n.contains(&0) {
+                true if is_wide(n) => Gate::Wide,
+                true => Gate::Nul,
+                false => g,
+            })
             .collect();
         if (needles.len() > GROUP || gates.iter().any(|&g| g != Gate::Always))
             && let Some(groups) = groups(needles, &gates)
@@ -498,7 +517,9 @@ impl Prefilter {
                     | Gate::NestedRun
                     | Gate::RunStart
                     | Gate::Opening => true,
-                    Gate::Nul => *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some()),
+                    Gate::Nul | Gate::Wide => {
+                        *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some())
+                    }
                 };
                 let groups: Vec<&Group> = groups.iter().filter(|g| open(g.gate)).collect();
                 let runs = if groups
@@ -526,6 +547,14 @@ struct Merged<'h> {
     runs: Vec<std::ops::Range<usize>>,
     /// The runs [`Gate::NestedRun`] groups search, found only if there is one.
     nested: Vec<std::ops::Range<usize>>,
+    /// The stretches [`Gate::Wide`] groups search, found only if there is one, and each one's
+    /// narrow bytes (every other byte, the NULs left out) in `narrow`, from `narrow_at[i]` on:
+    /// there the groups search the UTF-16 forms without their NULs, which in UTF-16 text would
+    /// make each form's first bytes (Teddy's fingerprint) half NULs that every character pair
+    /// matches, and the hits turn back into offsets of `hay`.
+    wide: Vec<std::ops::Range<usize>>,
+    narrow: Vec<u8>,
+    narrow_at: Vec<usize>,
     hay: &'h [u8],
     next: Vec<Option<Hit>>,
     end: usize,
@@ -539,10 +568,25 @@ impl<'h> Merged<'h> {
         } else {
             Vec::new()
         };
+        let wide = if groups.iter().any(|g| g.gate == Gate::Wide) {
+            wide_runs(hay)
+        } else {
+            Vec::new()
+        };
+        let mut narrow = Vec::new();
+        let narrow_at = (wide.iter())
+            .map(|r| {
+                narrow.extend(hay[r.clone()].iter().step_by(2));
+                narrow.len() - r.len().div_ceil(2)
+            })
+            .collect();
         let mut merged = Merged {
             groups,
             runs,
             nested,
+            wide,
+            narrow,
+            narrow_at,
             hay,
             next: vec![None; n],
             end: 0,
@@ -560,8 +604,9 @@ impl<'h> Merged<'h> {
         let group = self.groups[g];
         let runs = match group.gate {
             Gate::NestedRun => &self.nested,
+            Gate::Wide => return self.search_wide(group),
             Gate::Base64Run | Gate::RunStart => &self.runs,
-            _ => return self.search_in(group, self.end..self.hay.len()),
+            _ => return group.find_in(self.hay, self.end..self.hay.len()),
         };
         let wanted = |r: &std::ops::Range<usize>| match (group.gate, &group.searcher) {
             (Gate::NestedRun, _) | (_, Searcher::Runs(_)) => true,
@@ -573,34 +618,54 @@ impl<'h> Merged<'h> {
         runs[first..]
             .iter()
             .filter(|r| wanted(r))
-            .find_map(|r| self.search_in(group, r.start.max(self.end)..r.end))
+            .find_map(|r| group.find_in(self.hay, r.start.max(self.end)..r.end))
     }
 
-    fn search_in(&self, group: &Group, span: std::ops::Range<usize>) -> Option<Hit> {
-        let (n, start, end) = match &group.searcher {
+    /// A [`Gate::Wide`] group's leftmost hit starting at or after `self.end`: found in the
+    /// narrow bytes of each stretch from there, a hit of `n` characters at narrow offset `i`
+    /// being one of `2n - 1` bytes at the stretch's `2i`.
+    fn search_wide(&self, group: &Group) -> Option<Hit> {
+        let first = self.wide.partition_point(|r| r.end <= self.end);
+        let mut stretches = self.wide[first..].iter().zip(&self.narrow_at[first..]);
+        stretches.find_map(|(r, &at)| {
+            let skip = (r.start.max(self.end) - r.start).div_ceil(2);
+            let hit = group.find_in(&self.narrow, at + skip..at + r.len().div_ceil(2))?;
+            Some(Hit {
+                pattern: hit.pattern,
+                start: r.start + 2 * (hit.start - at),
+                end: r.start + 2 * (hit.end - at) - 1,
+            })
+        })
+    }
+}
+
+impl Group {
+    /// Its leftmost hit wholly inside `span` of `hay`.
+    fn find_in(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<Hit> {
+        let (n, start, end) = match &self.searcher {
             Searcher::Packed(searcher) => {
                 let span = aho_corasick::Span {
                     start: span.start,
                     end: span.end,
                 };
-                let m = searcher.find_in(self.hay, span)?;
+                let m = searcher.find_in(hay, span)?;
                 (m.pattern().as_usize(), m.start(), m.end())
             }
-            Searcher::LazyPacked(lazy) => lazy.find_in(self.hay, span)?,
-            Searcher::Openings(openings) => openings.find_in(self.hay, span)?,
-            Searcher::Runs(runs) => runs.find_in(self.hay, span)?,
+            Searcher::LazyPacked(lazy) => lazy.find_in(hay, span)?,
+            Searcher::Openings(openings) => openings.find_in(hay, span)?,
+            Searcher::Runs(runs) => runs.find_in(hay, span)?,
             Searcher::Starts(starts) => {
-                let at = &self.hay[span.clone()];
+                let at = &hay[span.clone()];
                 let n = starts.iter().position(|s| at.starts_with(s))?;
                 (n, span.start, span.start + starts[n].len())
             }
             Searcher::Automaton(automaton) => {
-                let m = (automaton.get()).find(aho_corasick::Input::new(self.hay).span(span))?;
+                let m = (automaton.get()).find(aho_corasick::Input::new(hay).span(span))?;
                 (m.pattern().as_usize(), m.start(), m.end())
             }
         };
         Some(Hit {
-            pattern: group.ids[n],
+            pattern: self.ids[n],
             start,
             end,
         })
@@ -874,6 +939,24 @@ mod tests {
             needles in proptest::collection::vec("[ab\u{0}]{1,5}", 1..140),
             hay in proptest::prop_oneof!["[abc]{0,400}", "[abc\u{0}]{0,400}"],
         ) {
+            proptest::prop_assert_eq!(prefilter_hits(&needles, &hay), automaton_hits(&needles, &hay));
+        }
+
+        /// UTF-16 forms (`a\0b\0a`), searched without their NULs in the stretches that can hold
+        /// them, among other needles: the hits stay those of one automaton over every needle,
+        /// in UTF-16 text of either byte order and in bytes with stray NULs.
+        #[test]
+        fn utf16_forms_agree_with_one_automaton(
+            narrow in proptest::collection::vec("[ab]{3,6}", 1..80),
+            plain in proptest::collection::vec("[ab\u{0}]{1,5}", 0..40),
+            hay in proptest::prop_oneof![
+                "([abc]\u{0}){0,200}", "(\u{0}[abc]){0,200}", "[abc\u{0}]{0,400}",
+                "([abc]\u{0}|[abc]{1,3}){0,150}"],
+        ) {
+            let mut needles: Vec<String> = (narrow.iter())
+                .map(|n| n.chars().map(String::from).collect::<Vec<_>>().join("\u{0}"))
+                .collect();
+            needles.extend(plain);
             proptest::prop_assert_eq!(prefilter_hits(&needles, &hay), automaton_hits(&needles, &hay));
         }
     }
