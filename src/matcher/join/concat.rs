@@ -411,31 +411,33 @@ fn skip_code(hay: &[u8], at: usize, end: usize, quoting: Quoting) -> usize {
 /// Literals whose whole content is a keyword's first bytes (`"g"`, `"gh"`, `'sk-ant-'`)
 /// and which another literal continues: the keyword split inside itself, which no keyword hit
 /// finds. One pass over the quotes ([`super::quotes`]); each costs a look in a bit table unless
-/// a keyword starts there.
+/// a keyword starts there (a few instructions in the pass's loop: source code and JSON hold a
+/// quote every few dozen bytes).
 pub fn short_pieces(hay: &[u8], short: &Short) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     if short.prefixes.is_empty() {
         return out;
     }
     super::quotes::each(hay, |q| {
-        let (Some(&b0), Some(&b1)) = (hay.get(q + 1), hay.get(q + 2)) else {
-            return;
-        };
-        if !short.may_start(b0, b1) {
-            return;
-        }
-        let limit = (q + 2 + short.longest).min(hay.len());
-        let Some(close) = memchr::memchr(hay[q], &hay[q + 2..limit]).map(|c| c + 1) else {
-            return;
-        };
-        let content = q + 1..q + 1 + close;
-        if short.holds(&hay[content.clone()])
-            && continued_after(hay, content.end + 1, Quoting::Plain)
+        if let [b0, b1, ..] = hay[q + 1..]
+            && short.may_start(b0, b1)
+            && let Some(piece) = short_piece(hay, q, short)
         {
-            out.push((content.start, content.end));
+            out.push(piece);
         }
     });
     out
+}
+
+/// The literal opened by the quote at `q` when its whole content is a keyword's first bytes
+/// and another literal continues it.
+#[inline(never)]
+fn short_piece(hay: &[u8], q: usize, short: &Short) -> Option<(usize, usize)> {
+    let limit = (q + 2 + short.longest).min(hay.len());
+    let close = memchr::memchr(hay[q], &hay[q + 2..limit])? + 1;
+    let content = q + 1..q + 1 + close;
+    (short.holds(&hay[content.clone()]) && continued_after(hay, content.end + 1, Quoting::Plain))
+        .then_some((content.start, content.end))
 }
 
 #[cfg(test)]
