@@ -1,6 +1,7 @@
 //! Memory budgets for the whole process: a worker takes bytes from one before it holds a large
 //! buffer (a whole blob, a large chunk buffer), so the bytes held at once stay bounded however
-//! many workers run (`-j 64` holds what `-j 2` does). Small buffers are not counted.
+//! many workers run (`-j 64` holds what `-j 2` does). Buffers under a budget's floor are not
+//! counted.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -16,6 +17,14 @@ pub static BLOBS: Budget = Budget::new(128 << 20);
 /// not counted: it is about the [`SMALL`] chunk every worker may hold without a permit anyway.
 pub static CHUNKS: Budget = Budget::new(20 << 20);
 
+/// Objects a git reader holds whole for the scanner, from a quarter of [`SMALL`] up, each
+/// counted up to [`SMALL`] (past it, one is streamed through a chunk of about that size, or also
+/// takes from [`BLOBS`]): read and queued for a worker, or decoded by a pack thread, until
+/// scanned. The scanner's chunk buffer holds about as much again while it scans one. Without
+/// it, `-j 64` on 64 cores held 64 objects of 1 MB and their chunks where `-j 2` held two; with
+/// it, eight at most, on any machine (the price: a large machine scans no more of them at once).
+pub static HELD: Budget = Budget::with_floor(8 << 20, SMALL / 4);
+
 /// Decompression windows over `codecs::FREE_WINDOW` (an xz dictionary, a zstd window): one of
 /// the largest accepted at a time, or a few of xz's `-9`.
 pub static WINDOWS: Budget = Budget::new(128 << 20);
@@ -26,6 +35,8 @@ pub struct Budget {
     free: Mutex<u64>,
     freed: Condvar,
     capacity: u64,
+    /// Takes under this many bytes are free.
+    floor: u64,
 }
 
 /// Bytes taken from a budget, given back when dropped.
@@ -37,16 +48,26 @@ pub struct Permit {
 
 impl Budget {
     const fn new(capacity: u64) -> Budget {
+        Budget::with_floor(capacity, SMALL)
+    }
+
+    const fn with_floor(capacity: u64, floor: u64) -> Budget {
         Budget {
             free: Mutex::new(capacity),
             freed: Condvar::new(),
             capacity,
+            floor,
         }
     }
 
     /// The bytes the budget holds in all.
     pub fn capacity(&self) -> u64 {
         self.capacity
+    }
+
+    /// The least take that counts.
+    pub fn floor(&self) -> u64 {
+        self.floor
     }
 
     fn free(&self) -> MutexGuard<'_, u64> {
@@ -56,7 +77,7 @@ impl Budget {
     /// Waits until `bytes` (at most the whole budget) are free and takes them. A thread must
     /// not wait while it holds another permit of this budget.
     pub fn acquire(&'static self, bytes: u64) -> Permit {
-        let want = if bytes < SMALL {
+        let want = if bytes < self.floor {
             0
         } else {
             bytes.min(self.capacity)
@@ -74,7 +95,7 @@ impl Budget {
 
     /// Takes `bytes` if they are free now; never waits.
     pub fn try_acquire(&'static self, bytes: u64) -> Option<Permit> {
-        let want = if bytes < SMALL { 0 } else { bytes };
+        let want = if bytes < self.floor { 0 } else { bytes };
         let mut left = self.free();
         (*left >= want).then(|| {
             *left -= want;

@@ -16,6 +16,7 @@ mod ziplayout;
 use crate::finding::{Finding, Skipped};
 use crate::matcher::Matcher;
 use crate::progress::Progress;
+pub(crate) use stream::Held;
 
 /// Bounds on what one blob may cost.
 #[derive(Debug, Clone)]

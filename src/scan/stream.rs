@@ -27,6 +27,39 @@ thread_local! {
     static POOL: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
+/// An object held whole for scanning, with its bytes taken from [`budget::HELD`]. Let go on
+/// the thread that scanned it, it takes that thread's chunk buffer along when the object was
+/// large enough to count: otherwise each of `-j 64` workers would keep a chunk of the last
+/// large object it scanned, as much again as the budget bounds.
+pub struct Held {
+    counted: bool,
+    _permit: budget::Permit,
+}
+
+impl Held {
+    /// Waits for an object of `size` bytes to fit the budget (at once under its floor).
+    pub fn take(size: u64) -> Held {
+        let counted = size >= budget::HELD.floor();
+        Held {
+            counted,
+            _permit: budget::HELD.acquire(size.min(budget::SMALL)),
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.counted {
+            POOL.with(|p| {
+                let data = p.take();
+                if (data.len() as u64) < budget::HELD.floor() {
+                    p.set(data);
+                }
+            });
+        }
+    }
+}
+
 /// Bytes read before deciding whether a blob is an archive (tar's magic sits at 257).
 const SNIFF_BYTES: usize = 512;
 
@@ -360,5 +393,32 @@ fn join_cut(origin: &Origin, out: &mut BlobOutcome) {
         .any(|s| s.path == path && s.reason == reason)
     {
         out.skip(path, reason, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pooled() -> usize {
+        POOL.with(|p| {
+            let data = p.take();
+            let len = data.len();
+            p.set(data);
+            len
+        })
+    }
+
+    #[test]
+    fn a_large_object_let_go_takes_the_chunk_buffer_along() {
+        POOL.with(|p| p.set(vec![0; 1 << 20]));
+        drop(Held::take(4 << 10));
+        assert_eq!(
+            pooled(),
+            1 << 20,
+            "a small object leaves the buffer for the next"
+        );
+        drop(Held::take(1_000_000));
+        assert_eq!(pooled(), 0);
     }
 }

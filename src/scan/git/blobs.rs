@@ -8,7 +8,7 @@ pub(super) use super::objects::parse_header;
 use super::objects::{Links, message};
 use super::{Ctx, large, objects};
 use crate::finding::Origin;
-use crate::scan::{BlobOutcome, budget};
+use crate::scan::{BlobOutcome, Held, budget};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -20,10 +20,11 @@ pub(super) enum Job {
     Blob { oid: Oid, path: String },
     /// Text that is no blob, a commit message: `key` is the commit.
     Text { key: Oid, text: Vec<u8> },
-    /// A blob read already, named by its id until its path is known.
-    Data { oid: Oid, data: Vec<u8> },
+    /// A blob read already, named by its id until its path is known; its bytes held within the
+    /// process's budget until it is scanned.
+    Data { oid: Oid, data: Vec<u8>, held: Held },
     /// A raw commit read already: its message is scanned where it lies, not copied out.
-    Commit { oid: Oid, raw: Vec<u8> },
+    Commit { oid: Oid, raw: Vec<u8>, held: Held },
     /// A commit for the worker to read and scan, its links returned in [`Done::links`]: one
     /// over [`large::LARGE_COMMIT`] is inflated as it is scanned, never held whole, unless it
     /// is a delta in a pack; a smaller one is read by libgit2, its message scanned in place.
@@ -135,9 +136,17 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
     for job in rx {
         done(match job {
             Job::Blob { oid, path } => reader.scan(ctx, oid, &path),
-            Job::Data { oid, data } => blob_done(ctx, oid, &data),
+            Job::Data {
+                oid,
+                data,
+                held: _held,
+            } => blob_done(ctx, oid, &data),
             Job::Text { key, text } => message_done(ctx, key, &text),
-            Job::Commit { oid, raw } => message_done(ctx, oid, message(&raw)),
+            Job::Commit {
+                oid,
+                raw,
+                held: _held,
+            } => message_done(ctx, oid, message(&raw)),
             Job::ReadCommit { oid } => reader.commit(ctx, oid),
         });
     }
@@ -289,6 +298,9 @@ impl BlobReader {
                 return false;
             }
         };
+        // Held until the blob is scanned: the objects all workers hold, or stream through
+        // chunks of up to 1 MiB, stay within budget however many workers run.
+        let _held = Held::take(size);
         if size > budget::SMALL {
             let dir = repo.commondir().join("objects");
             let store = self.objects.get_or_insert_with(|| Objects::new(dir));

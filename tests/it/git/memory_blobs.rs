@@ -76,3 +76,43 @@ fn a_large_blob_under_a_raised_max_blob_size_is_never_held_whole_at_j64_on_64_co
         );
     }
 }
+
+/// `n` bytes of lowercase letters, spaces and newlines, from `seed`: text that compresses, so
+/// git stores it quickly, but that no other blob is a delta of.
+fn random_text(seed: u64, n: usize) -> Vec<u8> {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz \n";
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            LETTERS[((x >> 33) % LETTERS.len() as u64) as usize]
+        })
+        .collect()
+}
+
+#[test]
+fn blobs_just_under_the_streamed_size_cost_at_j64_on_64_cores_about_what_j2_does() {
+    // 24 distinct blobs of 1,000,000 bytes (just under the 1 MiB past which a blob is streamed),
+    // packed: each is held whole while it is scanned. Every pack thread or worker used to hold
+    // one (and a chunk of it), and the `cat-file` reader's queue as many as it had room for:
+    // the pack reader peaked at 97 MB at `-j 64` against 45 MB at `-j 2` (a debug build), 59 MB
+    // now. The objects held at once are bounded by bytes, whatever -j and the cores are.
+    let repo = Repo::new();
+    for i in 0..24u64 {
+        repo.write(&format!("f{i:02}.txt"), random_text(i, 1_000_000));
+    }
+    repo.write("key.env", format!("OPENAI_API_KEY={}\n", project_key(9433)));
+    repo.git(&["add", "-A"]);
+    repo.commit("forty blobs of 1 MB");
+    repo.git(&["repack", "-a", "-d", "-q", "--window=0"]);
+    let many = [("KEYHOUND_CORES", "64")];
+    for reader in ["packs", "git"] {
+        let env = [("KEYHOUND_GIT_READER", reader)];
+        let two = peak_kb(&repo, &["-q", "-j", "2"], &[&many[..], &env].concat());
+        let sixty_four = peak_kb(&repo, &["-q", "-j", "64"], &[&many[..], &env].concat());
+        assert!(
+            sixty_four < two + 24_000,
+            "{reader}: {sixty_four} kB at -j 64, {two} kB at -j 2"
+        );
+    }
+}

@@ -11,6 +11,7 @@
 
 use super::graph::Graph;
 use super::source::{Contents, ObjectSource};
+use crate::scan::Held;
 use crate::scan::git::Ctx;
 use crate::scan::git::blobs::{self, Done, Job};
 use crate::scan::git::objects::{Links, hex_oid, parse_header};
@@ -320,8 +321,9 @@ fn read_stream(
                 done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
             }
             "blob" => {
+                let held = Held::take(size);
                 let data = read_exact(&mut r, size)?;
-                tx.send(Job::Data { oid, data }).ok()?;
+                tx.send(Job::Data { oid, data, held }).ok()?;
             }
             "commit" if size > WHOLE => {
                 let (links, out) = large::scan_commit_stream(ctx, oid, size, &mut r)?;
@@ -329,9 +331,15 @@ fn read_stream(
                 done.lock().unwrap_or_else(|p| p.into_inner()).push(out);
             }
             "commit" => {
+                let held = Held::take(size);
                 let data = read_exact(&mut r, size)?;
                 commits.insert(oid, Links::parse(&data)?);
-                tx.send(Job::Commit { oid, raw: data }).ok()?;
+                tx.send(Job::Commit {
+                    oid,
+                    raw: data,
+                    held,
+                })
+                .ok()?;
             }
             _ => {
                 std::io::copy(&mut (&mut r).take(size), &mut std::io::sink()).ok()?;

@@ -86,8 +86,8 @@ fn scan_objects(ctx: &Ctx<'_>, repo: &Repository, store: &Store) -> Option<Conte
 }
 
 /// Scans the blobs and commits the first pass set aside, each inflated as it is scanned, on
-/// `-j` threads (no more than the cores), each holding buffers of kilobytes, never an object.
-/// None when one cannot be read.
+/// `-j` threads (no more than the cores, nor than the budget of held objects holds chunks of
+/// 1 MiB), each holding a chunk buffer, never an object. None when one cannot be read.
 fn scan_aside(
     ctx: &Ctx<'_>,
     repo: &Repository,
@@ -95,7 +95,10 @@ fn scan_aside(
     contents: &Mutex<Contents>,
 ) -> Option<()> {
     let aside = store.aside();
-    let threads = (ctx.opts.threads.clamp(1, crate::threads::cores())).min(aside.len());
+    let chunks = budget::HELD.capacity() / budget::SMALL;
+    let threads = (ctx.opts.threads.clamp(1, crate::threads::cores()))
+        .min(aside.len())
+        .min(usize::try_from(chunks).unwrap_or(usize::MAX));
     let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
     let objects = repo.commondir().join("objects");
     let work = || {
@@ -352,15 +355,25 @@ enum Lies {
 const STREAMED: u64 = LARGE_COMMIT;
 
 /// How many threads decode a pack whose largest entry to decode is `largest` bytes: `-j`, no
-/// more than the `cores` (more make no decoding faster), and no more than the blob budget holds
-/// of that entry. Each thread holds the objects of the delta chain it is decoding, whole: with
-/// the cores alone as the bound, six 21 MB blobs with deltas cost 152 MB at `-j 2` and 291 MB
-/// at `-j 64` on two cores, and a 64-core machine would hold 64 such objects at once.
+/// more than the `cores` (more make no decoding faster), no more than the blob budget holds of
+/// that entry, and, for one over the floor of the budget of held objects, no more than that
+/// budget holds of it (counted up to 1 MiB). Each thread holds the objects of the delta chain
+/// it is decoding, whole, and scans each in a chunk of up to its size: with the cores alone as
+/// the bound, six 21 MB blobs with deltas cost 152 MB at `-j 2` and 291 MB at `-j 64` on two
+/// cores, and 300 blobs of 1 MB 73 MB at `-j 2` and 199 MB at `-j 64` on 64 cores (90 MB now).
 fn decoding_threads(threads: usize, cores: usize, largest: u64) -> usize {
-    let fit = budget::BLOBS.capacity() / largest.max(1);
+    let fit = |budget: &budget::Budget, bytes: u64| {
+        usize::try_from(budget.capacity() / bytes.max(1)).map_or(usize::MAX, |n| n.max(1))
+    };
+    let held = if budget::HELD.floor() <= largest {
+        fit(&budget::HELD, largest.min(budget::SMALL))
+    } else {
+        usize::MAX
+    };
     threads
         .clamp(1, cores.max(1))
-        .min(usize::try_from(fit).unwrap_or(usize::MAX).max(1))
+        .min(fit(&budget::BLOBS, largest))
+        .min(held)
 }
 
 /// How a pack is traversed: on how many threads, the largest object decoded, and the flag that
@@ -469,8 +482,8 @@ struct Ends {
     /// The places of the blobs and commits over [`STREAMED`] stored whole that no delta is
     /// based on (the first entry aside): streamed after the first pass, never decoded whole.
     streamed: Vec<usize>,
-    /// The place and size of every other entry over [`budget::SMALL`] (a delta's size is
-    /// that of its instructions), to bound the decoding threads by.
+    /// The place and size of every other entry from the floor of [`budget::HELD`] up (a
+    /// delta's size is that of its instructions), to bound the decoding threads by.
     large: Vec<(usize, u64)>,
     /// Whether the pack's first entry is a commit over [`LARGE_FIRST`]: gix's delta tree
     /// decodes the first entry whatever it is, so such a pack is left to `catfile`, which
@@ -515,8 +528,9 @@ impl Ends {
         })
     }
 
-    /// The largest entry `pass` decodes, as far as the headers tell; at least
-    /// [`budget::SMALL`]. Unknown (`u64::MAX`) when the kinds are (every entry is decoded).
+    /// The largest entry `pass` decodes from the floor of [`budget::HELD`] up, as far as the
+    /// headers tell (0: none so large). Unknown (`u64::MAX`) when the kinds are (every entry
+    /// is decoded).
     fn largest(&self, pass: Pass) -> u64 {
         let Some(kinds) = &self.kinds else {
             return u64::MAX;
@@ -524,7 +538,7 @@ impl Ends {
         (self.large.iter())
             .filter(|&&(at, _)| at == 0 || pass.takes(kinds[at]))
             .map(|&(_, size)| size)
-            .fold(budget::SMALL, u64::max)
+            .fold(0, u64::max)
     }
 
     /// The entries that decode to what `pass` takes, sorted by pack offset, and the pack's
@@ -597,7 +611,7 @@ fn kinds_of(bundle: &gix_pack::Bundle, offsets: &[u64]) -> Option<Headers> {
         let whole = matches!(entry.header, Header::Commit | Header::Blob);
         if whole && size > STREAMED && at > 0 {
             streamed.push(at);
-        } else if size > budget::SMALL {
+        } else if size >= budget::HELD.floor() {
             large.push((at, size));
         }
         bases.push(match entry.header {
@@ -723,25 +737,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn packs_are_decoded_on_as_many_threads_as_the_blob_budget_holds_whatever_the_cores() {
+    fn packs_are_decoded_on_as_many_threads_as_the_budgets_hold_whatever_the_cores() {
         let (small, budget) = (budget::SMALL, budget::BLOBS.capacity());
-        assert_eq!(decoding_threads(0, 64, small), 1);
-        assert_eq!(decoding_threads(64, 2, small), 2, "no more than the cores");
-        assert_eq!(decoding_threads(64, 64, small), 64);
-        // Objects of 60 MB: two fit the budget, at -j 2 as at -j 64, on 2 cores as on 256.
+        let (held, floor) = (budget::HELD.capacity(), budget::HELD.floor());
+        assert_eq!(decoding_threads(0, 64, 0), 1);
+        assert_eq!(decoding_threads(64, 2, 0), 2, "no more than the cores");
+        assert_eq!(decoding_threads(64, 64, floor - 1), 64, "small objects: -j");
+        // Objects of 1 MB: as many as the budget of held objects holds, on 64 cores as on 256.
+        for cores in [64, 256] {
+            let fit = usize::try_from(held / 1_000_000).unwrap();
+            assert_eq!(decoding_threads(64, cores, 1_000_000), fit);
+            assert_eq!(decoding_threads(2, cores, 1_000_000), 2);
+        }
+        // Objects of 60 MB: two fit the blob budget, at -j 2 as at -j 64, on 2 cores as on 256.
         for cores in [2, 64, 256] {
             assert_eq!(decoding_threads(2, cores, 60_000_000), 2);
             assert_eq!(decoding_threads(64, cores, 60_000_000), 2);
         }
         assert_eq!(decoding_threads(64, 64, budget + 1), 1);
         assert_eq!(decoding_threads(64, 64, u64::MAX), 1, "sizes unknown");
-        for largest in [small, 5 << 20, 33 << 20, 60_000_000, 100 << 20] {
+        for largest in [floor, small, 5 << 20, 33 << 20, 60_000_000, 100 << 20] {
             for j in [2, 8, 64, 256] {
                 let t = decoding_threads(j, 256, largest) as u64;
-                assert!(
-                    t == 1 || t * largest <= budget,
-                    "-j {j}, {largest} bytes: {t}"
-                );
+                let fits = t * largest <= budget && t * largest.min(small) <= held;
+                assert!(t == 1 || fits, "-j {j}, {largest} bytes: {t}");
             }
         }
     }
@@ -795,7 +814,7 @@ mod tests {
         // The base, of either size, is decoded (with its delta, whose result no header tells).
         let largest = ends.largest(Pass::Contents);
         assert!((2_000_000..=2_000_014).contains(&largest), "{largest}");
-        assert_eq!(ends.largest(Pass::Trees), budget::SMALL);
+        assert_eq!(ends.largest(Pass::Trees), 0);
         let entries = ends.entries(&bundle, Pass::Contents).unwrap();
         let unlike_at = ends.offsets[ends.streamed[0]];
         assert!(
