@@ -8,6 +8,7 @@ mod blobs;
 mod by_git;
 mod changes;
 pub(crate) mod command;
+mod heads;
 mod history;
 mod inflate;
 mod large;

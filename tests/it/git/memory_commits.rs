@@ -196,3 +196,33 @@ fn a_large_commit_under_a_raised_max_blob_size_is_never_held_whole() {
         );
     }
 }
+
+#[test]
+fn the_walk_of_every_object_costs_a_large_commit_no_more_than_the_readers_do() {
+    // `--all-objects` walks the history with libgit2's revwalk, which read every commit it
+    // passed whole: a message cost twice its size more than the pack reader's scan of it,
+    // loose or packed. The revwalk now reads a large commit's header alone.
+    let repo = Repo::new();
+    let key = project_key(9434);
+    let msg = format!(
+        "Configure the client\n\n{}Temporary key: {key}\n",
+        FILLER.repeat(200_000)
+    );
+    let size_kb = (msg.len() >> 10) as u64;
+    let commit = commit_message(&repo, "a.txt", &msg);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "small on top"]);
+    for how in ["loose", "packed"] {
+        if how == "packed" {
+            repo.git(&["repack", "-a", "-d", "-q"]);
+        }
+        let read = peak_kb(&repo, &["-q"], &[]);
+        let walked = peak_kb(&repo, &["-q", "--all-objects"], &[]);
+        assert!(
+            walked < read + size_kb / 2,
+            "{how}: {walked} kB with --all-objects, {read} kB without, for {size_kb} kB"
+        );
+    }
+    let (code, report, stderr) = hound(repo.path(), &["--all-objects"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_place(at(&report, &commit), &msg, &key);
+}

@@ -8,7 +8,7 @@ use crate::finding::{Reach, Skipped};
 use crate::scan::git::blobs::{self, Done, Job};
 use crate::scan::git::objects::{Links, large_commit_head, peeled_commit, read_header};
 use crate::scan::git::oidmap::OidSet;
-use crate::scan::git::{Ctx, GitMode, GitOutcome, OnSkip, tips};
+use crate::scan::git::{Ctx, GitMode, GitOutcome, OnSkip, heads, tips};
 use crossbeam_channel::Sender;
 use git2::{ObjectType, Oid, Repository, Sort};
 use std::collections::{HashMap, HashSet};
@@ -59,6 +59,7 @@ pub(super) struct Walked {
 fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
     let mut w = Walker {
         repo,
+        revwalks: repo,
         tx,
         on_skip: ctx.on_skip,
         trees: OidSet::default(),
@@ -75,6 +76,8 @@ fn walk_all(ctx: &Ctx<'_>, repo: &Repository, tx: &Sender<Job>) -> Walked {
         }
         return w.walked;
     }
+    let heads = heads::open(|| ctx.repo.handle().ok());
+    w.revwalks = heads.as_ref().unwrap_or(repo);
     let tips = ref_tips(repo, &mut w);
     w.walk_commits(&tips, REFS);
     if ctx.opts.all_objects {
@@ -169,6 +172,9 @@ fn tree_of(repo: &Repository, oid: Oid) -> Result<Oid, git2::Error> {
 
 struct Walker<'r> {
     repo: &'r Repository,
+    /// What libgit2's revwalk reads commits from: `repo`, but a large commit is read as its
+    /// header alone (`heads`).
+    revwalks: &'r Repository,
     tx: &'r Sender<Job>,
     on_skip: OnSkip<'r>,
     trees: OidSet,
@@ -201,7 +207,7 @@ impl Walker<'_> {
     /// Walks every commit reachable from `tips` and not walked before, oldest first.
     fn walk_commits(&mut self, tips: &[Oid], reach: Reach) {
         self.reach = reach;
-        let mut walk = match self.repo.revwalk() {
+        let mut walk = match self.revwalks.revwalk() {
             Ok(w) => w,
             Err(e) => {
                 return self.note(
