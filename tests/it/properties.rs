@@ -81,10 +81,12 @@ fn decoy(which: usize, half: usize, seed: u64) -> (String, bool) {
                 false,
             )
         }
-        // A key cut short.
+        // A key cut short; never to a second half of 20, where `sk-svcacct-c-` + 20 + marker +
+        // 20 would be a named service account's key.
         5 => {
             let (k, _) = key(seed as usize % 5, half, seed);
             let cut = 1 + seed as usize % 30;
+            let cut = cut + usize::from(half == 20 + cut);
             (k[..k.len() - cut].to_string(), false)
         }
         // A key glued to a word.
