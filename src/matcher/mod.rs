@@ -285,7 +285,9 @@ impl Matcher {
         found: &mut Found,
     ) {
         let mut decodes = decode::Decodes::default();
-        let mut plain = vec![Vec::new(); self.by_keyword.len()];
+        // Each keyword's plain hits, sized on the first one: most haystacks (every name) have
+        // none, and pay for no table of empty lists.
+        let mut plain: Vec<Vec<(usize, usize)>> = Vec::new();
         for hit in self.prefilter.hits(hay) {
             if found.stopped.is_some() {
                 return;
@@ -299,6 +301,9 @@ impl Matcher {
             };
             let decoded = match &pattern.encoding {
                 Encoding::Plain => {
+                    if plain.is_empty() {
+                        plain.resize_with(self.by_keyword.len(), Vec::new);
+                    }
                     plain[pattern.keyword].push((hit.start, hit.end));
                     continue;
                 }
@@ -327,7 +332,7 @@ impl Matcher {
             decodes.record(class, &decoded.1);
             self.search_decoded(decoded, depth, outer, layers, found);
         }
-        if depth < self.max_decode_depth {
+        if depth < self.max_decode_depth && !plain.is_empty() {
             self.unescape_plain_hits(hay, &plain, &mut decodes, depth, outer, layers, found);
         }
         self.check_rules(hay, &plain, outer, layers, found);
@@ -392,15 +397,19 @@ impl Matcher {
         layers: &[Decoding],
         found: &mut Found,
     ) {
-        // Each rule's hits from the keywords that were hit (most rules have none in a blob).
-        let mut per_rule: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.rules.len()];
+        // Each rule's hits from the keywords that were hit (most rules have none in a blob), a
+        // table only when some keyword was hit.
+        let mut per_rule: Vec<Vec<(usize, usize)>> = Vec::new();
         for (k, kw_hits) in plain.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+            if per_rule.is_empty() {
+                per_rule.resize_with(self.rules.rules.len(), Vec::new);
+            }
             for &ri in &self.by_keyword[k] {
                 per_rule[ri].extend_from_slice(kw_hits);
             }
         }
         for (ri, rule) in self.rules.rules.iter().enumerate() {
-            let mut hits = std::mem::take(&mut per_rule[ri]);
+            let mut hits = per_rule.get_mut(ri).map(std::mem::take).unwrap_or_default();
             if rule.spec.attested && rule.spec.near_keywords {
                 // The user named the provider (`keyhound verify --provider`): no keyword needed.
                 self.check_near(ri, hay, 0..hay.len(), outer, layers, found);

@@ -108,8 +108,8 @@ impl Matcher {
         if joined_already(layers) {
             return;
         }
-        let mut hits: Vec<(usize, usize)> = plain.iter().flatten().copied().collect();
-        hits.extend(concat::short_pieces(hay, &self.short));
+        let mut hits = concat::short_pieces(hay, &self.short);
+        hits.extend(plain.iter().flatten());
         if hits.is_empty() {
             return;
         }
