@@ -85,6 +85,7 @@ pub fn judge(rule: &Rule, hay: &[u8], w0: usize, caps: &Captures<'_>, work: &mut
     }
     let placeholder = rule.spec.placeholder
         || is_placeholder(rule, &body)
+        || holds_placeholder_word(rule, secret)
         || rule.is_denied(secret)
         || !crate::rules::checksum::holds(rule, caps);
     match (
@@ -186,6 +187,15 @@ fn left_boundary_ok(rule: &Rule, hay: &[u8], start: usize) -> bool {
     let backslash_escape =
         start >= 2 && hay[start - 2] == b'\\' && matches!(hay[start - 1], b'n' | b'r' | b't');
     url_escape || backslash_escape
+}
+
+/// Whether the secret holds one of the rule's placeholder words, ASCII case ignored.
+fn holds_placeholder_word(rule: &Rule, secret: &[u8]) -> bool {
+    rule.spec.placeholder_words.iter().any(|w| {
+        secret
+            .windows(w.len())
+            .any(|at| at.eq_ignore_ascii_case(w.as_bytes()))
+    })
 }
 
 fn is_placeholder(rule: &Rule, body: &[&[u8]]) -> bool {

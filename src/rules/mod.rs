@@ -172,6 +172,10 @@ pub struct RuleSpec {
     /// Every match is a placeholder: public values that look like keys (`pk_live_`).
     #[serde(default)]
     pub placeholder: bool,
+    /// A secret holding one of these (ASCII case ignored) is a placeholder: a name part that
+    /// reads `your-…-here` is filler, not a service account's name.
+    #[serde(default)]
+    pub placeholder_words: Vec<String>,
     /// The user named this rule's provider for the keys given (`keyhound verify --provider X`,
     /// one provider): no context is needed, and a rule that searches only near its keywords
     /// searches everywhere. Never set by a rule file.

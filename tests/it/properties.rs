@@ -168,11 +168,10 @@ proptest! {
         let dir = tree(&[("case.txt", text.as_bytes())]);
         let (code, report) = scan_json(dir.path(), &["--provider", "openai"]);
         // Quotes and line breaks among the separators make adjacent string literals and strings
-        // wrapped over lines, which keyhound joins as it joins a split key (`split_concat.rs`):
-        // `'sk-your-api-key-here'"risk-…"`, or `'sk-your-api-key-here` with `risk-…'` on the next
-        // line, spells `sk-your-api-key-hererisk-` + 20 + marker + 20, a named service account's
-        // key. Such joins of pieces are not this property's subject; they may only never repeat
-        // a key.
+        // wrapped over lines, which keyhound joins as it joins a split key (`split_concat.rs`).
+        // Joined pieces can form a real key (`'sk-admin-<20>T3BlbkFJ<12>'"T3BlbkFJ"` is an admin
+        // key with halves of 20): such joins are not this property's subject; they may only
+        // never repeat a key (and a placeholder glued to a look-alike is never one: see below).
         let (joined, direct): (Vec<&Finding>, Vec<&Finding>) =
             report.findings.iter().partition(|f| f.pieces.is_some());
         for f in &joined {
@@ -246,46 +245,27 @@ fn every_decoy_with_every_half_length() {
     assert_eq!(placeholders, 4 * 61);
 }
 
-/// Why the property above sets joined findings aside: a placeholder and a look-alike that its
-/// separators put in adjacent literals, or in a string wrapped over two lines (the property's
-/// shrunk failing input), are joined into a named service account's key.
+/// The property's shrunk failing input: a placeholder and a look-alike that its separators put in
+/// adjacent literals, or in a string wrapped over two lines, join into the shape of a named service
+/// account's key (`sk-your-api-key-hererisk-` + 20 + marker + 20). Its account name reads like
+/// filler, so it is a placeholder, never reported. Other joins of pieces can still form keys (an
+/// admin key whose second half ends in a quoted marker), which is why the property sets joined
+/// findings aside.
 #[test]
-fn adjacent_decoys_join_into_a_named_service_account_key() {
+fn adjacent_decoys_joined_into_a_named_key_are_not_reported() {
     let look_alike = make("risk-{alnum:20}T3BlbkFJ{alnum:20}", 7);
-    let joined = format!("sk-your-api-key-here{look_alike}");
-    for (text, at, layer) in [
-        (
-            format!("f('sk-your-api-key-here'\"{look_alike}\")\n"),
-            3,
-            "concatenation",
-        ),
-        (
-            format!("'sk-your-api-key-here\n{look_alike}'"),
-            1,
-            "line-join",
-        ),
+    for text in [
+        format!("f('sk-your-api-key-here'\"{look_alike}\")\n"),
+        format!("'sk-your-api-key-here\n{look_alike}'"),
+        format!("f('sk-bot-xxxxxxxx-' + '{}')\n", &look_alike[5..]),
     ] {
         let dir = tree(&[("case.txt", text.as_bytes())]);
         let (code, report) = scan_json(dir.path(), &["--provider", "openai"]);
-        let got: Vec<_> = report
-            .findings
-            .iter()
-            .map(|f| {
-                (
-                    f.offset,
-                    f.secret.as_str(),
-                    f.rule.as_str(),
-                    f.decoded.clone(),
-                )
-            })
-            .collect();
-        let want = (
-            at,
-            joined.as_str(),
-            "kh.openai.named-service-account",
-            vec![layer.to_string()],
+        assert!(
+            report.findings.is_empty(),
+            "{text:?}: {:?}",
+            report.findings
         );
-        assert_eq!(got, [want], "{text:?}");
-        assert_eq!(code, 1);
+        assert_eq!(code, 0, "{text:?}");
     }
 }
