@@ -50,8 +50,7 @@ pub(in crate::scan::git) fn scan_staged(
     started: Option<StagedDiff>,
 ) -> anyhow::Result<GitOutcome> {
     let workdir = dir.workdir().unwrap_or(dir.git_dir());
-    let changes = (started.or_else(|| StagedDiff::start(ctx.opts, workdir)))
-        .and_then(StagedDiff::finish)
+    let changes = StagedDiff::changes(started, ctx.opts, workdir)
         .ok_or_else(|| anyhow!("{}: `git diff --cached` failed", workdir.display()))?;
     scan_index_changes(ctx, dir, changes)
 }

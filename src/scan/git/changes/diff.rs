@@ -55,8 +55,7 @@ pub(in crate::scan::git) fn scan_staged(
     started: Option<StagedDiff>,
 ) -> anyhow::Result<GitOutcome> {
     let dir = repo.workdir().unwrap_or(repo.path());
-    let diff = started.or_else(|| StagedDiff::start(ctx.opts, dir));
-    let changes = match diff.and_then(StagedDiff::finish) {
+    let changes = match StagedDiff::changes(started, ctx.opts, dir) {
         Some(changes) => changes,
         None => staged_by_libgit2(repo)?,
     };
@@ -115,8 +114,20 @@ impl StagedDiff {
         Some(StagedDiff(child))
     }
 
+    /// What git says the index changes, asking the child `started` (if the command started one
+    /// already) or one started now in `workdir`; None when git cannot be run or failed.
+    pub fn changes(
+        started: Option<StagedDiff>,
+        opts: &GitOptions,
+        workdir: &Path,
+    ) -> Option<Vec<Change>> {
+        started
+            .or_else(|| StagedDiff::start(opts, workdir))
+            .and_then(StagedDiff::finish)
+    }
+
     /// What git answered; None when it failed.
-    pub fn finish(self) -> Option<Vec<Change>> {
+    fn finish(self) -> Option<Vec<Change>> {
         let out = self.0.wait_with_output().ok()?;
         if !out.status.success() {
             return None;
