@@ -3,6 +3,7 @@
 //! window around each hit, never over a whole blob.
 
 mod checks;
+mod classes;
 mod decode;
 mod escape;
 mod examples;
@@ -137,6 +138,8 @@ pub struct Matcher {
     longest_key: usize,
     /// The keywords whose base64 forms are found in halves: what a half hit must spell.
     halved: Vec<Vec<u8>>,
+    /// What the one pass over a haystack before its search classifies bytes by.
+    classifier: classes::Classifier,
 }
 
 /// Keywords shorter than this get no base64 halves (see [`decode::base64_needles`]): they would
@@ -182,6 +185,8 @@ impl Matcher {
                 .any(|&ri| !rules.rules[ri].spec.near_keywords)
         });
         let short = join::Short::new(in_keys.map(|(_, kw)| kw.as_slice()));
+        let (first, second) = short.first_bytes();
+        let classifier = classes::Classifier::new(&prefilter.opening_firsts(), &first, &second);
         let longest_key = rules
             .rules
             .iter()
@@ -204,6 +209,7 @@ impl Matcher {
             short,
             longest_key,
             halved,
+            classifier,
         }
     }
 
@@ -288,7 +294,8 @@ impl Matcher {
         // Each keyword's plain hits, sized on the first one: most haystacks (every name) have
         // none, and pay for no table of empty lists.
         let mut plain: Vec<Vec<(usize, usize)>> = Vec::new();
-        for hit in self.prefilter.hits(hay) {
+        let scan = self.classifier.scan(hay);
+        for hit in self.prefilter.hits(hay, &scan) {
             if found.stopped.is_some() {
                 return;
             }
@@ -337,7 +344,7 @@ impl Matcher {
         }
         self.check_rules(hay, &plain, outer, layers, found);
         if self.join {
-            self.find_joined(hay, &plain, depth, outer, layers, found);
+            self.find_joined(hay, &plain, &scan.quotes, depth, outer, layers, found);
         }
     }
 

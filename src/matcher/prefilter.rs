@@ -22,7 +22,7 @@
 //! 54 needles searched everywhere take two slim passes where the 317 they were took five fat
 //! ones.
 
-use super::decode::{is_b64, next_line_start};
+use super::classes::Scan;
 use super::run_search::RunSearcher;
 use super::wide::{is_wide, wide_runs};
 use aho_corasick::packed;
@@ -76,136 +76,13 @@ pub enum Gate {
 /// The shortest base64 run a [`Gate::Base64Run`] needle is looked for in: a key of 24 bytes or
 /// more encoded once, or of 18 bytes or more encoded twice, is longer, and so is its hex form
 /// (every key is 20 bytes or more). A line wrapped inside a run is full (40 characters or
-/// more), and the line after such a run is searched whatever its length (see [`base64_runs`]).
+/// more), and the line after such a run is searched whatever its length (see
+/// [`super::classes::Scan::runs`]).
 pub const LONG_RUN: usize = 32;
 
-/// The runs of at least [`LONG_RUN`] base64 characters (either alphabet) in `hay`, each followed
-/// by the next line's run when the run ends its line (the last line of a wrapped block, however
-/// short). A run that long holds a whole aligned block of 16 bytes: blocks are checked 16 bytes
-/// at a time, and only around a block of base64 does the scan look at single bytes.
-fn base64_runs(hay: &[u8]) -> Vec<std::ops::Range<usize>> {
-    let mut runs = Vec::new();
-    let mut k = 0;
-    // Where the last run found ends: no run starts before it.
-    let mut from = 0;
-    while k + 16 <= hay.len() {
-        if k + 64 <= hay.len() && !any_block_may_be_b64(&hay[k..k + 64]) {
-            k += 64;
-            continue;
-        }
-        if !block_is_b64(&hay[k..k + 16]) {
-            k += 16;
-            continue;
-        }
-        let mut start = k;
-        while start > from && is_b64(hay[start - 1]) {
-            start -= 1;
-        }
-        let mut end = k + 16;
-        while end + 16 <= hay.len() && block_is_b64(&hay[end..end + 16]) {
-            end += 16;
-        }
-        while end < hay.len() && is_b64(hay[end]) {
-            end += 1;
-        }
-        from = end;
-        if end - start >= LONG_RUN {
-            runs.push(start..end);
-            if let Some(next) = next_line_run(hay, end) {
-                from = next.end;
-                runs.push(next);
-            }
-        }
-        k = from.next_multiple_of(16);
-    }
-    runs
-}
-
-/// The run that starts the line after a run ending at `end` (`[ \t\r]*\n[ \t]*` between them),
-/// when it is shorter than [`LONG_RUN`] (a longer one is a run of its own).
-fn next_line_run(hay: &[u8], end: usize) -> Option<std::ops::Range<usize>> {
-    let start = next_line_start(hay, end)?;
-    let mut i = start;
-    while i < hay.len() && i - start < LONG_RUN && is_b64(hay[i]) {
-        i += 1;
-    }
-    (i > start && i - start < LONG_RUN).then_some(start..i)
-}
-
-/// Whether all 16 bytes of `block` are base64 characters (see [`is_b64`]).
-#[cfg(target_arch = "x86_64")]
-fn block_is_b64(block: &[u8]) -> bool {
-    use std::arch::x86_64::{
-        _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8,
-    };
-    assert!(block.len() >= 16);
-    // SAFETY: SSE2 is part of every x86_64 CPU (the target's baseline); the one load reads the
-    // 16 bytes the assertion above guarantees, unaligned loads being allowed.
-    unsafe {
-        let b = _mm_loadu_si128(block.as_ptr().cast());
-        let set = |c: u8| _mm_set1_epi8(c.cast_signed());
-        // Signed comparisons: bytes from 0x80 are negative, below every range. Most text and
-        // binary blocks hold a byte below `+` or above `z`: one test turns them away.
-        let outside = _mm_or_si128(_mm_cmpgt_epi8(set(b'+'), b), _mm_cmpgt_epi8(b, set(b'z')));
-        if _mm_movemask_epi8(outside) != 0 {
-            return false;
-        }
-        let within = |v, lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, set(lo - 1)),
-                _mm_cmpgt_epi8(set(hi + 1), v),
-            )
-        };
-        let slash_digits = within(b, b'/', b'9');
-        let letters = within(_mm_or_si128(b, set(0x20)), b'a', b'z');
-        let signs = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(b, set(b'+')), _mm_cmpeq_epi8(b, set(b'-'))),
-            _mm_cmpeq_epi8(b, set(b'_')),
-        );
-        let all = _mm_or_si128(_mm_or_si128(slash_digits, letters), signs);
-        _mm_movemask_epi8(all) & 0xFFFF == 0xFFFF
-    }
-}
-
-/// Whether one of the four 16-byte blocks of `bytes` (64 of them) has no byte below `+` or above
-/// `z`, which every block of base64 characters is: one branch for 64 bytes of text.
-#[cfg(target_arch = "x86_64")]
-fn any_block_may_be_b64(bytes: &[u8]) -> bool {
-    use std::arch::x86_64::{
-        _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    assert!(bytes.len() >= 64);
-    // SAFETY: SSE2 is part of every x86_64 CPU (the target's baseline); the four loads read the
-    // 64 bytes the assertion above guarantees, unaligned loads being allowed.
-    unsafe {
-        let (low, high) = (
-            _mm_set1_epi8(b'+'.cast_signed()),
-            _mm_set1_epi8(b'z'.cast_signed()),
-        );
-        let clean = |i: usize| {
-            let b = _mm_loadu_si128(bytes.as_ptr().add(16 * i).cast());
-            let outside = _mm_or_si128(_mm_cmpgt_epi8(low, b), _mm_cmpgt_epi8(b, high));
-            _mm_movemask_epi8(outside) == 0
-        };
-        clean(0) | clean(1) | clean(2) | clean(3)
-    }
-}
-
-/// Whether one of the four 16-byte blocks of `bytes` may be all base64 characters.
-#[cfg(not(target_arch = "x86_64"))]
-fn any_block_may_be_b64(bytes: &[u8]) -> bool {
-    bytes[..64].chunks(16).any(block_is_b64)
-}
-
-/// Whether all 16 bytes of `block` are base64 characters (see [`is_b64`]).
-#[cfg(not(target_arch = "x86_64"))]
-fn block_is_b64(block: &[u8]) -> bool {
-    block[..16].iter().all(|&b| is_b64(b))
-}
-
-/// Escape openings found by their first byte: at most 3 distinct first bytes (searched with
-/// `memchr3`), each needle at least 3 bytes long, looked up by its first 3 bytes at each hit.
+/// Escape openings found by their first byte: at most 3 distinct first bytes (found by the
+/// scan of the haystack's classes, [`Scan::openings`]), each needle at least 3 bytes long,
+/// looked up by its first 3 bytes at each one.
 #[derive(Debug)]
 pub struct Openings {
     firsts: [u8; 3],
@@ -218,6 +95,11 @@ pub struct Openings {
 }
 
 impl Openings {
+    /// The bytes its needles start with.
+    pub fn firsts(&self) -> &[u8; 3] {
+        &self.firsts
+    }
+
     /// The searcher for `needles`, if they fit (see [`Openings`]).
     fn new<'a>(needles: impl IntoIterator<Item = &'a Vec<u8>>) -> Option<Openings> {
         let needles: Vec<Vec<u8>> = needles.into_iter().cloned().collect();
@@ -248,11 +130,16 @@ impl Openings {
 
     /// The leftmost needle wholly inside `span`, the earliest one of those starting there:
     /// (its index, start, end).
-    fn find_in(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<(usize, usize, usize)> {
-        let [a, b, c] = self.firsts;
+    fn find_in(
+        &self,
+        hay: &[u8],
+        span: std::ops::Range<usize>,
+        scan: &Scan,
+    ) -> Option<(usize, usize, usize)> {
         let bytes = &hay[..span.end];
-        memchr::memchr3_iter(a, b, c, &bytes[span.start..]).find_map(|i| {
-            let at = span.start + i;
+        let from = scan.openings.partition_point(|&at| at < span.start);
+        let upto = scan.openings.partition_point(|&at| at < span.end);
+        scan.openings[from..upto].iter().find_map(|&at| {
             let start: [u8; 3] = bytes.get(at..at + 3)?.try_into().ok()?;
             if !self.pairs[usize::from(start[0]) << 8 | usize::from(start[1])] {
                 return None;
@@ -500,8 +387,9 @@ impl Prefilter {
         }
     }
 
-    /// Every non-overlapping hit in `hay`, leftmost first.
-    pub fn hits<'h>(&'h self, hay: &'h [u8]) -> Box<dyn Iterator<Item = Hit> + 'h> {
+    /// Every non-overlapping hit in `hay`, leftmost first, `scan` being its classes (the
+    /// scan of an [`Prefilter::classifier`]).
+    pub fn hits<'h>(&'h self, hay: &'h [u8], scan: &'h Scan) -> Box<dyn Iterator<Item = Hit> + 'h> {
         let hit = |m: aho_corasick::Match| Hit {
             pattern: m.pattern().as_usize(),
             start: m.start(),
@@ -510,30 +398,30 @@ impl Prefilter {
         match self {
             Prefilter::Packed(s) => Box::new(s.find_iter(hay).map(hit)),
             Prefilter::Groups(groups) => {
-                let mut nul = None;
-                let mut open = |gate: Gate| match gate {
-                    Gate::Always
-                    | Gate::Base64Run
-                    | Gate::NestedRun
-                    | Gate::RunStart
-                    | Gate::Opening => true,
-                    Gate::Nul | Gate::Wide => {
-                        *nul.get_or_insert_with(|| memchr::memchr(0, hay).is_some())
-                    }
-                };
-                let groups: Vec<&Group> = groups.iter().filter(|g| open(g.gate)).collect();
-                let runs = if groups
+                let groups: Vec<&Group> = groups
                     .iter()
-                    .any(|g| matches!(g.gate, Gate::Base64Run | Gate::NestedRun | Gate::RunStart))
-                {
-                    base64_runs(hay)
-                } else {
-                    Vec::new()
-                };
-                Box::new(Merged::new(groups, runs, hay))
+                    .filter(|g| scan.nul || !matches!(g.gate, Gate::Nul | Gate::Wide))
+                    .collect();
+                Box::new(Merged::new(groups, scan, hay))
             }
             Prefilter::Automaton(ac) => Box::new(ac.find_iter(hay).map(hit)),
         }
+    }
+
+    /// The first bytes of its escape openings' needles (see [`Openings`]), for the scan of a
+    /// haystack's classes.
+    pub fn opening_firsts(&self) -> Vec<u8> {
+        let mut firsts = Vec::new();
+        if let Prefilter::Groups(groups) = self {
+            for g in groups {
+                if let Searcher::Openings(o) = &g.searcher {
+                    firsts.extend(o.firsts());
+                }
+            }
+        }
+        firsts.sort_unstable();
+        firsts.dedup();
+        firsts
     }
 }
 
@@ -544,7 +432,9 @@ struct Merged<'h> {
     groups: Vec<&'h Group>,
     /// The long base64 runs, where [`Gate::Base64Run`] groups search (an automaton those
     /// shorter than [`SHORT_RUN`], Teddy groups the others, a [`RunSearcher`] all).
-    runs: Vec<std::ops::Range<usize>>,
+    runs: &'h [std::ops::Range<usize>],
+    /// The haystack's classes: the runs above, the escape openings.
+    scan: &'h Scan,
     /// The runs [`Gate::NestedRun`] groups search, found only if there is one.
     nested: Vec<std::ops::Range<usize>>,
     /// The stretches [`Gate::Wide`] groups search, found only if there is one, and each one's
@@ -561,10 +451,11 @@ struct Merged<'h> {
 }
 
 impl<'h> Merged<'h> {
-    fn new(groups: Vec<&'h Group>, runs: Vec<std::ops::Range<usize>>, hay: &'h [u8]) -> Self {
+    fn new(groups: Vec<&'h Group>, scan: &'h Scan, hay: &'h [u8]) -> Self {
+        let runs = &scan.runs[..];
         let n = groups.len();
         let nested = if groups.iter().any(|g| g.gate == Gate::NestedRun) {
-            super::nested::nested_runs(hay, &runs)
+            super::nested::nested_runs(hay, runs)
         } else {
             Vec::new()
         };
@@ -583,6 +474,7 @@ impl<'h> Merged<'h> {
         let mut merged = Merged {
             groups,
             runs,
+            scan,
             nested,
             wide,
             narrow,
@@ -603,10 +495,10 @@ impl<'h> Merged<'h> {
     fn search(&self, g: usize) -> Option<Hit> {
         let group = self.groups[g];
         let runs = match group.gate {
-            Gate::NestedRun => &self.nested,
+            Gate::NestedRun => &self.nested[..],
             Gate::Wide => return self.search_wide(group),
-            Gate::Base64Run | Gate::RunStart => &self.runs,
-            _ => return group.find_in(self.hay, self.end..self.hay.len()),
+            Gate::Base64Run | Gate::RunStart => self.runs,
+            _ => return group.find_in(self.hay, self.end..self.hay.len(), self.scan),
         };
         let wanted = |r: &std::ops::Range<usize>| match (group.gate, &group.searcher) {
             (Gate::NestedRun, _) | (_, Searcher::Runs(_)) => true,
@@ -618,7 +510,7 @@ impl<'h> Merged<'h> {
         runs[first..]
             .iter()
             .filter(|r| wanted(r))
-            .find_map(|r| group.find_in(self.hay, r.start.max(self.end)..r.end))
+            .find_map(|r| group.find_in(self.hay, r.start.max(self.end)..r.end, self.scan))
     }
 
     /// A [`Gate::Wide`] group's leftmost hit starting at or after `self.end`: found in the
@@ -629,7 +521,9 @@ impl<'h> Merged<'h> {
         let mut stretches = self.wide[first..].iter().zip(&self.narrow_at[first..]);
         stretches.find_map(|(r, &at)| {
             let skip = (r.start.max(self.end) - r.start).div_ceil(2);
-            let hit = group.find_in(&self.narrow, at + skip..at + r.len().div_ceil(2))?;
+            // The narrow bytes have no classes of their own: no UTF-16 group is an opening's.
+            let span = at + skip..at + r.len().div_ceil(2);
+            let hit = group.find_in(&self.narrow, span, &Scan::default())?;
             Some(Hit {
                 pattern: hit.pattern,
                 start: r.start + 2 * (hit.start - at),
@@ -640,8 +534,8 @@ impl<'h> Merged<'h> {
 }
 
 impl Group {
-    /// Its leftmost hit wholly inside `span` of `hay`.
-    fn find_in(&self, hay: &[u8], span: std::ops::Range<usize>) -> Option<Hit> {
+    /// Its leftmost hit wholly inside `span` of `hay`, whose classes are `scan`.
+    fn find_in(&self, hay: &[u8], span: std::ops::Range<usize>, scan: &Scan) -> Option<Hit> {
         let (n, start, end) = match &self.searcher {
             Searcher::Packed(searcher) => {
                 let span = aho_corasick::Span {
@@ -652,7 +546,7 @@ impl Group {
                 (m.pattern().as_usize(), m.start(), m.end())
             }
             Searcher::LazyPacked(lazy) => lazy.find_in(hay, span)?,
-            Searcher::Openings(openings) => openings.find_in(hay, span)?,
+            Searcher::Openings(openings) => openings.find_in(hay, span, scan)?,
             Searcher::Runs(runs) => runs.find_in(hay, span)?,
             Searcher::Starts(starts) => {
                 let at = &hay[span.clone()];
@@ -696,6 +590,19 @@ impl Iterator for Merged<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matcher::classes::Classifier;
+
+    impl Prefilter {
+        /// Its hits in `hay`, classified as the matcher would (but for quotes).
+        fn all_hits(&self, hay: &[u8]) -> std::vec::IntoIter<Hit> {
+            let scan = Classifier::new(&self.opening_firsts(), &[], &[]).scan(hay);
+            self.hits(hay, &scan).collect::<Vec<_>>().into_iter()
+        }
+    }
+
+    fn base64_runs(hay: &[u8]) -> Vec<std::ops::Range<usize>> {
+        Classifier::new(&[], &[], &[]).scan(hay).runs
+    }
 
     #[test]
     fn finds_leftmost_first_hits() {
@@ -705,7 +612,7 @@ mod tests {
             b"VDNCbGJrRk".to_vec(),
         ]);
         let hay = b"..T3BlbkFJ..VDNCbGJrRk..T\x003\x00B";
-        let got: Vec<(usize, usize)> = p.hits(hay).map(|h| (h.pattern, h.start)).collect();
+        let got: Vec<(usize, usize)> = p.all_hits(hay).map(|h| (h.pattern, h.start)).collect();
         assert_eq!(got, vec![(0, 2), (2, 12), (1, 24)]);
     }
 
@@ -732,7 +639,7 @@ mod tests {
             hay.extend(format!("..kw{i:02}xlong zkw{i:02}x kw{i:02} kw{i:02}xkw{i:02}x.").bytes());
         }
         let got: Vec<(usize, usize, usize)> = grouped
-            .hits(&hay)
+            .all_hits(&hay)
             .map(|h| (h.pattern, h.start, h.end))
             .collect();
         let want: Vec<(usize, usize, usize)> = automaton
@@ -757,14 +664,6 @@ mod tests {
                     Vec::new()
                 };
                 assert_eq!(base64_runs(&hay), want, "{len} at {at}");
-            }
-        }
-        for b in 0..=255u8 {
-            let want = b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
-            for at in 0..16 {
-                let mut block = [b'Q'; 16];
-                block[at] = b;
-                assert_eq!(block_is_b64(&block), want, "{b:#x} at {at}");
             }
         }
         let uuids = b"ac6729c7 cab0 4674 1925 c809d94180fd ac6729c7.cab0.4674.1925.c809d94180fd";
@@ -796,14 +695,15 @@ mod tests {
         ];
         let o = Openings::new(&needles).unwrap();
         let hay = b"a%7 %73k &#1x &#115; \\x73";
+        let scan = Classifier::new(o.firsts(), &[], &[]).scan(hay);
         let mut got = Vec::new();
         let mut at = 0;
-        while let Some((n, s, e)) = o.find_in(hay, at..hay.len()) {
+        while let Some((n, s, e)) = o.find_in(hay, at..hay.len(), &scan) {
             got.push((n, s));
             at = e;
         }
         assert_eq!(got, vec![(0, 4), (3, 9), (1, 14), (2, 21)]);
-        assert_eq!(o.find_in(hay, 0..6), None);
+        assert_eq!(o.find_in(hay, 0..6, &scan), None);
         assert!(Openings::new(&[b"%7".to_vec()]).is_none());
         assert!(
             Openings::new(&[
@@ -824,7 +724,7 @@ mod tests {
             let p = Prefilter::gated(&needles, &[Gate::Always, Gate::Base64Run]);
             let hay = format!("QQQnestedQQQ xyz {long}QQQnestedQQQ{long} xyz");
             let got: Vec<(usize, usize)> = p
-                .hits(hay.as_bytes())
+                .all_hits(hay.as_bytes())
                 .map(|h| (h.pattern, h.start))
                 .collect();
             assert_eq!(got, vec![(0, 13), (1, 17 + run), (0, 30 + 2 * run)]);
@@ -847,8 +747,10 @@ mod tests {
             hay.extend_from_slice(w);
             hay.extend_from_slice(&w[..3]);
         }
-        let got: Vec<(usize, usize, usize)> =
-            p.hits(&hay).map(|h| (h.pattern, h.start, h.end)).collect();
+        let got: Vec<(usize, usize, usize)> = p
+            .all_hits(&hay)
+            .map(|h| (h.pattern, h.start, h.end))
+            .collect();
         let want: Vec<(usize, usize, usize)> = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&needles)
@@ -858,7 +760,7 @@ mod tests {
             .collect();
         assert!(want.len() > 80, "{want:?}");
         assert_eq!(got, want);
-        let no_nul: Vec<usize> = p.hits(b"plain k a 0").map(|h| h.pattern).collect();
+        let no_nul: Vec<usize> = p.all_hits(b"plain k a 0").map(|h| h.pattern).collect();
         assert_eq!(no_nul, vec![0]);
     }
 
@@ -872,7 +774,7 @@ mod tests {
         // start of a short one, nor of the short line after a long run.
         let hay = format!("k: aGZf{long} xyz QaGZf{long} aGZfQQ aGZf{long}\naGZf\n");
         let got: Vec<(usize, usize, usize)> = p
-            .hits(hay.as_bytes())
+            .all_hits(hay.as_bytes())
             .map(|h| (h.pattern, h.start, h.end))
             .collect();
         let third = hay.rfind(&format!(" aGZf{long}")).unwrap() + 1;
@@ -889,7 +791,7 @@ mod tests {
     fn prefilter_hits(needles: &[String], hay: &str) -> Vec<(usize, usize, usize)> {
         let needles: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
         Prefilter::new(&needles)
-            .hits(hay.as_bytes())
+            .all_hits(hay.as_bytes())
             .map(|h| (h.pattern, h.start, h.end))
             .collect()
     }
@@ -926,7 +828,7 @@ mod tests {
                 .collect();
             let bytes: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
             let got: Vec<(usize, usize, usize)> = Prefilter::gated(&bytes, &gates)
-                .hits(hay.as_bytes())
+                .all_hits(hay.as_bytes())
                 .map(|h| (h.pattern, h.start, h.end))
                 .collect();
             proptest::prop_assert_eq!(got, automaton_hits(&needles, &hay));

@@ -410,22 +410,22 @@ fn skip_code(hay: &[u8], at: usize, end: usize, quoting: Quoting) -> usize {
 
 /// Literals whose whole content is a keyword's first bytes (`"g"`, `"gh"`, `'sk-ant-'`)
 /// and which another literal continues: the keyword split inside itself, which no keyword hit
-/// finds. One pass over the quotes ([`super::quotes`]); each costs a look in a bit table unless
-/// a keyword starts there (a few instructions in the pass's loop: source code and JSON hold a
-/// quote every few dozen bytes).
-pub fn short_pieces(hay: &[u8], short: &Short) -> Vec<(usize, usize)> {
+/// finds. `quotes` are the quotes whose next two bytes may start a prefix, found by the scan
+/// of the haystack's classes (source code and JSON hold a quote every few dozen bytes, few of
+/// them followed by a keyword's first bytes).
+pub fn short_pieces(hay: &[u8], quotes: &[usize], short: &Short) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     if short.prefixes.is_empty() {
         return out;
     }
-    super::quotes::each(hay, |q| {
+    for &q in quotes {
         if let [b0, b1, ..] = hay[q + 1..]
             && short.may_start(b0, b1)
             && let Some(piece) = short_piece(hay, q, short)
         {
             out.push(piece);
         }
-    });
+    }
     out
 }
 
@@ -495,7 +495,8 @@ mod tests {
     fn keyword_prefixes_alone_in_a_literal_are_found() {
         let short = Short::new([b"ghp_".as_slice()]);
         let text = b"t = \"gh\" + \"p_abc\"; u = \"gh\"; v = \"ghx\" + \"y\"; w = 'g' 'hp_'";
-        let got = short_pieces(text, &short);
+        let quotes: Vec<usize> = memchr::memchr3_iter(b'"', b'\'', b'`', text).collect();
+        let got = short_pieces(text, &quotes, &short);
         assert_eq!(got, vec![(5, 7), (52, 53)]);
     }
 }

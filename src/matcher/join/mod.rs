@@ -8,7 +8,6 @@
 
 mod concat;
 mod lines;
-mod quotes;
 
 use super::{Found, Matcher};
 use crate::finding::Decoding;
@@ -100,6 +99,7 @@ impl Matcher {
         &self,
         hay: &[u8],
         plain: &[Vec<(usize, usize)>],
+        quotes: &[usize],
         depth: usize,
         outer: &dyn Fn(usize, bool) -> usize,
         layers: &[Decoding],
@@ -108,7 +108,7 @@ impl Matcher {
         if joined_already(layers) {
             return;
         }
-        let mut hits = concat::short_pieces(hay, &self.short);
+        let mut hits = concat::short_pieces(hay, quotes, &self.short);
         hits.extend(plain.iter().flatten());
         if hits.is_empty() {
             return;
@@ -271,6 +271,19 @@ impl Short {
             }
         }
         s
+    }
+
+    /// The bytes the prefixes' first two may be, for the scan of a haystack's classes (which
+    /// finds the quotes followed by one of the first, then one of the second).
+    pub fn first_bytes(&self) -> (Vec<u8>, Vec<u8>) {
+        let pairs = (0..1usize << 16).filter(|&bit| self.first[bit / 64] & 1 << (bit % 64) != 0);
+        let (mut firsts, mut seconds): (Vec<u8>, Vec<u8>) =
+            pairs.map(|bit| ((bit >> 8) as u8, bit as u8)).unzip();
+        for bytes in [&mut firsts, &mut seconds] {
+            bytes.sort_unstable();
+            bytes.dedup();
+        }
+        (firsts, seconds)
     }
 
     /// Whether some prefix starts with `b0` then `b1` (see `first`).
