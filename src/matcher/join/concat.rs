@@ -146,7 +146,7 @@ fn literal_at(hay: &[u8], open: usize, len: usize, q: u8, quoting: Quoting) -> O
         match quoting {
             _ if b == b'\n' => return None,
             Quoting::Plain if b == b'\\' && !raw => i += 2,
-            Quoting::Plain if b == q && hay[i + 1..].starts_with(&vec![b'#'; hashes]) => {
+            Quoting::Plain if b == q && closes_raw(&hay[i + 1..], hashes) => {
                 return Some(Literal {
                     start: open - prefix,
                     content: content_start..i,
@@ -167,6 +167,12 @@ fn literal_at(hay: &[u8], open: usize, len: usize, q: u8, quoting: Quoting) -> O
         }
     }
     None
+}
+
+/// Whether `after` (the bytes after a closing quote) starts with the `hashes` hashes a raw
+/// string opened with (`"#` closes `r#"`).
+fn closes_raw(after: &[u8], hashes: usize) -> bool {
+    after.len() >= hashes && after[..hashes].iter().all(|&b| b == b'#')
 }
 
 /// The string prefix right before an opening quote at `open` (`r`, `b`, `rb`, `r#`, `@`, `$`,
