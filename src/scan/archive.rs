@@ -4,10 +4,10 @@
 //! or time; what a zip's directory hides (overlapping entries, unlisted entries, comments, bytes
 //! after its end) is scanned or reported.
 
-use super::codecs;
 use super::stream::fill;
 use super::ziplayout;
 use super::{BlobOutcome, Scanner};
+use super::{budget, codecs};
 use crate::finding::{Decoding, Origin};
 use std::cell::Cell;
 use std::fmt;
@@ -91,8 +91,30 @@ fn is_bzip2(head: &[u8]) -> bool {
 /// executable jars) or an executable (Windows' and Linux's self-extracting archives).
 const PREFIXED_ZIP_HEADS: [&[u8]; 3] = [b"#!", b"MZ", b"\x7fELF"];
 
-/// Zips up to this size are read into memory; larger ones are copied to a temporary file.
-const ZIP_IN_MEMORY: u64 = 16 << 20;
+/// Zips up to this size are read into memory while [`budget::ARCHIVES`] has room; larger ones
+/// (and the others) are copied to a temporary file.
+const ZIP_IN_MEMORY: u64 = 4 << 20;
+
+/// A zip (or a blob that may end with one) read whole to be read where it lies.
+enum Whole {
+    /// Its bytes, and the budget they are taken from when over [`budget::SMALL`].
+    Memory(Cursor<Vec<u8>>, Option<budget::Permit>),
+    /// Copied to a temporary file; true when over the member limit (the rest left unread).
+    File(io::BufReader<std::fs::File>, bool),
+}
+
+/// Why a zip could not be read whole.
+enum WholeError {
+    Read(io::Error),
+    /// Copying it to a temporary file failed (a read or a write).
+    Spool(io::Error),
+}
+
+/// Reads from `input` until `bytes` holds `limit` bytes or the input ends.
+fn read_up_to(input: &mut dyn Read, bytes: &mut Vec<u8>, limit: u64) -> io::Result<()> {
+    let room = limit.saturating_sub(bytes.len() as u64);
+    input.take(room).read_to_end(bytes).map(drop)
+}
 
 /// What a zip is read from: its bytes in memory, or a temporary file.
 trait Source: Read + Seek {}
@@ -363,8 +385,7 @@ impl Scanner<'_> {
 
     /// Scans a blob read from a stream (history, standard input, an archive's member) that
     /// starts as a launch script or an executable does: only its end says whether it is a zip
-    /// with bytes before it, so it is read whole first, into memory up to 16 MiB, else into a
-    /// temporary file up to the member limit.
+    /// with bytes before it, so it is read whole first ([`Scanner::read_whole`]).
     pub(super) fn scan_maybe_prefixed(
         &self,
         head: Vec<u8>,
@@ -373,20 +394,14 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
-        let mut bytes = head;
-        let room = (ZIP_IN_MEMORY + 1).saturating_sub(bytes.len() as u64);
-        if let Err(e) = reader.take(room).read_to_end(&mut bytes) {
-            return out.skip(origin.display(), format!("read error: {e}"), true);
-        }
-        if bytes.len() as u64 <= ZIP_IN_MEMORY {
-            let mut whole = Cursor::new(bytes);
-            if ziplayout::ends_with_zip(&mut whole).unwrap_or(false) {
-                return self.scan_zip_in(&mut whole, origin, depth, true, out);
+        match self.read_whole(head, reader) {
+            Ok(Whole::Memory(mut whole, _permit)) => {
+                if ziplayout::ends_with_zip(&mut whole).unwrap_or(false) {
+                    return self.scan_zip_in(&mut whole, origin, depth, true, out);
+                }
+                self.scan_chunks(&[], &mut &whole.get_ref()[..], origin, out);
             }
-            return self.scan_chunks(&[], &mut &whole.get_ref()[..], origin, out);
-        }
-        match self.spool(bytes, reader) {
-            Ok((mut file, false)) => {
+            Ok(Whole::File(mut file, false)) => {
                 if ziplayout::ends_with_zip(&mut file).unwrap_or(false) {
                     return self.scan_zip_in(&mut file, origin, depth, true, out);
                 }
@@ -396,11 +411,14 @@ impl Scanner<'_> {
                 }
             }
             // Over the member limit: no zip is opened, so its bytes are all there is to scan.
-            Ok((mut file, true)) => match file.seek(SeekFrom::Start(0)) {
+            Ok(Whole::File(mut file, true)) => match file.seek(SeekFrom::Start(0)) {
                 Ok(_) => self.scan_chunks(&[], &mut file.chain(reader), origin, out),
                 Err(e) => out.skip(origin.display(), format!("read error: {e}"), true),
             },
-            Err(e) => out.skip(
+            Err(WholeError::Read(e)) => {
+                out.skip(origin.display(), format!("read error: {e}"), true);
+            }
+            Err(WholeError::Spool(e)) => out.skip(
                 origin.display(),
                 format!(
                     "cannot copy the file to a temporary file to look for a zip at its end: {e}"
@@ -419,16 +437,14 @@ impl Scanner<'_> {
         prefixed: bool,
         out: &mut BlobOutcome,
     ) {
-        let mut bytes = Vec::new();
-        if let Err(e) = input.take(ZIP_IN_MEMORY + 1).read_to_end(&mut bytes) {
-            return out.skip(origin.display(), format!("read error: {e}"), true);
-        }
-        if bytes.len() as u64 <= ZIP_IN_MEMORY {
-            return self.scan_zip_in(&mut Cursor::new(bytes), origin, depth, prefixed, out);
-        }
-        match self.spool(bytes, input) {
-            Ok((mut file, false)) => self.scan_zip_in(&mut file, origin, depth, prefixed, out),
-            Ok((file, true)) => {
+        match self.read_whole(Vec::new(), input) {
+            Ok(Whole::Memory(mut whole, _permit)) => {
+                self.scan_zip_in(&mut whole, origin, depth, prefixed, out);
+            }
+            Ok(Whole::File(mut file, false)) => {
+                self.scan_zip_in(&mut file, origin, depth, prefixed, out);
+            }
+            Ok(Whole::File(file, true)) => {
                 out.skip(
                     origin.display(),
                     "zip archive over 256 MiB: scanned as raw bytes, members not opened",
@@ -436,12 +452,38 @@ impl Scanner<'_> {
                 );
                 self.scan_chunks(&[], &mut file.chain(input), origin, out);
             }
-            Err(e) => out.skip(
+            Err(WholeError::Read(e)) => {
+                out.skip(origin.display(), format!("read error: {e}"), true);
+            }
+            Err(WholeError::Spool(e)) => out.skip(
                 origin.display(),
                 format!("cannot copy the zip archive to a temporary file: {e}"),
                 true,
             ),
         }
+    }
+
+    /// Reads `head` and the rest of `input` whole, to be read where it lies: into memory up to
+    /// [`budget::SMALL`], or up to [`ZIP_IN_MEMORY`] while [`budget::ARCHIVES`] has room for
+    /// it, else into an unnamed temporary file up to the member limit. So `-j 64` holds the
+    /// nested archives in memory that `-j 2` does, and the others wait on disk, not in memory.
+    fn read_whole(&self, head: Vec<u8>, input: &mut dyn Read) -> Result<Whole, WholeError> {
+        let mut bytes = head;
+        let small = budget::SMALL + 1;
+        read_up_to(input, &mut bytes, small).map_err(WholeError::Read)?;
+        if (bytes.len() as u64) < small {
+            return Ok(Whole::Memory(Cursor::new(bytes), None));
+        }
+        let permit = budget::ARCHIVES.try_acquire(ZIP_IN_MEMORY);
+        if permit.is_some() {
+            bytes.reserve_exact(ZIP_IN_MEMORY as usize + 1 - bytes.len());
+            read_up_to(input, &mut bytes, ZIP_IN_MEMORY + 1).map_err(WholeError::Read)?;
+            if bytes.len() as u64 <= ZIP_IN_MEMORY {
+                return Ok(Whole::Memory(Cursor::new(bytes), permit));
+            }
+        }
+        let (file, over) = self.spool(bytes, input).map_err(WholeError::Spool)?;
+        Ok(Whole::File(file, over))
     }
 
     /// Copies a large zip (its first `bytes`, then the rest of `input` up to the member limit)

@@ -25,6 +25,12 @@ pub static CHUNKS: Budget = Budget::new(20 << 20);
 /// it, eight at most, on any machine (the price: a large machine scans no more of them at once).
 pub static HELD: Budget = Budget::with_floor(8 << 20, SMALL / 4);
 
+/// Nested archives over [`SMALL`] held whole in memory to be read where they lie (a zip
+/// inside an archive or a blob, up to 4 MiB each): two of the largest at a time, as two
+/// workers hold. A worker that finds it spent copies its archive to a temporary file
+/// instead, so it never waits. Without it, `-j 64` held one per archive read at once.
+pub static ARCHIVES: Budget = Budget::new(8 << 20);
+
 /// Decompression windows over `codecs::FREE_WINDOW` (an xz dictionary, a zstd window): one of
 /// the largest accepted at a time, or a few of xz's `-9`.
 pub static WINDOWS: Budget = Budget::new(128 << 20);

@@ -171,40 +171,21 @@ fn hound_once(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Output {
         .expect("keyhound runs")
 }
 
-/// `keyhound git ARGS` in `repo` with `envs` set, which must find a key: its peak resident memory in kB, as
-/// last seen while it ran (`VmHWM`, sampled every few milliseconds: the peak of this process
-/// image alone, unlike `wait4`'s, which counts the memory of the test process it was spawned
-/// from). A peak reached in its last milliseconds may be missed, never one held while it scans.
+/// `keyhound git ARGS` in `repo` with `envs` set, which must find a key: its peak resident
+/// memory in kB ([`peak_kb_of`]).
 fn peak_kb(repo: &Repo, args: &[&str], envs: &[(&str, &str)]) -> u64 {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
     for var in GIT_ENV {
         cmd.env_remove(var);
     }
-    let mut child = (cmd.env("GIT_CONFIG_NOSYSTEM", "1"))
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .envs(envs.iter().copied())
         .current_dir(repo.path())
         .arg("git")
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("keyhound runs");
-    let status = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    let code = loop {
-        let seen = std::fs::read_to_string(&status).unwrap_or_default();
-        let hwm = (seen.lines())
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-        peak = peak.max(hwm.unwrap_or(0));
-        if let Some(done) = child.try_wait().expect("keyhound waited for") {
-            break done.code();
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+        .args(args);
+    let (code, peak) = peak_kb_of(cmd);
     assert_eq!(code, Some(1), "one key found");
-    assert!(peak > 0, "keyhound seen running");
     peak
 }
 

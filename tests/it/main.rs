@@ -6,6 +6,7 @@ mod util;
 
 mod archives;
 mod archives_codecs;
+mod archives_memory;
 mod archives_prefixed;
 mod archives_prefixed_sources;
 mod audit;

@@ -275,6 +275,34 @@ pub fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
         .collect()
 }
 
+/// Runs `cmd` (its output discarded) and returns its exit code and its peak resident memory in
+/// kB, as last seen while it ran (`VmHWM`, sampled every few milliseconds: the peak of this
+/// process image alone, unlike `wait4`'s, which counts the memory of the test process it was
+/// spawned from). A peak reached in its last milliseconds may be missed, never one held while
+/// it scans.
+pub fn peak_kb_of(mut cmd: std::process::Command) -> (Option<i32>, u64) {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("keyhound runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let code = loop {
+        let seen = std::fs::read_to_string(&status).unwrap_or_default();
+        let hwm = (seen.lines())
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+        peak = peak.max(hwm.unwrap_or(0));
+        if let Some(done) = child.try_wait().expect("keyhound waited for") {
+            break done.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert!(peak > 0, "keyhound seen running");
+    (code, peak)
+}
+
 /// A zip archive of `members` (name, data, stored): stored members are not compressed.
 pub fn zip_bytes(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
     use std::io::Write as _;
