@@ -25,6 +25,7 @@
 // Every diagnostic goes through `diag`, which sanitises it and cannot panic on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod alloc;
 mod audit;
 mod ci;
 pub mod cli;

@@ -9,6 +9,7 @@ use keyhound::{Exit, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    keyhound::alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
