@@ -20,10 +20,12 @@ pub static CHUNKS: Budget = Budget::new(20 << 20);
 /// Objects a git reader holds whole for the scanner, from a quarter of [`SMALL`] up, each
 /// counted up to [`SMALL`] (past it, one is streamed through a chunk of about that size, or also
 /// takes from [`BLOBS`]): read and queued for a worker, or decoded by a pack thread, until
-/// scanned. The scanner's chunk buffer holds about as much again while it scans one. Without
-/// it, `-j 64` on 64 cores held 64 objects of 1 MB and their chunks where `-j 2` held two; with
-/// it, eight at most, on any machine (the price: a large machine scans no more of them at once).
-pub static HELD: Budget = Budget::with_floor(8 << 20, SMALL / 4);
+/// scanned. The scanner's chunk buffer holds about as much again while it scans one (the
+/// libgit2 reader counts that too). Without it, `-j 64` on 64 cores held 64 objects of 1 MB
+/// and their chunks where `-j 2` held two; with it, four at most, on any machine, which costs
+/// `-j 64` under a tenth more than `-j 2` (eight cost the pack reader 17 MB more on 72 MB).
+/// The price: a large machine scans no more of them at once.
+pub static HELD: Budget = Budget::with_floor(4 << 20, SMALL / 4);
 
 /// Nested archives over [`SMALL`] held whole in memory to be read where they lie (a zip
 /// inside an archive or a blob, up to 4 MiB each): two of the largest at a time, as two

@@ -39,10 +39,21 @@ pub struct Held {
 impl Held {
     /// Waits for an object of `size` bytes to fit the budget (at once under its floor).
     pub fn take(size: u64) -> Held {
+        Held::counting(size, size.min(budget::SMALL))
+    }
+
+    /// As [`Held::take`], for an object read whole into a buffer of its own and scanned
+    /// through a chunk as large, which holds it twice: counted twice, up to [`budget::SMALL`]
+    /// each time.
+    pub fn take_copied(size: u64) -> Held {
+        Held::counting(size, 2 * size.min(budget::SMALL))
+    }
+
+    fn counting(size: u64, bytes: u64) -> Held {
         let counted = size >= budget::HELD.floor();
         Held {
             counted,
-            _permit: budget::HELD.acquire(size.min(budget::SMALL)),
+            _permit: budget::HELD.acquire(if counted { bytes } else { 0 }),
         }
     }
 }

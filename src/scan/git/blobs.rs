@@ -299,8 +299,13 @@ impl BlobReader {
             }
         };
         // Held until the blob is scanned: the objects all workers hold, or stream through
-        // chunks of up to 1 MiB, stay within budget however many workers run.
-        let _held = Held::take(size);
+        // chunks of up to 1 MiB, stay within budget however many workers run. One up to 1 MiB
+        // is read whole by libgit2, then copied into the chunk it is scanned through.
+        let _held = if size > budget::SMALL {
+            Held::take(size)
+        } else {
+            Held::take_copied(size)
+        };
         if size > budget::SMALL {
             let dir = repo.commondir().join("objects");
             let store = self.objects.get_or_insert_with(|| Objects::new(dir));

@@ -59,9 +59,11 @@ impl Opened {
 }
 
 /// Bytes of pack files libgit2 maps at a time, and per window: it maps a whole pack by default,
-/// which a large history pays for in resident memory without gaining speed.
-const MAPPED_LIMIT: usize = 128 << 20;
-const WINDOW_SIZE: usize = 32 << 20;
+/// which a large history pays for in resident memory without gaining speed. Windows of 32 MiB
+/// up to 128 MiB kept the pages every reader touched: `--all-objects` over 300 blobs of 1 MB
+/// peaked at 114 MB at `-j 2` and 150 MB at `-j 64`; 49 MB and 36 MB now, in the same time.
+const MAPPED_LIMIT: usize = 32 << 20;
+const WINDOW_SIZE: usize = 4 << 20;
 /// libgit2's cache of parsed objects; the walk reads each tree once, so it helps little.
 const OBJECT_CACHE: isize = 16 << 20;
 

@@ -95,8 +95,12 @@ fn blobs_just_under_the_streamed_size_cost_at_j64_on_64_cores_about_what_j2_does
     // 24 distinct blobs of 1,000,000 bytes (just under the 1 MiB past which a blob is streamed),
     // packed: each is held whole while it is scanned. Every pack thread or worker used to hold
     // one (and a chunk of it), and the `cat-file` reader's queue as many as it had room for:
-    // the pack reader peaked at 97 MB at `-j 64` against 45 MB at `-j 2` (a debug build), 59 MB
-    // now. The objects held at once are bounded by bytes, whatever -j and the cores are.
+    // the pack reader peaked at 97 MB at `-j 64` against 45 MB at `-j 2` (a debug build). The
+    // objects held at once are bounded by bytes, whatever -j and the cores are: eight of them
+    // still cost the pack reader 15 MB more at `-j 64` here (60 MB against 45 MB), the libgit2
+    // reader 24 MB and `--all-objects` 15 MB (300 such blobs, a release build); four (two for
+    // the libgit2 reader, which holds each twice: its buffer and the chunk scanned) cost 5 MB
+    // here, and 4, 6 and none on 300 blobs.
     let repo = Repo::new();
     for i in 0..24u64 {
         repo.write(&format!("f{i:02}.txt"), random_text(i, 1_000_000));
@@ -106,13 +110,19 @@ fn blobs_just_under_the_streamed_size_cost_at_j64_on_64_cores_about_what_j2_does
     repo.commit("forty blobs of 1 MB");
     repo.git(&["repack", "-a", "-d", "-q", "--window=0"]);
     let many = [("KEYHOUND_CORES", "64")];
-    for reader in ["packs", "git"] {
+    for (reader, all) in [
+        ("packs", &[][..]),
+        ("git", &[]),
+        ("libgit2", &[]),
+        ("packs", &["--all-objects"]),
+    ] {
         let env = [("KEYHOUND_GIT_READER", reader)];
-        let two = peak_kb(&repo, &["-q", "-j", "2"], &[&many[..], &env].concat());
-        let sixty_four = peak_kb(&repo, &["-q", "-j", "64"], &[&many[..], &env].concat());
+        let env = [&many[..], &env].concat();
+        let two = peak_kb(&repo, &[&["-q", "-j", "2"], all].concat(), &env);
+        let sixty_four = peak_kb(&repo, &[&["-q", "-j", "64"], all].concat(), &env);
         assert!(
-            sixty_four < two + 24_000,
-            "{reader}: {sixty_four} kB at -j 64, {two} kB at -j 2"
+            sixty_four < two + two / 10 + 5_000,
+            "{reader} {all:?}: {sixty_four} kB at -j 64, {two} kB at -j 2"
         );
     }
 }
