@@ -4,6 +4,10 @@
 //! branch at every one (together about a quarter of a tree scan); SIMD table lookups now give
 //! one bit mask per class and block, and the rest is arithmetic on the masks.
 
+mod needles;
+
+pub use needles::Needles;
+
 use super::decode::{is_b64, next_line_start};
 use super::prefilter::LONG_RUN;
 use std::ops::Range;
@@ -23,6 +27,9 @@ pub struct Scan {
     pub quotes: Vec<usize>,
     /// Whether a NUL byte occurs.
     pub nul: bool,
+    /// The classifier's [`Needles`] found, each where it starts (the first of those starting
+    /// there): (its index, start, end), in order.
+    pub needles: Vec<(usize, usize, usize)>,
 }
 
 /// A set of bytes as two nibble tables: a byte is in it when the entries of its low and high
@@ -95,6 +102,9 @@ const OPENING: usize = 3;
 const FIRST: usize = 4;
 const SECOND: usize = 5;
 const SETS: usize = 6;
+/// A block's masks: the classes', then the candidates of the classifier's [`Needles`].
+const MASKS: usize = SETS + 1;
+const CANDIDATES: usize = SETS;
 
 /// The pairs of nibble tables the classes share: base64 (5 bits), quotes (2) and NUL (1) in
 /// the first; the first bytes of escape openings (2) and of prefixes (6) in the second; the
@@ -113,7 +123,7 @@ const SLOTS: [(usize, u8); SETS] = [
 
 /// How the blocks' masks are made: the widest SIMD the CPU has, or a byte at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Path {
+pub enum Path {
     #[cfg(target_arch = "x86_64")]
     Avx512,
     #[cfg(target_arch = "x86_64")]
@@ -139,6 +149,15 @@ impl Path {
         paths
     }
 
+    /// Whether the scan finds [`Needles`] at the speed of the Teddy passes it replaces: with
+    /// AVX-512 (by AVX2 the packed searchers are faster).
+    pub fn finds_needles() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return Path::best() == Path::Avx512;
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
     fn best() -> Path {
         #[cfg(target_arch = "x86_64")]
         {
@@ -157,12 +176,18 @@ impl Path {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     pairs: [ByteSet; PAIRS],
+    needles: Option<Needles>,
 }
 
 impl Classifier {
-    /// A classifier for escape openings starting with one of `openings` and for quotes followed
-    /// by a byte of `first` then one of `second`.
-    pub fn new(openings: &[u8], first: &[u8], second: &[u8]) -> Classifier {
+    /// A classifier for escape openings starting with one of `openings`, for quotes followed
+    /// by a byte of `first` then one of `second`, and finding `needles`.
+    pub fn new(
+        openings: &[u8],
+        first: &[u8],
+        second: &[u8],
+        needles: Option<Needles>,
+    ) -> Classifier {
         let sets = [
             ByteSet::within((0..=255u8).filter(|&b| is_b64(b)), 5),
             ByteSet::within(*b"\"'`", 2),
@@ -181,7 +206,7 @@ impl Classifier {
                 *t |= s;
             }
         }
-        Classifier { pairs }
+        Classifier { pairs, needles }
     }
 
     /// Whether `b` is of class `k`.
@@ -198,36 +223,63 @@ impl Classifier {
 
     /// Classifies `hay` by `path`, which the CPU must allow ([`Path::best`] or one under it).
     fn scan_by(&self, hay: &[u8], path: Path) -> Scan {
-        let mut state = State::new(hay);
-        let whole = hay.len() / 64 * 64;
+        let needles = self.needles.as_ref();
+        let mut state = State::new(hay, needles);
+        // The needles' candidates are looked up at each byte and the three after it: the
+        // blocks whose last three bytes end the haystack are taken one byte at a time.
+        let whole = match needles {
+            Some(_) => hay.len().saturating_sub(needles::PREFIX - 1) / 64 * 64,
+            None => hay.len() / 64 * 64,
+        };
         match path {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the CPU has AVX-512BW (and so AVX-512F), as `path` says.
-            Path::Avx512 => unsafe { simd::blocks_avx512(&hay[..whole], &self.pairs, &mut state) },
+            // SAFETY: the CPU has AVX-512BW (and so AVX-512F), as `path` says; `whole` leaves
+            // the three bytes after the last block the needles' lookups read.
+            Path::Avx512 => unsafe {
+                match needles {
+                    Some(n) => {
+                        simd::blocks_avx512::<true>(hay, whole, &self.pairs, &n.tables, &mut state);
+                    }
+                    None => simd::blocks_avx512::<false>(
+                        hay,
+                        whole,
+                        &self.pairs,
+                        &[[ByteSet::default(); 2]; needles::PREFIX],
+                        &mut state,
+                    ),
+                }
+            },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the CPU has AVX2, as `path` says.
-            Path::Avx2 => unsafe { simd::blocks_avx2(&hay[..whole], &self.pairs, &mut state) },
+            Path::Avx2 => unsafe {
+                state.candidates_by_byte = true;
+                simd::blocks_avx2(&hay[..whole], &self.pairs, &mut state);
+                state.candidates_by_byte = false;
+            },
             Path::Scalar => self.scalar_blocks(whole, &mut state),
         }
-        if whole < hay.len() {
-            state.block(whole, self.masks(&hay[whole..]));
+        for at in (whole..hay.len()).step_by(64) {
+            state.block(at, self.masks(hay, at));
         }
         state.finish()
     }
 
     fn scalar_blocks(&self, whole: usize, state: &mut State) {
         for at in (0..whole).step_by(64) {
-            state.block(at, self.masks(&state.hay[at..at + 64]));
+            state.block(at, self.masks(state.hay, at));
         }
     }
 
-    /// Each class's mask of `bytes` (at most 64), one byte at a time.
-    fn masks(&self, bytes: &[u8]) -> [u64; SETS] {
-        let mut out = [0u64; SETS];
-        for (i, &b) in bytes.iter().enumerate().take(64) {
-            for (k, mask) in out.iter_mut().enumerate() {
+    /// The masks of the 64 bytes of `hay` from `at` (fewer at its end), one byte at a time.
+    fn masks(&self, hay: &[u8], at: usize) -> [u64; MASKS] {
+        let mut out = [0u64; MASKS];
+        for (i, &b) in hay[at..].iter().enumerate().take(64) {
+            for (k, mask) in out[..SETS].iter_mut().enumerate() {
                 *mask |= u64::from(self.is(k, b)) << i;
             }
+        }
+        if let Some(needles) = &self.needles {
+            out[CANDIDATES] = needles.candidates(hay, at);
         }
         out
     }
@@ -235,7 +287,8 @@ impl Classifier {
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use super::{BATCH, ByteSet, PAIRS, SETS, SLOTS, State};
+    use super::needles::PREFIX;
+    use super::{BATCH, ByteSet, CANDIDATES, MASKS, PAIRS, SETS, SLOTS, State};
     use std::arch::x86_64::{
         __m256i, __m512i, _mm_loadu_si128, _mm256_and_si256, _mm256_broadcastsi128_si256,
         _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
@@ -244,42 +297,85 @@ mod simd {
         _mm512_srli_epi16, _mm512_test_epi8_mask,
     };
 
-    /// Every 64-byte block of `hay` (whose length is a multiple of 64) handed to `state` with
-    /// its masks, by AVX-512BW: one lookup of 64 bytes per pair of tables, one test per class.
+    /// Every 64-byte block of `hay` before `whole` (a multiple of 64) handed to `state` with its
+    /// masks, by AVX-512BW: one lookup of 64 bytes per pair of tables, one test per class; with
+    /// `NEEDLES`, also the candidates of the needles whose tables are `needles` (four loads,
+    /// at each byte and the three after it, `whole + 3` being within `hay`). Written out
+    /// rather than looped over arrays of registers, which the compiler kept in memory.
     #[target_feature(enable = "avx512bw")]
-    pub(super) fn blocks_avx512(hay: &[u8], pairs: &[ByteSet; PAIRS], state: &mut State) {
+    pub(super) fn blocks_avx512<const NEEDLES: bool>(
+        hay: &[u8],
+        whole: usize,
+        pairs: &[ByteSet; PAIRS],
+        needles: &[[ByteSet; 2]; PREFIX],
+        state: &mut State,
+    ) {
+        assert!(whole <= hay.len() && (!NEEDLES || whole == 0 || whole + PREFIX - 1 <= hay.len()));
         // SAFETY: each table is 16 bytes, read by one unaligned load.
-        let table =
-            |t: &[u8; 16]| unsafe { _mm512_broadcast_i32x4(_mm_loadu_si128(t.as_ptr().cast())) };
-        let (lo0, hi0) = (table(&pairs[0].lo), table(&pairs[0].hi));
-        let (lo1, hi1) = (table(&pairs[1].lo), table(&pairs[1].hi));
-        let (lo2, hi2) = (table(&pairs[2].lo), table(&pairs[2].hi));
+        let table = |t: &ByteSet| unsafe {
+            (
+                _mm512_broadcast_i32x4(_mm_loadu_si128(t.lo.as_ptr().cast())),
+                _mm512_broadcast_i32x4(_mm_loadu_si128(t.hi.as_ptr().cast())),
+            )
+        };
+        let (pair0, pair1, pair2) = (table(&pairs[0]), table(&pairs[1]), table(&pairs[2]));
+        let (first0, first1) = (table(&needles[0][0]), table(&needles[0][1]));
+        let (second0, second1) = (table(&needles[1][0]), table(&needles[1][1]));
+        let (third0, third1) = (table(&needles[2][0]), table(&needles[2][1]));
+        let (fourth0, fourth1) = (table(&needles[3][0]), table(&needles[3][1]));
         let bits = SLOTS.map(|(_, b)| _mm512_set1_epi8(b.cast_signed()));
-        let low = _mm512_set1_epi8(0x0f);
-        let mut batch = [[0u64; SETS]; BATCH];
+        let mut batch = [[0u64; MASKS]; BATCH];
         let mut at = 0;
-        while at + 64 <= hay.len() {
-            let n = ((hay.len() - at) / 64).min(BATCH);
-            for (j, masks) in batch[..n].iter_mut().enumerate() {
-                // SAFETY: the load reads inside `hay` (at + 64 * (j + 1) <= len), unaligned
-                // loads allowed.
-                let v: __m512i =
-                    unsafe { _mm512_loadu_si512(hay.as_ptr().add(at + 64 * j).cast()) };
-                let lo = _mm512_and_si512(v, low);
-                let hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-                macro_rules! look {
-                    ($tl:expr, $th:expr) => {
-                        _mm512_and_si512(_mm512_shuffle_epi8($tl, lo), _mm512_shuffle_epi8($th, hi))
-                    };
-                }
-                let p = [look!(lo0, hi0), look!(lo1, hi1), look!(lo2, hi2)];
+        while at + 64 <= whole {
+            let blocks = ((whole - at) / 64).min(BATCH);
+            for (j, masks) in batch[..blocks].iter_mut().enumerate() {
+                let block = at + 64 * j;
+                // SAFETY: the loads read inside `hay` (block + 64 <= whole, and whole + 3 <=
+                // len when NEEDLES), unaligned loads allowed.
+                let load = |off: usize| unsafe {
+                    _mm512_loadu_si512(hay.as_ptr().add(block + off).cast())
+                };
+                let bytes = nibbles(load(0));
+                let looked = [look(pair0, bytes), look(pair1, bytes), look(pair2, bytes)];
                 for k in 0..SETS {
-                    masks[k] = _mm512_test_epi8_mask(p[SLOTS[k].0], bits[k]);
+                    masks[k] = _mm512_test_epi8_mask(looked[SLOTS[k].0], bits[k]);
+                }
+                if NEEDLES {
+                    let (next, third, fourth) =
+                        (nibbles(load(1)), nibbles(load(2)), nibbles(load(3)));
+                    let low = _mm512_and_si512(
+                        _mm512_and_si512(look(first0, bytes), look(second0, next)),
+                        _mm512_and_si512(look(third0, third), look(fourth0, fourth)),
+                    );
+                    let high = _mm512_and_si512(
+                        _mm512_and_si512(look(first1, bytes), look(second1, next)),
+                        _mm512_and_si512(look(third1, third), look(fourth1, fourth)),
+                    );
+                    masks[CANDIDATES] =
+                        _mm512_test_epi8_mask(low, low) | _mm512_test_epi8_mask(high, high);
                 }
             }
-            state.blocks(at, &batch[..n]);
-            at += 64 * n;
+            state.blocks(at, &batch[..blocks]);
+            at += 64 * blocks;
         }
+    }
+
+    /// The low and high nibbles of each byte of `v`.
+    #[target_feature(enable = "avx512bw")]
+    #[inline]
+    fn nibbles(v: __m512i) -> (__m512i, __m512i) {
+        let low = _mm512_set1_epi8(0x0f);
+        (
+            _mm512_and_si512(v, low),
+            _mm512_and_si512(_mm512_srli_epi16(v, 4), low),
+        )
+    }
+
+    /// The bits a pair of nibble tables gives each byte whose nibbles are `lo` and `hi`.
+    #[target_feature(enable = "avx512bw")]
+    #[inline]
+    fn look((tl, th): (__m512i, __m512i), (lo, hi): (__m512i, __m512i)) -> __m512i {
+        _mm512_and_si512(_mm512_shuffle_epi8(tl, lo), _mm512_shuffle_epi8(th, hi))
     }
 
     /// As [`blocks_avx512`], by AVX2: 32 bytes at a time.
@@ -295,7 +391,7 @@ mod simd {
             (table(&pairs[2].lo), table(&pairs[2].hi)),
         ];
         let bits = SLOTS.map(|(_, b)| _mm256_set1_epi8(b.cast_signed()));
-        let mut batch = [[0u64; SETS]; BATCH];
+        let mut batch = [[0u64; MASKS]; BATCH];
         let mut at = 0;
         while at + 64 <= hay.len() {
             let n = ((hay.len() - at) / 64).min(BATCH);
@@ -365,10 +461,14 @@ struct State<'h> {
     /// The last block's offset and its quote, first and second masks: its quotes are taken
     /// once the next block tells what follows its last two bytes.
     pending: (usize, u64, u64, u64),
+    /// The needles the classifier finds, if any.
+    needles: Option<&'h Needles>,
+    /// Whether the blocks handed over have no candidates' mask, which is then made here.
+    candidates_by_byte: bool,
 }
 
 impl<'h> State<'h> {
-    fn new(hay: &'h [u8]) -> Self {
+    fn new(hay: &'h [u8], needles: Option<&'h Needles>) -> Self {
         State {
             hay,
             scan: Scan::default(),
@@ -376,12 +476,14 @@ impl<'h> State<'h> {
             open: NONE,
             last_b64: 0,
             pending: (0, 0, 0, 0),
+            needles,
+            candidates_by_byte: false,
         }
     }
 
     /// Takes the blocks at `at` and after by their masks.
     #[inline]
-    fn blocks(&mut self, at: usize, batch: &[[u64; SETS]]) {
+    fn blocks(&mut self, at: usize, batch: &[[u64; MASKS]]) {
         for (j, masks) in batch.iter().enumerate() {
             self.block(at + 64 * j, *masks);
         }
@@ -389,7 +491,15 @@ impl<'h> State<'h> {
 
     /// Takes the block at `at` (64 bytes, or the haystack's last ones) by its masks.
     #[inline]
-    fn block(&mut self, at: usize, masks: [u64; SETS]) {
+    fn block(&mut self, at: usize, mut masks: [u64; MASKS]) {
+        if let Some(needles) = self.needles {
+            if self.candidates_by_byte {
+                masks[CANDIDATES] = needles.candidates(self.hay, at);
+            }
+            if masks[CANDIDATES] != 0 {
+                self.needles_at(needles, at, masks[CANDIDATES]);
+            }
+        }
         self.nul |= masks[NUL];
         if masks[OPENING] != 0 {
             self.openings(at, masks[OPENING]);
@@ -403,6 +513,16 @@ impl<'h> State<'h> {
             self.runs(at, m);
         }
         self.last_b64 = m;
+    }
+
+    /// Verifies the needles' candidates of the block at `at`.
+    #[inline(never)]
+    fn needles_at(&mut self, needles: &Needles, at: usize, mut candidates: u64) {
+        while candidates != 0 {
+            let i = at + candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            self.scan.needles.extend(needles.at(self.hay, i));
+        }
     }
 
     #[inline(never)]
@@ -534,7 +654,7 @@ mod tests {
     }
 
     fn classifier() -> Classifier {
-        Classifier::new(b"%\\&", b"sg", b"kh\"'`")
+        Classifier::new(b"%\\&", b"sg", b"kh\"'`", None)
     }
 
     fn by_definition(hay: &[u8], c: &Classifier) -> Scan {
@@ -552,6 +672,7 @@ mod tests {
             openings: at(OPENING),
             quotes,
             nul: hay.contains(&0),
+            needles: Vec::new(),
         }
     }
 
@@ -600,7 +721,66 @@ mod tests {
         })
     }
 
+    /// The needles at each offset of `hay` by their definition: the lowest index starting there.
+    fn needles_by_definition(hay: &[u8], needles: &[Vec<u8>]) -> Vec<(usize, usize, usize)> {
+        (0..hay.len())
+            .filter_map(|at| {
+                let n = needles.iter().position(|n| hay[at..].starts_with(n))?;
+                Some((n, at, at + needles[n].len()))
+            })
+            .collect()
+    }
+
+    fn needle_texts() -> Vec<Vec<u8>> {
+        let words = [
+            "sk-",
+            "sk-ant-api03-",
+            "hf_",
+            "r8_",
+            "ghp_",
+            "gho_",
+            "xoxb-",
+            "xoxp-",
+            "AKIA",
+            "ASIA",
+            "mistral",
+            "Mistral",
+            "hooks.slack.com/",
+            "hooks.slack.com%2F",
+            "pk_live_",
+            "rk_live_",
+            "sk_live_",
+            "T3BlbkFJ",
+            "pypi-AgE",
+            "glpat-",
+            "aaa",
+            "aaab",
+            "\\u0073",
+        ];
+        words.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    /// Haystacks full of the needles, their prefixes and near misses.
+    fn bytes_near_needles() -> impl Strategy<Value = Vec<u8>> {
+        let pieces: Vec<Vec<u8>> = needle_texts()
+            .into_iter()
+            .flat_map(|n| [n[..n.len() - 1].to_vec(), n.clone(), n[1..].to_vec()])
+            .chain([b" ".to_vec(), b"\n".to_vec(), b"a".to_vec(), b"-_".to_vec()])
+            .collect();
+        prop::collection::vec(prop::sample::select(pieces), 0..60).prop_map(|p| p.concat())
+    }
+
     proptest! {
+        #[test]
+        fn needles_are_found_where_they_start_by_every_path(hay in bytes_near_needles()) {
+            let texts = needle_texts();
+            let c = Classifier::new(b"%", b"", b"", Needles::new(texts.clone()));
+            let want = needles_by_definition(&hay, &texts);
+            for path in Path::available() {
+                prop_assert_eq!(&c.scan_by(&hay, path).needles, &want, "{:?}", path);
+            }
+        }
+
         #[test]
         fn a_scan_gives_what_each_class_s_definition_gives(hay in bytes_of_every_class()) {
             let c = classifier();

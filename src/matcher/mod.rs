@@ -186,7 +186,7 @@ impl Matcher {
         });
         let short = join::Short::new(in_keys.map(|(_, kw)| kw.as_slice()));
         let (first, second) = short.first_bytes();
-        let classifier = classes::Classifier::new(&prefilter.opening_firsts(), &first, &second);
+        let classifier = prefilter.classifier(&first, &second);
         let longest_key = rules
             .rules
             .iter()

@@ -22,7 +22,7 @@
 //! 54 needles searched everywhere take two slim passes where the 317 they were took five fat
 //! ones.
 
-use super::classes::Scan;
+use super::classes::{Classifier, Needles, Path, Scan};
 use super::run_search::RunSearcher;
 use super::wide::{is_wide, wide_runs};
 use aho_corasick::packed;
@@ -175,6 +175,9 @@ enum Searcher {
     Runs(RunSearcher),
     /// The [`Gate::RunStart`] needles, compared with the start of each long run in turn.
     Starts(Vec<Vec<u8>>),
+    /// The [`Gate::Always`] needles, found by the scan of the haystack's classes
+    /// ([`Scan::needles`]) where the CPU has AVX-512 ([`Path::finds_needles`]).
+    Scanned(Vec<Vec<u8>>),
 }
 
 /// The short runs' automaton, built on its first search: most small inputs (a one-line scan,
@@ -292,6 +295,19 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         .collect();
     order.sort_by_key(|&i| (gate(i), std::cmp::Reverse(needles[i].len()), i));
     for part in order.chunk_by(|&a, &b| gate(a) == gate(b)) {
+        if gate(part[0]) == Gate::Always
+            && Path::finds_needles()
+            && part.iter().all(|&i| needles[i].len() >= 3)
+        {
+            let mut ids = part.to_vec();
+            ids.sort_unstable();
+            out.push(Group {
+                searcher: Searcher::Scanned(ids.iter().map(|&i| needles[i].clone()).collect()),
+                gate: Gate::Always,
+                ids,
+            });
+            continue;
+        }
         if gate(part[0]) == Gate::RunStart {
             let mut ids = part.to_vec();
             ids.sort_unstable();
@@ -408,9 +424,22 @@ impl Prefilter {
         }
     }
 
-    /// The first bytes of its escape openings' needles (see [`Openings`]), for the scan of a
-    /// haystack's classes.
-    pub fn opening_firsts(&self) -> Vec<u8> {
+    /// The scan of a haystack's classes this prefilter searches after: its escape openings'
+    /// first bytes, its needles found by the scan, and quotes followed by a byte of `first` then
+    /// one of `second`.
+    pub fn classifier(&self, first: &[u8], second: &[u8]) -> Classifier {
+        let scanned = match self {
+            Prefilter::Groups(groups) => groups.iter().find_map(|g| match &g.searcher {
+                Searcher::Scanned(needles) => Needles::new(needles.clone()),
+                _ => None,
+            }),
+            _ => None,
+        };
+        Classifier::new(&self.opening_firsts(), first, second, scanned)
+    }
+
+    /// The first bytes of its escape openings' needles (see [`Openings`]).
+    fn opening_firsts(&self) -> Vec<u8> {
         let mut firsts = Vec::new();
         if let Prefilter::Groups(groups) = self {
             for g in groups {
@@ -548,6 +577,13 @@ impl Group {
             Searcher::LazyPacked(lazy) => lazy.find_in(hay, span)?,
             Searcher::Openings(openings) => openings.find_in(hay, span, scan)?,
             Searcher::Runs(runs) => runs.find_in(hay, span)?,
+            Searcher::Scanned(_) => {
+                let from = scan.needles.partition_point(|&(_, s, _)| s < span.start);
+                scan.needles[from..]
+                    .iter()
+                    .copied()
+                    .find(|&(_, _, e)| e <= span.end)?
+            }
             Searcher::Starts(starts) => {
                 let at = &hay[span.clone()];
                 let n = starts.iter().position(|s| at.starts_with(s))?;
@@ -590,18 +626,17 @@ impl Iterator for Merged<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::classes::Classifier;
 
     impl Prefilter {
         /// Its hits in `hay`, classified as the matcher would (but for quotes).
         fn all_hits(&self, hay: &[u8]) -> std::vec::IntoIter<Hit> {
-            let scan = Classifier::new(&self.opening_firsts(), &[], &[]).scan(hay);
+            let scan = self.classifier(&[], &[]).scan(hay);
             self.hits(hay, &scan).collect::<Vec<_>>().into_iter()
         }
     }
 
     fn base64_runs(hay: &[u8]) -> Vec<std::ops::Range<usize>> {
-        Classifier::new(&[], &[], &[]).scan(hay).runs
+        Classifier::new(&[], &[], &[], None).scan(hay).runs
     }
 
     #[test]
@@ -695,7 +730,7 @@ mod tests {
         ];
         let o = Openings::new(&needles).unwrap();
         let hay = b"a%7 %73k &#1x &#115; \\x73";
-        let scan = Classifier::new(o.firsts(), &[], &[]).scan(hay);
+        let scan = Classifier::new(o.firsts(), &[], &[], None).scan(hay);
         let mut got = Vec::new();
         let mut at = 0;
         while let Some((n, s, e)) = o.find_in(hay, at..hay.len(), &scan) {
