@@ -9,6 +9,7 @@ mod needles;
 pub use needles::Needles;
 
 use super::decode::{is_b64, next_line_start};
+use super::join::is_quote;
 use super::prefilter::LONG_RUN;
 use std::ops::Range;
 
@@ -190,7 +191,7 @@ impl Classifier {
     ) -> Classifier {
         let sets = [
             ByteSet::within((0..=255u8).filter(|&b| is_b64(b)), 5),
-            ByteSet::within(*b"\"'`", 2),
+            ByteSet::within((0..=255u8).filter(|&b| is_quote(b)), 2),
             ByteSet::within([0], 1),
             ByteSet::within(openings.iter().copied(), 2),
             ByteSet::within(first.iter().copied(), 6),

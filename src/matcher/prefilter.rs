@@ -12,10 +12,11 @@
 //! [`Gate`]): UTF-16 forms only in stretches of bytes alternating with NULs ([`wide_runs`];
 //! other needles holding a NUL in bytes that hold one), and base64 and hex forms only in long
 //! base64 runs, all of them by one table scan of each run ([`RunSearcher`]), as are the forms of
-//! base64 inside base64 in the runs that hold it. Most text has neither, and pays for them a
-//! `memchr` and a quick look at each 16 bytes, not a Teddy pass each; binary data pays a
-//! `memchr` per NUL. Escape openings (`%73`, `\x7`, `&#11`) start with one of a few rare bytes:
-//! a `memchr3` finds them, not Teddy.
+//! base64 inside base64 in the runs that hold it. Escape openings (`%73`, `\x7`, `&#11`) start
+//! with one of a few rare bytes, and are looked up only where one is. Where the runs, those
+//! bytes and the NULs are comes from one scan of the haystack's classes before the search
+//! ([`super::classes`]), which with AVX-512 also finds the needles searched everywhere
+//! ([`Searcher::Scanned`], in place of their Teddy passes).
 //!
 //! Each Teddy pass costs about the same however few needles it has, and a fat one (over 32
 //! needles) about twice a slim one, or more with needles of 3 bytes: on the benchmark tree, the
@@ -177,7 +178,7 @@ enum Searcher {
     Starts(Vec<Vec<u8>>),
     /// The [`Gate::Always`] needles, found by the scan of the haystack's classes
     /// ([`Scan::needles`]) where the CPU has AVX-512 ([`Path::finds_needles`]).
-    Scanned(Vec<Vec<u8>>),
+    Scanned(Needles),
 }
 
 /// The short runs' automaton, built on its first search: most small inputs (a one-line scan,
@@ -295,51 +296,47 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         .collect();
     order.sort_by_key(|&i| (gate(i), std::cmp::Reverse(needles[i].len()), i));
     for part in order.chunk_by(|&a, &b| gate(a) == gate(b)) {
-        if gate(part[0]) == Gate::Always
+        let part_gate = gate(part[0]);
+        let mut ids = part.to_vec();
+        ids.sort_unstable();
+        let texts = || ids.iter().map(|&i| needles[i].clone()).collect::<Vec<_>>();
+        if part_gate == Gate::Always
             && Path::finds_needles()
-            && part.iter().all(|&i| needles[i].len() >= 3)
+            && let Some(found) = Needles::new(texts())
         {
-            let mut ids = part.to_vec();
-            ids.sort_unstable();
             out.push(Group {
-                searcher: Searcher::Scanned(ids.iter().map(|&i| needles[i].clone()).collect()),
-                gate: Gate::Always,
+                searcher: Searcher::Scanned(found),
+                gate: part_gate,
                 ids,
             });
             continue;
         }
-        if gate(part[0]) == Gate::RunStart {
-            let mut ids = part.to_vec();
-            ids.sort_unstable();
+        if part_gate == Gate::RunStart {
             out.push(Group {
-                searcher: Searcher::Starts(ids.iter().map(|&i| needles[i].clone()).collect()),
-                gate: Gate::RunStart,
+                searcher: Searcher::Starts(texts()),
+                gate: part_gate,
                 ids,
             });
             continue;
         }
-        if matches!(gate(part[0]), Gate::Base64Run | Gate::NestedRun) {
-            let mut ids = part.to_vec();
-            ids.sort_unstable();
-            if let Some(searcher) = RunSearcher::new(ids.iter().map(|&i| &needles[i])) {
-                out.push(Group {
-                    searcher: Searcher::Runs(searcher),
-                    gate: gate(part[0]),
-                    ids,
-                });
-                continue;
-            }
+        if matches!(part_gate, Gate::Base64Run | Gate::NestedRun)
+            && let Some(searcher) = RunSearcher::new(ids.iter().map(|&i| &needles[i]))
+        {
+            out.push(Group {
+                searcher: Searcher::Runs(searcher),
+                gate: part_gate,
+                ids,
+            });
+            continue;
         }
-        if gate(part[0]) == Gate::Base64Run {
-            let mut ids = part.to_vec();
-            ids.sort_unstable();
+        if part_gate == Gate::Base64Run {
             let automaton = Lazy {
-                needles: ids.iter().map(|&i| needles[i].clone()).collect(),
+                needles: texts(),
                 built: std::sync::OnceLock::new(),
             };
             out.push(Group {
                 searcher: Searcher::Automaton(automaton),
-                gate: Gate::Base64Run,
+                gate: part_gate,
                 ids,
             });
         }
@@ -430,7 +427,7 @@ impl Prefilter {
     pub fn classifier(&self, first: &[u8], second: &[u8]) -> Classifier {
         let scanned = match self {
             Prefilter::Groups(groups) => groups.iter().find_map(|g| match &g.searcher {
-                Searcher::Scanned(needles) => Needles::new(needles.clone()),
+                Searcher::Scanned(needles) => Some(needles.clone()),
                 _ => None,
             }),
             _ => None,

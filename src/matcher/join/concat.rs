@@ -45,7 +45,8 @@ impl Quoting {
     }
 }
 
-pub(super) fn is_quote(b: u8) -> bool {
+/// Whether `b` opens or closes a string literal: `"`, `'` or a backtick.
+pub(in crate::matcher) fn is_quote(b: u8) -> bool {
     matches!(b, b'"' | b'\'' | b'`')
 }
 

@@ -9,6 +9,8 @@
 mod concat;
 mod lines;
 
+pub(super) use concat::is_quote;
+
 use super::{Found, Matcher};
 use crate::finding::Decoding;
 use std::ops::Range;
