@@ -11,7 +11,9 @@ keyhound on each case at `-j 2` and `-j 64` with KEYHOUND_CORES=64 (so that `-j 
 2. a repository of 300 distinct blobs of 1,000,000 bytes, packed, read by `keyhound git` through
    each reader (`packs`, the default; `git`, `git cat-file`; `libgit2`) and with
    `--all-objects`;
-3. a repository of 60 distinct blobs of 2 MiB, packed, which the pack reader streams.
+3. a repository of 60 distinct blobs of 2 MiB, packed, which the pack reader streams;
+4. a folder of 300 files of 1,000,000 bytes, scanned with `keyhound scan` (each file is read
+   through a chunk buffer of up to 1 MiB).
 
 Python 3 standard library only. The inputs are made by a child process, so this one stays
 small: `wait4`'s peak is at least that of the process keyhound was started from (its floor,
@@ -58,6 +60,15 @@ def make_zips(root: Path) -> Path:
     return tree
 
 
+def make_files(root: Path, count: int, size: int) -> Path:
+    """A folder of `count` files of `size` bytes of random letters."""
+    tree = root / f"files-{count}x{size}"
+    tree.mkdir()
+    for i in range(count):
+        (tree / f"f{i:03}.txt").write_bytes(random_text(size))
+    return tree
+
+
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, stdout=subprocess.DEVNULL)
 
@@ -90,8 +101,9 @@ def peak_kb(cmd: list[str], cwd: Path, env: dict[str, str]) -> int:
 
 
 def make(what: str, root: Path) -> Path:
-    """Makes input `what` (zips, or repo-COUNTxSIZE) under `root` in a child process, so this
-    one stays small: the floor of every peak measured (see the module's comment)."""
+    """Makes input `what` (zips, repo-COUNTxSIZE or files-COUNTxSIZE) under `root` in a child
+    process, so this one stays small: the floor of every peak measured (see the module's
+    comment)."""
     subprocess.run([sys.executable, __file__, "--make", what, str(root)], check=True)
     return root / (what if what == "zips" else what.replace("repo-", "blobs-"))
 
@@ -112,15 +124,19 @@ def cases(root: Path, chosen: set[str]) -> list[tuple[str, list[str], Path, dict
     if "streamed" in chosen:
         repo = make(f"repo-60x{2 * MIB}", root)
         out.append(("git, packs reader, blobs of 2 MiB", ["git"], repo, {}))
+    if "files" in chosen:
+        tree = make("files-300x1000000", root)
+        out.append(("300 files of 1 MB (scan)", ["scan", "."], tree, {}))
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--keyhound", default=str(REPO / "target/release/keyhound"))
-    p.add_argument("--cases", default="zip,packs,git,libgit2,all,streamed",
+    p.add_argument("--cases", default="zip,packs,git,libgit2,all,streamed,files",
                    help="comma-separated: zip, packs, git, libgit2, all (--all-objects), "
-                   "streamed (the pack reader on blobs of 2 MiB, streamed)")
+                   "streamed (the pack reader on blobs of 2 MiB, streamed), files (a folder "
+                   "of 300 files of 1 MB)")
     p.add_argument("--runs", type=int, default=1, help="runs per setting; the median is shown")
     p.add_argument("--jobs", default="2,64", help="the two -j values compared")
     p.add_argument("--make", nargs=2, metavar=("WHAT", "DIR"), help=argparse.SUPPRESS)
@@ -129,6 +145,9 @@ def main() -> None:
         what, root = args.make[0], Path(args.make[1])
         if what == "zips":
             make_zips(root)
+        elif what.startswith("files-"):
+            count, size = what.removeprefix("files-").split("x")
+            make_files(root, int(count), int(size))
         else:
             count, size = what.removeprefix("repo-").split("x")
             make_repo(root, int(count), int(size))

@@ -13,8 +13,9 @@ use std::io::{ErrorKind, Read};
 /// at the region's start can still be looked at.
 const LOOKBEHIND: usize = 64;
 
-/// The first buffer a thread gets; it doubles up to a whole chunk when files need it.
-const FIRST_BUFFER: usize = 64 << 10;
+/// The first buffer a thread gets; it doubles up to a whole chunk when files need it, with
+/// bytes from [`budget::CHUNKS`].
+const FIRST_BUFFER: usize = budget::FIRST_CHUNK as usize;
 
 /// The largest buffer kept for reuse by a thread: one default chunk and its overlap, so a
 /// worker reading large files reuses one buffer instead of faulting in a fresh one per file;
@@ -24,7 +25,15 @@ const MAX_POOLED: usize = 2 << 20;
 
 thread_local! {
     /// Each worker's read buffer: grown (and zeroed) once, then reused for every file.
-    static POOL: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static POOL: Cell<Pooled> = const { Cell::new(Pooled { data: Vec::new(), permit: None }) };
+}
+
+/// A worker's read buffer and, past [`FIRST_BUFFER`], the bytes it holds of
+/// [`budget::CHUNKS`], kept together between files.
+#[derive(Default)]
+struct Pooled {
+    data: Vec<u8>,
+    permit: Option<budget::Permit>,
 }
 
 /// An object held whole for scanning, with its bytes taken from [`budget::HELD`]. Let go on
@@ -62,9 +71,9 @@ impl Drop for Held {
     fn drop(&mut self) {
         if self.counted {
             POOL.with(|p| {
-                let data = p.take();
-                if (data.len() as u64) < budget::HELD.floor() {
-                    p.set(data);
+                let pooled = p.take();
+                if (pooled.data.len() as u64) < budget::HELD.floor() {
+                    p.set(pooled);
                 }
             });
         }
@@ -165,12 +174,12 @@ impl Scanner<'_> {
     ) {
         let overlap = self.overlap();
         let target = overlap + self.limits.chunk_size.max(1);
+        let Pooled { mut data, permit } = POOL.with(Cell::take);
         let mut grow = Grow {
             target,
-            floor: target.min((budget::SMALL as usize).max(2 * overlap)),
-            permit: None,
+            floor: target.min(FIRST_BUFFER.max(2 * overlap)),
+            permit,
         };
-        let mut data = POOL.with(Cell::take);
         let first = head
             .len()
             .max(FIRST_BUFFER)
@@ -221,15 +230,22 @@ impl Scanner<'_> {
             data.copy_within(dropped..filled, 0);
             (filled, carried) = (overlap, overlap);
         }
-        if data.len() <= MAX_POOLED {
-            POOL.with(|p| p.set(data));
+        // A buffer past the first is kept only with its bytes taken from the budget (one made
+        // as large as a long `head` has none yet).
+        if data.len() <= MAX_POOLED && (data.len() <= FIRST_BUFFER || grow.room(data.len())) {
+            POOL.with(|p| {
+                p.set(Pooled {
+                    data,
+                    permit: grow.permit,
+                });
+            });
         }
     }
 
     /// Fills `data` up to `grow.target` bytes (or all of a larger `data`), growing it by
-    /// doubling so a small file never costs a whole chunk; past [`budget::SMALL`] only with
-    /// memory from the shared budget, else the chunks stay that small. Returns whether the
-    /// reader ended.
+    /// doubling so a small file never costs a whole chunk; past [`FIRST_BUFFER`] only with
+    /// bytes from [`budget::CHUNKS`], else the chunks stay the size they are. Returns whether
+    /// the reader ended.
     fn fill_growing(
         &self,
         reader: &mut dyn Read,
@@ -246,12 +262,9 @@ impl Scanner<'_> {
                 return Ok(false);
             }
             let next = (limit * 2).min(grow.target);
-            if next as u64 > budget::SMALL && grow.permit.is_none() {
-                grow.permit = budget::CHUNKS.try_acquire(grow.target as u64);
-                if grow.permit.is_none() {
-                    grow.target = limit.max(grow.floor);
-                    continue;
-                }
+            if next > grow.floor && !grow.room(next) {
+                grow.target = limit.max(grow.floor);
+                continue;
             }
             // Exactly: a doubled capacity would be memory the budget does not count.
             data.reserve_exact(next - data.len());
@@ -356,12 +369,24 @@ impl Scanner<'_> {
     }
 }
 
-/// How far a chunk buffer may grow, and the budget it holds to grow past [`budget::SMALL`].
+/// How far a chunk buffer may grow, and the bytes it holds of [`budget::CHUNKS`] to grow past
+/// its floor.
 struct Grow {
     target: usize,
-    /// The least `target` may shrink to without a permit.
+    /// The least `target` may shrink to, to which the buffer grows without a permit.
     floor: usize,
     permit: Option<budget::Permit>,
+}
+
+impl Grow {
+    /// Whether the buffer may grow to `bytes`: they are taken from the budget if free now.
+    fn room(&mut self, bytes: usize) -> bool {
+        if let Some(permit) = &mut self.permit {
+            return permit.try_grow(bytes as u64);
+        }
+        self.permit = budget::CHUNKS.try_acquire(bytes as u64);
+        self.permit.is_some()
+    }
 }
 
 /// Reads into `buf[*filled..]` until it is full or the reader ends; returns whether it ended.
@@ -413,16 +438,21 @@ mod tests {
 
     fn pooled() -> usize {
         POOL.with(|p| {
-            let data = p.take();
-            let len = data.len();
-            p.set(data);
+            let pooled = p.take();
+            let len = pooled.data.len();
+            p.set(pooled);
             len
         })
     }
 
     #[test]
     fn a_large_object_let_go_takes_the_chunk_buffer_along() {
-        POOL.with(|p| p.set(vec![0; 1 << 20]));
+        POOL.with(|p| {
+            p.set(Pooled {
+                data: vec![0; 1 << 20],
+                permit: None,
+            });
+        });
         drop(Held::take(4 << 10));
         assert_eq!(
             pooled(),
@@ -431,5 +461,61 @@ mod tests {
         );
         drop(Held::take(1_000_000));
         assert_eq!(pooled(), 0);
+    }
+
+    /// Scans `text` as one file with the built-in rules: (offset, rule, secret) of each key,
+    /// the overlap, and the size of the buffer the thread kept (now let go).
+    fn scan_text(text: &[u8]) -> (Vec<(u64, usize, String)>, usize, usize) {
+        use crate::matcher::Matcher;
+        use crate::rules::RuleSet;
+        let matcher = Matcher::new(std::sync::Arc::new(RuleSet::builtin().unwrap()), 1);
+        let scanner = Scanner {
+            matcher: &matcher,
+            limits: super::super::Limits::default(),
+            inline_allow: false,
+            progress: crate::progress::Progress::hidden(),
+        };
+        let mut out = BlobOutcome::default();
+        scanner.scan_reader(&mut &text[..], &Origin::file("a.txt"), 0, &mut out);
+        assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        let found = (out.findings.iter())
+            .map(|f| (f.offset, f.rule, f.secret.expose().to_string()))
+            .collect();
+        let kept = POOL.with(Cell::take).data.len();
+        (found, scanner.overlap(), kept)
+    }
+
+    /// Issue 14 point 10: a worker that finds the budget of chunk buffers spent scans through
+    /// the buffer it has, in chunks of 64 KiB less the overlap, and finds every key a worker
+    /// with a whole chunk finds, at the same place: here one key across each of its chunk
+    /// boundaries, each a few bytes further back than the one before.
+    #[test]
+    fn r14_a_worker_with_no_room_for_a_whole_chunk_finds_the_same_keys() {
+        use crate::rules::template::{Rng, expand};
+        let (_, overlap, _) = scan_text(b"");
+        let step = FIRST_BUFFER - overlap;
+        let mut rng = Rng::new(1410);
+        let mut text = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..24 {
+            let boundary = FIRST_BUFFER - overlap + LOOKBEHIND + i * step;
+            let key = expand("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", &mut rng).unwrap();
+            let start = boundary - 1 - (i * 7) % (key.len() - 1);
+            let lines = b"lorem ipsum dolor sit amet,\nconsectetur adipiscing elit;\n";
+            text.extend(lines.iter().cycle().take(start - 1 - text.len()));
+            text.push(b' ');
+            want.push((start as u64, key.clone()));
+            text.extend_from_slice(key.as_bytes());
+            text.push(b'\n');
+        }
+        let spent = budget::CHUNKS.acquire(budget::CHUNKS.capacity());
+        let (small, _, kept) = scan_text(&text);
+        drop(spent);
+        assert_eq!(kept, FIRST_BUFFER, "scanned in small chunks");
+        let found: Vec<_> = small.iter().map(|(o, _, k)| (*o, k.clone())).collect();
+        assert_eq!(found, want);
+        // Other tests' scans may hold some of the budget: the whole chunk is not asserted.
+        let (whole, _, _) = scan_text(&text);
+        assert_eq!(small, whole);
     }
 }

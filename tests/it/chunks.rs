@@ -376,3 +376,44 @@ examples = ["LONGTOK_{alnum:2500}"]
         &["--chunk-size", "1024", "--rules", rules_arg],
     );
 }
+
+/// `keyhound scan -q -j JOBS` of `dir`, which must find a key: its peak memory in kB.
+fn peak_kb(dir: &std::path::Path, jobs: &str) -> u64 {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
+    cmd.args(["scan", "-q", "-j", jobs, "."]).current_dir(dir);
+    let (code, peak) = peak_kb_of(cmd);
+    assert_eq!(code, Some(1), "the key is found");
+    peak
+}
+
+#[test]
+fn r14_files_of_1_mb_cost_at_j64_about_what_they_cost_at_j2() {
+    // Each worker grew its chunk buffer to 1 MiB and kept it: 64 files of 1 MB cost 29 MB at
+    // -j 2 and 107 MB at -j 64 (debug build). Now buffers past 64 KiB come from a budget for
+    // the whole process, four of 1 MiB at most, and the other workers scan in chunks of 64 KiB
+    // (30 MB and 41 MB).
+    let mut noise = 1u64;
+    let mut letters = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                noise = noise
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                b"abcdefghijklmnopqrstuvwxyz \n"[(noise >> 59) as usize % 28]
+            })
+            .collect()
+    };
+    let mut files: Vec<(String, Vec<u8>)> = (0..64)
+        .map(|i| (format!("f{i:02}.txt"), letters(1_000_000)))
+        .collect();
+    files[63]
+        .1
+        .extend_from_slice(format!("\n{}\n", project_key(1410)).as_bytes());
+    let dir = tree_owned(&files);
+    let two = peak_kb(dir.path(), "2");
+    let sixty_four = peak_kb(dir.path(), "64");
+    assert!(
+        sixty_four < two + 24_000,
+        "{sixty_four} kB at -j 64, {two} kB at -j 2"
+    );
+}
