@@ -208,10 +208,11 @@ fn walk_roots(
     let walker = builder(roots, opts).build();
     let seen = Mutex::new(Seen::default());
     let hasher = RandomState::new();
-    let (tx, rx) = bounded::<Job>(512);
+    let (tx, rx) = bounded::<Vec<Job>>(CHANNEL_BATCHES);
     std::thread::scope(|s| {
         let mut visitor = Visitor {
             tx,
+            batch: Vec::with_capacity(BATCH),
             local: Seen::default(),
             shared: &seen,
             hasher: &hasher,
@@ -229,19 +230,9 @@ fn walk_roots(
             }
             return;
         }
-        rx.into_iter().par_bridge().for_each(|job| match job {
-            Job::File(path) => {
-                sink(scan_file(scanner, &path, opts.max_filesize, scanned));
-            }
-            Job::Name(path) => {
-                let mut out = BlobOutcome::default();
-                scan_name(scanner, &path, &mut out);
-                sink(out);
-            }
-            Job::Outcome(out) => sink(out),
-            Job::Error(path, mut out) => {
-                scan_name(scanner, &path, &mut out);
-                sink(out);
+        rx.into_iter().par_bridge().for_each(|batch| {
+            for job in batch {
+                run_job(job, opts, scanner, sink, scanned);
             }
         });
     });
@@ -249,6 +240,36 @@ fn walk_roots(
     summary.symlinks_not_followed += seen.symlinks;
     if !opts.no_ignore {
         count_ignored(&seen, &hasher, summary);
+    }
+}
+
+/// Jobs handed over at once: one hand-over per job cost a wake-up of the walking thread (and
+/// its spinning) per file, a few percent of a tree scan's CPU; a batch of small files is still
+/// a few milliseconds of work, so the workers stay balanced to the end.
+const BATCH: usize = 32;
+
+/// Batches the walk may be ahead of the scanners.
+const CHANNEL_BATCHES: usize = 16;
+
+fn run_job(
+    job: Job,
+    opts: &WalkOptions,
+    scanner: &Scanner<'_>,
+    sink: &(dyn Fn(BlobOutcome) + Sync),
+    scanned: &Scanned,
+) {
+    match job {
+        Job::File(path) => sink(scan_file(scanner, &path, opts.max_filesize, scanned)),
+        Job::Name(path) => {
+            let mut out = BlobOutcome::default();
+            scan_name(scanner, &path, &mut out);
+            sink(out);
+        }
+        Job::Outcome(out) => sink(out),
+        Job::Error(path, mut out) => {
+            scan_name(scanner, &path, &mut out);
+            sink(out);
+        }
     }
 }
 
@@ -277,7 +298,9 @@ fn builder(roots: &[PathBuf], opts: &WalkOptions) -> WalkBuilder {
 }
 
 struct Visitor<'a> {
-    tx: Sender<Job>,
+    tx: Sender<Vec<Job>>,
+    /// Jobs not yet handed over: sent [`BATCH`] at a time, and the rest when the walk ends.
+    batch: Vec<Job>,
     local: Seen,
     shared: &'a Mutex<Seen>,
     hasher: &'a RandomState,
@@ -317,7 +340,12 @@ impl Visitor<'_> {
                 None => Job::Outcome(walk_error(err)),
             },
         };
-        if self.tx.send(job).is_err() {
+        self.batch.push(job);
+        if self.batch.len() < BATCH {
+            return WalkState::Continue;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        if self.tx.send(batch).is_err() {
             WalkState::Quit
         } else {
             WalkState::Continue
@@ -327,6 +355,8 @@ impl Visitor<'_> {
 
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
+        // The scanners are still receiving: the channel closes only after this.
+        let _ = self.tx.send(std::mem::take(&mut self.batch));
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         shared.paths.extend(self.local.paths.drain());
         shared.dirs.append(&mut self.local.dirs);
