@@ -11,7 +11,7 @@ use crate::scan::git::blobs::{self, Job};
 use crate::scan::git::objects::read_header;
 use crate::scan::git::oidmap::OidMap;
 use crossbeam_channel::Sender;
-use git2::{ObjectType, Odb, Oid, Repository};
+use git2::{ObjectType, Oid, Repository};
 use std::sync::Mutex;
 
 /// The trees listed by the first pass, for the second.
@@ -32,8 +32,19 @@ impl ObjectSource for Libgit2 {
         .ok()?;
         all.sort_unstable();
         all.dedup();
+        let mut kinds = Vec::with_capacity(all.len());
+        let mut held = 0;
+        for &oid in &all {
+            let (size, kind) = read_header(&odb, oid).ok()?;
+            if kind == ObjectType::Blob {
+                held = held.max(blobs::held_bytes(size));
+            }
+            kinds.push(kind);
+        }
+        // Workers beyond what the budget of held objects holds at once would only wait.
+        let threads = blobs::held_workers(ctx.opts.threads, held);
         let done = Mutex::new(Vec::new());
-        let sent = blobs::run(ctx, |tx| self.send(&odb, &all, tx), &|d| {
+        let sent = blobs::run_with(ctx, threads, |tx| self.send(&all, &kinds, tx), &|d| {
             done.lock().unwrap_or_else(|p| p.into_inner()).push(d);
         });
         let commits = match sent {
@@ -56,12 +67,13 @@ impl ObjectSource for Libgit2 {
 
 impl Libgit2 {
     /// Sends every blob to the workers (named by its id until its path is known) and every
-    /// commit, which the workers read and return the links of; lists the trees. Returns how
-    /// many commits were sent; None when an object cannot be read.
-    fn send(&mut self, odb: &Odb<'_>, all: &[Oid], tx: &Sender<Job>) -> Option<usize> {
+    /// commit, which the workers read and return the links of; lists the trees. `kinds` are
+    /// the objects' types, in the order of `all`. Returns how many commits were sent; None when
+    /// the workers are gone.
+    fn send(&mut self, all: &[Oid], kinds: &[ObjectType], tx: &Sender<Job>) -> Option<usize> {
         let mut commits = 0;
-        for &oid in all {
-            let job = match read_header(odb, oid).ok()?.1 {
+        for (&oid, &kind) in all.iter().zip(kinds) {
+            let job = match kind {
                 ObjectType::Blob => Job::Blob {
                     oid,
                     path: oid.to_string(),
