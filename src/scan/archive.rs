@@ -4,7 +4,7 @@
 //! or time; what a zip's directory hides (overlapping entries, unlisted entries, comments, bytes
 //! after its end) is scanned or reported.
 
-use super::stream::fill;
+use super::stream::{SNIFF_BYTES, fill};
 use super::ziplayout;
 use super::{BlobOutcome, Scanner};
 use super::{budget, codecs};
@@ -201,36 +201,6 @@ pub fn may_be_prefixed_zip(head: &[u8]) -> bool {
     PREFIXED_ZIP_HEADS.iter().any(|h| head.starts_with(h))
 }
 
-/// Whether `file` is a zip: `Some(false)` when it starts with one, `Some(true)` when it starts
-/// as a launch script or an executable does and ends with one; it is left at its start.
-fn zip_file<S: Read + Seek + ?Sized>(file: &mut S) -> io::Result<Option<bool>> {
-    let mut head = [0u8; 4];
-    let n = fill_slice(file, &mut head)?;
-    let found = if sniff(&head[..n]) == Some(Kind::Zip) {
-        Some(false)
-    } else if may_be_prefixed_zip(&head[..n]) && ziplayout::ends_with_zip(file)? {
-        Some(true)
-    } else {
-        None
-    };
-    file.seek(SeekFrom::Start(0))?;
-    Ok(found)
-}
-
-/// Reads into `buf` until it is full or the input ends; how many bytes were read.
-fn fill_slice<R: Read + ?Sized>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match input.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// Each entry's bytes, local header to the end of its data as the directory states its size.
 fn zip_spans<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Vec<Range<u64>> {
     (0..zip.len())
@@ -368,19 +338,32 @@ impl Scanner<'_> {
     /// an executable jar), whose directory only a file's end shows, is opened as a zip; those
     /// bytes are scanned as the file's own.
     pub fn scan_file(&self, file: &mut std::fs::File, origin: &Origin, out: &mut BlobOutcome) {
-        let zip = (self.limits.max_archive_depth > 0)
-            .then(|| zip_file(file).ok().flatten())
-            .flatten();
+        // The head read here is the blob's own: one read, no seek back, for most files.
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        if let Err(e) = fill(file, &mut head, SNIFF_BYTES) {
+            self.begin_blob(0);
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
+        let opens = self.limits.max_archive_depth > 0;
+        let prefixable = opens && may_be_prefixed_zip(&head);
+        let zip = if opens && sniff(&head) == Some(Kind::Zip) {
+            Some(false)
+        } else {
+            (prefixable && ziplayout::ends_with_zip(file).unwrap_or(false)).then_some(true)
+        };
+        let resume = if zip.is_some() { 0 } else { head.len() as u64 };
+        if (zip.is_some() || prefixable)
+            && let Err(e) = file.seek(SeekFrom::Start(resume))
+        {
+            self.begin_blob(0);
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
         if let Some(prefixed) = zip {
-            start_blob();
-            self.progress.add_blob(0);
+            self.begin_blob(0);
             let mut input = io::BufReader::with_capacity(64 << 10, file);
             return self.scan_zip_in(&mut input, origin, 0, prefixed, out);
         }
-        if let Err(e) = file.seek(SeekFrom::Start(0)) {
-            return out.skip(origin.display(), format!("read error: {e}"), true);
-        }
-        self.scan_blob(file, origin, 0, true, out);
+        self.scan_blob_headed(head, file, origin, true, out);
     }
 
     /// Scans a blob read from a stream (history, standard input, an archive's member) that

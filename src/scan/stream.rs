@@ -81,7 +81,7 @@ impl Drop for Held {
 }
 
 /// Bytes read before deciding whether a blob is an archive (tar's magic sits at 257).
-const SNIFF_BYTES: usize = 512;
+pub(super) const SNIFF_BYTES: usize = 512;
 
 impl Scanner<'_> {
     /// Scans everything `reader` yields; archives below the depth limit are opened. At depth 0
@@ -106,12 +106,32 @@ impl Scanner<'_> {
         prefix_checked: bool,
         out: &mut BlobOutcome,
     ) {
+        self.begin_blob(depth);
+        self.scan_any(reader, origin, depth, prefix_checked, out);
+    }
+
+    /// As [`Scanner::scan_blob`], for a blob whose first bytes, `head`, were read already: as
+    /// many as [`SNIFF_BYTES`], fewer only when it ended.
+    pub(super) fn scan_blob_headed(
+        &self,
+        head: Vec<u8>,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        prefix_checked: bool,
+        out: &mut BlobOutcome,
+    ) {
+        self.begin_blob(0);
+        self.scan_headed(head, reader, origin, 0, prefix_checked, out);
+    }
+
+    /// A blob at `depth` 0 starts its archives' inflation budget and is one more on the
+    /// progress bar.
+    pub(super) fn begin_blob(&self, depth: usize) {
         if depth == 0 {
             archive::start_blob();
             // Its bytes are counted chunk by chunk, so a large blob moves the bar too.
             self.progress.add_blob(0);
         }
-        self.scan_any(reader, origin, depth, prefix_checked, out);
     }
 
     /// A commit message: one more commit on the progress bar, not a blob.
@@ -143,6 +163,20 @@ impl Scanner<'_> {
             out.skip(origin.display(), format!("read error: {e}"), true);
             return;
         }
+        self.scan_headed(head, reader, origin, depth, prefix_checked, out);
+    }
+
+    /// Scans a blob whose first bytes are `head`: as an archive, or a zip with bytes before
+    /// it, or its bytes.
+    fn scan_headed(
+        &self,
+        head: Vec<u8>,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        prefix_checked: bool,
+        out: &mut BlobOutcome,
+    ) {
         // Depth 0 means archives are not opened at all: their raw bytes are scanned, by request.
         let max = self.limits.max_archive_depth;
         if let Some(kind) = archive::sniff(&head).filter(|_| max > 0) {
