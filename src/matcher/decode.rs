@@ -265,6 +265,21 @@ pub fn worth_decoding(hay: &[u8], hit: usize, form: &Base64Form, keywords: &[Vec
             .all(|&b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'))
 }
 
+/// Whether the base64 text around a hit of a short keyword's whole form (3 or 4 characters, `hf_`
+/// in one alignment) decodes, in the hit's alignment, to one of `keywords`: the form's
+/// characters leave up to 6 of the keyword's bits to the characters beside it, so a form long
+/// base64 holds by chance passes once in 64 or less, and its window is seldom decoded.
+pub fn spells(hay: &[u8], hit: usize, form: &Base64Form, keywords: &[Vec<u8>]) -> bool {
+    let near = base64_window_within(hay, hit, form, SPELL_BESIDE, SPELL_BESIDE);
+    keywords
+        .iter()
+        .any(|k| memchr::memmem::find(&near.bytes, k).is_some())
+}
+
+/// How far either side of a short form's hit [`spells`] decodes, in base64 characters: the
+/// quantum before it and the form with the quantum after it.
+const SPELL_BESIDE: usize = 8;
+
 /// How far either side of a half hit [`worth_decoding`] decodes, in base64 characters: a
 /// keyword's whole form (at most `4 * (len + 2) / 3` characters) around the half.
 pub const SPELL_REACH: usize = 64;

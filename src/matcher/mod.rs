@@ -45,6 +45,10 @@ struct Pattern {
     /// which base64 images hold by chance, so its window is decoded only when the text around
     /// the hit spells a keyword or decodes to text ([`decode::worth_decoding`]).
     half: bool,
+    /// A whole base64 form of a keyword of 3 bytes (`hf_`): 3 or 4 characters, which any long
+    /// base64 holds by chance, so its window is decoded only when the characters around the
+    /// hit spell such a keyword ([`decode::spells`]).
+    short: bool,
 }
 
 /// A key found in a haystack. Offsets are the haystack's, also for keys found in decoded bytes.
@@ -138,6 +142,8 @@ pub struct Matcher {
     longest_key: usize,
     /// The keywords whose base64 forms are found in halves: what a half hit must spell.
     halved: Vec<Vec<u8>>,
+    /// The keywords of 3 bytes, whose whole base64 forms are found: what such a hit must spell.
+    shortest: Vec<Vec<u8>>,
     /// What the one pass over a haystack before its search classifies bytes by.
     classifier: classes::Classifier,
 }
@@ -198,6 +204,11 @@ impl Matcher {
             .filter(|k| k.len() >= MIN_ENCODED_KEYWORD)
             .cloned()
             .collect();
+        let shortest = keywords
+            .iter()
+            .filter(|k| k.len() < MIN_WHOLE_BASE64_KEYWORD)
+            .cloned()
+            .collect();
         Matcher {
             rules,
             prefilter,
@@ -209,8 +220,20 @@ impl Matcher {
             short,
             longest_key,
             halved,
+            shortest,
             classifier,
         }
+    }
+
+    /// Whether the window around a hit of `pattern`'s base64 `form` is to be decoded: always,
+    /// unless it is a half or a short keyword's form, whose checks pass (either, for a needle
+    /// that finds both).
+    fn worth_decoding(&self, pattern: &Pattern, hay: &[u8], hit: usize, form: &Base64Form) -> bool {
+        if !pattern.half && !pattern.short {
+            return true;
+        }
+        (pattern.half && decode::worth_decoding(hay, hit, form, &self.halved))
+            || (pattern.short && decode::spells(hay, hit, form, &self.shortest))
     }
 
     /// This matcher putting split keys back together (the default) or not (`--no-join`).
@@ -321,7 +344,7 @@ impl Matcher {
                     (Decoding::Utf16, window)
                 }
                 Encoding::Base64(form) => {
-                    if pattern.half && !decode::worth_decoding(hay, hit.start, form, &self.halved) {
+                    if !self.worth_decoding(pattern, hay, hit.start, form) {
                         continue;
                     }
                     (
@@ -665,6 +688,7 @@ fn patterns_for(
             keyword: k,
             encoding: Encoding::Plain,
             half: false,
+            short: false,
         });
         out.2.push(Gate::Always);
     }
@@ -687,10 +711,17 @@ fn patterns_for(
         if covering.is_empty() {
             starts.add(&needle.text, kept.len());
             kept.push((needle, k));
-        } else if !needle.half {
-            // A needle that finds a whole form is decoded wherever it hits.
+        } else {
+            // A needle that finds another one is decoded wherever either would be: wherever
+            // it hits, unless both are checked, and then where either check passes.
             for i in covering {
-                kept[i].0.half = false;
+                let kept = &mut kept[i].0;
+                if !needle.half && !needle.short {
+                    (kept.half, kept.short) = (false, false);
+                } else if kept.half || kept.short {
+                    kept.half |= needle.half;
+                    kept.short |= needle.short;
+                }
             }
         }
     }
@@ -700,6 +731,7 @@ fn patterns_for(
             keyword,
             encoding: needle.encoding,
             half: needle.half,
+            short: needle.short,
         });
         out.2.push(needle.gate);
     }
@@ -707,12 +739,13 @@ fn patterns_for(
 }
 
 /// An encoded needle: its text, how it is decoded, where it can occur, and whether it is a half
-/// of a keyword's base64 form (see [`Pattern`]).
+/// of a keyword's base64 form or a short keyword's whole one (see [`Pattern`]).
 struct Needle {
     text: Vec<u8>,
     encoding: Encoding,
     gate: Gate,
     half: bool,
+    short: bool,
 }
 
 impl Needle {
@@ -722,6 +755,7 @@ impl Needle {
             encoding,
             gate,
             half: false,
+            short: false,
         }
     }
 }
@@ -754,18 +788,13 @@ fn encoded_forms(kw: &[u8], max_decode_depth: usize) -> Vec<Needle> {
     if kw.len() < MIN_ENCODED_KEYWORD {
         // Too short to find in halves: its whole base64 forms (4 to 6 characters), only inside
         // long base64 runs, where a one-line base64 value is. A wrap inside the form hides it.
-        if kw.len() >= MIN_WHOLE_BASE64_KEYWORD {
-            out.extend(decode::base64_forms(kw).into_iter().map(base64));
-        } else {
-            // Shorter still (`hf_`, `r8_`): its forms of 2 to 4 characters would be in any
-            // base64; only its first quantum (`aGZf`), where a long base64 run starts.
-            out.extend(
-                decode::base64_forms(kw)
-                    .into_iter()
-                    .filter(|f| f.quantum_offset == 0)
-                    .map(|f| Needle::new(f.text.clone(), Encoding::Base64(f), Gate::RunStart)),
-            );
-        }
+        // Shorter still (`hf_`, `r8_`): forms of 3 and 4 characters, which long base64 holds
+        // by chance, decoded only when the characters around them spell the keyword.
+        let short = kw.len() < MIN_WHOLE_BASE64_KEYWORD;
+        out.extend(decode::base64_forms(kw).into_iter().map(|form| Needle {
+            short,
+            ..base64(form)
+        }));
         return out;
     }
     // A key's base64 is a long run, or runs on over full lines to a last one (see `Gate`).

@@ -60,10 +60,6 @@ pub enum Gate {
     /// Only inside those [`Gate::Base64Run`] runs whose decoded text is base64 again
     /// (`nested::nested_runs`): the short needles of base64 inside base64.
     NestedRun,
-    /// Only at the very start of a run of at least [`LONG_RUN`] base64 characters: the first
-    /// quantum of a keyword too short to be looked for anywhere in base64 (`aGZf`, `hf_`),
-    /// which starts a value holding the key alone.
-    RunStart,
     /// Only in bytes holding a NUL (set for every needle that holds one but is no UTF-16 form).
     Nul,
     /// Only in stretches of bytes alternating with NULs ([`wide_runs`]): set for every needle
@@ -174,8 +170,6 @@ enum Searcher {
     /// bytes or more. The nested needles (about 600) took 19 Teddy searchers, whose building
     /// cost every run, however small its input, 1.4 M instructions (0.25 ms).
     Runs(RunSearcher),
-    /// The [`Gate::RunStart`] needles, compared with the start of each long run in turn.
-    Starts(Vec<Vec<u8>>),
     /// The [`Gate::Always`] needles, found by the scan of the haystack's classes
     /// ([`Scan::needles`]) where the CPU has AVX-512 ([`Path::finds_needles`]).
     Scanned(Needles),
@@ -306,14 +300,6 @@ fn groups(needles: &[Vec<u8>], gates: &[Gate]) -> Option<Vec<Group>> {
         {
             out.push(Group {
                 searcher: Searcher::Scanned(found),
-                gate: part_gate,
-                ids,
-            });
-            continue;
-        }
-        if part_gate == Gate::RunStart {
-            out.push(Group {
-                searcher: Searcher::Starts(texts()),
                 gate: part_gate,
                 ids,
             });
@@ -516,19 +502,17 @@ impl<'h> Merged<'h> {
     }
 
     /// Group `g`'s leftmost hit starting at or after `self.end` (inside a long base64 run for
-    /// a group of [`Gate::Base64Run`], inside a nested one for [`Gate::NestedRun`], at the
-    /// start of a long one for [`Gate::RunStart`]).
+    /// a group of [`Gate::Base64Run`], inside a nested one for [`Gate::NestedRun`]).
     fn search(&self, g: usize) -> Option<Hit> {
         let group = self.groups[g];
         let runs = match group.gate {
             Gate::NestedRun => &self.nested[..],
             Gate::Wide => return self.search_wide(group),
-            Gate::Base64Run | Gate::RunStart => self.runs,
+            Gate::Base64Run => self.runs,
             _ => return group.find_in(self.hay, self.end..self.hay.len(), self.scan),
         };
         let wanted = |r: &std::ops::Range<usize>| match (group.gate, &group.searcher) {
             (Gate::NestedRun, _) | (_, Searcher::Runs(_)) => true,
-            (Gate::RunStart, _) => r.len() >= LONG_RUN && r.start >= self.end,
             (_, Searcher::Automaton(_)) => r.len() < SHORT_RUN,
             _ => r.len() >= SHORT_RUN,
         };
@@ -580,11 +564,6 @@ impl Group {
                     .iter()
                     .copied()
                     .find(|&(_, _, e)| e <= span.end)?
-            }
-            Searcher::Starts(starts) => {
-                let at = &hay[span.clone()];
-                let n = starts.iter().position(|s| at.starts_with(s))?;
-                (n, span.start, span.start + starts[n].len())
             }
             Searcher::Automaton(automaton) => {
                 let m = (automaton.get()).find(aho_corasick::Input::new(hay).span(span))?;
@@ -794,30 +773,6 @@ mod tests {
         assert_eq!(got, want);
         let no_nul: Vec<usize> = p.all_hits(b"plain k a 0").map(|h| h.pattern).collect();
         assert_eq!(no_nul, vec![0]);
-    }
-
-    #[test]
-    fn run_start_forms_are_found_only_where_a_long_run_starts() {
-        let needles = [b"xyz".to_vec(), b"aGZf".to_vec(), b"aGZfQQ".to_vec()];
-        let gates = [Gate::Always, Gate::RunStart, Gate::RunStart];
-        let p = Prefilter::gated(&needles, &gates);
-        let long = "Q".repeat(LONG_RUN);
-        // At a long run's start (the earlier needle wins a tie), not inside one, not at the
-        // start of a short one, nor of the short line after a long run.
-        let hay = format!("k: aGZf{long} xyz QaGZf{long} aGZfQQ aGZf{long}\naGZf\n");
-        let got: Vec<(usize, usize, usize)> = p
-            .all_hits(hay.as_bytes())
-            .map(|h| (h.pattern, h.start, h.end))
-            .collect();
-        let third = hay.rfind(&format!(" aGZf{long}")).unwrap() + 1;
-        assert_eq!(
-            got,
-            vec![
-                (1, 3, 7),
-                (0, 8 + LONG_RUN, 11 + LONG_RUN),
-                (1, third, third + 4)
-            ]
-        );
     }
 
     fn prefilter_hits(needles: &[String], hay: &str) -> Vec<(usize, usize, usize)> {

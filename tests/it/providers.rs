@@ -213,14 +213,25 @@ fn keys_with_short_prefixes_are_found_in_one_line_base64() {
     }
 }
 
-/// Keywords of 3 characters (`hf_`, `r8_`) are looked for in base64 only by their first quantum
-/// where a long base64 run starts: a Kubernetes secret's one-line value holding the key alone.
-/// The same value holding a placeholder is no finding.
+/// Keywords of 3 characters (`hf_`, `r8_`) are looked for in long base64 runs by their whole
+/// forms in each alignment, decoded only where the characters around spell the keyword: a
+/// Kubernetes secret's one-line value holding the key alone, or a whole `.env` file with the key
+/// on any line, at any offset. The same values holding a placeholder are no finding.
 #[test]
-fn keys_with_three_character_prefixes_are_found_alone_in_one_line_base64() {
-    for (i, (template, placeholder, rule)) in [
-        ("hf_{letters:34}", "hf_{repeat:x:34}", "kh.huggingface.user"),
-        ("r8_{alnum:37}", "r8_{repeat:x:37}", "kh.replicate.api"),
+fn keys_with_three_character_prefixes_are_found_anywhere_in_one_line_base64() {
+    for (i, (template, placeholder, rule, var)) in [
+        (
+            "hf_{letters:34}",
+            "hf_{repeat:x:34}",
+            "kh.huggingface.user",
+            "HF_TOKEN",
+        ),
+        (
+            "r8_{alnum:37}",
+            "r8_{repeat:x:37}",
+            "kh.replicate.api",
+            "REPLICATE_API_TOKEN",
+        ),
     ]
     .iter()
     .enumerate()
@@ -230,14 +241,29 @@ fn keys_with_three_character_prefixes_are_found_alone_in_one_line_base64() {
             let enc = base64::engine::general_purpose::STANDARD.encode(value);
             findings_of(&format!("data:\n  API_KEY: {enc}\n"), &[])
         };
-        let (code, report) = secret(&key);
-        assert_eq!(code, 1, "{rule}: {:#?}", report.stats);
-        assert_eq!(report.findings.len(), 1, "{rule}");
-        assert_eq!(report.findings[0].rule, *rule);
-        assert_eq!(report.findings[0].secret, key);
-        assert_eq!(report.findings[0].decoded, ["base64"]);
-        let (code, report) = secret(&make(placeholder, 0));
-        assert_eq!(code, 0, "{rule}: {:#?}", report.findings);
+        // Alone, then after lines of 0, 1 and 2 bytes more: each of base64's three alignments.
+        for before in ["", "DEBUG=1\n", "DEBUG=10\n", "DEBUG=100\n"] {
+            let env = |value: &str| format!("{before}{var}={value}\nLOG_LEVEL=info\n");
+            let value = if before.is_empty() {
+                key.clone()
+            } else {
+                env(&key)
+            };
+            let (code, report) = secret(&value);
+            assert_eq!(code, 1, "{rule} after {before:?}: {:#?}", report.stats);
+            assert_eq!(report.findings.len(), 1, "{rule} after {before:?}");
+            assert_eq!(report.findings[0].rule, *rule);
+            assert_eq!(report.findings[0].secret, key);
+            assert_eq!(report.findings[0].decoded, ["base64"]);
+            let decoy = make(placeholder, 0);
+            let value = if before.is_empty() {
+                decoy
+            } else {
+                env(&decoy)
+            };
+            let (code, report) = secret(&value);
+            assert_eq!(code, 0, "{rule} after {before:?}: {:#?}", report.findings);
+        }
     }
 }
 
