@@ -7,6 +7,7 @@ pub(crate) mod budget;
 mod codecs;
 mod context;
 pub mod git;
+mod handoff;
 mod names;
 mod stream;
 mod tarball;

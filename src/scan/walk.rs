@@ -2,9 +2,9 @@
 //! `.gitignore` and `.git/info/exclude` only, hidden files included, `.git/` never entered)
 //! feeding a rayon pool of scanners, plus the count of what the ignore rules kept out.
 
+use super::handoff::{AbandonOnDrop, Handoff};
 use super::{BlobOutcome, Scanner};
 use crate::finding::Origin;
-use crossbeam_channel::{Sender, bounded};
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -210,11 +210,11 @@ fn walk_roots(
     let walker = builder(roots, opts).build();
     let seen = Mutex::new(Seen::default());
     let hasher = RandomState::new();
-    let (tx, rx) = bounded::<Vec<Job>>(CHANNEL_BATCHES);
+    let queue = Handoff::new(QUEUED);
     std::thread::scope(|s| {
         let mut visitor = Visitor {
-            tx,
-            batch: Vec::with_capacity(BATCH),
+            queue: &queue,
+            pending: Vec::with_capacity(ADDED),
             local: Seen::default(),
             shared: &seen,
             hasher: &hasher,
@@ -232,11 +232,10 @@ fn walk_roots(
             }
             return;
         }
-        rx.into_iter().par_bridge().for_each(|batch| {
-            for job in batch {
-                run_job(job, opts, scanner, sink, scanned);
-            }
-        });
+        let _gone = AbandonOnDrop(&queue);
+        std::iter::from_fn(|| queue.pop())
+            .par_bridge()
+            .for_each(|job| run_job(job, opts, scanner, sink, scanned));
     });
     let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
     summary.symlinks_not_followed += seen.symlinks;
@@ -245,13 +244,11 @@ fn walk_roots(
     }
 }
 
-/// Jobs handed over at once: one hand-over per job cost a wake-up of the walking thread (and
-/// its spinning) per file, a few percent of a tree scan's CPU; a batch of small files is still
-/// a few milliseconds of work, so the workers stay balanced to the end.
-const BATCH: usize = 32;
+/// Jobs the walk may be ahead of the scanners.
+const QUEUED: usize = 512;
 
-/// Batches the walk may be ahead of the scanners.
-const CHANNEL_BATCHES: usize = 16;
+/// Jobs the walk adds to the queue at once, unless a scanner waits for one.
+const ADDED: usize = 32;
 
 fn run_job(
     job: Job,
@@ -300,9 +297,10 @@ fn builder(roots: &[PathBuf], opts: &WalkOptions) -> WalkBuilder {
 }
 
 struct Visitor<'a> {
-    tx: Sender<Vec<Job>>,
-    /// Jobs not yet handed over: sent [`BATCH`] at a time, and the rest when the walk ends.
-    batch: Vec<Job>,
+    queue: &'a Handoff<Job>,
+    /// Jobs not yet queued: added [`ADDED`] at a time, at once when a scanner waits, and the
+    /// rest when the walk ends.
+    pending: Vec<Job>,
     local: Seen,
     shared: &'a Mutex<Seen>,
     hasher: &'a RandomState,
@@ -342,23 +340,20 @@ impl Visitor<'_> {
                 None => Job::Outcome(walk_error(err)),
             },
         };
-        self.batch.push(job);
-        if self.batch.len() < BATCH {
-            return WalkState::Continue;
+        self.pending.push(job);
+        let now = self.pending.len() >= ADDED || self.queue.hungry();
+        if now && !self.queue.push(&mut self.pending) {
+            return WalkState::Quit;
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        if self.tx.send(batch).is_err() {
-            WalkState::Quit
-        } else {
-            WalkState::Continue
-        }
+        WalkState::Continue
     }
 }
 
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
-        // The scanners are still receiving: the channel closes only after this.
-        let _ = self.tx.send(std::mem::take(&mut self.batch));
+        // Also when the walk panics, or its thread never started: the scanners then stop.
+        self.queue.push(&mut self.pending);
+        self.queue.close();
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         shared.paths.extend(self.local.paths.drain());
         shared.dirs.append(&mut self.local.dirs);
