@@ -493,6 +493,28 @@ proptest! {
     }
 }
 
+/// A pack index giving an offset past its pack's end made libgit2 map beyond the file: SIGBUS
+/// (found by `fuzz_pack_reader`). The repository is refused with an error naming the index.
+#[test]
+fn a_pack_index_pointing_past_its_pack_is_an_error_not_a_crash() {
+    let (_, pack, idx) = packed_repo();
+    let pack = std::fs::read(pack).unwrap();
+    let mut idx = std::fs::read(idx).unwrap();
+    let count = u32::from_be_bytes(idx[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+    let first_offset = 8 + 1024 + 24 * count;
+    let past = u32::try_from(pack.len() + 4096).unwrap();
+    idx[first_offset..first_offset + 4].copy_from_slice(&past.to_be_bytes());
+    for reader in ["packs", "git", "libgit2"] {
+        let out = scan_damaged_pack(&pack, &idx, reader);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{reader}: {stderr}");
+        assert!(
+            stderr.contains(".idx: damaged pack index: an object's offset"),
+            "{reader}: {stderr}"
+        );
+    }
+}
+
 /// The fuzzer starts from inputs that work: each seed is read as meant.
 #[test]
 fn fuzz_seeds_are_valid() {

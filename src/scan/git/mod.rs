@@ -17,6 +17,7 @@ mod meta;
 mod objects;
 mod oidmap;
 mod open;
+mod packcheck;
 mod pipe;
 mod tips;
 

@@ -127,6 +127,7 @@ pub(super) fn open(opts: &GitOptions) -> anyhow::Result<(Opened, Handle)> {
         }
     };
     refuse_partial_clone(&repo, &shown)?;
+    super::packcheck::refuse_damaged(repo.path(), from_env)?;
     let opened = Opened {
         git_dir: repo.path().to_path_buf(),
         from_env,
