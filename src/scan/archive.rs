@@ -7,7 +7,7 @@
 use super::stream::{SNIFF_BYTES, fill};
 use super::ziplayout;
 use super::{BlobOutcome, Scanner};
-use super::{budget, codecs};
+use super::{budget, codecs, inflate};
 use crate::finding::{Decoding, Origin};
 use std::cell::Cell;
 use std::fmt;
@@ -252,6 +252,68 @@ impl Scanner<'_> {
     /// A gzip stream is a decoding, not a member: its content keeps the outer path. A tar inside
     /// it (`.tar.gz`) is opened at the same depth.
     fn scan_gzip(
+        &self,
+        input: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) {
+        let Some(mut buffer) = inflate::Buffer::take(inflate::MAX_GZIP_IN + 1) else {
+            return self.stream_gzip(input, origin, depth, out);
+        };
+        if let Err(e) = read_up_to(input, buffer.data(), inflate::MAX_GZIP_IN + 1) {
+            buffer.give();
+            return out.skip(origin.display(), format!("read error: {e}"), true);
+        }
+        if let Some((content, names)) = self.gunzip_whole(&mut buffer) {
+            self.scan_text(&names.0, &origin.member("(gzip file name)"), out);
+            self.scan_text(&names.1, &origin.member("(gzip comment)"), out);
+            let content = &buffer.data()[content];
+            let head = content[..content.len().min(SNIFF_BYTES)].to_vec();
+            let mut rest = &content[head.len()..];
+            self.scan_decoded(Kind::Gzip, head, &mut rest, origin, depth, out);
+            return buffer.give();
+        }
+        // Rarely: a stream too large, of several members, or corrupt.
+        let ahead = std::mem::take(buffer.data());
+        buffer.give();
+        self.stream_gzip(&mut Cursor::new(ahead).chain(input), origin, depth, out);
+    }
+
+    /// The content of the gzip stream read whole into `buffer`, inflated there when it is one
+    /// member of at most [`inflate::MAX_GZIP_OUT`] bytes that the limits a streaming read
+    /// checks allow whole (its range in the buffer), and its file name and comment.
+    fn gunzip_whole(
+        &self,
+        buffer: &mut inflate::Buffer,
+    ) -> Option<(Range<usize>, inflate::GzipNames)> {
+        let whole = buffer.data();
+        let packed = whole.len() as u64;
+        if packed > inflate::MAX_GZIP_IN {
+            return None;
+        }
+        let size = u64::from(inflate::gzip_size(whole)?);
+        self.whole_limit(size, packed, inflate::MAX_GZIP_OUT)?;
+        let names = inflate::gzip_names(whole)?;
+        let input = whole.len();
+        let (from, to) = buffer.inflate(input, usize::try_from(size).ok()?, None)?;
+        INFLATED.set(INFLATED.get() + size);
+        Some((from..to, names))
+    }
+
+    /// `size` when data of `size` bytes, `packed` compressed, is within `most` and every limit
+    /// [`Limited`] checks allows all of it: inflating it whole never scans what streaming it
+    /// would not.
+    fn whole_limit(&self, size: u64, packed: u64, most: u64) -> Option<u64> {
+        let within = size <= most
+            && size <= self.limits.max_member_bytes
+            && INFLATED.get() + size <= self.limits.max_archive_bytes
+            && (size <= RATIO_GRACE || size / packed.max(1) <= self.limits.max_ratio);
+        within.then_some(size)
+    }
+
+    /// Streams a gzip stream through flate2 under the limits of [`Limited`].
+    fn stream_gzip(
         &self,
         input: &mut dyn Read,
         origin: &Origin,
@@ -584,6 +646,9 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
+        if self.scan_inflated_member(zip, i, origin, depth, out) {
+            return;
+        }
         let base = count.get();
         let mut file = match zip.by_index(i) {
             Ok(f) => f,
@@ -595,13 +660,7 @@ impl Scanner<'_> {
                 );
             }
         };
-        let raw = file.name().map_or_else(
-            |_| String::from_utf8_lossy(file.name_raw()).into_owned(),
-            |n| n.into_owned(),
-        );
-        let name = self.scan_name(&raw, |n| origin.member(n), out);
-        let comment = file.comment_raw().to_vec();
-        self.scan_text(&comment, &origin.member(&format!("{name} (comment)")), out);
+        let name = self.member_name(&file, origin, out);
         if file.is_dir() {
             return;
         }
@@ -616,6 +675,71 @@ impl Scanner<'_> {
             );
         }
         self.scan_member(head, &mut limited, &member, depth + 1, out);
+    }
+
+    /// Scans zip member `i` inflated whole ([`inflate::Buffer::inflate`]) when it is
+    /// deflated, not encrypted, and small and within the limits ([`Scanner::whole_limit`]),
+    /// with room in [`budget::INFLATING`]; false when it was not, and is still to be streamed.
+    fn scan_inflated_member(
+        &self,
+        zip: &mut zip::ZipArchive<Counting<&mut dyn Source>>,
+        i: usize,
+        origin: &Origin,
+        depth: usize,
+        out: &mut BlobOutcome,
+    ) -> bool {
+        let Ok(mut file) = zip.by_index_raw(i) else {
+            return false;
+        };
+        let (size, packed) = (file.size(), file.compressed_size());
+        if file.encrypted()
+            || file.is_dir()
+            || file.compression() != zip::CompressionMethod::Deflated
+            || self
+                .whole_limit(size, packed, inflate::MAX_MEMBER)
+                .is_none()
+            || packed > inflate::MAX_MEMBER
+        {
+            return false;
+        }
+        let Some(mut buffer) = inflate::Buffer::take(packed + size) else {
+            return false;
+        };
+        let read = (&mut file).take(packed).read_to_end(buffer.data());
+        let input = buffer.data().len();
+        let content = match (read, usize::try_from(size)) {
+            (Ok(_), Ok(size)) => buffer.inflate(input, size, Some(file.crc32())),
+            _ => None,
+        };
+        let Some((from, to)) = content else {
+            buffer.give();
+            return false;
+        };
+        INFLATED.set(INFLATED.get() + size);
+        let name = self.member_name(&file, origin, out);
+        let content = &buffer.data()[from..to];
+        let head = content[..content.len().min(SNIFF_BYTES)].to_vec();
+        let mut rest = &content[head.len()..];
+        self.scan_member(head, &mut rest, &origin.member(&name), depth + 1, out);
+        buffer.give();
+        true
+    }
+
+    /// Scans a zip member's name and comment, and returns its name as shown (keys redacted).
+    fn member_name<R: Read>(
+        &self,
+        file: &zip::read::ZipFile<'_, R>,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) -> String {
+        let raw = file.name().map_or_else(
+            |_| String::from_utf8_lossy(file.name_raw()).into_owned(),
+            |n| n.into_owned(),
+        );
+        let name = self.scan_name(&raw, |n| origin.member(n), out);
+        let comment = file.comment_raw().to_vec();
+        self.scan_text(&comment, &origin.member(&format!("{name} (comment)")), out);
+        name
     }
 
     /// Reports what the zip's directory hides, and scans the bytes after its end.

@@ -39,6 +39,12 @@ pub static HELD: Budget = Budget::with_floor(4 << 20, SMALL / 4);
 /// instead, so it never waits. Without it, `-j 64` held one per archive read at once.
 pub static ARCHIVES: Budget = Budget::new(8 << 20);
 
+/// Deflate data inflated whole (`super::inflate`: a zip member up to 1 MiB, a gzip stream up to
+/// 4 MiB inflating to 12 MiB), its compressed and inflated bytes together, each counted: the
+/// largest gzip stream at a time. A thread keeps its buffer, and these bytes, between files; a
+/// worker that finds the budget spent streams instead, so it never waits.
+pub static INFLATING: Budget = Budget::with_floor(16 << 20, 0);
+
 /// Decompression windows over `codecs::FREE_WINDOW` (an xz dictionary, a zstd window): one of
 /// the largest accepted at a time, or a few of xz's `-9`.
 pub static WINDOWS: Budget = Budget::new(128 << 20);

@@ -8,6 +8,7 @@ mod codecs;
 mod context;
 pub mod git;
 mod handoff;
+mod inflate;
 mod names;
 mod stream;
 mod tarball;

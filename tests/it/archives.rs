@@ -439,3 +439,40 @@ fn a_key_before_the_bomb_part_of_a_member_is_still_found() {
             .contains("compression ratio over 100:1")
     );
 }
+
+/// A gzip stream of one member is inflated whole, one of several is streamed: a key in the
+/// second member is found either way, at its place in the content.
+#[test]
+fn a_key_in_a_second_gzip_member_is_found() {
+    let key = project_key(722);
+    let (text, (line, col)) = member_text(&key);
+    let mut two = gzip_bytes(b"first member\n");
+    two.extend(gzip_bytes(text.as_bytes()));
+    let dir = tree(&[("app.env.gz", &two)]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{:#?}", report.skipped);
+    assert_eq!(
+        rows(&report),
+        [row("app.env.gz", None, &["gzip"], (line + 1, col), &key)]
+    );
+}
+
+/// A gzip trailer whose size lies is not inflated whole (the size is checked): the stream is
+/// read as before, and reported corrupt.
+#[test]
+fn a_gzip_stream_whose_trailer_lies_is_streamed_and_reported() {
+    let key = project_key(723);
+    let (text, _) = member_text(&key);
+    let mut gz = gzip_bytes(text.as_bytes());
+    let n = gz.len();
+    gz[n - 4] ^= 0x40;
+    let dir = tree(&[("app.env.gz", &gz)]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 2, "{:#?}", report.skipped);
+    assert_eq!(report.skipped.len(), 1, "{:#?}", report.skipped);
+    let s = &report.skipped[0];
+    assert!(
+        s.incomplete && s.reason.starts_with("corrupt gzip stream"),
+        "{s:#?}"
+    );
+}
