@@ -153,8 +153,9 @@ pub struct Matcher {
 const MIN_ENCODED_KEYWORD: usize = 6;
 /// Keywords shorter than this get no UTF-16 form (`hf_` has one: 5 bytes with its NULs).
 const MIN_UTF16_KEYWORD: usize = 3;
-/// The shortest keyword whose whole base64 forms are needles (in long base64 runs only): a
-/// keyword of 3 bytes has forms of 2 to 4 characters, which any base64 holds by chance.
+/// The shortest keyword whose whole base64 forms are needles decoded wherever they hit (in long
+/// base64 runs only): a keyword of 3 bytes has forms of 3 and 4 characters, which any base64
+/// holds by chance, decoded only where the characters beside them spell it ([`Pattern::short`]).
 const MIN_WHOLE_BASE64_KEYWORD: usize = 4;
 
 impl Matcher {

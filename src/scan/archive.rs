@@ -288,28 +288,27 @@ impl Scanner<'_> {
         buffer: &mut inflate::Buffer,
     ) -> Option<(Range<usize>, inflate::GzipNames)> {
         let whole = buffer.data();
-        let packed = whole.len() as u64;
-        if packed > inflate::MAX_GZIP_IN {
+        let input = whole.len();
+        let size = u64::from(inflate::gzip_size(whole)?);
+        if input as u64 > inflate::MAX_GZIP_IN
+            || !self.inflates_whole(size, input as u64, inflate::MAX_GZIP_OUT)
+        {
             return None;
         }
-        let size = u64::from(inflate::gzip_size(whole)?);
-        self.whole_limit(size, packed, inflate::MAX_GZIP_OUT)?;
         let names = inflate::gzip_names(whole)?;
-        let input = whole.len();
         let (from, to) = buffer.inflate(input, usize::try_from(size).ok()?, None)?;
         INFLATED.set(INFLATED.get() + size);
         Some((from..to, names))
     }
 
-    /// `size` when data of `size` bytes, `packed` compressed, is within `most` and every limit
+    /// Whether data of `size` bytes, `packed` compressed, is within `most` and every limit
     /// [`Limited`] checks allows all of it: inflating it whole never scans what streaming it
     /// would not.
-    fn whole_limit(&self, size: u64, packed: u64, most: u64) -> Option<u64> {
-        let within = size <= most
+    fn inflates_whole(&self, size: u64, packed: u64, most: u64) -> bool {
+        size <= most
             && size <= self.limits.max_member_bytes
             && INFLATED.get() + size <= self.limits.max_archive_bytes
-            && (size <= RATIO_GRACE || size / packed.max(1) <= self.limits.max_ratio);
-        within.then_some(size)
+            && (size <= RATIO_GRACE || size / packed.max(1) <= self.limits.max_ratio)
     }
 
     /// Streams a gzip stream through flate2 under the limits of [`Limited`].
@@ -678,7 +677,7 @@ impl Scanner<'_> {
     }
 
     /// Scans zip member `i` inflated whole ([`inflate::Buffer::inflate`]) when it is
-    /// deflated, not encrypted, and small and within the limits ([`Scanner::whole_limit`]),
+    /// deflated, not encrypted, and small and within the limits ([`Scanner::inflates_whole`]),
     /// with room in [`budget::INFLATING`]; false when it was not, and is still to be streamed.
     fn scan_inflated_member(
         &self,
@@ -695,10 +694,8 @@ impl Scanner<'_> {
         if file.encrypted()
             || file.is_dir()
             || file.compression() != zip::CompressionMethod::Deflated
-            || self
-                .whole_limit(size, packed, inflate::MAX_MEMBER)
-                .is_none()
             || packed > inflate::MAX_MEMBER
+            || !self.inflates_whole(size, packed, inflate::MAX_MEMBER)
         {
             return false;
         }
@@ -717,10 +714,14 @@ impl Scanner<'_> {
         };
         INFLATED.set(INFLATED.get() + size);
         let name = self.member_name(&file, origin, out);
-        let content = &buffer.data()[from..to];
-        let head = content[..content.len().min(SNIFF_BYTES)].to_vec();
-        let mut rest = &content[head.len()..];
-        self.scan_member(head, &mut rest, &origin.member(&name), depth + 1, out);
+        let mut content = &buffer.data()[from..to];
+        self.scan_member(
+            Vec::new(),
+            &mut content,
+            &origin.member(&name),
+            depth + 1,
+            out,
+        );
         buffer.give();
         true
     }

@@ -352,7 +352,9 @@ impl Visitor<'_> {
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
         // Also when the walk panics, or its thread never started: the scanners then stop.
-        self.queue.push(&mut self.pending);
+        if !self.pending.is_empty() {
+            self.queue.push(&mut self.pending);
+        }
         self.queue.close();
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         shared.paths.extend(self.local.paths.drain());
