@@ -49,9 +49,7 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<Exit> {
         let mut g = gathered.lock().unwrap_or_else(|p| p.into_inner());
         g.add(outcome, &suppressed);
     };
-    let pool = crate::threads::pool(cfg.walk.threads)?;
-    let walked =
-        pool.install(|| crate::scan::walk::scan_paths(&cfg.paths, &cfg.walk, &scanner, &sink));
+    let walked = crate::scan::walk::scan_paths(&cfg.paths, &cfg.walk, &scanner, &sink);
     diag.finish();
     let mut gathered = gathered.into_inner().unwrap_or_else(|p| p.into_inner());
     gathered.stats.ignored = walked.ignored;

@@ -268,10 +268,9 @@ impl Scanner<'_> {
         if let Some((content, names)) = self.gunzip_whole(&mut buffer) {
             self.scan_text(&names.0, &origin.member("(gzip file name)"), out);
             self.scan_text(&names.1, &origin.member("(gzip comment)"), out);
-            let content = &buffer.data()[content];
-            let head = content[..content.len().min(SNIFF_BYTES)].to_vec();
-            let mut rest = &content[head.len()..];
-            self.scan_decoded(Kind::Gzip, head, &mut rest, origin, depth, out);
+            let (inner, depth) =
+                decoded(Kind::Gzip, &buffer.data()[content.clone()], origin, depth);
+            self.scan_bytes(&buffer.data()[content], &inner, depth, out);
             return buffer.give();
         }
         // Rarely: a stream too large, of several members, or corrupt.
@@ -383,17 +382,27 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
-        let inner = kind
-            .decoding()
-            .map_or_else(|| origin.clone(), |d| origin.decoded(d));
-        let depth = if sniff(&head) == Some(Kind::Tar) {
-            depth
-        } else {
-            depth + 1
-        };
+        let (inner, depth) = decoded(kind, &head, origin, depth);
         self.scan_member(head, rest, &inner, depth, out);
     }
+}
 
+/// The origin and depth of what a stream of `kind` at `depth` decodes to, whose first bytes
+/// are `head`: the outer path, decoded; a tar inside it (`.tar.gz`, `.tar.xz`…) is opened at the
+/// same depth.
+fn decoded(kind: Kind, head: &[u8], origin: &Origin, depth: usize) -> (Origin, usize) {
+    let inner = kind
+        .decoding()
+        .map_or_else(|| origin.clone(), |d| origin.decoded(d));
+    let depth = if sniff(head) == Some(Kind::Tar) {
+        depth
+    } else {
+        depth + 1
+    };
+    (inner, depth)
+}
+
+impl Scanner<'_> {
     /// Scans an open file as [`Scanner::scan_reader`] does, except that a zip is read where it
     /// lies, not copied into memory, and a zip with bytes before it (a self-extracting archive,
     /// an executable jar), whose directory only a file's end shows, is opened as a zip; those
@@ -443,7 +452,7 @@ impl Scanner<'_> {
                 if ziplayout::ends_with_zip(&mut whole).unwrap_or(false) {
                     return self.scan_zip_in(&mut whole, origin, depth, true, out);
                 }
-                self.scan_chunks(&[], &mut &whole.get_ref()[..], origin, out);
+                self.scan_in_place(whole.get_ref(), origin, out);
             }
             Ok(Whole::File(mut file, false)) => {
                 if ziplayout::ends_with_zip(&mut file).unwrap_or(false) {
@@ -714,10 +723,8 @@ impl Scanner<'_> {
         };
         INFLATED.set(INFLATED.get() + size);
         let name = self.member_name(&file, origin, out);
-        let mut content = &buffer.data()[from..to];
-        self.scan_member(
-            Vec::new(),
-            &mut content,
+        self.scan_bytes(
+            &buffer.data()[from..to],
             &origin.member(&name),
             depth + 1,
             out,
@@ -776,7 +783,7 @@ impl Scanner<'_> {
     /// Scans metadata text (a comment) as content of `origin`; nothing when it is empty.
     fn scan_text(&self, text: &[u8], origin: &Origin, out: &mut BlobOutcome) {
         if !text.is_empty() {
-            self.scan_chunks(text, &mut io::empty(), origin, out);
+            self.scan_in_place(text, origin, out);
         }
     }
 

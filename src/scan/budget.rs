@@ -1,7 +1,7 @@
 //! Memory budgets for the whole process: a worker takes bytes from one before it holds a large
-//! buffer (a whole blob, a large chunk buffer), so the bytes held at once stay bounded however
-//! many workers run (`-j 64` holds what `-j 2` does). Buffers under a budget's floor are not
-//! counted.
+//! buffer (a whole blob, an archive, a decoder's window), so the bytes held at once stay bounded
+//! however many workers run (`-j 64` holds what `-j 2` does). Buffers under a budget's floor are
+//! not counted. Chunk buffers come from their own pool (`super::chunks`).
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -11,25 +11,13 @@ pub const SMALL: u64 = 1 << 20;
 /// Whole blobs read into memory, by all workers together.
 pub static BLOBS: Budget = Budget::new(128 << 20);
 
-/// Chunk buffers past the first one of [`FIRST_CHUNK`] every worker keeps: four buffers of a
-/// default chunk (1 MiB) and an overlap of up to 64 KiB, so two workers and two pack threads
-/// scan through them at once. A buffer takes from it as it grows and keeps its bytes while its
-/// worker keeps it between files; a worker that finds it spent scans in chunks of the buffer it
-/// has, so it never waits and finds what a large chunk finds. Without it, each of `-j 64`
-/// workers kept a buffer of 1 MiB: a folder of 300 files of 1 MB cost 15 MB at `-j 2` and 86 MB
-/// at `-j 64`. A `--chunk-size` over the default takes as much of it as is free.
-pub static CHUNKS: Budget = Budget::with_floor(4 * (SMALL + (64 << 10)), FIRST_CHUNK + 1);
-
-/// The chunk buffer every worker may grow to and keep without a permit.
-pub const FIRST_CHUNK: u64 = 64 << 10;
-
 /// Objects a git reader holds whole for the scanner, from a quarter of [`SMALL`] up, each
 /// counted up to [`SMALL`] (past it, one is streamed through a chunk of about that size, or also
 /// takes from [`BLOBS`]): read and queued for a worker, or decoded by a pack thread, until
-/// scanned. The scanner's chunk buffer holds about as much again while it scans one (the
-/// libgit2 reader counts that too). Without it, `-j 64` on 64 cores held 64 objects of 1 MB
-/// and their chunks where `-j 2` held two; with it, four at most, on any machine, which costs
-/// `-j 64` under a tenth more than `-j 2` (eight cost the pack reader 17 MB more on 72 MB).
+/// scanned, where it lies (no chunk buffer holds it again). Without it, `-j 64` on 64 cores held
+/// 64 objects of 1 MB and their chunks where `-j 2` held two; with it, four at most, on any
+/// machine, which costs `-j 64` under a tenth more than `-j 2` (eight cost the pack reader
+/// 17 MB more on 72 MB).
 /// The price: a large machine scans no more of them at once.
 pub static HELD: Budget = Budget::with_floor(4 << 20, SMALL / 4);
 

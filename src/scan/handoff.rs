@@ -75,6 +75,13 @@ impl<T> Handoff<T> {
         self.hungry.load(Ordering::Relaxed)
     }
 
+    /// Whether jobs are queued that no scanner waits to take: another scanner would take one
+    /// now.
+    pub fn backlog(&self) -> bool {
+        let s = self.lock();
+        !s.jobs.is_empty() && s.takers_waiting == 0
+    }
+
     /// Ends the walk: the scanners take what is queued, then get `None`.
     pub fn close(&self) {
         self.lock().closed = true;

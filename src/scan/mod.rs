@@ -4,8 +4,10 @@
 
 mod archive;
 pub(crate) mod budget;
+pub mod chunks;
 mod codecs;
 mod context;
+pub(crate) mod crew;
 pub mod git;
 mod handoff;
 mod inflate;
@@ -35,6 +37,8 @@ pub struct Limits {
     pub chunk_size: usize,
     /// Most bytes the archives in one blob may inflate to, all members and levels together.
     pub max_archive_bytes: u64,
+    /// Where chunk buffers are borrowed from: [`chunks::POOL`], shared by the whole process.
+    pub chunks: &'static chunks::Pool,
 }
 
 impl Default for Limits {
@@ -45,6 +49,7 @@ impl Default for Limits {
             max_ratio: 100,
             chunk_size: 1 << 20,
             max_archive_bytes: 1 << 30,
+            chunks: &chunks::POOL,
         }
     }
 }

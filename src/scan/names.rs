@@ -20,12 +20,7 @@ impl Scanner<'_> {
             return redacted;
         }
         let bytes = out.bytes;
-        self.scan_chunks(
-            name.as_bytes(),
-            &mut std::io::empty(),
-            &origin_of(&redacted),
-            out,
-        );
+        self.scan_in_place(name.as_bytes(), &origin_of(&redacted), out);
         // A name is not content read: the byte count stays that of the files.
         out.bytes = bytes;
         redacted

@@ -1,47 +1,21 @@
 //! Streaming a blob through the matcher in chunks with an overlap, so a 300 MB one-line file is
-//! scanned in bounded memory and a key across a chunk boundary is found exactly once.
+//! scanned in bounded memory and a key across a chunk boundary is found exactly once; a blob
+//! already in memory is scanned where it lies, in the same windows.
 
 use super::context::{LineState, context};
-use super::{BlobOutcome, Scanner, archive, budget};
+use super::{BlobOutcome, Scanner, archive, budget, chunks};
 use crate::finding::{Decoding, Finding, Origin, fingerprint};
 use crate::matcher::Found;
 use crate::suppress;
-use std::cell::Cell;
 use std::io::{ErrorKind, Read};
 
 /// Bytes before a chunk's own region that stay visible, so boundaries and escapes before a key
 /// at the region's start can still be looked at.
 const LOOKBEHIND: usize = 64;
 
-/// The first buffer a thread gets; it doubles up to a whole chunk when files need it, with
-/// bytes from [`budget::CHUNKS`].
-const FIRST_BUFFER: usize = budget::FIRST_CHUNK as usize;
-
-/// The largest buffer kept for reuse by a thread: one default chunk and its overlap, so a
-/// worker reading large files reuses one buffer instead of faulting in a fresh one per file;
-/// larger ones (a `--chunk-size` over the default) are freed after each blob, so idle workers
-/// hold little.
-const MAX_POOLED: usize = 2 << 20;
-
-thread_local! {
-    /// Each worker's read buffer: grown (and zeroed) once, then reused for every file.
-    static POOL: Cell<Pooled> = const { Cell::new(Pooled { data: Vec::new(), permit: None }) };
-}
-
-/// A worker's read buffer and, past [`FIRST_BUFFER`], the bytes it holds of
-/// [`budget::CHUNKS`], kept together between files.
-#[derive(Default)]
-struct Pooled {
-    data: Vec<u8>,
-    permit: Option<budget::Permit>,
-}
-
-/// An object held whole for scanning, with its bytes taken from [`budget::HELD`]. Let go on
-/// the thread that scanned it, it takes that thread's chunk buffer along when the object was
-/// large enough to count: otherwise each of `-j 64` workers would keep a chunk of the last
-/// large object it scanned, as much again as the budget bounds.
+/// An object held whole for scanning, with its bytes taken from [`budget::HELD`] until it is
+/// let go.
 pub struct Held {
-    counted: bool,
     _permit: budget::Permit,
 }
 
@@ -51,31 +25,16 @@ impl Held {
         Held::counting(size, size.min(budget::SMALL))
     }
 
-    /// As [`Held::take`], for an object read whole into a buffer of its own and scanned
-    /// through a chunk as large, which holds it twice: counted twice, up to [`budget::SMALL`]
-    /// each time.
-    pub fn take_copied(size: u64) -> Held {
+    /// As [`Held::take`], for an object the libgit2 reader reads: counted twice, up to
+    /// [`budget::SMALL`] each time (see `git::blobs::held_bytes`).
+    pub fn take_doubled(size: u64) -> Held {
         Held::counting(size, 2 * size.min(budget::SMALL))
     }
 
     fn counting(size: u64, bytes: u64) -> Held {
         let counted = size >= budget::HELD.floor();
         Held {
-            counted,
             _permit: budget::HELD.acquire(if counted { bytes } else { 0 }),
-        }
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        if self.counted {
-            POOL.with(|p| {
-                let pooled = p.take();
-                if (pooled.data.len() as u64) < budget::HELD.floor() {
-                    p.set(pooled);
-                }
-            });
         }
     }
 }
@@ -136,7 +95,8 @@ impl Scanner<'_> {
 
     /// A commit message: one more commit on the progress bar, not a blob.
     pub fn scan_message(&self, text: &[u8], origin: &Origin, out: &mut BlobOutcome) {
-        self.scan_message_reader(&mut &text[..], origin, out);
+        self.progress.add_commits(1);
+        self.scan_held(text, origin, 0, true, out);
     }
 
     /// A commit message read as it streams in (one can be hundreds of megabytes).
@@ -148,6 +108,33 @@ impl Scanner<'_> {
     ) {
         self.progress.add_commits(1);
         self.scan_any(reader, origin, 0, true, out);
+    }
+
+    /// Scans `bytes`, all of a blob held in memory, as [`Scanner::scan_reader`] scans a
+    /// stream, but where they lie: no chunk buffer, no copy.
+    pub fn scan_bytes(&self, bytes: &[u8], origin: &Origin, depth: usize, out: &mut BlobOutcome) {
+        self.begin_blob(depth);
+        self.scan_held(bytes, origin, depth, false, out);
+    }
+
+    fn scan_held(
+        &self,
+        bytes: &[u8],
+        origin: &Origin,
+        depth: usize,
+        prefix_checked: bool,
+        out: &mut BlobOutcome,
+    ) {
+        let (head, mut rest) = bytes.split_at(bytes.len().min(SNIFF_BYTES));
+        match self.route(head, origin, depth, prefix_checked, out) {
+            Route::Archive(kind) => {
+                self.scan_archive(kind, head.to_vec(), &mut rest, origin, depth, out);
+            }
+            Route::Prefixed => {
+                self.scan_maybe_prefixed(head.to_vec(), &mut rest, origin, depth, out);
+            }
+            Route::Bytes => self.scan_in_place(bytes, origin, out),
+        }
     }
 
     fn scan_any(
@@ -166,8 +153,8 @@ impl Scanner<'_> {
         self.scan_headed(head, reader, origin, depth, prefix_checked, out);
     }
 
-    /// Scans a blob whose first bytes are `head`: as an archive, or a zip with bytes before
-    /// it, or its bytes.
+    /// Scans a blob whose first bytes are `head` (all of it when they are fewer than
+    /// [`SNIFF_BYTES`]): as an archive, or a zip with bytes before it, or its bytes.
     fn scan_headed(
         &self,
         head: Vec<u8>,
@@ -177,20 +164,39 @@ impl Scanner<'_> {
         prefix_checked: bool,
         out: &mut BlobOutcome,
     ) {
+        match self.route(&head, origin, depth, prefix_checked, out) {
+            Route::Archive(kind) => self.scan_archive(kind, head, reader, origin, depth, out),
+            Route::Prefixed => self.scan_maybe_prefixed(head, reader, origin, depth, out),
+            Route::Bytes if head.len() < SNIFF_BYTES => self.scan_in_place(&head, origin, out),
+            Route::Bytes => self.scan_chunks(&head, reader, origin, out),
+        }
+    }
+
+    /// How a blob at `depth` whose first bytes are `head` is read: opened as an archive, looked
+    /// at for a zip with bytes before it, or scanned as bytes (an archive nested too deep is
+    /// noted as such).
+    fn route(
+        &self,
+        head: &[u8],
+        origin: &Origin,
+        depth: usize,
+        prefix_checked: bool,
+        out: &mut BlobOutcome,
+    ) -> Route {
         // Depth 0 means archives are not opened at all: their raw bytes are scanned, by request.
         let max = self.limits.max_archive_depth;
-        if let Some(kind) = archive::sniff(&head).filter(|_| max > 0) {
+        if let Some(kind) = archive::sniff(head).filter(|_| max > 0) {
             if depth < max {
-                return self.scan_archive(kind, head, reader, origin, depth, out);
+                return Route::Archive(kind);
             }
             let reason = format!(
                 "{kind} nested deeper than --max-archive-depth {max}: scanned as raw bytes"
             );
             out.skip(origin.display(), reason, true);
-        } else if !prefix_checked && depth < max && archive::may_be_prefixed_zip(&head) {
-            return self.scan_maybe_prefixed(head, reader, origin, depth, out);
+        } else if !prefix_checked && depth < max && archive::may_be_prefixed_zip(head) {
+            return Route::Prefixed;
         }
-        self.scan_chunks(&head, reader, origin, out);
+        Route::Bytes
     }
 
     /// Bytes carried from one chunk into the next.
@@ -198,7 +204,44 @@ impl Scanner<'_> {
         (2 * self.matcher.reach() + LOOKBEHIND).max(4096)
     }
 
-    /// Scans `head` followed by the rest of `reader`, chunk by chunk, in this thread's buffer.
+    /// The bytes of a whole chunk buffer: a chunk and the overlap.
+    pub(super) fn chunk_bytes(&self) -> usize {
+        self.overlap() + self.limits.chunk_size.max(1)
+    }
+
+    /// Where a scan through a blob's windows is.
+    fn windows(&self, first: &[u8]) -> Windows {
+        Windows {
+            overlap: self.overlap(),
+            target: self.chunk_bytes(),
+            carried: 0,
+            lines: LineState {
+                utf16_bom: first.starts_with(&[0xFF, 0xFE]) || first.starts_with(&[0xFE, 0xFF]),
+                ..LineState::default()
+            },
+        }
+    }
+
+    /// Scans `bytes`, a whole blob in memory, where they lie: in windows of a chunk and its
+    /// overlap, as [`Scanner::scan_chunks`] reads a stream, so the keys found and the work per
+    /// window are the same.
+    pub(super) fn scan_in_place(&self, bytes: &[u8], origin: &Origin, out: &mut BlobOutcome) {
+        let mut at = self.windows(bytes);
+        let mut start = 0;
+        loop {
+            let end = bytes.len().min(start + at.target);
+            let eof = end == bytes.len();
+            let dropped = self.scan_window(&bytes[start..end], eof, &mut at, origin, out);
+            if eof {
+                break;
+            }
+            start += dropped;
+        }
+    }
+
+    /// Scans `head` followed by the rest of `reader`, chunk by chunk, in a buffer lent by the
+    /// pool ([`chunks`]): it grows from [`chunks::FIRST`] to a whole chunk while the pool has
+    /// room, else the chunks stay the size they are.
     pub(super) fn scan_chunks(
         &self,
         head: &[u8],
@@ -206,88 +249,79 @@ impl Scanner<'_> {
         origin: &Origin,
         out: &mut BlobOutcome,
     ) {
-        let overlap = self.overlap();
-        let target = overlap + self.limits.chunk_size.max(1);
-        let Pooled { mut data, permit } = POOL.with(Cell::take);
+        let mut at = self.windows(head);
         let mut grow = Grow {
-            target,
-            floor: target.min(FIRST_BUFFER.max(2 * overlap)),
-            permit,
+            target: at.target,
+            floor: at.target.min(chunks::FIRST.max(2 * at.overlap)),
         };
-        let first = head
-            .len()
-            .max(FIRST_BUFFER)
-            .min(grow.target.max(head.len()));
-        if data.len() < first {
-            data.resize(first, 0);
-        }
+        // A head can be longer than a first buffer (a tar record kept whole, up to 1 MiB).
+        let mut lent = self.limits.chunks.lend(grow.floor.max(head.len()));
+        let data = lent.data();
         data[..head.len()].copy_from_slice(head);
-        let (mut filled, mut carried) = (head.len(), 0);
-        let mut lines = LineState {
-            utf16_bom: head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]),
-            ..LineState::default()
-        };
+        let mut filled = head.len();
         loop {
-            let eof = self
-                .fill_growing(reader, &mut data, &mut filled, &mut grow)
-                .unwrap_or_else(|e| {
-                    let at = lines.base + filled as u64;
+            let eof =
+                Self::fill_growing(reader, &mut lent, &mut filled, &mut grow).unwrap_or_else(|e| {
+                    let read = at.lines.base + filled as u64;
                     out.skip(
                         origin.display(),
-                        format!("read error after {at} bytes: {e}"),
+                        format!("read error after {read} bytes: {e}"),
                         true,
                     );
                     true
                 });
-            let buf = &data[..filled];
-            let own_start = if lines.base == 0 { 0 } else { LOOKBEHIND };
-            let own_end = if eof {
-                filled
-            } else {
-                filled - overlap + LOOKBEHIND
-            };
-            self.collect(
-                buf,
-                self.matcher.find_with(buf, lines.utf16_parity()),
-                own_start..own_end,
-                &lines,
-                origin,
-                out,
-            );
-            out.bytes += (filled - carried) as u64;
-            self.progress.add_bytes((filled - carried) as u64);
+            let data = lent.data();
+            let dropped = self.scan_window(&data[..filled], eof, &mut at, origin, out);
             if eof {
                 break;
             }
-            let dropped = filled - overlap;
-            lines.advance(&data[..dropped]);
             data.copy_within(dropped..filled, 0);
-            (filled, carried) = (overlap, overlap);
-        }
-        // A buffer past the first is kept only with its bytes taken from the budget (one made
-        // as large as a long `head` has none yet).
-        if data.len() <= MAX_POOLED && (data.len() <= FIRST_BUFFER || grow.room(data.len())) {
-            POOL.with(|p| {
-                p.set(Pooled {
-                    data,
-                    permit: grow.permit,
-                });
-            });
+            filled -= dropped;
         }
     }
 
-    /// Fills `data` up to `grow.target` bytes (or all of a larger `data`), growing it by
-    /// doubling so a small file never costs a whole chunk; past [`FIRST_BUFFER`] only with
-    /// bytes from [`budget::CHUNKS`], else the chunks stay the size they are. Returns whether
-    /// the reader ended.
-    fn fill_growing(
+    /// Scans `buf`, a window of a blob starting `at.lines.base` bytes in (its end when `eof`),
+    /// for the keys that start in its own part (not the overlap before or after it). Returns
+    /// how many bytes of its front the next window drops: all but the overlap.
+    fn scan_window(
         &self,
+        buf: &[u8],
+        eof: bool,
+        at: &mut Windows,
+        origin: &Origin,
+        out: &mut BlobOutcome,
+    ) -> usize {
+        let own_start = if at.lines.base == 0 { 0 } else { LOOKBEHIND };
+        let own_end = if eof {
+            buf.len()
+        } else {
+            buf.len() - at.overlap + LOOKBEHIND
+        };
+        let found = self.matcher.find_with(buf, at.lines.utf16_parity());
+        self.collect(buf, found, own_start..own_end, &at.lines, origin, out);
+        let new = (buf.len() - at.carried) as u64;
+        out.bytes += new;
+        self.progress.add_bytes(new);
+        if eof {
+            return buf.len();
+        }
+        let dropped = buf.len() - at.overlap;
+        at.lines.advance(&buf[..dropped]);
+        at.carried = at.overlap;
+        dropped
+    }
+
+    /// Fills the lent buffer up to `grow.target` bytes (or all of a larger one), growing it
+    /// by doubling so a small file never costs a whole chunk, while the pool has room; else
+    /// the chunks stay the size they are. Returns whether the reader ended.
+    fn fill_growing(
         reader: &mut dyn Read,
-        data: &mut Vec<u8>,
+        lent: &mut chunks::Lent,
         filled: &mut usize,
         grow: &mut Grow,
     ) -> std::io::Result<bool> {
         loop {
+            let data = lent.data();
             let limit = data.len().min(grow.target).max(*filled);
             if fill_into(reader, &mut data[..limit], filled)? {
                 return Ok(true);
@@ -296,13 +330,9 @@ impl Scanner<'_> {
                 return Ok(false);
             }
             let next = (limit * 2).min(grow.target);
-            if next > grow.floor && !grow.room(next) {
+            if !lent.grow(next) {
                 grow.target = limit.max(grow.floor);
-                continue;
             }
-            // Exactly: a doubled capacity would be memory the budget does not count.
-            data.reserve_exact(next - data.len());
-            data.resize(next, 0);
         }
     }
 
@@ -403,24 +433,28 @@ impl Scanner<'_> {
     }
 }
 
-/// How far a chunk buffer may grow, and the bytes it holds of [`budget::CHUNKS`] to grow past
-/// its floor.
+/// How far a chunk buffer may grow.
 struct Grow {
     target: usize,
-    /// The least `target` may shrink to, to which the buffer grows without a permit.
+    /// The size the buffer is lent at, the least `target` may shrink to.
     floor: usize,
-    permit: Option<budget::Permit>,
 }
 
-impl Grow {
-    /// Whether the buffer may grow to `bytes`: they are taken from the budget if free now.
-    fn room(&mut self, bytes: usize) -> bool {
-        if let Some(permit) = &mut self.permit {
-            return permit.try_grow(bytes as u64);
-        }
-        self.permit = budget::CHUNKS.try_acquire(bytes as u64);
-        self.permit.is_some()
-    }
+/// Where a scan through a blob's windows is: the lines before the window, and the bytes at
+/// its front already counted (the overlap carried from the window before).
+struct Windows {
+    overlap: usize,
+    /// A whole window: a chunk and the overlap.
+    target: usize,
+    carried: usize,
+    lines: LineState,
+}
+
+/// How a blob is read.
+enum Route {
+    Archive(archive::Kind),
+    Prefixed,
+    Bytes,
 }
 
 /// Reads into `buf[*filled..]` until it is full or the reader ends; returns whether it ended.
@@ -469,110 +503,86 @@ fn join_cut(origin: &Origin, out: &mut BlobOutcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pooled() -> usize {
-        POOL.with(|p| {
-            let pooled = p.take();
-            let len = pooled.data.len();
-            p.set(pooled);
-            len
-        })
-    }
-
-    #[test]
-    fn a_large_object_let_go_takes_the_chunk_buffer_along() {
-        POOL.with(|p| {
-            p.set(Pooled {
-                data: vec![0; 1 << 20],
-                permit: None,
-            });
-        });
-        drop(Held::take(4 << 10));
-        assert_eq!(
-            pooled(),
-            1 << 20,
-            "a small object leaves the buffer for the next"
-        );
-        drop(Held::take(1_000_000));
-        assert_eq!(pooled(), 0);
-    }
+    use crate::scan::chunks::{FIRST, Pool};
 
     fn builtin() -> crate::matcher::Matcher {
         let rules = crate::rules::RuleSet::builtin().unwrap();
         crate::matcher::Matcher::new(std::sync::Arc::new(rules), 1)
     }
 
-    /// Scans `text` as one file with `matcher`: (offset, rule, secret) of each key, and the
-    /// overlap. The thread keeps its buffer.
+    type Found = Vec<(u64, usize, String)>;
+
+    /// Scans `text` as one file with `matcher` through `limits`, streamed or `held` in memory:
+    /// (offset, rule, secret) of each key, and the overlap.
     fn scan_with(
         matcher: &crate::matcher::Matcher,
         text: &[u8],
-    ) -> (Vec<(u64, usize, String)>, usize) {
+        limits: super::super::Limits,
+        held: bool,
+    ) -> (Found, usize) {
         let scanner = Scanner {
             matcher,
-            limits: super::super::Limits::default(),
+            limits,
             inline_allow: false,
             progress: crate::progress::Progress::hidden(),
         };
         let mut out = BlobOutcome::default();
-        scanner.scan_reader(&mut &text[..], &Origin::file("a.txt"), 0, &mut out);
+        let origin = Origin::file("a.txt");
+        if held {
+            scanner.scan_bytes(text, &origin, 0, &mut out);
+        } else {
+            scanner.scan_reader(&mut &text[..], &origin, 0, &mut out);
+        }
         assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        assert_eq!(out.bytes, text.len() as u64);
         let found = (out.findings.iter())
             .map(|f| (f.offset, f.rule, f.secret.expose().to_string()))
             .collect();
         (found, scanner.overlap())
     }
 
-    /// As [`scan_with`] with the built-in rules, and the size of the buffer the thread kept
-    /// (now let go).
-    fn scan_text(text: &[u8]) -> (Vec<(u64, usize, String)>, usize, usize) {
-        let (found, overlap) = scan_with(&builtin(), text);
-        let kept = POOL.with(Cell::take).data.len();
-        (found, overlap, kept)
+    fn through(pool: &'static Pool) -> super::super::Limits {
+        super::super::Limits {
+            chunks: pool,
+            ..super::super::Limits::default()
+        }
     }
 
-    /// Issue 14 point 10: the buffers many workers keep after scanning files of 1 MB are, past
-    /// the first 64 KiB of each, within the budget. Each of them kept 1 MiB (16 MiB here).
+    /// Issue 14 point 10: workers scanning files of 1 MB at once hold no more chunk buffers
+    /// than the pool holds. Each of them held 1 MiB (16 MiB here) before there was one.
     #[test]
-    fn r14_the_buffers_many_workers_keep_stay_within_the_budget() {
+    fn r14_workers_scanning_at_once_hold_no_more_than_the_pool() {
+        static P: Pool = Pool::new(2 * ((1 << 20) + (64 << 10)));
         const WORKERS: usize = 16;
         let matcher = builtin();
         let text: Vec<u8> = b"lorem ipsum dolor sit amet\n".repeat(40_000);
-        let barrier = std::sync::Barrier::new(WORKERS);
-        let kept: usize = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..WORKERS)
-                .map(|_| {
-                    s.spawn(|| {
-                        scan_with(&matcher, &text);
-                        let kept = pooled();
-                        // All hold their buffers at once, until every one has scanned.
-                        barrier.wait();
-                        kept
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap()).sum()
+        std::thread::scope(|s| {
+            for _ in 0..WORKERS {
+                s.spawn(|| scan_with(&matcher, &text, through(&P), false));
+            }
         });
-        // The budget: four chunks of 1 MiB and their overlaps.
-        let bound = (5 << 20) + WORKERS * FIRST_BUFFER;
-        assert!(kept <= bound, "{kept} bytes kept, {bound} at most");
-        assert!(kept >= FIRST_BUFFER * WORKERS);
+        assert!(P.peak() <= P.capacity(), "{} bytes held", P.peak());
+        assert!(P.peak() > FIRST, "the buffers grew");
     }
 
-    /// Issue 14 point 10: a worker that finds the budget of chunk buffers spent scans through
-    /// the buffer it has, in chunks of 64 KiB less the overlap, and finds every key a worker
-    /// with a whole chunk finds, at the same place: here one key across each of its chunk
-    /// boundaries, each a few bytes further back than the one before.
+    /// Issue 14 point 10: a worker that finds no room in the pool for a whole chunk scans
+    /// through the buffer it has, in chunks of 64 KiB less the overlap, and finds every key a
+    /// worker with a whole chunk finds, at the same place, as does a scan of the blob held in
+    /// memory, where it lies: here one key across each of those chunk boundaries, each a few
+    /// bytes further back than the one before.
     #[test]
     fn r14_a_worker_with_no_room_for_a_whole_chunk_finds_the_same_keys() {
         use crate::rules::template::{Rng, expand};
-        let (_, overlap, _) = scan_text(b"");
-        let step = FIRST_BUFFER - overlap;
+        static TIGHT: Pool = Pool::new(FIRST);
+        static ROOMY: Pool = Pool::new(4 << 20);
+        let matcher = builtin();
+        let (_, overlap) = scan_with(&matcher, b"", through(&ROOMY), false);
+        let step = FIRST - overlap;
         let mut rng = Rng::new(1410);
         let mut text = Vec::new();
         let mut want = Vec::new();
         for i in 0..24 {
-            let boundary = FIRST_BUFFER - overlap + LOOKBEHIND + i * step;
+            let boundary = FIRST - overlap + LOOKBEHIND + i * step;
             let key = expand("sk-proj-{b64url:74}T3BlbkFJ{b64url:74}", &mut rng).unwrap();
             let start = boundary - 1 - (i * 7) % (key.len() - 1);
             let lines = b"lorem ipsum dolor sit amet,\nconsectetur adipiscing elit;\n";
@@ -582,14 +592,18 @@ mod tests {
             text.extend_from_slice(key.as_bytes());
             text.push(b'\n');
         }
-        let spent = budget::CHUNKS.acquire(budget::CHUNKS.capacity());
-        let (small, _, kept) = scan_text(&text);
-        drop(spent);
-        assert_eq!(kept, FIRST_BUFFER, "scanned in small chunks");
+        let (small, _) = scan_with(&matcher, &text, through(&TIGHT), false);
+        assert_eq!(TIGHT.counted(), FIRST, "scanned in small chunks");
         let found: Vec<_> = small.iter().map(|(o, _, k)| (*o, k.clone())).collect();
         assert_eq!(found, want);
-        // Other tests' scans may hold some of the budget: the whole chunk is not asserted.
-        let (whole, _, _) = scan_text(&text);
-        assert_eq!(small, whole);
+        assert_eq!(scan_with(&matcher, &text, through(&ROOMY), false).0, small);
+        assert!(ROOMY.counted() > 1 << 20, "scanned in whole chunks");
+        assert_eq!(scan_with(&matcher, &text, through(&TIGHT), true).0, small);
+        // In place, in windows as small as the tight pool's chunks.
+        let windows = super::super::Limits {
+            chunk_size: step,
+            ..through(&TIGHT)
+        };
+        assert_eq!(scan_with(&matcher, &text, windows, true).0, small);
     }
 }

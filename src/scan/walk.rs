@@ -1,12 +1,12 @@
 //! Files and directories in, outcomes out: an `ignore` walk on its own thread (honouring
 //! `.gitignore` and `.git/info/exclude` only, hidden files included, `.git/` never entered)
-//! feeding a rayon pool of scanners, plus the count of what the ignore rules kept out.
+//! feeding `-j` scanning threads, plus the count of what the ignore rules kept out.
 
+use super::crew::{Crew, Work};
 use super::handoff::{AbandonOnDrop, Handoff};
 use super::{BlobOutcome, Scanner};
 use crate::finding::Origin;
 use ignore::{DirEntry, WalkBuilder, WalkState};
-use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
@@ -100,9 +100,15 @@ fn walk_paths(
         }
     }
     let scanned = Scanned::new(paths);
-    files
-        .par_iter()
-        .for_each(|path| sink(scan_file(scanner, path, opts.max_filesize, &scanned)));
+    if !files.is_empty() {
+        let queue = Handoff::new(files.len());
+        queue.push(&mut files.into_iter().map(|f| Job::File(f.clone())).collect());
+        queue.close();
+        let run = |job| run_job(job, opts, scanner, sink, &scanned);
+        if let Some(e) = scan_queue(opts.threads, &queue, scanner, &run) {
+            sink(skipped(Path::new("(scan)"), &e, true));
+        }
+    }
     if !roots.is_empty() {
         walk_roots(&roots, opts, scanner, sink, &scanned, &mut summary);
     }
@@ -233,15 +239,37 @@ fn walk_roots(
             return;
         }
         let _gone = AbandonOnDrop(&queue);
-        std::iter::from_fn(|| queue.pop())
-            .par_bridge()
-            .for_each(|job| run_job(job, opts, scanner, sink, scanned));
+        let run = |job| run_job(job, opts, scanner, sink, scanned);
+        if let Some(e) = scan_queue(opts.threads, &queue, scanner, &run) {
+            sink(skipped(&roots[0], &e, true));
+        }
     });
     let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
     summary.symlinks_not_followed += seen.symlinks;
     if !opts.no_ignore {
-        count_ignored(&seen, &hasher, summary);
+        count_ignored(&seen, &hasher, opts.threads, summary);
     }
+}
+
+/// Runs the jobs of `queue` on up to `threads` threads, this one among them, each taking one
+/// at a time until the queue ends, started as [`crew`] starts them. Plain threads, not a
+/// rayon pool, whose workers each kept queues of their own (1.3 MB more at `-j 64`). A thread
+/// that panicked or that the system refused is the error returned; the others did its share.
+fn scan_queue(
+    threads: usize,
+    queue: &Handoff<Job>,
+    scanner: &Scanner<'_>,
+    run: &(dyn Fn(Job) + Sync),
+) -> Option<String> {
+    let work = Work {
+        next: &|| queue.pop(),
+        backlog: &|| queue.backlog(),
+        start: &|| Ok(()),
+        run: &|(): &mut (), job| run(job),
+    };
+    let crew = Crew::new(work, threads, scanner.limits.chunks, scanner.chunk_bytes());
+    std::thread::scope(|s| crew.run_here(s));
+    crew.outcome().err().map(|e| e.to_string())
 }
 
 /// Jobs the walk may be ahead of the scanners.
@@ -414,29 +442,49 @@ fn error_path(err: &ignore::Error) -> Option<&Path> {
     }
 }
 
-/// Counts the children of walked directories that the walk did not yield: ignore rules kept them out.
-fn count_ignored(seen: &Seen, hasher: &RandomState, summary: &mut WalkSummary) {
-    let results: Vec<(u64, Vec<String>)> = seen
-        .dirs
-        .par_iter()
-        .map(|dir| {
-            let (mut count, mut env) = (0, Vec::new());
-            for child in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = child.path();
-                if child.file_name() == ".git" || seen.paths.contains(&hasher.hash_one(&path)) {
-                    continue;
-                }
-                count += 1;
-                if child.file_name().to_string_lossy().starts_with(".env") {
-                    env.push(display(&path));
-                }
-            }
-            (count, env)
-        })
-        .collect();
+/// Counts the children of walked directories that the walk did not yield: ignore rules kept
+/// them out. The directories are read on up to `threads` threads (here, should the system
+/// refuse one).
+fn count_ignored(seen: &Seen, hasher: &RandomState, threads: usize, summary: &mut WalkSummary) {
+    let share = seen.dirs.len().div_ceil(threads.max(1)).max(1);
+    let count = |dirs: &[PathBuf]| count_children(dirs, seen, hasher);
+    let results: Vec<(u64, Vec<String>)> = std::thread::scope(|s| {
+        let started: Vec<_> = (seen.dirs.chunks(share))
+            .map(|dirs| {
+                (
+                    dirs,
+                    crate::threads::spawn_scoped(s, "keyhound-count", move || count(dirs)),
+                )
+            })
+            .collect();
+        (started.into_iter())
+            .map(|(dirs, thread)| match thread {
+                Ok(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => count(dirs),
+            })
+            .collect()
+    });
     for (count, env) in results {
         summary.ignored += count;
         summary.ignored_env.extend(env);
     }
     summary.ignored_env.sort();
+}
+
+/// The children of `dirs` the walk did not yield, and those of them named `.env*`.
+fn count_children(dirs: &[PathBuf], seen: &Seen, hasher: &RandomState) -> (u64, Vec<String>) {
+    let (mut count, mut env) = (0, Vec::new());
+    for dir in dirs {
+        for child in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = child.path();
+            if child.file_name() == ".git" || seen.paths.contains(&hasher.hash_one(&path)) {
+                continue;
+            }
+            count += 1;
+            if child.file_name().to_string_lossy().starts_with(".env") {
+                env.push(display(&path));
+            }
+        }
+    }
+    (count, env)
 }

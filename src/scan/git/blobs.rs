@@ -8,8 +8,9 @@ pub(super) use super::objects::parse_header;
 use super::objects::{Links, message};
 use super::{Ctx, large, objects};
 use crate::finding::Origin;
+use crate::scan::crew::{Crew, Work};
 use crate::scan::{BlobOutcome, Held, budget};
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Sender, bounded};
 use git2::{Oid, Repository};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
@@ -68,26 +69,23 @@ pub(super) fn run_with<R>(
 ) -> anyhow::Result<R> {
     let threads = workers(threads);
     let (tx, rx) = bounded::<Job>(threads * QUEUE_PER_WORKER);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let rx = rx.clone();
-                std::thread::Builder::new().spawn_scoped(s, move || work(ctx, &rx, done))
-            })
-            .collect::<Result<_, _>>()
-            // The workers started end when `tx` is dropped on the way out.
-            .map_err(|e| {
-                anyhow::anyhow!("cannot start {threads} scanning threads ({e}); try a smaller -j")
-            })?;
-        drop(rx);
+    let work = Work {
+        next: &|| rx.recv().ok(),
+        backlog: &|| !rx.is_empty(),
+        start: &|| BlobReader::new(ctx),
+        run: &|reader: &mut BlobReader, job| done(reader.run(ctx, job)),
+    };
+    let chunks = ctx.scanner.limits.chunks;
+    let crew = Crew::new(work, threads, chunks, ctx.scanner.chunk_bytes());
+    let result = std::thread::scope(|s| {
+        // The threads started end when `tx` is dropped on the way out.
+        crew.start(s).map_err(|e| anyhow::anyhow!(e))?;
         let result = produce(&tx);
         drop(tx);
-        for w in workers {
-            w.join()
-                .map_err(|_| anyhow::anyhow!("a scanning thread panicked"))??;
-        }
         Ok(result)
-    })
+    });
+    crew.outcome()?;
+    result
 }
 
 /// How many workers scan: `-j`, but no more than the cores, as the pack reader decodes. Each
@@ -100,8 +98,10 @@ fn workers(threads: usize) -> usize {
 
 /// Bytes of [`budget::HELD`] a worker holds while [`BlobReader`] reads and scans a blob of
 /// `size` bytes: none under the budget's floor; past [`budget::SMALL`] the chunk it is streamed
-/// through, about that size; else twice the blob, which libgit2 reads whole and the worker
-/// copies into the chunk it is scanned through.
+/// through, about that size; else twice the blob, which libgit2 reads whole (the worker scans
+/// it where it lies), as what each worker's repository handle keeps besides (its pack windows
+/// and caches) makes it cost: counted once, `-j 64` cost 1.08-1.11 times what `-j 2` does on
+/// 300 blobs of 1 MB (`scripts/bench/workers_memory.py`).
 pub(super) fn held_bytes(size: u64) -> u64 {
     if size < budget::HELD.floor() {
         0
@@ -147,21 +147,26 @@ pub(super) fn scan_all(ctx: &Ctx<'_>, jobs: Vec<Job>) -> anyhow::Result<Vec<Done
     Ok(results.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
-fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyhow::Result<()> {
-    let mut reader = BlobReader {
-        // A repository only git can read has every blob streamed through `git cat-file`.
-        repo: if ctx.repo.by_git() {
-            None
-        } else {
-            Some(ctx.repo.handle()?)
-        },
-        cat_file: None,
-        git_dir: ctx.repo.git_dir().to_path_buf(),
-        objects: None,
-    };
-    for job in rx {
-        done(match job {
-            Job::Blob { oid, path } => reader.scan(ctx, oid, &path),
+impl BlobReader {
+    /// A worker's way into the object database of `ctx`'s repository.
+    fn new(ctx: &Ctx<'_>) -> anyhow::Result<BlobReader> {
+        Ok(BlobReader {
+            // A repository only git can read has every blob streamed through `git cat-file`.
+            repo: if ctx.repo.by_git() {
+                None
+            } else {
+                Some(ctx.repo.handle()?)
+            },
+            cat_file: None,
+            git_dir: ctx.repo.git_dir().to_path_buf(),
+            objects: None,
+        })
+    }
+
+    /// Does `job`.
+    fn run(&mut self, ctx: &Ctx<'_>, job: Job) -> Done {
+        match job {
+            Job::Blob { oid, path } => self.scan(ctx, oid, &path),
             Job::Data {
                 oid,
                 data,
@@ -173,10 +178,9 @@ fn work(ctx: &Ctx<'_>, rx: &Receiver<Job>, done: &(dyn Fn(Done) + Sync)) -> anyh
                 raw,
                 held: _held,
             } => message_done(ctx, oid, message(&raw)),
-            Job::ReadCommit { oid } => reader.commit(ctx, oid),
-        });
+            Job::ReadCommit { oid } => self.commit(ctx, oid),
+        }
     }
-    Ok(())
 }
 
 /// Scans blob `oid`, read already, named by its id until its path is known.
@@ -220,8 +224,7 @@ pub(super) fn scan_data(ctx: &Ctx<'_>, oid: Oid, path: &str, data: &[u8], out: &
             false,
         );
     }
-    ctx.scanner
-        .scan_reader(&mut &data[..], &Origin::file(path), 0, out);
+    ctx.scanner.scan_bytes(data, &Origin::file(path), 0, out);
 }
 
 /// One worker's way into the object database.
@@ -329,7 +332,7 @@ impl BlobReader {
         let _held = if size > budget::SMALL {
             Held::take(size)
         } else {
-            Held::take_copied(size)
+            Held::take_doubled(size)
         };
         if size > budget::SMALL {
             let dir = repo.commondir().join("objects");
