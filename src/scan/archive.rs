@@ -5,6 +5,7 @@
 //! after its end) is scanned or reported.
 
 use super::stream::{SNIFF_BYTES, fill};
+use super::tarball::TarInput;
 use super::ziplayout;
 use super::{BlobOutcome, Scanner};
 use super::{budget, codecs, inflate};
@@ -229,7 +230,7 @@ impl Scanner<'_> {
         let whole = &mut Cursor::new(&head[..]).chain(&mut *rest);
         match kind {
             Kind::Gzip => self.scan_gzip(whole, origin, depth, out),
-            Kind::Tar => self.scan_tar(whole, origin, depth, out),
+            Kind::Tar => self.scan_tar(&mut TarInput::Stream(whole), origin, depth, out),
             Kind::Zip => self.scan_zip(whole, origin, depth, false, out),
             Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
                 self.scan_stream(kind, head, rest, origin, depth, out);

@@ -3,6 +3,7 @@
 //! already in memory is scanned where it lies, in the same windows.
 
 use super::context::{LineState, context};
+use super::tarball::TarInput;
 use super::{BlobOutcome, Scanner, archive, budget, chunks};
 use crate::finding::{Decoding, Finding, Origin, fingerprint};
 use crate::matcher::Found;
@@ -127,6 +128,9 @@ impl Scanner<'_> {
     ) {
         let (head, mut rest) = bytes.split_at(bytes.len().min(SNIFF_BYTES));
         match self.route(head, origin, depth, prefix_checked, out) {
+            Route::Archive(archive::Kind::Tar) => {
+                self.scan_tar(&mut TarInput::Held(bytes), origin, depth, out);
+            }
             Route::Archive(kind) => {
                 self.scan_archive(kind, head.to_vec(), &mut rest, origin, depth, out);
             }

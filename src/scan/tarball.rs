@@ -31,10 +31,37 @@ struct Pending {
     size: Option<u64>,
 }
 
+/// A tar's bytes: read from a stream, or all of them in memory (a `.tar.gz` inflated whole),
+/// whose members are then scanned where they lie, not copied into chunks.
+pub enum TarInput<'a> {
+    Stream(&'a mut dyn Read),
+    Held(&'a [u8]),
+}
+
+impl<'a> TarInput<'a> {
+    fn reader(&mut self) -> &mut dyn Read {
+        match self {
+            TarInput::Stream(r) => *r,
+            TarInput::Held(bytes) => bytes,
+        }
+    }
+
+    /// The next `size` bytes, taken, when they are in memory.
+    fn held(&mut self, size: u64) -> Option<&'a [u8]> {
+        let TarInput::Held(bytes) = self else {
+            return None;
+        };
+        let size = usize::try_from(size).ok().filter(|&n| n <= bytes.len())?;
+        let (taken, rest) = bytes.split_at(size);
+        *bytes = rest;
+        Some(taken)
+    }
+}
+
 impl Scanner<'_> {
     pub(super) fn scan_tar(
         &self,
-        input: &mut dyn Read,
+        input: &mut TarInput<'_>,
         origin: &Origin,
         depth: usize,
         out: &mut BlobOutcome,
@@ -42,21 +69,21 @@ impl Scanner<'_> {
         let mut pending = Pending::default();
         loop {
             let mut block = Vec::with_capacity(BLOCK);
-            match fill(input, &mut block, BLOCK) {
+            match fill(input.reader(), &mut block, BLOCK) {
                 Ok(_) if block.is_empty() => return,
                 Ok(_) if block.len() < BLOCK => return corrupt(origin, "truncated header", out),
                 Ok(_) => {}
                 Err(e) => return corrupt(origin, &e.to_string(), out),
             }
             if block.iter().all(|&b| b == 0) {
-                return self.scan_after_end(input, origin, out);
+                return self.scan_after_end(input.reader(), origin, out);
             }
             let header = match parse_header(&block) {
                 Ok(h) => h,
                 Err(e) => return corrupt(origin, e, out),
             };
             let result = if matches!(header.kind, b'L' | b'K' | b'x' | b'g') {
-                self.read_record(&header, input, &mut pending, origin, out)
+                self.read_record(&header, input.reader(), &mut pending, origin, out)
             } else {
                 let header = pending.apply(header);
                 self.scan_entry(&header, input, origin, depth, out)
@@ -71,7 +98,7 @@ impl Scanner<'_> {
     fn scan_entry(
         &self,
         header: &Header,
-        input: &mut dyn Read,
+        input: &mut TarInput<'_>,
         origin: &Origin,
         depth: usize,
         out: &mut BlobOutcome,
@@ -84,7 +111,14 @@ impl Scanner<'_> {
             self.scan_name(&link, |_| member.clone(), out);
         }
         let size = header.size;
-        let mut data = input.take(size);
+        if (1..=self.limits.max_member_bytes).contains(&size)
+            && let Some(held) = input.held(size)
+        {
+            self.scan_bytes(held, &member, depth + 1, out);
+            // Taken already: its padding is what is left.
+            return finish(input.reader().take(0), size);
+        }
+        let mut data = input.reader().take(size);
         if size > self.limits.max_member_bytes {
             out.skip(
                 member.display(),

@@ -476,3 +476,29 @@ fn a_gzip_stream_whose_trailer_lies_is_streamed_and_reported() {
         "{s:#?}"
     );
 }
+
+/// A `.tar.gz` inflated whole has its members scanned where they lie; a tar that ends inside a
+/// member is still read as far as it goes, and the scan is incomplete.
+#[test]
+fn a_tar_gz_whose_tar_ends_inside_a_member_is_scanned_and_incomplete() {
+    let key = project_key(708);
+    let (text, pos) = member_text(&key);
+    let mut tar = tar_bytes(&[("conf/.env", text.as_bytes()), ("big.log", &[b'x'; 4000])]);
+    tar.truncate(512 + text.len().div_ceil(512) * 512 + 512 + 1000);
+    let dir = tree(&[("cut.tar.gz", &gzip_bytes(&tar))]);
+    let (code, report) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1, "a finding: exit 1, incomplete or not");
+    assert_eq!(
+        rows(&report),
+        [row("cut.tar.gz", Some("conf/.env"), &["gzip"], pos, &key)]
+    );
+    assert!(!report.complete);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.reason.contains("archive ends inside an entry")),
+        "{:?}",
+        report.skipped
+    );
+}
