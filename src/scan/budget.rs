@@ -29,9 +29,8 @@ pub static ARCHIVES: Budget = Budget::new(8 << 20);
 
 /// Deflate data inflated whole (`super::inflate`: a zip member up to 1 MiB, a gzip stream up to
 /// 4 MiB inflating to 12 MiB), its compressed and inflated bytes together, each counted: the
-/// largest gzip stream at a time. A thread keeps up to 4 MiB of its buffer, and as many of these
-/// bytes, between files; a worker that finds the budget spent streams instead, so it never
-/// waits.
+/// largest gzip stream at a time. A thread keeps its buffer, and these bytes, between files; a
+/// worker that finds the budget spent streams instead, so it never waits.
 pub static INFLATING: Budget = Budget::with_floor(16 << 20, 0);
 
 /// Decompression windows over `codecs::FREE_WINDOW` (an xz dictionary, a zstd window): one of
@@ -136,17 +135,6 @@ impl Permit {
     }
 }
 
-impl Permit {
-    /// Gives back all but `bytes` of what this permit holds (nothing when it holds no more).
-    pub fn shrink(&mut self, bytes: u64) {
-        if bytes < self.bytes {
-            *self.budget.free() += self.bytes - bytes;
-            self.bytes = bytes;
-            self.budget.freed.notify_all();
-        }
-    }
-}
-
 impl Drop for Permit {
     fn drop(&mut self) {
         if self.bytes > 0 {
@@ -173,23 +161,6 @@ mod tests {
         drop(big);
         drop(waiter.join().unwrap());
         assert!(TEST.try_acquire(8 << 20).is_some());
-    }
-
-    static SHRUNK: Budget = Budget::with_floor(4 << 20, 0);
-
-    #[test]
-    fn a_shrunk_permit_gives_back_all_but_what_it_keeps() {
-        let mut permit = SHRUNK.try_acquire(3 << 20).unwrap();
-        assert!(SHRUNK.try_acquire(2 << 20).is_none());
-        permit.shrink(1 << 20);
-        assert!(SHRUNK.try_acquire(3 << 20).is_some(), "2 MiB given back");
-        permit.shrink(2 << 20);
-        assert!(
-            SHRUNK.try_acquire(3 << 20).is_some(),
-            "a shrink never grows it"
-        );
-        drop(permit);
-        assert!(SHRUNK.try_acquire(4 << 20).is_some());
     }
 
     static GROWN: Budget = Budget::new(4 << 20);

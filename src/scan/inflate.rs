@@ -22,9 +22,6 @@ pub const MAX_GZIP_IN: u64 = 4 << 20;
 /// …and this many inflated ones.
 pub const MAX_GZIP_OUT: u64 = 12 << 20;
 
-/// The most of its buffer a thread keeps between files.
-const KEPT: usize = 4 << 20;
-
 /// A thread's buffer: compressed bytes first, inflated ones after them.
 pub struct Buffer {
     data: Vec<u8>,
@@ -56,14 +53,8 @@ impl Buffer {
         Some(buffer)
     }
 
-    /// Gives the buffer back to this thread for the next file, keeping at most [`KEPT`] bytes
-    /// of it and of the budget: a thread that kept the largest stream's 16 MiB left the others
-    /// no room, and they streamed every gzip file after it.
-    pub fn give(mut self) {
-        if self.data.capacity() > KEPT {
-            self.data = Vec::new();
-        }
-        self.permit.shrink(self.data.capacity() as u64);
+    /// Gives the buffer back to this thread for the next file.
+    pub fn give(self) {
         POOL.set(Some(self));
     }
 
