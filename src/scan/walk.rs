@@ -252,7 +252,7 @@ fn walk_roots(
 }
 
 /// Runs the jobs of `queue` on up to `threads` threads, this one among them, each taking one
-/// at a time until the queue ends, started as [`crew`] starts them. Plain threads, not a
+/// at a time until the queue ends, started as a [`Crew`] starts them. Plain threads, not a
 /// rayon pool, whose workers each kept queues of their own (1.3 MB more at `-j 64`). A thread
 /// that panicked or that the system refused is the error returned; the others did its share.
 fn scan_queue(
