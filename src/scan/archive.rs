@@ -269,9 +269,9 @@ impl Scanner<'_> {
         if let Some((content, names)) = self.gunzip_whole(&mut buffer) {
             self.scan_text(&names.0, &origin.member("(gzip file name)"), out);
             self.scan_text(&names.1, &origin.member("(gzip comment)"), out);
-            let (inner, depth) =
-                decoded(Kind::Gzip, &buffer.data()[content.clone()], origin, depth);
-            self.scan_bytes(&buffer.data()[content], &inner, depth, out);
+            let content = &buffer.data()[content];
+            let (inner, depth) = decoded(Kind::Gzip, content, origin, depth);
+            self.scan_bytes(content, &inner, depth, out);
             return buffer.give();
         }
         // Rarely: a stream too large, of several members, or corrupt.

@@ -23,19 +23,14 @@ pub struct Held {
 impl Held {
     /// Waits for an object of `size` bytes to fit the budget (at once under its floor).
     pub fn take(size: u64) -> Held {
-        Held::counting(size, size.min(budget::SMALL))
+        Held::of(size.min(budget::SMALL))
     }
 
-    /// As [`Held::take`], for an object the libgit2 reader reads: counted twice, up to
-    /// [`budget::SMALL`] each time (see `git::blobs::held_bytes`).
-    pub fn take_doubled(size: u64) -> Held {
-        Held::counting(size, 2 * size.min(budget::SMALL))
-    }
-
-    fn counting(size: u64, bytes: u64) -> Held {
-        let counted = size >= budget::HELD.floor();
+    /// Waits for `bytes` of the budget (at once under its floor), for an object that costs
+    /// more than its size (the libgit2 reader's: `git::blobs::held_bytes`).
+    pub fn of(bytes: u64) -> Held {
         Held {
-            _permit: budget::HELD.acquire(if counted { bytes } else { 0 }),
+            _permit: budget::HELD.acquire(bytes),
         }
     }
 }

@@ -329,11 +329,7 @@ impl BlobReader {
         };
         // Held until the blob is scanned: the objects all workers hold, or stream through
         // chunks of up to 1 MiB, stay within budget however many workers run ([`held_bytes`]).
-        let _held = if size > budget::SMALL {
-            Held::take(size)
-        } else {
-            Held::take_doubled(size)
-        };
+        let _held = Held::of(held_bytes(size));
         if size > budget::SMALL {
             let dir = repo.commondir().join("objects");
             let store = self.objects.get_or_insert_with(|| Objects::new(dir));
