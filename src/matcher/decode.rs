@@ -4,6 +4,10 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use origins::Origins;
+use std::ops::Range;
+
+mod origins;
 
 /// How far around an encoded hit to decode, in encoded characters on each side (at least).
 pub const WINDOW: usize = 512;
@@ -108,8 +112,7 @@ pub fn utf16_form(keyword: &[u8]) -> Vec<u8> {
 #[derive(Debug, Default)]
 pub struct Decoded {
     pub bytes: Vec<u8>,
-    starts: Vec<usize>,
-    ends: Vec<usize>,
+    origins: Origins,
     /// Whether the decoding reached the end of the encoded text (was not cut at [`REGION`]).
     whole_run: bool,
 }
@@ -117,18 +120,40 @@ pub struct Decoded {
 impl Decoded {
     /// The outer offset of decoded offset `i`; with `is_end`, of the exclusive end `i`.
     pub fn outer_offset(&self, i: usize, is_end: bool) -> usize {
+        let len = self.bytes.len();
         match (is_end, i) {
-            (true, 0) => self.starts.first().copied().unwrap_or(0),
-            (true, i) => self.ends[(i - 1).min(self.ends.len() - 1)],
-            (false, i) => self.starts[i.min(self.starts.len() - 1)],
+            (true, 0) if len == 0 => 0,
+            (true, 0) => self.origins.start(0, len),
+            (true, i) => self.origins.end(i - 1, len),
+            (false, i) => self.origins.start(i, len),
         }
     }
 
     /// Appends decoded byte `b`, written at `start..end` in the outer bytes.
     pub fn push(&mut self, b: u8, start: usize, end: usize) {
         self.bytes.push(b);
-        self.starts.push(start);
-        self.ends.push(end);
+        self.origins.push(start, end);
+    }
+
+    /// Where the last byte's encoding ends, if there is one.
+    fn end(&self) -> Option<usize> {
+        let len = self.bytes.len();
+        (len > 0).then(|| self.origins.end(len - 1, len))
+    }
+
+    /// The first decoded byte whose encoding starts at `at` or after it.
+    fn first_from(&self, at: usize) -> usize {
+        let len = self.bytes.len();
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.origins.start(mid, len) < at {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// The outer range of the decoded range `start..end`.
@@ -180,7 +205,7 @@ impl Decodes {
 
     /// Notes the window `decoded` (of `class`) as decoded.
     pub fn record(&mut self, class: usize, decoded: &Decoded) {
-        if let Some(&end) = decoded.ends.last() {
+        if let Some(end) = decoded.end() {
             self.ends[class] = (end, decoded.whole_run);
         }
         #[cfg(test)]
@@ -214,21 +239,25 @@ pub fn utf16_window(
     let first = if little_endian { hit } else { hit - 1 };
     let start = first - (first.min(2 * WINDOW) & !1);
     let end = (first + form_len + 1 + REGION).min(hay.len());
-    let mut out = Decoded {
+    let bytes: Vec<u8> = hay[start..end]
+        .chunks_exact(2)
+        .map(|unit| {
+            let (lo, hi) = if little_endian {
+                (unit[0], unit[1])
+            } else {
+                (unit[1], unit[0])
+            };
+            if hi == 0 && lo < 0x80 { lo } else { 0xFF }
+        })
+        .collect();
+    Decoded {
+        origins: Origins::Units {
+            from: start,
+            len: bytes.len(),
+        },
+        bytes,
         whole_run: end == hay.len(),
-        ..Decoded::default()
-    };
-    for at in (start..end.saturating_sub(1)).step_by(2) {
-        let (lo, hi) = if little_endian {
-            (hay[at], hay[at + 1])
-        } else {
-            (hay[at + 1], hay[at])
-        };
-        out.bytes.push(if hi == 0 && lo < 0x80 { lo } else { 0xFF });
-        out.starts.push(at);
-        out.ends.push(at + 2);
     }
-    out
 }
 
 /// Whether `b` is a base64 character of either alphabet (without `=`), as the decoder reads them.
@@ -257,7 +286,7 @@ pub fn worth_decoding(hay: &[u8], hit: usize, form: &Base64Form, keywords: &[Vec
     {
         return true;
     }
-    let from = near.starts.partition_point(|&s| s < hit);
+    let from = near.first_from(hit);
     let text = &near.bytes[from..near.bytes.len().min(from + TEXT_RUN)];
     !text.is_empty()
         && text
@@ -296,31 +325,50 @@ fn base64_window_within(
     left_limit: usize,
     right_limit: usize,
 ) -> Decoded {
-    let left = collect_left(hay, hit, left_limit);
-    let right = collect_right(hay, hit, right_limit);
-    let whole_run = right.len() < right_limit;
-    let mut positions: Vec<usize> = left.into_iter().rev().chain(right).collect();
-    let hit_index = positions.iter().position(|&p| p == hit).unwrap_or(0);
+    let (left, left_len) = collect_left(hay, hit, left_limit);
+    let (right, right_len) = collect_right(hay, hit, right_limit);
+    let whole_run = right_len < right_limit;
+    let hit_index = match right.first() {
+        Some(r) if r.start == hit => left_len,
+        _ => 0,
+    };
+    let mut pieces: Vec<Range<usize>> = left.into_iter().rev().chain(right).collect();
     let skip = (hit_index + 4 - form.quantum_offset % 4) % 4;
-    positions.drain(..skip.min(positions.len()));
-    if positions.len() % 4 == 1 {
-        positions.pop();
+    let chars = left_len + right_len;
+    let kept = chars.saturating_sub(skip);
+    trim(&mut pieces, skip, usize::from(kept % 4 == 1));
+    let mut text = Vec::with_capacity(kept);
+    for piece in &pieces {
+        text.extend(hay[piece.clone()].iter().map(|&b| standard(b)));
     }
-    let text: Vec<u8> = positions.iter().map(|&p| standard(hay[p])).collect();
     let Ok(bytes) = LENIENT.decode(&text) else {
         return Decoded::default();
     };
-    // Byte i of a quantum is carried by characters i and i+1 of its four.
-    let at = |c: usize| positions[c.min(positions.len() - 1)];
-    let starts = (0..bytes.len()).map(|i| at((i / 3) * 4 + i % 3)).collect();
-    let ends = (0..bytes.len())
-        .map(|i| at((i / 3) * 4 + i % 3 + 1) + 1)
-        .collect();
     Decoded {
         bytes,
-        starts,
-        ends,
+        origins: Origins::chars(pieces),
         whole_run,
+    }
+}
+
+/// Drops `front` characters from the first pieces and `back` from the last ones.
+fn trim(pieces: &mut Vec<Range<usize>>, mut front: usize, mut back: usize) {
+    while front > 0 && !pieces.is_empty() {
+        let cut = front.min(pieces[0].len());
+        pieces[0].start += cut;
+        front -= cut;
+        if pieces[0].is_empty() {
+            pieces.remove(0);
+        }
+    }
+    while back > 0 {
+        let Some(last) = pieces.last_mut() else { break };
+        let cut = back.min(last.len());
+        last.end -= cut;
+        back -= cut;
+        if last.start == last.end {
+            pieces.pop();
+        }
     }
 }
 
@@ -332,31 +380,41 @@ fn standard(b: u8) -> u8 {
     }
 }
 
-/// Offsets of the run's characters left of `hit`, nearest first, at most `limit` of them.
-fn collect_left(hay: &[u8], hit: usize, limit: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut at = hit;
-    while out.len() < limit && at > 0 {
+/// The run's characters left of `hit`, at most `limit` of them: its pieces of contiguous text,
+/// nearest first, and how many characters they hold.
+fn collect_left(hay: &[u8], hit: usize, limit: usize) -> (Vec<Range<usize>>, usize) {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let (mut at, mut n) = (hit, 0);
+    while n < limit && at > 0 {
         if is_b64(hay[at - 1]) {
             at -= 1;
-            out.push(at);
+            n += 1;
+            match out.last_mut() {
+                Some(piece) if piece.start == at + 1 => piece.start = at,
+                _ => out.push(at..at + 1),
+            }
         } else if let Some(before) = wrap_before(hay, at) {
             at = before;
         } else {
             break;
         }
     }
-    out
+    (out, n)
 }
 
-/// Offsets of the run's characters from `hit` rightwards, at most `limit` of them.
-fn collect_right(hay: &[u8], hit: usize, limit: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut at = hit;
+/// The run's characters from `hit` rightwards, at most `limit` of them: its pieces of
+/// contiguous text, in order, and how many characters they hold.
+fn collect_right(hay: &[u8], hit: usize, limit: usize) -> (Vec<Range<usize>>, usize) {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let (mut at, mut n) = (hit, 0);
     let mut line_start = run_start(hay, hit);
-    while out.len() < limit && at < hay.len() {
+    while n < limit && at < hay.len() {
         if is_b64(hay[at]) {
-            out.push(at);
+            n += 1;
+            match out.last_mut() {
+                Some(piece) if piece.end == at => piece.end = at + 1,
+                _ => out.push(at..at + 1),
+            }
             at += 1;
         } else if let Some(next) = wrap_after(hay, at, at - line_start) {
             at = next;
@@ -365,7 +423,7 @@ fn collect_right(hay: &[u8], hit: usize, limit: usize) -> Vec<usize> {
             break;
         }
     }
-    out
+    (out, n)
 }
 
 /// Where the base64 run that ends at `at` starts on its line (looking back a bounded distance).
