@@ -237,18 +237,8 @@ impl Classifier {
             // SAFETY: the CPU has AVX-512BW (and so AVX-512F), as `path` says; `whole` leaves
             // the three bytes after the last block the needles' lookups read.
             Path::Avx512 => unsafe {
-                match needles {
-                    Some(n) => {
-                        simd::blocks_avx512::<true>(hay, whole, &self.pairs, &n.tables, &mut state);
-                    }
-                    None => simd::blocks_avx512::<false>(
-                        hay,
-                        whole,
-                        &self.pairs,
-                        &[[ByteSet::default(); 2]; needles::PREFIX],
-                        &mut state,
-                    ),
-                }
+                self.blocks_avx512(hay, whole, &mut state);
+                return state.finish();
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the CPU has AVX2, as `path` says.
@@ -263,6 +253,38 @@ impl Classifier {
             state.block(at, self.masks(hay, at));
         }
         state.finish()
+    }
+
+    /// The blocks of `hay` by AVX-512: the whole ones before `whole` where they lie, the last
+    /// ones (a name, the end of a file) copied into a padded buffer, their masks then cut at
+    /// the haystack's end, as taking them a byte at a time gives.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512bw")]
+    unsafe fn blocks_avx512(&self, hay: &[u8], whole: usize, state: &mut State) {
+        let tail = hay.len() - whole;
+        let mut padded = [0u8; 2 * 64 + needles::PREFIX];
+        padded[..tail].copy_from_slice(&hay[whole..]);
+        let none = [[ByteSet::default(); 2]; needles::PREFIX];
+        let tables = self.needles.as_ref().map_or(&none, |n| &n.tables);
+        let parts = [
+            (hay, whole, whole, 0),
+            (&padded[..], tail.div_ceil(64) * 64, tail, whole),
+        ];
+        for (bytes, blocks, valid, offset) in parts {
+            let part = simd::Part {
+                bytes,
+                blocks,
+                valid,
+                offset,
+            };
+            match self.needles {
+                Some(_) => simd::blocks_avx512::<true>(part, &self.pairs, tables, state),
+                None => simd::blocks_avx512::<false>(part, &self.pairs, tables, state),
+            }
+        }
     }
 
     fn scalar_blocks(&self, whole: usize, state: &mut State) {
@@ -298,19 +320,34 @@ mod simd {
         _mm512_srli_epi16, _mm512_test_epi8_mask,
     };
 
-    /// Every 64-byte block of `hay` before `whole` (a multiple of 64) handed to `state` with its
-    /// masks, by AVX-512BW: one lookup of 64 bytes per pair of tables, one test per class; with
-    /// `NEEDLES`, also the candidates of the needles whose tables are `needles` (four loads,
-    /// at each byte and the three after it, `whole + 3` being within `hay`). Written out
-    /// rather than looped over arrays of registers, which the compiler kept in memory.
+    /// Bytes whose 64-byte blocks are classified: the first `blocks` (a multiple of 64), of
+    /// which the first `valid` are the haystack's, from its offset `offset`.
+    pub(super) struct Part<'a> {
+        pub bytes: &'a [u8],
+        pub blocks: usize,
+        pub valid: usize,
+        pub offset: usize,
+    }
+
+    /// Every 64-byte block of `part` handed to `state` with its masks (cut at its valid
+    /// bytes), by AVX-512BW: one lookup of 64 bytes per pair of tables, one test per class;
+    /// with `NEEDLES`, also the candidates of the needles whose tables are `needles` (four
+    /// loads, at each byte and the three after it, `blocks + 3` being within the bytes).
+    /// Written out rather than looped over arrays of registers, which the compiler kept in
+    /// memory.
     #[target_feature(enable = "avx512bw")]
     pub(super) fn blocks_avx512<const NEEDLES: bool>(
-        hay: &[u8],
-        whole: usize,
+        part: Part,
         pairs: &[ByteSet; PAIRS],
         needles: &[[ByteSet; 2]; PREFIX],
         state: &mut State,
     ) {
+        let Part {
+            bytes: hay,
+            blocks: whole,
+            valid,
+            offset,
+        } = part;
         assert!(whole <= hay.len() && (!NEEDLES || whole == 0 || whole + PREFIX - 1 <= hay.len()));
         // SAFETY: each table is 16 bytes, read by one unaligned load.
         let table = |t: &ByteSet| unsafe {
@@ -355,8 +392,15 @@ mod simd {
                     masks[CANDIDATES] =
                         _mm512_test_epi8_mask(low, low) | _mm512_test_epi8_mask(high, high);
                 }
+                if block + 64 > valid {
+                    // Only the bytes before `valid` are the haystack's (under 64 of them).
+                    let keep = (1u64 << valid.saturating_sub(block)) - 1;
+                    for m in masks.iter_mut() {
+                        *m &= keep;
+                    }
+                }
             }
-            state.blocks(at, &batch[..blocks]);
+            state.blocks(offset + at, &batch[..blocks]);
             at += 64 * blocks;
         }
     }
