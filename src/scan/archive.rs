@@ -259,14 +259,17 @@ impl Scanner<'_> {
         depth: usize,
         out: &mut BlobOutcome,
     ) {
-        let Some(mut buffer) = inflate::Buffer::take(inflate::MAX_GZIP_IN + 1) else {
+        let Some(mut buffer) = inflate::Buffer::take(0) else {
             return self.stream_gzip(input, origin, depth, out);
         };
-        if let Err(e) = read_up_to(input, buffer.data(), inflate::MAX_GZIP_IN + 1) {
-            buffer.give();
-            return out.skip(origin.display(), format!("read error: {e}"), true);
-        }
-        if let Some((content, names)) = self.gunzip_whole(&mut buffer) {
+        let filled = match buffer.fill(input, inflate::MAX_GZIP_IN + 1) {
+            Ok(filled) => filled,
+            Err(e) => {
+                buffer.give();
+                return out.skip(origin.display(), format!("read error: {e}"), true);
+            }
+        };
+        if let Some((content, names)) = filled.then(|| self.gunzip_whole(&mut buffer)).flatten() {
             self.scan_text(&names.0, &origin.member("(gzip file name)"), out);
             self.scan_text(&names.1, &origin.member("(gzip comment)"), out);
             let content = &buffer.data()[content];
@@ -274,7 +277,7 @@ impl Scanner<'_> {
             self.scan_bytes(content, &inner, depth, out);
             return buffer.give();
         }
-        // Rarely: a stream too large, of several members, or corrupt.
+        // Rarely: a stream too large, of several members, or corrupt, or no room to read it.
         let ahead = std::mem::take(buffer.data());
         buffer.give();
         self.stream_gzip(&mut Cursor::new(ahead).chain(input), origin, depth, out);

@@ -29,7 +29,7 @@ pub static ARCHIVES: Budget = Budget::new(8 << 20);
 
 /// Deflate data inflated whole (`super::inflate`: a zip member up to 1 MiB, a gzip stream up to
 /// 4 MiB inflating to 12 MiB), its compressed and inflated bytes together, each counted: the
-/// largest gzip stream at a time. A thread keeps its buffer, and these bytes, between files; a
+/// largest gzip stream at a time. Buffers are kept, with these bytes, between files; a
 /// worker that finds the budget spent streams instead, so it never waits.
 pub static INFLATING: Budget = Budget::with_floor(16 << 20, 0);
 

@@ -3,14 +3,18 @@
 //! It only ever gives the bytes the streaming decoder gives, checked against the declared size
 //! and CRC-32; anything else (a size that lies, a bad checksum, a second gzip member, a corrupt
 //! stream, no room in [`budget::INFLATING`]) gives `None`, and the caller streams as before.
-//! Each thread keeps one buffer for the compressed and inflated bytes, with the budget's
-//! bytes it holds, so files do not each cost fresh pages.
+//! Buffers are kept between files, with the budget's bytes they hold, in one pool any thread
+//! takes from: files do not each cost fresh pages, and the largest buffer kept (one thread's
+//! largest gzip, most of the budget) serves whichever thread inflates next. Kept per thread,
+//! it left the other thread no room, which then streamed every gzip and zip member through
+//! zlib-rs.
 
 use super::budget;
 use libdeflate_sys as sys;
-use std::cell::Cell;
+use std::io::{self, Read};
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
+use std::sync::Mutex;
 
 /// Zip members inflated whole: up to this size, within which the streaming reader never
 /// applies its ratio limit, so both ways scan the same members.
@@ -22,29 +26,31 @@ pub const MAX_GZIP_IN: u64 = 4 << 20;
 /// …and this many inflated ones.
 pub const MAX_GZIP_OUT: u64 = 12 << 20;
 
-/// A thread's buffer: compressed bytes first, inflated ones after them.
+/// What [`Buffer::fill`] first reads, doubled while the input lasts.
+const FILL_STEP: u64 = 256 << 10;
+
+/// A buffer: compressed bytes first, inflated ones after them.
 pub struct Buffer {
     data: Vec<u8>,
     permit: budget::Permit,
 }
 
-thread_local! {
-    static POOL: Cell<Option<Buffer>> = const { Cell::new(None) };
-}
+/// The buffers no thread holds.
+static POOL: Mutex<Vec<Buffer>> = Mutex::new(Vec::new());
 
 impl Buffer {
-    /// This thread's buffer, with room for `bytes` in all taken from the budget; `None` when
-    /// the budget has not that much free.
+    /// A kept buffer (the largest) or a new one, with room for `bytes` in all taken from the
+    /// budget; `None` when the budget has not that much free.
     pub fn take(bytes: u64) -> Option<Buffer> {
-        let mut buffer = match POOL.take() {
+        let mut buffer = match Buffer::largest_kept() {
             Some(b) => b,
             None => Buffer {
                 data: Vec::new(),
                 permit: budget::INFLATING.try_acquire(0)?,
             },
         };
-        if !buffer.permit.try_grow(bytes) {
-            POOL.set(Some(buffer));
+        if !buffer.grow(bytes) {
+            buffer.give();
             return None;
         }
         let need = usize::try_from(bytes).ok()?;
@@ -53,9 +59,49 @@ impl Buffer {
         Some(buffer)
     }
 
-    /// Gives the buffer back to this thread for the next file.
+    /// Reads `input` into the buffer until it holds `limit` bytes or the input ends, growing
+    /// it, and its share of the budget, as the bytes come (a gzip of 300 KiB takes no more,
+    /// where reserving the most a gzip may have left the other thread no room); `Ok(false)`
+    /// when the budget had no room for more, the bytes read so far then in the buffer.
+    pub fn fill(&mut self, input: &mut dyn Read, limit: u64) -> io::Result<bool> {
+        let mut room = FILL_STEP.min(limit);
+        loop {
+            if !self.grow(room) {
+                return Ok(false);
+            }
+            let len = self.data.len() as u64;
+            self.data
+                .reserve_exact(usize::try_from(room - len).unwrap_or(usize::MAX));
+            input.take(room - len).read_to_end(&mut self.data)?;
+            if (self.data.len() as u64) < room || room == limit {
+                return Ok(true);
+            }
+            room = room.saturating_mul(2).min(limit);
+        }
+    }
+
+    /// The kept buffer with the most room, if any.
+    fn largest_kept() -> Option<Buffer> {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let largest = (0..pool.len()).max_by_key(|&i| pool[i].data.capacity())?;
+        Some(pool.swap_remove(largest))
+    }
+
+    /// Whether the buffer may hold `bytes`, taken from the budget: if it has not that much
+    /// free, the buffers no thread holds are freed to make room.
+    fn grow(&mut self, bytes: u64) -> bool {
+        if self.permit.try_grow(bytes) {
+            return true;
+        }
+        drop(std::mem::take(
+            &mut *POOL.lock().unwrap_or_else(|e| e.into_inner()),
+        ));
+        self.permit.try_grow(bytes)
+    }
+
+    /// Gives the buffer back to the pool for the next file.
     pub fn give(self) {
-        POOL.set(Some(self));
+        POOL.lock().unwrap_or_else(|e| e.into_inner()).push(self);
     }
 
     /// The compressed bytes read into it.
@@ -73,7 +119,7 @@ impl Buffer {
         size: usize,
         crc: Option<u32>,
     ) -> Option<(usize, usize)> {
-        if !self.permit.try_grow((input + size) as u64) {
+        if !self.grow((input + size) as u64) {
             return None;
         }
         self.data.truncate(input);
@@ -234,6 +280,17 @@ mod tests {
             .map(|(from, to)| buffer.data()[from..to].to_vec());
         buffer.give();
         got
+    }
+
+    #[test]
+    fn fill_reads_to_the_end_or_the_limit_in_growing_steps() {
+        let data: Vec<u8> = (0..(1usize << 20)).map(|i| (i % 251) as u8).collect();
+        for (limit, want) in [(4 << 20, data.len()), (600 << 10, 600 << 10), (100, 100)] {
+            let mut buffer = Buffer::take(0).unwrap();
+            assert!(buffer.fill(&mut &data[..], limit as u64).unwrap(), "{limit}");
+            assert_eq!(buffer.data()[..], data[..want], "{limit}");
+            buffer.give();
+        }
     }
 
     #[test]
