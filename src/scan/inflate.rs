@@ -287,7 +287,10 @@ mod tests {
         let data: Vec<u8> = (0..(1usize << 20)).map(|i| (i % 251) as u8).collect();
         for (limit, want) in [(4 << 20, data.len()), (600 << 10, 600 << 10), (100, 100)] {
             let mut buffer = Buffer::take(0).unwrap();
-            assert!(buffer.fill(&mut &data[..], limit as u64).unwrap(), "{limit}");
+            assert!(
+                buffer.fill(&mut &data[..], limit as u64).unwrap(),
+                "{limit}"
+            );
             assert_eq!(buffer.data()[..], data[..want], "{limit}");
             buffer.give();
         }
