@@ -146,6 +146,8 @@ pub struct Matcher {
     shortest: Vec<Vec<u8>>,
     /// What the one pass over a haystack before its search classifies bytes by.
     classifier: classes::Classifier,
+    /// Whether some rule is checked with no keyword hit (its provider named by the user).
+    attested: bool,
 }
 
 /// Keywords shorter than this get no base64 halves (see [`decode::base64_needles`]): they would
@@ -211,7 +213,6 @@ impl Matcher {
             .cloned()
             .collect();
         Matcher {
-            rules,
             prefilter,
             patterns,
             by_keyword,
@@ -223,6 +224,11 @@ impl Matcher {
             halved,
             shortest,
             classifier,
+            attested: rules
+                .rules
+                .iter()
+                .any(|r| r.spec.attested && r.spec.near_keywords),
+            rules,
         }
     }
 
@@ -428,6 +434,10 @@ impl Matcher {
         layers: &[Decoding],
         found: &mut Found,
     ) {
+        // No keyword hit (most names, most windows): only an attested rule has work.
+        if plain.is_empty() && !self.attested {
+            return;
+        }
         // Each rule's hits from the keywords that were hit (most rules have none in a blob), a
         // table only when some keyword was hit.
         let mut per_rule: Vec<Vec<(usize, usize)>> = Vec::new();
