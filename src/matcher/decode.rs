@@ -120,12 +120,11 @@ pub struct Decoded {
 impl Decoded {
     /// The outer offset of decoded offset `i`; with `is_end`, of the exclusive end `i`.
     pub fn outer_offset(&self, i: usize, is_end: bool) -> usize {
-        let len = self.bytes.len();
         match (is_end, i) {
-            (true, 0) if len == 0 => 0,
-            (true, 0) => self.origins.start(0, len),
-            (true, i) => self.origins.end(i - 1, len),
-            (false, i) => self.origins.start(i, len),
+            (true, 0) if self.bytes.is_empty() => 0,
+            (true, 0) => self.origins.start(0),
+            (true, i) => self.origins.end(i - 1),
+            (false, i) => self.origins.start(i),
         }
     }
 
@@ -138,16 +137,15 @@ impl Decoded {
     /// Where the last byte's encoding ends, if there is one.
     fn end(&self) -> Option<usize> {
         let len = self.bytes.len();
-        (len > 0).then(|| self.origins.end(len - 1, len))
+        (len > 0).then(|| self.origins.end(len - 1))
     }
 
     /// The first decoded byte whose encoding starts at `at` or after it.
     fn first_from(&self, at: usize) -> usize {
-        let len = self.bytes.len();
-        let (mut lo, mut hi) = (0, len);
+        let (mut lo, mut hi) = (0, self.bytes.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.origins.start(mid, len) < at {
+            if self.origins.start(mid) < at {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -344,9 +342,11 @@ fn base64_window_within(
     let Ok(bytes) = LENIENT.decode(&text) else {
         return Decoded::default();
     };
+    let origins = Origins::chars(pieces);
+    debug_assert_eq!(origins.len(), bytes.len());
     Decoded {
         bytes,
-        origins: Origins::chars(pieces),
+        origins,
         whole_run,
     }
 }

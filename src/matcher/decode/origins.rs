@@ -48,9 +48,8 @@ impl Origins {
     }
 
     /// How many decoded bytes these are the origins of (for base64, the bytes its characters
-    /// carry whole).
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    /// carry whole, as many as the decoder gives: 3 for 4, 2 for 3, 1 for 2).
+    pub fn len(&self) -> usize {
         match self {
             Origins::Each { starts, .. } => starts.len(),
             Origins::Units { len, .. } => *len,
@@ -58,9 +57,9 @@ impl Origins {
         }
     }
 
-    /// Where decoded byte `i`'s encoding starts, for `i` within `len` bytes decoded.
-    pub fn start(&self, i: usize, len: usize) -> usize {
-        let i = i.min(len.saturating_sub(1));
+    /// Where decoded byte `i`'s encoding starts (the last byte's past the end).
+    pub fn start(&self, i: usize) -> usize {
+        let i = i.min(self.len().saturating_sub(1));
         match self {
             Origins::Each { starts, .. } => starts[i],
             Origins::Units { from, .. } => from + 2 * i,
@@ -68,9 +67,9 @@ impl Origins {
         }
     }
 
-    /// Where decoded byte `i`'s encoding ends (exclusive), for `i` within `len` bytes decoded.
-    pub fn end(&self, i: usize, len: usize) -> usize {
-        let i = i.min(len.saturating_sub(1));
+    /// Where decoded byte `i`'s encoding ends, exclusive (the last byte's past the end).
+    pub fn end(&self, i: usize) -> usize {
+        let i = i.min(self.len().saturating_sub(1));
         match self {
             Origins::Each { ends, .. } => ends[i],
             Origins::Units { from, .. } => from + 2 * i + 2,
@@ -113,12 +112,12 @@ mod tests {
         // 8 characters in two lines: "AAAA" at 10, "BBBB" at 20.
         let o = Origins::chars(vec![10..14, 20..24]);
         assert_eq!(o.len(), 6);
-        let starts: Vec<usize> = (0..6).map(|i| o.start(i, 6)).collect();
-        let ends: Vec<usize> = (0..6).map(|i| o.end(i, 6)).collect();
+        let starts: Vec<usize> = (0..6).map(|i| o.start(i)).collect();
+        let ends: Vec<usize> = (0..6).map(|i| o.end(i)).collect();
         assert_eq!(starts, [10, 11, 12, 20, 21, 22]);
         assert_eq!(ends, [12, 13, 14, 22, 23, 24]);
         // Past the end: the last byte's.
-        assert_eq!((o.start(9, 6), o.end(9, 6)), (22, 24));
+        assert_eq!((o.start(9), o.end(9)), (22, 24));
     }
 
     #[test]
@@ -135,6 +134,6 @@ mod tests {
     #[test]
     fn utf16_units_are_two_bytes_each() {
         let o = Origins::Units { from: 4, len: 3 };
-        assert_eq!((o.start(1, 3), o.end(1, 3), o.end(5, 3)), (6, 8, 10));
+        assert_eq!((o.start(1), o.end(1), o.end(5)), (6, 8, 10));
     }
 }
